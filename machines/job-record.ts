@@ -1,0 +1,65 @@
+// The job record: the one shape a job has in the machines, the store and the API.
+
+export const JOB_STATUSES = ['queued', 'encoding', 'finalizing', 'done', 'failed', 'cancelled'] as const;
+export type JobStatus = (typeof JOB_STATUSES)[number];
+
+export const FINISHED_STATUSES: readonly JobStatus[] = ['done', 'failed', 'cancelled'];
+
+export function isFinished(status: JobStatus): boolean {
+  return FINISHED_STATUSES.includes(status);
+}
+
+/** Why encsup itself ended an encoder; null when the encoder ended on its own. */
+export type TerminationReason = 'cancel' | 'shutdown';
+
+/** The progress fields that the runner's pipeline reports; all optional because encoders differ. */
+export interface ProgressFields {
+  progress: number;
+  frame: number | null;
+  totalFrames: number | null;
+  fps: number | null;
+  bitrate: number | null;
+  speed: number | null;
+  etaSeconds: number | null;
+}
+
+export interface Job extends ProgressFields {
+  id: string;
+  name: string;
+  command: string[];
+  cwd: string;
+  env: Record<string, string>;
+  shell: boolean;
+  /** Higher runs first; submissions may say high (10), normal (0) or low (-10). */
+  priority: number;
+  status: JobStatus;
+  /** Encoding time only, summed over every attempt. */
+  elapsedSeconds: number;
+  output: string | null;
+  /** Encoder runs started so far; an interrupted run counts. */
+  attempts: number;
+  exitCode: number | null;
+  signal: string | null;
+  error: string | null;
+  terminationReason: TerminationReason | null;
+  /** The last lines the encoder printed (ANSI removed), newest last. */
+  logTail: string[];
+  pid: number | null;
+  progressWrites: number;
+  createdAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+  updatedAt: string;
+}
+
+export const LOG_TAIL_LINES = 50;
+
+export const NO_PROGRESS: ProgressFields = {
+  progress: 0,
+  frame: null,
+  totalFrames: null,
+  fps: null,
+  bitrate: null,
+  speed: null,
+  etaSeconds: null,
+};

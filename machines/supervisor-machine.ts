@@ -1,0 +1,112 @@
+// The supervisor: owns the waiting line, starts the best waiting job whenever a slot is free, and
+// spawns one job actor per running job. Waiting jobs are plain records in the queue, not actors,
+// so a queue of a hundred thousand costs memory for records only.
+import { assign, enqueueActions, emit, setup } from 'xstate';
+import { JobQueue, freeSlots } from './job-queue.js';
+import type { Job } from './job-record.js';
+import { jobMachine } from './job-machine.js';
+
+export type SupervisorEvent =
+  /** A job that is already durable as queued joins the line. */
+  | { type: 'SUBMIT'; job: Job }
+  | { type: 'CANCEL'; id: string; at: string }
+  | { type: 'SET_MAX_CONCURRENT'; maxConcurrent: number }
+  /** Stop starting jobs and end the running ones (they are requeued). */
+  | { type: 'SHUTDOWN' }
+  /** Sent by XState when a job actor reaches a final state. */
+  | { type: `xstate.done.actor.${string}`; actorId: string; output: Job };
+
+export interface SupervisorContext {
+  // Mutated in place by the actions below: copying a 100k-entry line on every submission
+  // would make submissions O(n). Nothing outside the actions holds a reference to it.
+  queue: JobQueue<Job>;
+  /** Ids of the spawned job actors still running. */
+  running: string[];
+  maxConcurrent: number;
+}
+
+export const supervisorMachine = setup({
+  types: {
+    context: {} as SupervisorContext,
+    events: {} as SupervisorEvent,
+    input: {} as { maxConcurrent: number; queued?: Job[] },
+    emitted: {} as { type: 'jobChanged'; job: Job },
+  },
+  actors: { job: jobMachine },
+  actions: {
+    recordJob: emit((_, job: Job) => ({ type: 'jobChanged' as const, job })),
+    startWhatFits: enqueueActions(({ context, enqueue }) => {
+      const running = context.running.length;
+      let slots = freeSlots(running, context.maxConcurrent, context.queue.size);
+      const started: string[] = [];
+      while (slots-- > 0) {
+        const job = context.queue.dequeue()!;
+        enqueue.spawnChild('job', { id: job.id, input: { job } });
+        enqueue.sendTo(job.id, { type: 'START' });
+        started.push(job.id);
+      }
+      if (started.length > 0) {
+        enqueue.assign(({ context: current }) => ({ running: [...current.running, ...started] }));
+      }
+    }),
+  },
+  guards: {
+    nothingRunning: ({ context }) => context.running.length === 0,
+  },
+}).createMachine({
+  id: 'supervisor',
+  context: ({ input }) => {
+    const queue = new JobQueue<Job>();
+    for (const job of input.queued ?? []) queue.enqueue(job);
+    return { queue, running: [], maxConcurrent: input.maxConcurrent };
+  },
+  initial: 'accepting',
+  states: {
+    accepting: {
+      entry: 'startWhatFits',
+      on: {
+        SUBMIT: {
+          actions: [({ context, event }) => context.queue.enqueue(event.job), 'startWhatFits'],
+        },
+        SET_MAX_CONCURRENT: {
+          actions: [assign({ maxConcurrent: ({ event }) => event.maxConcurrent }), 'startWhatFits'],
+        },
+        'xstate.done.actor.*': {
+          actions: [assign({ running: ({ context, event }) => without(context.running, event.actorId) }), 'startWhatFits'],
+        },
+        SHUTDOWN: 'stopping',
+      },
+    },
+    stopping: {
+      entry: enqueueActions(({ context, enqueue }) => {
+        for (const id of context.running) enqueue.sendTo(id, { type: 'SHUTDOWN' });
+      }),
+      always: { guard: 'nothingRunning', target: 'stopped' },
+      on: {
+        'xstate.done.actor.*': {
+          actions: assign({ running: ({ context, event }) => without(context.running, event.actorId) }),
+        },
+      },
+    },
+    stopped: { type: 'final' },
+  },
+  on: {
+    CANCEL: {
+      actions: enqueueActions(({ context, event, enqueue }) => {
+        const waiting = context.queue.remove(event.id);
+        if (waiting) {
+          enqueue({
+            type: 'recordJob',
+            params: { ...waiting, status: 'cancelled', terminationReason: 'cancel', finishedAt: event.at },
+          });
+        } else if (context.running.includes(event.id)) {
+          enqueue.sendTo(event.id, { type: 'CANCEL', at: event.at });
+        }
+      }),
+    },
+  },
+});
+
+function without(ids: string[], id: string | undefined): string[] {
+  return ids.filter((each) => each !== id);
+}

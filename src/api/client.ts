@@ -1,0 +1,83 @@
+// The API as the CLI sees it: typed calls, and errors that say what to do.
+import type { Job } from '../../machines/job-record.js';
+import type { RuntimeSettings } from '../jobs/job-control.js';
+
+export class ClientError extends Error {
+  constructor(
+    message: string,
+    readonly status?: number,
+  ) {
+    super(message);
+  }
+}
+
+export const DEFAULT_URL = 'http://127.0.0.1:8787';
+
+export function daemonUrl(flag: string | undefined, env: NodeJS.ProcessEnv): string {
+  if (flag) return flag;
+  if (env['ENCSUP_URL']) return env['ENCSUP_URL'];
+  if (env['ENCSUP_PORT']) return `http://127.0.0.1:${env['ENCSUP_PORT']}`;
+  return DEFAULT_URL;
+}
+
+export class ApiClient {
+  constructor(
+    readonly baseUrl: string,
+    private readonly fetchImpl: typeof fetch = fetch,
+  ) {}
+
+  submit(body: Record<string, unknown>): Promise<Job> {
+    return this.#json('POST', '/api/jobs', body);
+  }
+  list(status?: string): Promise<Job[]> {
+    return this.#json('GET', `/api/jobs${status ? `?status=${encodeURIComponent(status)}` : ''}`);
+  }
+  get(id: string): Promise<Job> {
+    return this.#json('GET', `/api/jobs/${encodeURIComponent(id)}`);
+  }
+  cancel(id: string): Promise<Job> {
+    return this.#json('POST', `/api/jobs/${encodeURIComponent(id)}/cancel`);
+  }
+  retry(id: string): Promise<Job> {
+    return this.#json('POST', `/api/jobs/${encodeURIComponent(id)}/retry`);
+  }
+  async log(id: string): Promise<string> {
+    const response = await this.#request('GET', `/api/jobs/${encodeURIComponent(id)}/log`);
+    return response.text();
+  }
+  settings(): Promise<RuntimeSettings> {
+    return this.#json('GET', '/api/config');
+  }
+  updateSettings(patch: Partial<RuntimeSettings>): Promise<RuntimeSettings> {
+    return this.#json('PATCH', '/api/config', patch);
+  }
+
+  async #json<T>(method: string, path: string, body?: unknown): Promise<T> {
+    return (await (await this.#request(method, path, body)).json()) as T;
+  }
+
+  async #request(method: string, path: string, body?: unknown): Promise<Response> {
+    let response: Response;
+    try {
+      response = await this.fetchImpl(new URL(path, this.baseUrl), {
+        method,
+        headers: body === undefined ? {} : { 'content-type': 'application/json' },
+        body: body === undefined ? null : JSON.stringify(body),
+      });
+    } catch (error) {
+      const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message;
+      throw new ClientError(`cannot reach the encsup daemon at ${this.baseUrl} (${cause}): is it running? Start it with "encsup daemon".`);
+    }
+    if (!response.ok) {
+      const text = await response.text();
+      let message = text;
+      try {
+        message = (JSON.parse(text) as { error?: string }).error ?? text;
+      } catch {
+        // not JSON: keep the text as it came
+      }
+      throw new ClientError(message, response.status);
+    }
+    return response;
+  }
+}

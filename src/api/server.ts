@@ -1,0 +1,69 @@
+// The loopback HTTP API that the CLI and the dashboard use. Routes map to JobControl; errors come
+// back as JSON {error, field?} with 400/404/409/503.
+import { readFile } from 'node:fs/promises';
+import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
+import { JOB_STATUSES, type JobStatus } from '../../machines/job-record.js';
+import { type JobControl, RequestError, type RequestErrorKind } from '../jobs/job-control.js';
+import type { JobLedger } from '../store/job-ledger.js';
+import { ApiError, readJsonBody, sendError, sendJson, sendText } from './http.js';
+
+export interface ApiDeps {
+  control: JobControl;
+  ledger: JobLedger;
+  logPath: (jobId: string) => string;
+  health: () => Record<string, unknown>;
+}
+
+type Handler = (request: IncomingMessage, response: ServerResponse, params: string[], url: URL) => Promise<void> | void;
+
+const STATUS_OF: Record<RequestErrorKind, number> = { invalid: 400, 'not-found': 404, conflict: 409, unavailable: 503 };
+
+export function createApiServer(deps: ApiDeps): Server {
+  const { control, ledger } = deps;
+  const routes: [string, RegExp, Handler][] = [
+    ['GET', /^\/healthz$/, (_q, res) => sendJson(res, 200, deps.health())],
+    ['POST', /^\/api\/jobs$/, async (req, res) => sendJson(res, 201, await control.submit(await readJsonBody(req)))],
+    ['GET', /^\/api\/jobs$/, (_q, res, _p, url) => sendJson(res, 200, listJobs(ledger, url.searchParams.get('status')))],
+    ['GET', /^\/api\/jobs\/([^/]+)$/, (_q, res, [id]) => sendJson(res, 200, control.get(id!))],
+    ['POST', /^\/api\/jobs\/([^/]+)\/cancel$/, async (_q, res, [id]) => sendJson(res, 200, await control.cancel(id!))],
+    ['POST', /^\/api\/jobs\/([^/]+)\/retry$/, async (_q, res, [id]) => sendJson(res, 200, await control.retry(id!))],
+    ['GET', /^\/api\/jobs\/([^/]+)\/log$/, async (_q, res, [id]) => sendText(res, 200, await readLog(deps, id!))],
+    ['GET', /^\/api\/config$/, (_q, res) => sendJson(res, 200, control.settings())],
+    ['PATCH', /^\/api\/config$/, async (req, res) => sendJson(res, 200, control.updateSettings(await readJsonBody(req)))],
+  ];
+
+  return createServer((request, response) => {
+    const url = new URL(request.url ?? '/', 'http://encsup.local');
+    const matching = routes.filter(([, pattern]) => pattern.test(url.pathname));
+    const route = matching.find(([method]) => method === request.method);
+    if (!route) {
+      const error = matching.length > 0 ? new ApiError(405, `${request.method} is not allowed on ${url.pathname}`) : new ApiError(404, `no such endpoint: ${url.pathname}`);
+      return sendError(response, error);
+    }
+    const params = route[1].exec(url.pathname)!.slice(1).map(decodeURIComponent);
+    Promise.resolve()
+      .then(() => route[2](request, response, params, url))
+      .catch((error: unknown) => {
+        if (error instanceof ApiError) return sendError(response, error);
+        if (error instanceof RequestError) return sendError(response, new ApiError(STATUS_OF[error.kind], error.message, error.field));
+        sendError(response, new ApiError(500, `internal error: ${(error as Error).message}`));
+      });
+  });
+}
+
+function listJobs(ledger: JobLedger, status: string | null) {
+  if (status !== null && !JOB_STATUSES.includes(status as JobStatus)) {
+    throw new ApiError(400, `status: expected one of ${JOB_STATUSES.join(', ')}`, 'status');
+  }
+  return ledger.list((status as JobStatus | null) ?? undefined).sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+}
+
+async function readLog(deps: ApiDeps, id: string): Promise<string> {
+  const job = deps.control.get(id);
+  try {
+    return await readFile(deps.logPath(id), 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    return job.logTail.map((line) => `${line}\n`).join('');
+  }
+}

@@ -1,0 +1,174 @@
+// The `encsup` command. runCli takes its arguments and streams as parameters and returns the exit
+// code; only bin.ts touches process.argv, signals and process.exit.
+import { Command, CommanderError, Option } from 'commander';
+import { ApiClient, ClientError, daemonUrl } from '../api/client.js';
+import { ConfigError, resolveConfig } from '../config.js';
+import { startDaemon } from '../daemon.js';
+import { createDefaultDeps } from '../deps.js';
+import { formatJob, formatJobTable } from './format.js';
+
+export interface CliIo {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+  /** Resolves with the signal's name when the daemon should stop (SIGTERM, SIGINT). */
+  stopSignal: () => Promise<string>;
+}
+
+export async function runCli(argv: string[], io: CliIo): Promise<number> {
+  let exitCode = 0;
+  const program = new Command('encsup')
+    .description('Supervisor daemon for long-running video encoding and render jobs')
+    .option('--url <url>', 'the daemon to talk to (default: $ENCSUP_URL or http://127.0.0.1:8787)')
+    .exitOverride()
+    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
+    .showHelpAfterError();
+  const client = () => new ApiClient(daemonUrl(program.opts<{ url?: string }>().url, io.env));
+
+  program
+    .command('daemon')
+    .description('run the supervisor daemon in the foreground (the only process that opens the store)')
+    .option('--data-dir <dir>', 'folder for the job store and logs (env ENCSUP_DATA_DIR, default ./.encsup)')
+    .option('--host <host>', 'address to listen on (env ENCSUP_HOST, default 127.0.0.1)')
+    .option('--port <port>', 'API port (env ENCSUP_PORT, default 8787)')
+    .option('--max-concurrent <n>', 'encodes at once, 0 = no cap (env ENCSUP_MAX_CONCURRENT, default 2)')
+    .option('--progress-threshold <percent>', 'store progress when it moved this much (default 1.0)')
+    .option('--kill-grace <seconds>', 'seconds between SIGTERM and SIGKILL when ending an encoder (default 10)')
+    .action(async (options: Record<string, string | undefined>) => {
+      const config = resolveConfig(
+        {
+          dataDir: options['dataDir'],
+          host: options['host'],
+          port: options['port'],
+          maxConcurrent: options['maxConcurrent'],
+          progressThreshold: options['progressThreshold'],
+          killGraceSec: options['killGrace'],
+        },
+        io.env,
+      );
+      const daemon = await startDaemon(config, createDefaultDeps());
+      io.stderr(`encsup daemon listening on ${daemon.url} (data in ${config.dataDir})\n`);
+      const signal = await io.stopSignal();
+      io.stderr(`${signal}: stopping encoders and saving every job...\n`);
+      await daemon.close();
+    });
+
+  program
+    .command('submit')
+    .description('queue a job: encsup submit [options] -- ffmpeg -i in.mp4 out.mkv')
+    .argument('<command...>', 'the program and its arguments (after --)')
+    .option('--name <name>', 'a name to show instead of the command')
+    .option('--priority <priority>', 'a whole number, or high (10), normal (0), low (-10)')
+    .option('--output <path>', 'the file the job writes; checked when the encoder exits')
+    .option('--total-frames <n>', 'frames the job will encode, for an exact percentage')
+    .option('--cwd <dir>', 'folder to run in (default: this folder)')
+    .option('--env <KEY=VALUE...>', 'environment variables for the encoder')
+    .option('--shell', 'run the command through /bin/sh -c')
+    .option('--json', 'print the whole job as JSON')
+    .action(async (command: string[], options: Record<string, unknown>) => {
+      const body: Record<string, unknown> = { command, cwd: (options['cwd'] as string | undefined) ?? io.cwd };
+      if (options['name'] !== undefined) body['name'] = options['name'];
+      if (options['priority'] !== undefined) body['priority'] = numberOrText(options['priority'] as string);
+      if (options['output'] !== undefined) body['output'] = options['output'];
+      if (options['totalFrames'] !== undefined) body['totalFrames'] = numberOrText(options['totalFrames'] as string);
+      if (options['shell']) body['shell'] = true;
+      if (options['env'] !== undefined) body['env'] = parseEnvPairs(options['env'] as string[]);
+      const job = await client().submit(body);
+      io.stdout(options['json'] ? `${JSON.stringify(job, null, 2)}\n` : `${job.id}\n`);
+    });
+
+  program
+    .command('list')
+    .description('list jobs, oldest first')
+    .addOption(new Option('--status <status>', 'only jobs in this state').choices(['queued', 'encoding', 'finalizing', 'done', 'failed', 'cancelled']))
+    .option('--json', 'print JSON')
+    .action(async (options: { status?: string; json?: boolean }) => {
+      const jobs = await client().list(options.status);
+      io.stdout(options.json ? `${JSON.stringify(jobs, null, 2)}\n` : formatJobTable(jobs));
+    });
+
+  program
+    .command('show')
+    .description('show one job')
+    .argument('<id>')
+    .option('--json', 'print JSON')
+    .action(async (id: string, options: { json?: boolean }) => {
+      const job = await client().get(id);
+      io.stdout(options.json ? `${JSON.stringify(job, null, 2)}\n` : formatJob(job));
+    });
+
+  program
+    .command('cancel')
+    .description('cancel a queued or running job (its encoder is ended)')
+    .argument('<id>')
+    .action(async (id: string) => {
+      const job = await client().cancel(id);
+      io.stdout(`${job.id} ${job.status}\n`);
+    });
+
+  program
+    .command('retry')
+    .description('queue a failed or cancelled job again')
+    .argument('<id>')
+    .action(async (id: string) => {
+      const job = await client().retry(id);
+      io.stdout(`${job.id} ${job.status}\n`);
+    });
+
+  program
+    .command('logs')
+    .description("print a job's encoder output")
+    .argument('<id>')
+    .action(async (id: string) => io.stdout(await client().log(id)));
+
+  program
+    .command('config')
+    .description('show the running daemon\'s settings, or change them without a restart')
+    .option('--max-concurrent <n>', 'encodes at once, 0 = no cap')
+    .option('--progress-threshold <percent>', 'store progress when it moved this much')
+    .action(async (options: { maxConcurrent?: string; progressThreshold?: string }) => {
+      const patch: Record<string, unknown> = {};
+      if (options.maxConcurrent !== undefined) patch['maxConcurrent'] = numberOrText(options.maxConcurrent);
+      if (options.progressThreshold !== undefined) patch['progressThreshold'] = numberOrText(options.progressThreshold);
+      const api = client();
+      const settings = Object.keys(patch).length > 0 ? await api.updateSettings(patch) : await api.settings();
+      io.stdout(`${JSON.stringify(settings, null, 2)}\n`);
+    });
+
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+  } catch (error) {
+    exitCode = reportError(error, io);
+  }
+  return exitCode;
+}
+
+function reportError(error: unknown, io: CliIo): number {
+  if (error instanceof CommanderError) {
+    // Commander has already printed its message (and help, where asked for).
+    return error.exitCode === 0 ? 0 : 2;
+  }
+  if (error instanceof ClientError || error instanceof ConfigError || error instanceof UsageError) {
+    io.stderr(`encsup: ${error.message}\n`);
+    return error instanceof ClientError && error.status === 404 ? 3 : 1;
+  }
+  io.stderr(`encsup: ${(error as Error).message ?? String(error)}\n`);
+  return 1;
+}
+
+class UsageError extends Error {}
+
+function numberOrText(text: string): number | string {
+  return /^-?\d+(\.\d+)?$/.test(text.trim()) ? Number(text) : text;
+}
+
+function parseEnvPairs(pairs: string[]): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const pair of pairs) {
+    const at = pair.indexOf('=');
+    if (at <= 0) throw new UsageError(`--env ${pair}: expected KEY=VALUE`);
+    env[pair.slice(0, at)] = pair.slice(at + 1);
+  }
+  return env;
+}

@@ -1,0 +1,96 @@
+// The daemon's settings: flags > environment > defaults, each value validated once, here. The
+// original system's VIDEO_PROCESSING_* names are read as aliases so existing .env files keep working.
+import { resolve } from 'node:path';
+import { z } from 'zod';
+
+const booleanText = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .refine((text) => ['1', '0', 'true', 'false', 'yes', 'no', 'on', 'off'].includes(text), 'expected true or false')
+  .transform((text) => ['1', 'true', 'yes', 'on'].includes(text));
+
+export const maxConcurrentSchema = z.coerce.number().int('expected a whole number').min(0, 'expected 0 (no cap) or more');
+export const progressThresholdSchema = z.coerce.number().gt(0, 'expected a percentage above 0').max(100, 'expected at most 100');
+const portSchema = z.coerce.number().int('expected a whole number').min(0).max(65535, 'expected a port from 0 to 65535');
+const secondsSchema = z.coerce.number().positive('expected a number of seconds above 0');
+
+/** Every setting: its environment names (first wins), flag name, default and parser. */
+const SETTINGS = {
+  dataDir: { env: ['ENCSUP_DATA_DIR'], flag: '--data-dir', fallback: './.encsup', schema: z.string().min(1) },
+  host: { env: ['ENCSUP_HOST'], flag: '--host', fallback: '127.0.0.1', schema: z.string().min(1) },
+  port: { env: ['ENCSUP_PORT'], flag: '--port', fallback: '8787', schema: portSchema },
+  maxConcurrent: {
+    env: ['ENCSUP_MAX_CONCURRENT', 'VIDEO_PROCESSING_MAX_CONCURRENT'],
+    flag: '--max-concurrent',
+    fallback: '2',
+    schema: maxConcurrentSchema,
+  },
+  progressThreshold: {
+    env: ['ENCSUP_PROGRESS_THRESHOLD', 'VIDEO_PROCESSING_PROGRESS_THRESHOLD'],
+    flag: '--progress-threshold',
+    fallback: '1.0',
+    schema: progressThresholdSchema,
+  },
+  trackProgress: {
+    env: ['ENCSUP_TRACK_PROGRESS', 'VIDEO_PROCESSING_TRACK_PROGRESS'],
+    flag: '--track-progress',
+    fallback: 'true',
+    schema: booleanText,
+  },
+  progressHeartbeatSec: { env: ['ENCSUP_PROGRESS_HEARTBEAT_SEC'], flag: '--progress-heartbeat', fallback: '5', schema: secondsSchema },
+  killGraceSec: { env: ['ENCSUP_KILL_GRACE_SEC'], flag: '--kill-grace', fallback: '10', schema: secondsSchema },
+  fileWatcher: {
+    env: ['ENCSUP_FILE_WATCHER', 'VIDEO_PROCESSING_FILE_WATCHER'],
+    flag: '--file-watcher',
+    fallback: 'false',
+    schema: booleanText,
+  },
+  watcherIntervalSec: {
+    env: ['ENCSUP_WATCHER_INTERVAL', 'VIDEO_PROCESSING_WATCHER_INTERVAL'],
+    flag: '--watcher-interval',
+    fallback: '0',
+    schema: z.coerce.number().min(0, 'expected 0 (change events) or a polling period in seconds'),
+  },
+} as const;
+
+type Settings = typeof SETTINGS;
+export type SettingName = keyof Settings;
+export type DaemonConfig = { [K in SettingName]: z.output<Settings[K]['schema']> };
+
+/** A setting that could not be read; `source` names the flag or variable the value came from. */
+export class ConfigError extends Error {
+  readonly code = 'ENCSUP_BAD_CONFIG';
+  constructor(
+    readonly source: string,
+    readonly value: string,
+    reason: string,
+  ) {
+    super(`${source}=${JSON.stringify(value)} is not valid: ${reason}`);
+  }
+}
+
+export type ConfigFlags = Partial<Record<SettingName, string | number | boolean | undefined>>;
+
+export function resolveConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv): DaemonConfig {
+  const config: Record<string, unknown> = {};
+  for (const [name, setting] of Object.entries(SETTINGS) as [SettingName, Settings[SettingName]][]) {
+    const { source, value } = pick(name, setting, flags, env);
+    const parsed = setting.schema.safeParse(value);
+    if (!parsed.success) throw new ConfigError(source, value, parsed.error.issues[0]?.message ?? 'invalid');
+    config[name] = parsed.data;
+  }
+  const resolved = config as DaemonConfig;
+  return { ...resolved, dataDir: resolve(resolved.dataDir) };
+}
+
+function pick(name: SettingName, setting: Settings[SettingName], flags: ConfigFlags, env: NodeJS.ProcessEnv) {
+  const flag = flags[name];
+  if (flag !== undefined) return { source: setting.flag, value: String(flag) };
+  for (const variable of setting.env) {
+    // An empty variable (`NAME=` in a .env file) means "not set", as shells treat it.
+    const value = env[variable];
+    if (value !== undefined && value !== '') return { source: variable, value };
+  }
+  return { source: `default ${name}`, value: setting.fallback };
+}

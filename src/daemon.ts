@@ -1,0 +1,125 @@
+// Wiring only: store → ledger → machines (with the pty runner) → API. `close()` is the shutdown:
+// stop starting jobs, end every encoder's process group, make every job durable, close the store.
+import { mkdir } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { createActor, fromPromise, waitFor } from 'xstate';
+import { jobMachine } from '../machines/job-machine.js';
+import { supervisorMachine } from '../machines/supervisor-machine.js';
+import { createApiServer } from './api/server.js';
+import type { DaemonConfig } from './config.js';
+import type { Deps } from './deps.js';
+import { JobControl, type RuntimeSettings } from './jobs/job-control.js';
+import { checkOutput } from './media/output-check.js';
+import { recoverJobs } from './recovery.js';
+import { LiveRuns, createRunnerActor, jobLogPath } from './runner/runner-actor.js';
+import { JobLedger } from './store/job-ledger.js';
+
+export interface Daemon {
+  url: string;
+  port: number;
+  control: JobControl;
+  ledger: JobLedger;
+  /** Encoders running right now. */
+  liveEncoders: () => number;
+  close(): Promise<void>;
+}
+
+export async function startDaemon(config: DaemonConfig, deps: Deps): Promise<Daemon> {
+  const log = deps.logger;
+  const logDir = join(config.dataDir, 'logs');
+  await mkdir(logDir, { recursive: true });
+  const store = await deps.openStore(join(config.dataDir, 'jobs.db'));
+  const nowIso = () => new Date(deps.nowMs()).toISOString();
+
+  const ledger = new JobLedger(store, {
+    nowIso,
+    onWriteError: (job, error) => log.error({ jobId: job.id, err: error }, 'could not write the job to the store; retrying'),
+  });
+  const loaded = await store.loadAll();
+  for (const problem of loaded.problems) log.warn({ problem }, 'a stored record could not be read');
+  ledger.adopt(loaded.jobs);
+  const recovery = recoverJobs(loaded.jobs);
+  await Promise.all(recovery.changed.map((job) => ledger.record(job)));
+  for (const job of recovery.changed) log.info({ jobId: job.id, attempts: job.attempts }, 'job was running when the daemon stopped; queued again');
+
+  const settings: RuntimeSettings = { maxConcurrent: config.maxConcurrent, progressThreshold: config.progressThreshold };
+  const live = new LiveRuns();
+  const runner = createRunnerActor(
+    {
+      spawnPty: deps.spawnPty,
+      nowMs: deps.nowMs,
+      graceMs: config.killGraceSec * 1000,
+      baseEnv: deps.baseEnv,
+      logDir,
+      throttle: () => ({
+        // With progress tracking off, only the first and the final update are written.
+        progressThreshold: config.trackProgress ? settings.progressThreshold : Number.POSITIVE_INFINITY,
+        heartbeatMs: config.trackProgress ? config.progressHeartbeatSec * 1000 : Number.POSITIVE_INFINITY,
+      }),
+      whenDurable: (id) => ledger.whenDurable(id),
+      onError: (jobId, error) => log.error({ jobId, err: error }, 'runner error'),
+    },
+    live,
+  );
+  const jobLogic = jobMachine.provide({
+    actors: { runner, outputCheck: fromPromise(({ input }) => checkOutput(input.job)) },
+    actions: { recordJob: ({ context }) => void ledger.record(context.job) },
+  });
+  const supervisor = createActor(
+    supervisorMachine.provide({
+      actors: { job: jobLogic },
+      actions: { recordJob: (_, job) => void ledger.record(job) },
+    }),
+    { input: { maxConcurrent: settings.maxConcurrent, queued: recovery.queued } },
+  );
+  const unsubscribeLog = ledger.onCommitted((job) =>
+    log.debug({ jobId: job.id, status: job.status, progress: job.progress }, 'job recorded'),
+  );
+  supervisor.start();
+
+  const control = new JobControl({
+    ledger,
+    supervisor,
+    settings,
+    newId: deps.newId,
+    nowIso,
+    defaultCwd: process.cwd(),
+    cancelWaitMs: config.killGraceSec * 1000 + 2000,
+  });
+  const server = createApiServer({
+    control,
+    ledger,
+    logPath: (id) => jobLogPath(logDir, id),
+    health: () => ({ ok: true, accepting: control.accepting, jobs: ledger.size, encoding: live.count }),
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  const url = addressOf(port, config.host);
+  log.info({ url, dataDir: config.dataDir, maxConcurrent: settings.maxConcurrent, queued: recovery.queued.length }, 'encsup daemon started');
+
+  let closing: Promise<void> | null = null;
+  const close = () =>
+    (closing ??= (async () => {
+      log.info('shutting down: ending encoders and requeuing their jobs');
+      supervisor.send({ type: 'SHUTDOWN' });
+      await waitFor(supervisor, (snapshot) => snapshot.status === 'done', { timeout: Infinity });
+      await live.whenAllExited();
+      await ledger.whenIdle();
+      supervisor.stop();
+      unsubscribeLog();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await store.close();
+      log.info('encsup daemon stopped');
+    })());
+
+  return { url, port, control, ledger, liveEncoders: () => live.count, close };
+}
+
+export function addressOf(port: number, host: string): string {
+  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+}

@@ -1,0 +1,30 @@
+// Everything the daemon reaches outside itself, in one object, so tests can pass real or fast parts.
+import { randomBytes } from 'node:crypto';
+import type { Logger } from './logger.js';
+import { createLogger } from './logger.js';
+import { type SpawnPty, spawnPty } from './runner/pty.js';
+import type { JobStore } from './store/job-store.js';
+import { openNedbStore } from './store/nedb-store.js';
+
+export interface Deps {
+  nowMs: () => number;
+  newId: () => string;
+  spawnPty: SpawnPty;
+  openStore: (filename: string) => Promise<JobStore>;
+  logger: Logger;
+  /** The environment encoders start from, under each job's own variables. */
+  baseEnv: Record<string, string>;
+}
+
+export function createDefaultDeps(overrides: Partial<Deps> = {}): Deps {
+  return {
+    nowMs: Date.now,
+    // 12 hex digits: short enough to type, 2^48 ids before a collision is likely.
+    newId: () => randomBytes(6).toString('hex'),
+    spawnPty,
+    openStore: openNedbStore,
+    logger: createLogger(),
+    baseEnv: Object.fromEntries(Object.entries(process.env).filter((entry): entry is [string, string] => entry[1] !== undefined)),
+    ...overrides,
+  };
+}

@@ -1,0 +1,125 @@
+// What a client can ask of the daemon: submit, cancel, retry, change settings. Every change is
+// durable before it is answered. Knows nothing of HTTP; the API maps RequestError kinds to codes.
+import { existsSync, statSync } from 'node:fs';
+import type { Actor } from 'xstate';
+import { type Job, isFinished } from '../../machines/job-record.js';
+import type { supervisorMachine } from '../../machines/supervisor-machine.js';
+import { maxConcurrentSchema, progressThresholdSchema } from '../config.js';
+import type { JobLedger } from '../store/job-ledger.js';
+import { z } from 'zod';
+import { firstProblem } from '../validation-problem.js';
+import { newJobRecord, parseSubmission } from './submission.js';
+
+export type RequestErrorKind = 'invalid' | 'not-found' | 'conflict' | 'unavailable';
+
+export class RequestError extends Error {
+  constructor(
+    readonly kind: RequestErrorKind,
+    message: string,
+    readonly field?: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface RuntimeSettings {
+  maxConcurrent: number;
+  progressThreshold: number;
+}
+
+const settingsPatchSchema = z.strictObject({
+  maxConcurrent: maxConcurrentSchema.optional(),
+  progressThreshold: progressThresholdSchema.optional(),
+});
+
+export interface JobControlDeps {
+  ledger: JobLedger;
+  supervisor: Actor<typeof supervisorMachine>;
+  settings: RuntimeSettings;
+  newId: () => string;
+  nowIso: () => string;
+  defaultCwd: string;
+  /** How long cancel waits for the encoder to be gone before answering. */
+  cancelWaitMs: number;
+}
+
+export class JobControl {
+  constructor(private readonly deps: JobControlDeps) {}
+
+  get accepting(): boolean {
+    return this.deps.supervisor.getSnapshot().matches('accepting');
+  }
+
+  async submit(body: unknown): Promise<Job> {
+    this.#requireAccepting();
+    const parsed = parseSubmission(body);
+    if (!parsed.ok) throw new RequestError('invalid', parsed.problem.message, parsed.problem.field);
+    const job = newJobRecord(parsed.submission, this.deps.newId(), this.deps.nowIso(), this.deps.defaultCwd);
+    if (!existsSync(job.cwd) || !statSync(job.cwd).isDirectory()) {
+      throw new RequestError('invalid', `cwd: ${job.cwd} is not a folder on the daemon's machine`, 'cwd');
+    }
+    await this.deps.ledger.record(job);
+    this.deps.supervisor.send({ type: 'SUBMIT', job: this.deps.ledger.get(job.id)! });
+    return this.deps.ledger.get(job.id)!;
+  }
+
+  get(id: string): Job {
+    const job = this.deps.ledger.get(id);
+    if (!job) throw new RequestError('not-found', `no job with id ${id}`);
+    return job;
+  }
+
+  async cancel(id: string): Promise<Job> {
+    const job = this.get(id);
+    if (isFinished(job.status)) throw new RequestError('conflict', `job ${id} is already ${job.status}; there is nothing to cancel`);
+    this.deps.supervisor.send({ type: 'CANCEL', id, at: this.deps.nowIso() });
+    const ended = await this.deps.ledger.waitFor(id, (each) => isFinished(each.status), this.deps.cancelWaitMs);
+    return ended ?? job;
+  }
+
+  async retry(id: string): Promise<Job> {
+    this.#requireAccepting();
+    const job = this.get(id);
+    if (job.status !== 'failed' && job.status !== 'cancelled') {
+      throw new RequestError('conflict', `job ${id} is ${job.status}; only a failed or cancelled job can be retried`);
+    }
+    const fresh: Job = {
+      ...job,
+      status: 'queued',
+      progress: 0,
+      frame: null,
+      etaSeconds: null,
+      exitCode: null,
+      signal: null,
+      error: null,
+      terminationReason: null,
+      finishedAt: null,
+    };
+    await this.deps.ledger.record(fresh);
+    this.deps.supervisor.send({ type: 'SUBMIT', job: this.deps.ledger.get(id)! });
+    return this.deps.ledger.get(id)!;
+  }
+
+  settings(): RuntimeSettings {
+    return { ...this.deps.settings };
+  }
+
+  updateSettings(body: unknown): RuntimeSettings {
+    const parsed = settingsPatchSchema.safeParse(body);
+    if (!parsed.success) {
+      const problem = firstProblem(parsed.error, 'not a setting that can change at runtime');
+      throw new RequestError('invalid', problem.message, problem.field);
+    }
+    const { maxConcurrent, progressThreshold } = parsed.data;
+    if (progressThreshold !== undefined) this.deps.settings.progressThreshold = progressThreshold;
+    if (maxConcurrent !== undefined) {
+      this.deps.settings.maxConcurrent = maxConcurrent;
+      this.deps.supervisor.send({ type: 'SET_MAX_CONCURRENT', maxConcurrent });
+    }
+    return this.settings();
+  }
+
+  #requireAccepting(): void {
+    if (!this.accepting) throw new RequestError('unavailable', 'the daemon is shutting down and takes no new work');
+  }
+}

@@ -1,0 +1,68 @@
+// What a client may submit, validated once at the edge; a bad field is named in the error.
+import { isAbsolute, resolve } from 'node:path';
+import { z } from 'zod';
+import { type Job, NO_PROGRESS } from '../../machines/job-record.js';
+import { type ValidationProblem, firstProblem } from '../validation-problem.js';
+
+export const PRIORITY_NAMES = { high: 10, normal: 0, low: -10 } as const;
+
+export const prioritySchema = z.union(
+  [z.number().int('expected a whole number'), z.enum(['high', 'normal', 'low']).transform((name) => PRIORITY_NAMES[name])],
+  { error: 'expected a whole number or one of high, normal, low' },
+);
+
+export const submissionSchema = z.strictObject({
+  name: z.string().trim().min(1).max(200).optional(),
+  command: z.array(z.string(), { error: 'expected an array of strings (argv)' }).min(1, 'expected at least the program to run'),
+  cwd: z.string().min(1).optional(),
+  env: z.record(z.string(), z.string(), { error: 'expected an object of string values' }).optional(),
+  shell: z.boolean().optional(),
+  priority: prioritySchema.optional(),
+  output: z.string().min(1).optional(),
+  totalFrames: z.number().int('expected a whole number').positive('expected a number of frames above 0').optional(),
+});
+
+export type Submission = z.output<typeof submissionSchema>;
+
+/** Reads a submission body; a problem names the first field that is wrong. */
+export function parseSubmission(body: unknown): { ok: true; submission: Submission } | { ok: false; problem: ValidationProblem } {
+  const parsed = submissionSchema.safeParse(body);
+  if (parsed.success) {
+    if (parsed.data.command[0]!.trim() === '') {
+      return { ok: false, problem: { field: 'command', message: 'command: the program to run is empty' } };
+    }
+    return { ok: true, submission: parsed.data };
+  }
+  return { ok: false, problem: firstProblem(parsed.error) };
+}
+
+export function newJobRecord(submission: Submission, id: string, nowIso: string, defaultCwd: string): Job {
+  const cwd = resolve(defaultCwd, submission.cwd ?? '.');
+  const output = submission.output === undefined ? null : isAbsolute(submission.output) ? submission.output : resolve(cwd, submission.output);
+  return {
+    ...NO_PROGRESS,
+    id,
+    name: submission.name ?? submission.command.join(' ').slice(0, 80),
+    command: submission.command,
+    cwd,
+    env: submission.env ?? {},
+    shell: submission.shell ?? false,
+    priority: submission.priority ?? 0,
+    status: 'queued',
+    totalFrames: submission.totalFrames ?? null,
+    elapsedSeconds: 0,
+    output,
+    attempts: 0,
+    exitCode: null,
+    signal: null,
+    error: null,
+    terminationReason: null,
+    logTail: [],
+    pid: null,
+    progressWrites: 0,
+    createdAt: nowIso,
+    startedAt: null,
+    finishedAt: null,
+    updatedAt: nowIso,
+  };
+}

@@ -1,0 +1,44 @@
+// Chunks from a terminal → one string per progress record. Encoders redraw their status with `\r`
+// (and SVT-AV1 with `\b`), so both `\r` and `\n` end a record; ANSI colour codes are removed.
+import { stripVTControlCharacters } from 'node:util';
+import { Observable, type OperatorFunction } from 'rxjs';
+
+/** Splits a stream of text chunks into records; a record cut between two chunks is joined first. */
+export function splitRecords(): OperatorFunction<string, string> {
+  return (chunks) =>
+    new Observable<string>((subscriber) => {
+      let pending = '';
+      const emit = (raw: string) => {
+        const line = cleanRecord(raw);
+        if (line.trim() !== '') subscriber.next(line);
+      };
+      const subscription = chunks.subscribe({
+        next(chunk) {
+          const parts = (pending + chunk).split(/\r\n|\r|\n/);
+          pending = parts.pop() ?? '';
+          for (const part of parts) emit(part);
+        },
+        error(err) {
+          subscriber.error(err);
+        },
+        complete() {
+          if (pending !== '') emit(pending);
+          pending = '';
+          subscriber.complete();
+        },
+      });
+      return () => subscription.unsubscribe();
+    });
+}
+
+/** Removes terminal control sequences and applies backspaces, as a terminal would show the text. */
+export function cleanRecord(raw: string): string {
+  const text = stripVTControlCharacters(raw);
+  if (!text.includes('\b')) return text.trimEnd();
+  let shown = '';
+  for (const char of text) {
+    if (char === '\b') shown = shown.slice(0, -1);
+    else shown += char;
+  }
+  return shown.trimEnd();
+}

@@ -1,0 +1,39 @@
+// ffmpeg's stderr: the `frame= … speed=` stats line, and the `Duration:` / `Stream … fps` header
+// lines that give the totals. Field layout from fftools/ffmpeg.c print_report (see corpus README).
+import type { ProgressSample } from '../sample.js';
+import { parseClock, parseNumber } from '../units.js';
+
+// A key must not be glued to a longer word: `sentme=` (a CR-mangled paste) is not `time=`.
+const FIELD = /(?<![A-Za-z_])(frame|fps|Lq|q|Lsize|size|time|bitrate|speed|dup|drop|elapsed)=\s*(\S*)/g;
+
+export function parseFfmpegStats(line: string): ProgressSample | null {
+  const fields = new Map<string, string>();
+  for (const [, key, value] of line.matchAll(FIELD)) {
+    // Several outputs print one q= each; the first output's fields are the ones that count.
+    if (!fields.has(key!)) fields.set(key!, value!);
+  }
+  const isVideo = fields.has('frame') && fields.has('fps');
+  const isAudioOnly = (fields.has('size') || fields.has('Lsize')) && fields.has('time');
+  if (!isVideo && !isAudioOnly) return null;
+  return {
+    format: 'ffmpeg',
+    frame: parseNumber(fields.get('frame')),
+    fps: parseNumber(fields.get('fps')),
+    bitrate: parseNumber(fields.get('bitrate')),
+    speed: parseNumber(fields.get('speed')),
+    timeSeconds: parseClock(fields.get('time')),
+    // `L` marks the last report: Lsize= for one output, Lq= for several.
+    final: fields.has('Lsize') || fields.has('Lq'),
+  };
+}
+
+const DURATION = /^\s*Duration:\s*(N\/A|[\d:.]+)/;
+const VIDEO_STREAM = /^\s*Stream #\d+:\d+.*?: Video: .*?(\d+(?:\.\d+)?) fps/;
+
+export function parseFfmpegHeader(line: string): ProgressSample | null {
+  const duration = DURATION.exec(line);
+  if (duration) return { format: 'ffmpeg-header', durationSeconds: parseClock(duration[1]) };
+  const stream = VIDEO_STREAM.exec(line);
+  if (stream) return { format: 'ffmpeg-header', frameRate: parseNumber(stream[1]) };
+  return null;
+}

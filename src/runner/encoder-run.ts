@@ -1,0 +1,57 @@
+// One run of a job's encoder under a pty: its output as a stream of chunks, its exit as a value,
+// and a way to end it that records why.
+import { Observable, ReplaySubject } from 'rxjs';
+import type { Job, TerminationReason } from '../../machines/job-record.js';
+import type { PtyExit, SpawnPty } from './pty.js';
+import { terminateGroup } from './terminate.js';
+
+export interface EncoderRun {
+  pid: number;
+  /** Raw terminal output; completes when the encoder has exited. */
+  chunks: Observable<string>;
+  exited: Promise<PtyExit>;
+  /** Ends the whole process group: TERM, then KILL after the grace period. */
+  terminate(reason: TerminationReason): Promise<void>;
+  terminationReason: TerminationReason | null;
+}
+
+export interface EncoderRunOptions {
+  spawnPty: SpawnPty;
+  graceMs: number;
+  /** The daemon's environment, under the job's own variables. */
+  baseEnv: Record<string, string>;
+}
+
+/** argv for the job: its command as given, or through /bin/sh when it asks for a shell. */
+export function commandLine(job: Pick<Job, 'command' | 'shell'>): { file: string; args: string[] } {
+  if (job.shell) return { file: '/bin/sh', args: ['-c', job.command.join(' ')] };
+  const [file, ...args] = job.command;
+  return { file: file!, args };
+}
+
+export function startEncoder(job: Job, options: EncoderRunOptions): EncoderRun {
+  const { file, args } = commandLine(job);
+  const child = options.spawnPty(file, args, { cwd: job.cwd, env: { ...options.baseEnv, ...job.env } });
+  const output = new ReplaySubject<string>(64);
+  let resolveExit!: (exit: PtyExit) => void;
+  const exited = new Promise<PtyExit>((resolve) => (resolveExit = resolve));
+  child.onData((chunk) => output.next(chunk));
+  child.onExit((exit) => {
+    // node-pty can report the exit before the last bytes are delivered; let them drain first.
+    setTimeout(() => {
+      output.complete();
+      resolveExit(exit);
+    }, 20);
+  });
+  const run: EncoderRun = {
+    pid: child.pid,
+    chunks: output.asObservable(),
+    exited,
+    terminationReason: null,
+    async terminate(reason) {
+      run.terminationReason ??= reason;
+      await terminateGroup(child.pid, { graceMs: options.graceMs, exited });
+    },
+  };
+  return run;
+}

@@ -1,0 +1,122 @@
+// The job machine's `runner` actor: starts the encoder once the job's encoding state is durable,
+// feeds its output through the progress pipeline, and reports PROGRESS and ENCODER_EXITED.
+import { createWriteStream } from 'node:fs';
+import { join } from 'node:path';
+import { share } from 'rxjs';
+import { fromCallback } from 'xstate';
+import type { JobEvent, RunnerCommand, RunnerInput } from '../../machines/job-machine.js';
+import type { Job } from '../../machines/job-record.js';
+import { autoParser } from '../progress/parsers/index.js';
+import { readProgress, throttleProgress } from '../progress/pipeline.js';
+import { splitRecords } from '../progress/lines.js';
+import type { ThrottleOptions } from '../progress/throttle.js';
+import { type EncoderRun, startEncoder } from './encoder-run.js';
+import { LogTail } from './log-tail.js';
+import type { SpawnPty } from './pty.js';
+
+export interface RunnerDeps {
+  spawnPty: SpawnPty;
+  nowMs: () => number;
+  graceMs: number;
+  baseEnv: Record<string, string>;
+  /** Folder for each job's full output log. */
+  logDir: string;
+  /** Read at each run, so a threshold changed at runtime applies to the next run. */
+  throttle: () => ThrottleOptions;
+  /** Resolves once the job's current record is in the store: no encoder runs before that. */
+  whenDurable: (jobId: string) => Promise<void>;
+  onError: (jobId: string, error: unknown) => void;
+}
+
+export function jobLogPath(logDir: string, jobId: string): string {
+  return join(logDir, `${jobId}.log`);
+}
+
+/** Live encoder runs, so a shutdown can wait until every one has exited. */
+export class LiveRuns {
+  readonly #runs = new Set<EncoderRun>();
+  add(run: EncoderRun): void {
+    this.#runs.add(run);
+    void run.exited.then(() => this.#runs.delete(run));
+  }
+  async whenAllExited(): Promise<void> {
+    await Promise.all([...this.#runs].map((run) => run.exited));
+  }
+  get count(): number {
+    return this.#runs.size;
+  }
+}
+
+export function createRunnerActor(deps: RunnerDeps, live: LiveRuns) {
+  return fromCallback<RunnerCommand, RunnerInput>(({ input, sendBack, receive }) => {
+    const send = (event: JobEvent) => sendBack(event);
+    let run: EncoderRun | null = null;
+    let stopped = false;
+    let pendingTermination: RunnerCommand['reason'] | null = null;
+
+    receive((command) => {
+      if (run) void run.terminate(command.reason);
+      else pendingTermination = command.reason;
+    });
+
+    deps
+      .whenDurable(input.job.id)
+      .then(() => {
+        if (stopped) return;
+        if (pendingTermination) {
+          send({ type: 'ENCODER_EXITED', outcome: { exitCode: null, signal: null, logTail: [], runSeconds: 0, at: isoNow(deps) } });
+          return;
+        }
+        run = launch(input.job, deps, send);
+        live.add(run);
+      })
+      .catch((error: unknown) => {
+        deps.onError(input.job.id, error);
+        send({
+          type: 'ENCODER_EXITED',
+          outcome: { exitCode: null, signal: null, logTail: [`encsup could not start the encoder: ${String(error)}`], runSeconds: 0, at: isoNow(deps) },
+        });
+      });
+
+    return () => {
+      stopped = true;
+      // Leaving the running state for any reason ends the encoder: one job, at most one encoder.
+      if (run) void run.terminate(run.terminationReason ?? 'cancel');
+    };
+  });
+}
+
+function launch(job: Job, deps: RunnerDeps, send: (event: JobEvent) => void): EncoderRun {
+  const startMs = deps.nowMs();
+  const run = startEncoder(job, { spawnPty: deps.spawnPty, graceMs: deps.graceMs, baseEnv: deps.baseEnv });
+  send({ type: 'ENCODER_STARTED', pid: run.pid, at: isoNow(deps) });
+  const tail = new LogTail();
+  const log = createWriteStream(jobLogPath(deps.logDir, job.id), { flags: 'a' });
+  log.on('error', (error) => deps.onError(job.id, error));
+  const lines = run.chunks.pipe(splitRecords(), share());
+  lines.subscribe((line) => {
+    tail.push(line);
+    log.write(`${line}\n`);
+  });
+  lines
+    .pipe(
+      readProgress({ parse: autoParser, declaredTotalFrames: job.totalFrames, nowMs: deps.nowMs, startMs }),
+      throttleProgress(deps.throttle(), deps.nowMs),
+    )
+    .subscribe({
+      next: (update) => send({ type: 'PROGRESS', progress: update.fields, runSeconds: update.runSeconds, logTail: tail.lines() }),
+      error: (error: unknown) => deps.onError(job.id, error),
+    });
+  void run.exited.then((exit) => {
+    log.end();
+    send({
+      type: 'ENCODER_EXITED',
+      outcome: { ...exit, logTail: tail.lines(), runSeconds: (deps.nowMs() - startMs) / 1000, at: isoNow(deps) },
+    });
+  });
+  return run;
+}
+
+function isoNow(deps: Pick<RunnerDeps, 'nowMs'>): string {
+  return new Date(deps.nowMs()).toISOString();
+}
