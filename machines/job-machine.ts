@@ -135,7 +135,7 @@ export const jobMachine = setup({
             guard: 'endedByCancel',
             target: 'cancelled',
             actions: assign(({ context, event }) => ({
-              job: finish(context.job, exitFields(context, event.outcome), event.outcome.at),
+              job: finish(context.job, { ...exitFields(context, event.outcome), status: 'cancelled' }, event.outcome.at),
             })),
           },
           {

@@ -1,26 +1,33 @@
-// Remaining-time estimate from the rate of progress. The rate is smoothed with a time-based
-// exponential moving average, so one fast or slow sample moves it little and a lasting change of
-// speed wins within about a half-life. No estimate until there is evidence: encoders start slowly.
+// Remaining-time estimate from the rate of progress over a sliding window of recent samples: the
+// slow start of an encoder (probing, lookahead) drops out of the window once it is past, and a
+// lasting change of speed takes over within one window. The window grows with the run (a fifth of
+// it, from 20 s to 5 min), so a long encode's estimate is steady rather than jumpy.
 
 export interface EtaOptions {
   /** No estimate before this many seconds of the run. */
   minSeconds: number;
   /** No estimate before this much progress, in percent. */
   minPercent: number;
-  /** After this many seconds, a change of speed has half its weight in the rate. */
-  halfLifeSeconds: number;
+  minWindowSeconds: number;
+  maxWindowSeconds: number;
 }
 
-export const DEFAULT_ETA_OPTIONS: EtaOptions = { minSeconds: 3, minPercent: 1, halfLifeSeconds: 20 };
+export const DEFAULT_ETA_OPTIONS: EtaOptions = { minSeconds: 3, minPercent: 1, minWindowSeconds: 20, maxWindowSeconds: 300 };
+
+interface Point {
+  seconds: number;
+  percent: number;
+}
 
 export interface EtaState {
-  lastSeconds: number;
-  lastPercent: number;
-  /** Percent per second, smoothed; null until two samples are apart in time. */
-  rate: number | null;
+  /** Oldest first; the first point is the anchor at or just before the window's start. */
+  points: readonly Point[];
 }
 
-export const INITIAL_ETA: EtaState = { lastSeconds: 0, lastPercent: 0, rate: null };
+export const INITIAL_ETA: EtaState = { points: [] };
+
+// Samples closer together than this add nothing to a rate over many seconds.
+const MIN_SPACING_SECONDS = 0.25;
 
 export function nextEta(
   state: EtaState,
@@ -28,17 +35,19 @@ export function nextEta(
   percent: number,
   options: EtaOptions = DEFAULT_ETA_OPTIONS,
 ): { state: EtaState; etaSeconds: number | null } {
-  const dt = runSeconds - state.lastSeconds;
-  let next = state;
-  if (dt > 0 && percent >= state.lastPercent) {
-    const instant = (percent - state.lastPercent) / dt;
-    const weight = 1 - Math.exp((-dt * Math.LN2) / options.halfLifeSeconds);
-    const rate = state.rate === null ? instant : state.rate + weight * (instant - state.rate);
-    next = { lastSeconds: runSeconds, lastPercent: percent, rate };
-  }
+  const last = state.points.at(-1);
+  const points = last && runSeconds - last.seconds < MIN_SPACING_SECONDS ? [...state.points.slice(0, -1), { seconds: runSeconds, percent }] : [...state.points, { seconds: runSeconds, percent }];
+  const windowSeconds = Math.min(options.maxWindowSeconds, Math.max(options.minWindowSeconds, runSeconds / 5));
+  // Keep one point older than the window as the anchor, so the window is always fully covered.
+  let firstKept = 0;
+  while (firstKept + 1 < points.length && points[firstKept + 1]!.seconds <= runSeconds - windowSeconds) firstKept++;
+  const next: EtaState = { points: points.slice(firstKept) };
   if (percent >= 100) return { state: next, etaSeconds: 0 };
-  if (runSeconds < options.minSeconds || percent < options.minPercent || !next.rate || next.rate <= 0) {
+  if (runSeconds < options.minSeconds || percent < options.minPercent || next.points.length < 2) {
     return { state: next, etaSeconds: null };
   }
-  return { state: next, etaSeconds: Math.max(0, Math.round((100 - percent) / next.rate)) };
+  const anchor = next.points[0]!;
+  const rate = (percent - anchor.percent) / (runSeconds - anchor.seconds);
+  if (!(rate > 0)) return { state: next, etaSeconds: null };
+  return { state: next, etaSeconds: Math.max(0, Math.round((100 - percent) / rate)) };
 }

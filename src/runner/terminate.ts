@@ -32,5 +32,15 @@ export async function terminateGroup(pid: number, options: TerminateOptions): Pr
   clearTimeout(timer);
   // The leader may be gone while a child it started still runs: the group decides, not the leader.
   if (first === 'exited' && !signalGroup(pid, 0, send)) return 'terminated';
-  return signalGroup(pid, 'SIGKILL', send) ? 'killed' : 'terminated';
+  if (!signalGroup(pid, 'SIGKILL', send)) return 'terminated';
+  await groupGone(pid, send);
+  return 'killed';
+}
+
+// A KILLed process lingers until its parent reaps it; wait, so that "terminated" means gone.
+const REAP_WAIT_MS = 3000;
+
+async function groupGone(pid: number, send: SendSignal): Promise<void> {
+  const deadline = Date.now() + REAP_WAIT_MS;
+  while (signalGroup(pid, 0, send) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
 }

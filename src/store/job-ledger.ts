@@ -1,6 +1,8 @@
 // The daemon's book of jobs: every change goes to the store first and becomes visible (API, events)
-// only once it is durable. Writes for one job are serialized and coalesced: while one is in flight,
-// only the newest of the changes that arrive is written next.
+// only once it is durable. Writes go out one at a time in the order the changes happened, so the
+// store never shows a later change without an earlier one (a job started before the one it replaced
+// is recorded as finished). A job with a change still waiting to be written keeps its place in line
+// and is written once, with its newest version.
 import { EventEmitter } from 'node:events';
 import type { Job, JobStatus } from '../../machines/job-record.js';
 import type { JobStore } from './job-store.js';
@@ -14,8 +16,10 @@ export interface JobLedgerOptions {
 
 export class JobLedger {
   readonly #committed = new Map<string, Job>();
-  readonly #latest = new Map<string, Job>();
-  readonly #chains = new Map<string, Promise<void>>();
+  /** Changes waiting to be written, in the order of each job's first waiting change. */
+  readonly #pending = new Map<string, { job: Job; written: Promise<void>; resolve: () => void }>();
+  #inFlight: { id: string; written: Promise<void> } | null = null;
+  #draining: Promise<void> | null = null;
   readonly #events = new EventEmitter();
 
   constructor(
@@ -45,22 +49,26 @@ export class JobLedger {
 
   /** Stores the job; resolves once this version, or a newer one, is durable. */
   record(job: Job): Promise<void> {
-    this.#latest.set(job.id, { ...job, updatedAt: this.options.nowIso() });
-    const next = (this.#chains.get(job.id) ?? Promise.resolve()).then(() => this.#flush(job.id));
-    this.#chains.set(job.id, next);
-    void next.finally(() => {
-      if (this.#chains.get(job.id) === next) this.#chains.delete(job.id);
-    });
-    return next;
+    const stamped = { ...job, updatedAt: this.options.nowIso() };
+    const waiting = this.#pending.get(job.id);
+    if (waiting) {
+      waiting.job = stamped;
+      return waiting.written;
+    }
+    let resolve!: () => void;
+    const written = new Promise<void>((done) => (resolve = done));
+    this.#pending.set(job.id, { job: stamped, written, resolve });
+    this.#draining ??= this.#drain();
+    return written;
   }
 
   /** Resolves once every change recorded so far for this job is durable. */
   whenDurable(id: string): Promise<void> {
-    return this.#chains.get(id) ?? Promise.resolve();
+    return this.#pending.get(id)?.written ?? (this.#inFlight?.id === id ? this.#inFlight.written : Promise.resolve());
   }
 
   async whenIdle(): Promise<void> {
-    while (this.#chains.size > 0) await Promise.all(this.#chains.values());
+    while (this.#draining) await this.#draining;
   }
 
   /** Calls back with every job version once it is durable; returns the unsubscribe. */
@@ -87,22 +95,31 @@ export class JobLedger {
     });
   }
 
-  async #flush(id: string): Promise<void> {
-    const job = this.#latest.get(id);
-    if (!job) return; // an earlier flush already wrote the newest version
-    this.#latest.delete(id);
+  async #drain(): Promise<void> {
+    for (;;) {
+      const next = this.#pending.entries().next();
+      // Checked and cleared with no await between, so a change recorded now starts a new drain.
+      if (next.done) return void (this.#draining = null);
+      const [id, entry] = next.value;
+      this.#pending.delete(id);
+      this.#inFlight = { id, written: entry.written };
+      await this.#write(entry.job);
+      this.#committed.set(id, entry.job);
+      this.#inFlight = null;
+      entry.resolve();
+      this.#events.emit('committed', entry.job);
+    }
+  }
+
+  /** Retries until the store takes it: an accepted job is never dropped. */
+  async #write(job: Job): Promise<void> {
     for (;;) {
       try {
-        await this.store.put(job);
-        break;
+        return await this.store.put(job);
       } catch (error) {
         this.options.onWriteError(job, error);
         await new Promise((resolve) => setTimeout(resolve, this.options.retryMs ?? 1000));
-        // A newer version that arrived meanwhile supersedes this one.
-        if (this.#latest.has(id)) return this.#flush(id);
       }
     }
-    this.#committed.set(id, job);
-    this.#events.emit('committed', job);
   }
 }

@@ -1,0 +1,115 @@
+// The encsup command: in-process against a real daemon, and the real executable for `daemon`.
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { type CliIo, runCli } from '../src/cli/main.js';
+import { startTestDaemon, waitForStatus } from './helpers/daemon.js';
+import { encodeCommand } from './helpers/media.js';
+import { tempDir } from './helpers/temp.js';
+import { groupAlive, until } from './helpers/wait.js';
+
+async function cli(args: string[], env: NodeJS.ProcessEnv = {}) {
+  let stdout = '';
+  let stderr = '';
+  const io: CliIo = {
+    stdout: (text) => (stdout += text),
+    stderr: (text) => (stderr += text),
+    env,
+    cwd: process.cwd(),
+    stopSignal: () => new Promise(() => undefined),
+  };
+  const code = await runCli(args, io);
+  return { code, stdout, stderr };
+}
+
+test('submit, list, show and logs work against a running daemon', async () => {
+  const dir = tempDir();
+  const { url, api, close } = await startTestDaemon(dir.path);
+  try {
+    const output = join(dir.path, 'cli.mp4');
+    const submitted = await cli(['--url', url, 'submit', '--name', 'from the cli', '--priority', 'high', '--total-frames', '24', '--output', output, '--', ...encodeCommand(output, { seconds: 1 })]);
+    assert.is(submitted.code, 0, submitted.stderr);
+    const id = submitted.stdout.trim();
+    assert.match(id, /^[0-9a-f]{12}$/);
+    await waitForStatus(api, id, ['done']);
+    const listed = await cli(['list'], { ENCSUP_URL: url });
+    assert.match(listed.stdout, new RegExp(`${id}\\s+done\\s+100.0%`));
+    const shown = await cli(['--url', url, 'show', id, '--json']);
+    const job = JSON.parse(shown.stdout) as { priority: number; name: string; output: string };
+    assert.equal([job.priority, job.name, job.output], [10, 'from the cli', output]);
+    assert.match((await cli(['--url', url, 'show', id])).stdout, /status\s+done/);
+    assert.match((await cli(['--url', url, 'logs', id])).stdout, /frame=\s*24/);
+    const config = await cli(['--url', url, 'config', '--max-concurrent', '5']);
+    assert.is(JSON.parse(config.stdout).maxConcurrent, 5);
+  } finally {
+    await close();
+    dir.remove();
+  }
+});
+
+test('errors exit non-zero with a message a person understands', async () => {
+  const dir = tempDir();
+  const { url, close } = await startTestDaemon(dir.path);
+  try {
+    const unknown = await cli(['--url', url, 'show', 'nosuchjob']);
+    assert.is(unknown.code, 3);
+    assert.match(unknown.stderr, 'no job with id nosuchjob');
+    const badPriority = await cli(['--url', url, 'submit', '--priority', 'urgent', '--', 'true']);
+    assert.is(badPriority.code, 1);
+    assert.match(badPriority.stderr, 'priority');
+    const badFlag = await cli(['--url', url, 'list', '--colour']);
+    assert.is(badFlag.code, 2);
+    assert.match(badFlag.stderr, "unknown option '--colour'");
+    const badEnv = await cli(['--url', url, 'submit', '--env', 'NOEQUALS', '--', 'true']);
+    assert.match(badEnv.stderr, '--env NOEQUALS: expected KEY=VALUE');
+  } finally {
+    await close();
+    dir.remove();
+  }
+  const down = await cli(['--url', 'http://127.0.0.1:9', 'list']);
+  assert.is(down.code, 1);
+  assert.match(down.stderr, 'cannot reach the encsup daemon at http://127.0.0.1:9');
+  assert.match(down.stderr, 'encsup daemon');
+});
+
+test('the daemon refuses an invalid setting at start, naming the variable', async () => {
+  const result = await cli(['daemon', '--port', '0'], { VIDEO_PROCESSING_MAX_CONCURRENT: 'many' });
+  assert.is(result.code, 1);
+  assert.match(result.stderr, 'VIDEO_PROCESSING_MAX_CONCURRENT="many" is not valid');
+});
+
+test('encsup daemon on SIGTERM ends running encoders, requeues their jobs and exits 0', async () => {
+  const dir = tempDir();
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/bin.ts', 'daemon', '--port', '0', '--data-dir', dir.path, '--kill-grace', '2'], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: { ...process.env, ENCSUP_LOG_LEVEL: 'warn' },
+  });
+  let stderr = '';
+  child.stderr.on('data', (chunk) => (stderr += chunk));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  try {
+    const url = await until(() => /listening on (http:\/\/\S+)/.exec(stderr)?.[1], 'the daemon to listen');
+    const output = join(dir.path, 'long.mp4');
+    const submitted = await cli(['--url', url, 'submit', '--output', output, '--', ...encodeCommand(output, { seconds: 60, realtime: true })]);
+    const id = submitted.stdout.trim();
+    const pid = await until(async () => JSON.parse((await cli(['--url', url, 'show', id, '--json'])).stdout).pid as number | null, 'the encoder to start');
+    child.kill('SIGTERM');
+    assert.is(await exited, 0, stderr);
+    assert.is(groupAlive(pid), false, 'the encoder is gone');
+    const again = await startTestDaemon(dir.path, { maxConcurrent: 0 });
+    try {
+      const job = await again.api.get(id);
+      assert.ok(job.status === 'queued' || job.status === 'encoding', `requeued, was ${job.status}`);
+      assert.is(job.attempts >= 1, true);
+      await again.api.cancel(id);
+    } finally {
+      await again.close();
+    }
+  } finally {
+    child.kill('SIGKILL');
+    dir.remove();
+  }
+});
+
+test.run();

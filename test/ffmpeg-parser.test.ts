@@ -1,0 +1,59 @@
+import { from, lastValueFrom, toArray } from 'rxjs';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { parseFfmpegHeader, parseFfmpegStats } from '../src/progress/parsers/ffmpeg.js';
+import { autoParser } from '../src/progress/parsers/index.js';
+import { splitRecords } from '../src/progress/lines.js';
+import { readProgress } from '../src/progress/pipeline.js';
+import { corpusFile } from './helpers/corpus.js';
+
+test('an ffmpeg stats line gives frame, fps, bitrate, time and speed', () => {
+  const sample = parseFfmpegStats('frame=  170 fps=0.0 q=28.0 size=     139kB time=00:00:06.59 bitrate= 172.1kbits/s speed=13.2x    ');
+  assert.equal(sample, { format: 'ffmpeg', frame: 170, fps: 0, bitrate: 172.1, speed: 13.2, timeSeconds: 6.59, final: false });
+});
+
+test('N/A values read as null, KiB sizes and elapsed= do not confuse it', () => {
+  const sample = parseFfmpegStats('frame=  876 fps=219 q=-1.0 size=    4864KiB time=N/A bitrate=N/A speed=N/A elapsed=0:00:04.00');
+  assert.is(sample?.frame, 876);
+  assert.is(sample?.timeSeconds, null);
+  assert.is(sample?.bitrate, null);
+  assert.is(sample?.speed, null);
+});
+
+test('the last report (Lsize=) is marked final, and a negative start time is unknown', () => {
+  assert.is(parseFfmpegStats('frame= 7163 fps=508 q=-1.0 Lsize=   12860kB time=00:04:46.55 bitrate= 367.6kbits/s speed=20.3x')?.final, true);
+  assert.is(parseFfmpegStats('frame=    0 fps=0.0 q=0.0 size=       0kB time=-577014:32:22.77 bitrate=  -0.0kbits/s speed=N/A')?.timeSeconds, null);
+});
+
+test('lines that are not stats are not progress', () => {
+  assert.is(parseFfmpegStats('[Parsed_palettegen_0 @ 0x1] 255(+1) colors generated; ratio=0.000515'), null);
+  assert.is(parseFfmpegStats('[libx264 @ 0x55] frame I:1     Avg QP:22.46  size:  4289'), null);
+});
+
+test('Duration and video stream headers give the totals', () => {
+  assert.equal(parseFfmpegHeader('  Duration: 00:04:46.54, start: 0.373378, bitrate: 1395 kb/s'), { format: 'ffmpeg-header', durationSeconds: 286.54 });
+  assert.equal(parseFfmpegHeader('  Duration: N/A, start: 0.000000, bitrate: N/A'), { format: 'ffmpeg-header', durationSeconds: null });
+  assert.equal(
+    parseFfmpegHeader('    Stream #0:0: Video: rawvideo (I420 / 0x30323449), yuv420p(progressive), 640x480, 24 fps, 24 tbr, 24 tbn, 24 tbc'),
+    { format: 'ffmpeg-header', frameRate: 24 },
+  );
+});
+
+test('the real ffmpeg pty capture reads to 240 of 240 frames, rising, ending at 100 %', async () => {
+  let clock = 0;
+  const updates = await lastValueFrom(
+    from([corpusFile('ffmpeg-stats.pty.log')]).pipe(
+      splitRecords(),
+      readProgress({ parse: autoParser, declaredTotalFrames: null, nowMs: () => (clock += 100), startMs: 0 }),
+      toArray(),
+    ),
+  );
+  assert.ok(updates.length > 3);
+  const last = updates.at(-1)!.fields;
+  assert.is(last.totalFrames, 240);
+  assert.is(last.frame, 240);
+  assert.is(last.progress, 100);
+  for (let i = 1; i < updates.length; i++) assert.ok(updates[i]!.fields.progress >= updates[i - 1]!.fields.progress, 'never backwards');
+});
+
+test.run();

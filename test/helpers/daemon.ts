@@ -1,0 +1,34 @@
+// A real daemon for a test: real store file in a temporary folder, real pty runner, a real HTTP
+// server on a free loopback port.
+import type { Job } from '../../machines/job-record.js';
+import { ApiClient } from '../../src/api/client.js';
+import { type ConfigFlags, resolveConfig } from '../../src/config.js';
+import { type Daemon, startDaemon } from '../../src/daemon.js';
+import { createDefaultDeps } from '../../src/deps.js';
+import { silentLogger } from '../../src/logger.js';
+import { until } from './wait.js';
+
+export interface TestDaemon {
+  daemon: Daemon;
+  api: ApiClient;
+  url: string;
+  close: () => Promise<void>;
+}
+
+export async function startTestDaemon(dataDir: string, flags: ConfigFlags = {}): Promise<TestDaemon> {
+  const config = resolveConfig({ port: 0, killGraceSec: 2, ...flags, dataDir }, {});
+  const daemon = await startDaemon(config, createDefaultDeps({ logger: silentLogger }));
+  return { daemon, api: new ApiClient(daemon.url), url: daemon.url, close: () => daemon.close() };
+}
+
+export function waitForStatus(api: ApiClient, id: string, statuses: Job['status'][], timeoutMs = 30_000): Promise<Job> {
+  return until(async () => {
+    const job = await api.get(id);
+    return statuses.includes(job.status) ? job : null;
+  }, `job ${id} to be ${statuses.join(' or ')}`, timeoutMs);
+}
+
+export async function postRaw(url: string, path: string, body: string): Promise<{ status: number; json: { error: string; field?: string } }> {
+  const response = await fetch(new URL(path, url), { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+  return { status: response.status, json: (await response.json()) as { error: string; field?: string } };
+}

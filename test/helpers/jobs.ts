@@ -1,0 +1,7 @@
+// Job records for tests that need one without going through the API.
+import type { Job } from '../../machines/job-record.js';
+import { newJobRecord } from '../../src/jobs/submission.js';
+
+export function aJob(id: string, overrides: Partial<Job> = {}): Job {
+  return { ...newJobRecord({ command: ['ffmpeg', '-i', 'in.mp4', 'out.mp4'] }, id, '2026-01-01T00:00:00.000Z', '/tmp'), ...overrides };
+}

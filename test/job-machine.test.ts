@@ -1,0 +1,98 @@
+// The job machine's graph, driven by events. The runner here is a scripted actor that stands in
+// for the pty (which test/runner.test.ts and the end-to-end tests run for real).
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { createActor, fromCallback, fromPromise, waitFor } from 'xstate';
+import { type EncoderOutcome, type RunnerCommand, type RunnerInput, jobMachine } from '../machines/job-machine.js';
+import { NO_PROGRESS, type Job } from '../machines/job-record.js';
+import { aJob } from './helpers/jobs.js';
+
+interface Script {
+  terminations: RunnerCommand[];
+  exitWith?: Omit<EncoderOutcome, 'at' | 'runSeconds' | 'logTail'>;
+}
+
+function scriptedRunner(script: Script) {
+  return fromCallback<RunnerCommand, RunnerInput>(({ sendBack, receive }) => {
+    sendBack({ type: 'ENCODER_STARTED', pid: 4242, at: '2026-01-01T00:00:01.000Z' });
+    sendBack({ type: 'PROGRESS', progress: { ...NO_PROGRESS, progress: 40, frame: 40, totalFrames: 100 }, runSeconds: 4, logTail: ['frame=40'] });
+    const exit = (outcome: Script['exitWith']) =>
+      sendBack({ type: 'ENCODER_EXITED', outcome: { ...outcome!, logTail: ['last line'], runSeconds: 5, at: '2026-01-01T00:00:06.000Z' } });
+    receive((command) => {
+      script.terminations.push(command);
+      exit({ exitCode: 255, signal: null });
+    });
+    if (script.exitWith) setTimeout(() => exit(script.exitWith), 0);
+  });
+}
+
+function run(script: Script, job: Job = aJob('j1'), outputCheck = fromPromise<void, { job: Job }>(async () => {})) {
+  const recorded: Job[] = [];
+  const actor = createActor(jobMachine.provide({ actors: { runner: scriptedRunner(script), outputCheck } }), { input: { job } });
+  actor.on('jobChanged', (event) => recorded.push(event.job));
+  actor.start();
+  actor.send({ type: 'START' });
+  return { actor, recorded };
+}
+
+test('a clean exit goes through finalizing to done at 100 %', async () => {
+  const { actor, recorded } = run({ terminations: [], exitWith: { exitCode: 0, signal: null } });
+  const final = await waitFor(actor, (s) => s.status === 'done');
+  assert.ok(final.matches('done'));
+  const job = final.output!;
+  assert.is(job.status, 'done');
+  assert.is(job.progress, 100);
+  assert.is(job.attempts, 1);
+  assert.is(job.pid, null);
+  assert.is(job.elapsedSeconds, 5);
+  assert.equal(recorded.map((each) => each.status), ['encoding', 'encoding', 'encoding', 'finalizing', 'done']);
+});
+
+test('a non-zero exit fails the job with the exit code and the tail of the output', async () => {
+  const { actor } = run({ terminations: [], exitWith: { exitCode: 1, signal: null } });
+  const job = (await waitFor(actor, (s) => s.status === 'done')).output!;
+  assert.is(job.status, 'failed');
+  assert.is(job.exitCode, 1);
+  assert.is(job.error, 'ffmpeg exited with code 1');
+  assert.equal(job.logTail, ['last line']);
+});
+
+test('a signal fails the job with the signal named', async () => {
+  const { actor } = run({ terminations: [], exitWith: { exitCode: null, signal: 'SIGKILL' } });
+  const job = (await waitFor(actor, (s) => s.status === 'done')).output!;
+  assert.is(job.error, 'ffmpeg was killed by SIGKILL');
+  assert.is(job.signal, 'SIGKILL');
+});
+
+test('cancel asks the runner to terminate, and the job ends cancelled once the encoder is gone', async () => {
+  const script: Script = { terminations: [] };
+  const { actor } = run(script);
+  actor.send({ type: 'CANCEL', at: '2026-01-01T00:00:03.000Z' });
+  const job = (await waitFor(actor, (s) => s.status === 'done')).output!;
+  assert.equal(script.terminations, [{ type: 'TERMINATE', reason: 'cancel' }]);
+  assert.is(job.status, 'cancelled');
+  assert.is(job.terminationReason, 'cancel');
+});
+
+test('a shutdown ends the encoder and leaves the job queued for the next start', async () => {
+  const script: Script = { terminations: [] };
+  const { actor } = run(script, aJob('j2', { elapsedSeconds: 10, attempts: 1 }));
+  actor.send({ type: 'SHUTDOWN' });
+  const job = (await waitFor(actor, (s) => s.status === 'done')).output!;
+  assert.equal(script.terminations, [{ type: 'TERMINATE', reason: 'shutdown' }]);
+  assert.is(job.status, 'queued');
+  assert.is(job.attempts, 2);
+  assert.is(job.elapsedSeconds, 15, 'elapsed time adds up over attempts');
+});
+
+test('an output that fails its check fails the job with the reason', async () => {
+  const check = fromPromise<void, { job: Job }>(async () => {
+    throw new Error('the output is empty');
+  });
+  const { actor } = run({ terminations: [], exitWith: { exitCode: 0, signal: null } }, aJob('j3'), check);
+  const job = (await waitFor(actor, (s) => s.status === 'done')).output!;
+  assert.is(job.status, 'failed');
+  assert.is(job.error, 'the output is empty');
+});
+
+test.run();

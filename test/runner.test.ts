@@ -1,0 +1,58 @@
+// The pty runner for real: encoders under a real terminal, real process groups, real signals.
+import { join } from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { firstValueFrom, toArray } from 'rxjs';
+import { startEncoder } from '../src/runner/encoder-run.js';
+import { spawnPty } from '../src/runner/pty.js';
+import { aJob } from './helpers/jobs.js';
+import { encodeCommand } from './helpers/media.js';
+import { tempDir } from './helpers/temp.js';
+import { groupAlive } from './helpers/wait.js';
+
+const options = { spawnPty, graceMs: 1000, baseEnv: { PATH: process.env['PATH'] ?? '/usr/bin:/bin' } };
+
+test('ffmpeg under a pty prints its live stats with carriage returns, and exits 0', async () => {
+  const dir = tempDir();
+  try {
+    const run = startEncoder(aJob('r1', { command: encodeCommand(join(dir.path, 'o.mp4'), { seconds: 1 }), cwd: dir.path }), options);
+    const chunks = firstValueFrom(run.chunks.pipe(toArray()));
+    const exit = await run.exited;
+    assert.equal(exit, { exitCode: 0, signal: null });
+    const text = (await chunks).join('');
+    assert.match(text, /frame=\s*24 fps=/);
+    assert.match(text, /\r/);
+  } finally {
+    dir.remove();
+  }
+});
+
+test('the job environment reaches the encoder, and a shell job runs through /bin/sh', async () => {
+  const run = startEncoder(aJob('r2', { command: ['echo', '$ENCSUP_TEST_VALUE', '&&', 'exit', '4'], shell: true, env: { ENCSUP_TEST_VALUE: 'from-the-job' } }), options);
+  const chunks = firstValueFrom(run.chunks.pipe(toArray()));
+  assert.equal(await run.exited, { exitCode: 4, signal: null });
+  assert.match((await chunks).join(''), 'from-the-job');
+});
+
+test('terminate ends the whole process group, KILLing what ignores TERM after the grace period', async () => {
+  // A shell that ignores TERM and starts a child that ignores it too.
+  const run = startEncoder(aJob('r3', { command: ["trap '' TERM; sh -c \"trap '' TERM; sleep 60\" & sleep 60"], shell: true }), options);
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  assert.ok(groupAlive(run.pid));
+  const started = Date.now();
+  await run.terminate('cancel');
+  const exit = await run.exited;
+  assert.is(exit.signal, 'SIGKILL');
+  assert.ok(Date.now() - started >= 900, 'waited the grace period before KILL');
+  assert.is(groupAlive(run.pid), false);
+  assert.is(run.terminationReason, 'cancel');
+});
+
+test('a program that does not exist ends with exit code 1 and says so', async () => {
+  const run = startEncoder(aJob('r4', { command: ['/no/such/encoder', '-x'] }), options);
+  const chunks = firstValueFrom(run.chunks.pipe(toArray()));
+  assert.equal(await run.exited, { exitCode: 1, signal: null });
+  assert.match((await chunks).join(''), 'No such file or directory');
+});
+
+test.run();

@@ -1,0 +1,126 @@
+// The store contract, run against the real nedb file. A later backend runs the same suite.
+import { appendFileSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { JobLedger } from '../src/store/job-ledger.js';
+import type { JobStore } from '../src/store/job-store.js';
+import { openNedbStore } from '../src/store/nedb-store.js';
+import { aJob } from './helpers/jobs.js';
+import { tempDir } from './helpers/temp.js';
+
+const backends: [string, (dir: string) => Promise<JobStore>][] = [['nedb', (dir) => openNedbStore(join(dir, 'jobs.db'))]];
+
+for (const [name, open] of backends) {
+  test(`${name}: a job put is loaded back whole after reopening`, async () => {
+    const dir = tempDir();
+    try {
+      const store = await open(dir.path);
+      const job = aJob('a1', { env: { 'WEIRD.NAME': 'x', $HOME: 'y' }, logTail: ['one', 'two'] });
+      await store.put(job);
+      await store.close();
+      const again = await open(dir.path);
+      const { jobs, problems } = await again.loadAll();
+      assert.equal(jobs, [job]);
+      assert.equal(problems, []);
+      await again.close();
+    } finally {
+      dir.remove();
+    }
+  });
+
+  test(`${name}: a second put replaces the first`, async () => {
+    const dir = tempDir();
+    try {
+      const store = await open(dir.path);
+      await store.put(aJob('a1'));
+      await store.put(aJob('a1', { status: 'done', progress: 100 }));
+      await store.put(aJob('b2'));
+      const { jobs } = await store.loadAll();
+      assert.is(jobs.length, 2);
+      assert.is(jobs.find((job) => job.id === 'a1')?.status, 'done');
+      await store.close();
+    } finally {
+      dir.remove();
+    }
+  });
+}
+
+test('nedb: a file cut off in the middle of its last line still loads every complete record', async () => {
+  const dir = tempDir();
+  try {
+    const store = await openNedbStore(join(dir.path, 'jobs.db'));
+    await store.put(aJob('a1'));
+    await store.put(aJob('b2'));
+    await store.close();
+    const file = join(dir.path, 'jobs.db');
+    appendFileSync(file, readFileSync(file, 'utf8').split('\n')[0]!.slice(0, 40));
+    const again = await openNedbStore(file);
+    const { jobs } = await again.loadAll();
+    assert.equal(jobs.map((job) => job.id).sort(), ['a1', 'b2']);
+    await again.close();
+  } finally {
+    dir.remove();
+  }
+});
+
+test('ledger: a change is visible only once it is durable, and concurrent changes coalesce to the newest', async () => {
+  const dir = tempDir();
+  try {
+    const store = await openNedbStore(join(dir.path, 'jobs.db'));
+    const ledger = new JobLedger(store, { nowIso: () => '2026-01-01T00:00:00.000Z', onWriteError: () => undefined });
+    const first = ledger.record(aJob('a1', { progress: 1 }));
+    assert.is(ledger.get('a1'), undefined, 'not visible before the write');
+    void ledger.record(aJob('a1', { progress: 2 }));
+    void ledger.record(aJob('a1', { progress: 3 }));
+    await first;
+    await ledger.whenIdle();
+    assert.is(ledger.get('a1')?.progress, 3);
+    const { jobs } = await store.loadAll();
+    assert.is(jobs[0]?.progress, 3);
+    await store.close();
+  } finally {
+    dir.remove();
+  }
+});
+
+test('ledger: changes to different jobs become durable in the order they happened', async () => {
+  const dir = tempDir();
+  try {
+    const store = await openNedbStore(join(dir.path, 'jobs.db'));
+    const ledger = new JobLedger(store, { nowIso: () => '2026-01-01T00:00:00.000Z', onWriteError: () => undefined });
+    const order: string[] = [];
+    ledger.onCommitted((job) => order.push(`${job.id}:${job.status}`));
+    void ledger.record(aJob('a', { status: 'encoding' }));
+    void ledger.record(aJob('a', { status: 'encoding', progress: 50 }));
+    void ledger.record(aJob('a', { status: 'done' }));
+    void ledger.record(aJob('b', { status: 'encoding' }));
+    await ledger.whenIdle();
+    // a's newest version keeps a's place in line: b never shows as started before a as done.
+    assert.equal(order.slice(-2), ['a:done', 'b:encoding']);
+    await store.close();
+  } finally {
+    dir.remove();
+  }
+});
+
+test('ledger: a failed write is retried until the store takes it, and nothing is dropped', async () => {
+  let failures = 2;
+  const saved: string[] = [];
+  const flaky: JobStore = {
+    loadAll: async () => ({ jobs: [], problems: [] }),
+    put: async (job) => {
+      if (failures-- > 0) throw new Error('disk full');
+      saved.push(job.id);
+    },
+    close: async () => undefined,
+  };
+  const errors: string[] = [];
+  const ledger = new JobLedger(flaky, { nowIso: () => 'now', onWriteError: (_job, error) => errors.push(String(error)), retryMs: 5 });
+  await ledger.record(aJob('a1'));
+  assert.equal(saved, ['a1']);
+  assert.is(errors.length, 2);
+  assert.is(ledger.get('a1')?.id, 'a1');
+});
+
+test.run();
