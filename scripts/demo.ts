@@ -23,8 +23,13 @@ const clip = join(workDir, 'source.mp4');
 console.log('making a 20 s 1280x720 test clip to encode...');
 execFileSync(ffmpeg, ['-hide_banner', '-loglevel', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc2=duration=20:size=1280x720:rate=30', '-f', 'lavfi', '-i', 'sine=frequency=440:duration=20', '-c:v', 'libx264', '-preset', 'ultrafast', '-c:a', 'aac', '-shortest', clip]);
 
-const config = resolveConfig({ dataDir, port: process.env['ENCSUP_PORT'] ?? 8787, maxConcurrent: 2 }, process.env);
-const daemon = await startDaemon(config, createDefaultDeps({ logger: createLogger({ level: 'warn' }) }));
+const deps = createDefaultDeps({ logger: createLogger({ level: 'warn' }) });
+const config = resolveConfig({ dataDir, maxConcurrent: 2 }, process.env);
+// Another daemon may hold the usual port; the demo then takes any free one.
+const daemon = await startDaemon(config, deps).catch((error: NodeJS.ErrnoException) => {
+  if (error.code !== 'EADDRINUSE') throw error;
+  return startDaemon({ ...config, port: 0 }, deps);
+});
 console.log(`encsup daemon on ${daemon.url}, data in ${dataDir}`);
 
 const encodes = [
