@@ -93,10 +93,19 @@ export async function startDaemon(config: DaemonConfig, deps: Deps): Promise<Dae
     logPath: (id) => jobLogPath(logDir, id),
     health: () => ({ ok: true, accepting: control.accepting, jobs: ledger.size, encoding: live.count }),
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(config.port, config.host, () => resolve());
-  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(config.port, config.host, () => resolve());
+    });
+  } catch (error) {
+    // Nothing has run yet: give the store back so a second try (another port) can open it.
+    supervisor.stop();
+    unsubscribeLog();
+    await ledger.whenIdle();
+    await store.close();
+    throw error;
+  }
   const port = (server.address() as AddressInfo).port;
   const url = addressOf(port, config.host);
   log.info({ url, dataDir: config.dataDir, maxConcurrent: settings.maxConcurrent, queued: recovery.queued.length }, 'encsup daemon started');
