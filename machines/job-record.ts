@@ -9,6 +9,26 @@ export function isFinished(status: JobStatus): boolean {
   return FINISHED_STATUSES.includes(status);
 }
 
+/** How a job's output is read for progress; `auto` recognises the format from the output. */
+export const PARSER_NAMES = [
+  'auto',
+  'ffmpeg',
+  'ffmpeg-progress',
+  'handbrake',
+  'x264',
+  'x265',
+  'svtav1',
+  'rav1e',
+  'aomenc',
+  'av1an',
+  'blender',
+  'tqdm',
+  'steps',
+  'percent',
+  'pattern',
+] as const;
+export type ParserName = (typeof PARSER_NAMES)[number];
+
 /** Why encsup itself ended an encoder; null when the encoder ended on its own. */
 export type TerminationReason = 'cancel' | 'shutdown';
 
@@ -30,6 +50,9 @@ export interface Job extends ProgressFields {
   cwd: string;
   env: Record<string, string>;
   shell: boolean;
+  parser: ParserName;
+  /** A regular expression with named groups current/total or percent, for the job's own output. */
+  pattern: string | null;
   /** Higher runs first; submissions may say high (10), normal (0) or low (-10). */
   priority: number;
   status: JobStatus;

@@ -10,7 +10,9 @@ import { createApiServer } from './api/server.js';
 import type { DaemonConfig } from './config.js';
 import type { Deps } from './deps.js';
 import { JobControl, type RuntimeSettings } from './jobs/job-control.js';
+import { mediaToolPath } from './media/binaries.js';
 import { checkOutput } from './media/output-check.js';
+import { inputOf, probeTotals } from './media/probe.js';
 import { recoverJobs } from './recovery.js';
 import { LiveRuns, createRunnerActor, jobLogPath } from './runner/runner-actor.js';
 import { JobLedger } from './store/job-ledger.js';
@@ -43,6 +45,14 @@ export async function startDaemon(config: DaemonConfig, deps: Deps): Promise<Dae
   await Promise.all(recovery.changed.map((job) => ledger.record(job)));
   for (const job of recovery.changed) log.info({ jobId: job.id, attempts: job.attempts }, 'job was running when the daemon stopped; queued again');
 
+  // Without any ffprobe, totals come only from what encoders print.
+  const ffprobe = (() => {
+    try {
+      return mediaToolPath('ffprobe', deps.baseEnv);
+    } catch {
+      return null;
+    }
+  })();
   const settings: RuntimeSettings = { maxConcurrent: config.maxConcurrent, progressThreshold: config.progressThreshold };
   const live = new LiveRuns();
   const runner = createRunnerActor(
@@ -59,6 +69,10 @@ export async function startDaemon(config: DaemonConfig, deps: Deps): Promise<Dae
       }),
       whenDurable: (id) => ledger.whenDurable(id),
       onError: (jobId, error) => log.error({ jobId, err: error }, 'runner error'),
+      probeInput: async (job) => {
+        const input = inputOf(job);
+        return input && ffprobe ? probeTotals(input, ffprobe) : null;
+      },
     },
     live,
   );

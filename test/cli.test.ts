@@ -17,6 +17,7 @@ async function cli(args: string[], env: NodeJS.ProcessEnv = {}) {
     stderr: (text) => (stderr += text),
     env,
     cwd: process.cwd(),
+    stdin: () => (async function* () {})(),
     stopSignal: () => new Promise(() => undefined),
   };
   const code = await runCli(args, io);

@@ -2,7 +2,7 @@ import { from, lastValueFrom, toArray } from 'rxjs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { parseFfmpegHeader, parseFfmpegStats } from '../src/progress/parsers/ffmpeg.js';
-import { autoParser } from '../src/progress/parsers/index.js';
+import { createParser } from '../src/progress/parsers/index.js';
 import { splitRecords } from '../src/progress/lines.js';
 import { readProgress } from '../src/progress/pipeline.js';
 import { corpusFile } from './helpers/corpus.js';
@@ -44,7 +44,7 @@ test('the real ffmpeg pty capture reads to 240 of 240 frames, rising, ending at 
   const updates = await lastValueFrom(
     from([corpusFile('ffmpeg-stats.pty.log')]).pipe(
       splitRecords(),
-      readProgress({ parse: autoParser, declaredTotalFrames: null, nowMs: () => (clock += 100), startMs: 0 }),
+      readProgress({ parse: createParser({ parser: 'auto' }), known: { totalFrames: null }, nowMs: () => (clock += 100), startMs: 0 }),
       toArray(),
     ),
   );

@@ -22,7 +22,7 @@ test('throttle: after the heartbeat interval any change is written, no change is
 });
 
 test('percent comes from frames over the declared total, never goes back and never passes 100', () => {
-  let state = initialProgress(100);
+  let state = initialProgress({ totalFrames: 100 });
   state = applySample(state, { format: 'ffmpeg', frame: 50 });
   assert.is(state.fields.progress, 50);
   state = applySample(state, { format: 'ffmpeg', frame: 40 });
@@ -32,7 +32,7 @@ test('percent comes from frames over the declared total, never goes back and nev
 });
 
 test('without frames, percent comes from time over the Duration header', () => {
-  let state = initialProgress(null);
+  let state = initialProgress({ totalFrames: null });
   state = applySample(state, { format: 'ffmpeg-header', durationSeconds: 200 });
   state = applySample(state, { format: 'ffmpeg', timeSeconds: 50, frame: null });
   assert.is(state.fields.progress, 25);
@@ -41,7 +41,7 @@ test('without frames, percent comes from time over the Duration header', () => {
 });
 
 test('Duration × frame rate gives the total frames when the job states none', () => {
-  let state = initialProgress(null);
+  let state = initialProgress({ totalFrames: null });
   state = applySample(state, { format: 'ffmpeg-header', durationSeconds: 10 });
   state = applySample(state, { format: 'ffmpeg-header', frameRate: 24 });
   state = applySample(state, { format: 'ffmpeg', frame: 60 });

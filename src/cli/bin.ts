@@ -7,6 +7,7 @@ const code = await runCli(process.argv.slice(2), {
   stderr: (text) => process.stderr.write(text),
   env: process.env,
   cwd: process.cwd(),
+  stdin: () => process.stdin,
   stopSignal: () =>
     new Promise((resolve) => {
       process.once('SIGTERM', () => resolve('SIGTERM'));

@@ -1,6 +1,10 @@
 // The `encsup` command. runCli takes its arguments and streams as parameters and returns the exit
 // code; only bin.ts touches process.argv, signals and process.exit.
+import { createReadStream } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
+import { PARSER_NAMES, type ParserName } from '../../machines/job-record.js';
+import { parseLog } from '../progress/parse-log.js';
+import { compilePattern } from '../progress/parsers/pattern.js';
 import { ApiClient, ClientError, daemonUrl } from '../api/client.js';
 import { ConfigError, resolveConfig } from '../config.js';
 import { startDaemon } from '../daemon.js';
@@ -12,6 +16,8 @@ export interface CliIo {
   stderr: (text: string) => void;
   env: NodeJS.ProcessEnv;
   cwd: string;
+  /** The standard input, for commands that read a log from it. */
+  stdin: () => AsyncIterable<Buffer | string>;
   /** Resolves with the signal's name when the daemon should stop (SIGTERM, SIGINT). */
   stopSignal: () => Promise<string>;
 }
@@ -65,6 +71,8 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     .option('--cwd <dir>', 'folder to run in (default: this folder)')
     .option('--env <KEY=VALUE...>', 'environment variables for the encoder')
     .option('--shell', 'run the command through /bin/sh -c')
+    .addOption(new Option('--parser <name>', 'how to read its progress (default auto)').choices([...PARSER_NAMES]))
+    .option('--pattern <regex>', 'your own progress pattern: named groups current/total or percent')
     .option('--json', 'print the whole job as JSON')
     .action(async (command: string[], options: Record<string, unknown>) => {
       const body: Record<string, unknown> = { command, cwd: (options['cwd'] as string | undefined) ?? io.cwd };
@@ -73,6 +81,8 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       if (options['output'] !== undefined) body['output'] = options['output'];
       if (options['totalFrames'] !== undefined) body['totalFrames'] = numberOrText(options['totalFrames'] as string);
       if (options['shell']) body['shell'] = true;
+      if (options['parser'] !== undefined) body['parser'] = options['parser'];
+      if (options['pattern'] !== undefined) body['pattern'] = options['pattern'];
       if (options['env'] !== undefined) body['env'] = parseEnvPairs(options['env'] as string[]);
       const job = await client().submit(body);
       io.stdout(options['json'] ? `${JSON.stringify(job, null, 2)}\n` : `${job.id}\n`);
@@ -136,6 +146,36 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       io.stdout(`${JSON.stringify(settings, null, 2)}\n`);
     });
 
+  program
+    .command('parse')
+    .description('read a raw encoder log (or - for stdin) and print one JSON line per progress update')
+    .argument('[file]', 'the log; - or nothing reads standard input', '-')
+    .addOption(new Option('--parser <name>', 'the output format').choices([...PARSER_NAMES]).default('auto'))
+    .option('--pattern <regex>', 'your own regular expression with named groups current/total or percent')
+    .option('--total-frames <n>', 'frames the run encodes')
+    .option('--duration <seconds>', 'seconds of media the run encodes')
+    .action(async (file: string, options: { parser: ParserName; pattern?: string; totalFrames?: string; duration?: string }) => {
+      const totalFrames = optionalNumber('--total-frames', options.totalFrames);
+      const durationSeconds = optionalNumber('--duration', options.duration);
+      if (options.pattern) {
+        try {
+          compilePattern(options.pattern);
+        } catch (error) {
+          throw new UsageError(`--pattern: ${(error as Error).message}`);
+        }
+      }
+      const parser = options.pattern && options.parser === 'auto' ? 'pattern' : options.parser;
+      const input = file === '-' ? io.stdin() : createReadStream(file);
+      await new Promise<void>((resolve, reject) => {
+        parseLog(input, { parser, pattern: options.pattern ?? null, totalFrames, durationSeconds }).subscribe({
+          next: (update) => io.stdout(`${JSON.stringify(update)}\n`),
+          error: (error: NodeJS.ErrnoException) =>
+            reject(error.code === 'ENOENT' ? new UsageError(`cannot read ${file}: no such file`) : error),
+          complete: resolve,
+        });
+      });
+    });
+
   try {
     await program.parseAsync(argv, { from: 'user' });
   } catch (error) {
@@ -158,6 +198,13 @@ function reportError(error: unknown, io: CliIo): number {
 }
 
 class UsageError extends Error {}
+
+function optionalNumber(flag: string, text: string | undefined): number | null {
+  if (text === undefined) return null;
+  const value = Number(text);
+  if (!Number.isFinite(value) || value <= 0) throw new UsageError(`${flag} ${text}: expected a number above 0`);
+  return value;
+}
 
 function numberOrText(text: string): number | string {
   return /^-?\d+(\.\d+)?$/.test(text.trim()) ? Number(text) : text;

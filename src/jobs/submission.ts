@@ -1,7 +1,8 @@
 // What a client may submit, validated once at the edge; a bad field is named in the error.
 import { isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
-import { type Job, NO_PROGRESS } from '../../machines/job-record.js';
+import { type Job, NO_PROGRESS, PARSER_NAMES } from '../../machines/job-record.js';
+import { compilePattern } from '../progress/parsers/pattern.js';
 import { type ValidationProblem, firstProblem } from '../validation-problem.js';
 
 export const PRIORITY_NAMES = { high: 10, normal: 0, low: -10 } as const;
@@ -20,6 +21,18 @@ export const submissionSchema = z.strictObject({
   priority: prioritySchema.optional(),
   output: z.string().min(1).optional(),
   totalFrames: z.number().int('expected a whole number').positive('expected a number of frames above 0').optional(),
+  parser: z.enum(PARSER_NAMES, { error: `expected one of ${PARSER_NAMES.join(', ')}` }).optional(),
+  pattern: z
+    .string()
+    .min(1)
+    .superRefine((source, context) => {
+      try {
+        compilePattern(source);
+      } catch (error) {
+        context.addIssue({ code: 'custom', message: (error as Error).message });
+      }
+    })
+    .optional(),
 });
 
 export type Submission = z.output<typeof submissionSchema>;
@@ -28,6 +41,9 @@ export type Submission = z.output<typeof submissionSchema>;
 export function parseSubmission(body: unknown): { ok: true; submission: Submission } | { ok: false; problem: ValidationProblem } {
   const parsed = submissionSchema.safeParse(body);
   if (parsed.success) {
+    if (parsed.data.parser === 'pattern' && !parsed.data.pattern) {
+      return { ok: false, problem: { field: 'pattern', message: 'pattern: parser "pattern" needs a pattern' } };
+    }
     if (parsed.data.command[0]!.trim() === '') {
       return { ok: false, problem: { field: 'command', message: 'command: the program to run is empty' } };
     }
@@ -47,6 +63,8 @@ export function newJobRecord(submission: Submission, id: string, nowIso: string,
     cwd,
     env: submission.env ?? {},
     shell: submission.shell ?? false,
+    parser: submission.parser ?? (submission.pattern ? 'pattern' : 'auto'),
+    pattern: submission.pattern ?? null,
     priority: submission.priority ?? 0,
     status: 'queued',
     totalFrames: submission.totalFrames ?? null,

@@ -3,27 +3,27 @@
 import { Observable, type OperatorFunction, filter, map, scan } from 'rxjs';
 import type { ProgressFields } from '../../machines/job-record.js';
 import { INITIAL_ETA, nextEta, type EtaState } from './eta.js';
-import { applySample, initialProgress, type ProgressState } from './progress-state.js';
+import { type KnownTotals, type ProgressDetail, type ProgressState, applySample, initialProgress } from './progress-state.js';
 import type { LineParser, ProgressSample } from './sample.js';
 import { type ThrottleOptions, type Written, shouldWrite } from './throttle.js';
 
 export interface ProgressUpdate {
   fields: ProgressFields;
+  detail: ProgressDetail;
   /** Seconds since the run started. */
   runSeconds: number;
 }
 
 export interface ReadProgressOptions {
   parse: LineParser;
-  declaredTotalFrames: number | null;
-  durationSeconds?: number | null;
+  known: KnownTotals;
   nowMs: () => number;
   startMs: number;
 }
 
 export function readProgress(options: ReadProgressOptions): OperatorFunction<string, ProgressUpdate> {
   const start: { progress: ProgressState; eta: EtaState; runSeconds: number } = {
-    progress: initialProgress(options.declaredTotalFrames, options.durationSeconds ?? null),
+    progress: initialProgress(options.known),
     eta: INITIAL_ETA,
     runSeconds: 0,
   };
@@ -40,11 +40,11 @@ export function readProgress(options: ReadProgressOptions): OperatorFunction<str
           eta: eta.state,
           runSeconds,
           // Header lines set totals; an update is due only once the encoder reports work.
-          reportsWork: sample.format !== 'ffmpeg-header',
+          reportsWork: sample.header !== true,
         };
       }, { ...start, reportsWork: false }),
       filter((acc) => acc.reportsWork),
-      map((acc) => ({ fields: acc.progress.fields, runSeconds: acc.runSeconds })),
+      map((acc) => ({ fields: acc.progress.fields, detail: acc.progress.detail, runSeconds: acc.runSeconds })),
     );
 }
 

@@ -1,6 +1,10 @@
 // What a parser reads from one line. Every field is optional: encoders print different things.
 
-export type ProgressFormat = 'ffmpeg' | 'ffmpeg-progress' | 'ffmpeg-header';
+import type { ParserName } from '../../machines/job-record.js';
+
+export { PARSER_NAMES, type ParserName } from '../../machines/job-record.js';
+
+export type ProgressFormat = Exclude<ParserName, 'auto'> | 'ffmpeg-header' | 'x26x';
 
 export interface ProgressSample {
   format: ProgressFormat;
@@ -16,12 +20,23 @@ export interface ProgressSample {
   durationSeconds?: number | null;
   /** Frames per second of the input, from a header. */
   frameRate?: number | null;
-  /** 0-100, where the encoder prints its own percentage. */
+  /** 0-100 of the whole job, where the encoder prints its own percentage. */
   percent?: number | null;
   /** The encoder's own remaining-time estimate, in seconds. */
   encoderEtaSeconds?: number | null;
-  /** The encoder's last report: the work is complete. */
+  /** Steps of a render script's counter or bar (tqdm n/total, Step a/b). */
+  step?: number | null;
+  totalSteps?: number | null;
+  /**
+   * outer: the job's own counter (Deforum's animation frame, an overall bar); inner: a bar within
+   * one unit of it (sampler steps of one frame), which only refines the outer counter.
+   */
+  level?: 'outer' | 'inner';
+  /** A header line that only states totals; no work is reported by it. */
+  header?: boolean;
+  /** The encoder's last report: the work is complete (or ended, if it failed). */
   final?: boolean;
 }
 
+/** Reads one line; stateful parsers (multi-line blocks) are made fresh per run by a factory. */
 export type LineParser = (line: string) => ProgressSample | null;

@@ -6,7 +6,8 @@ import { share } from 'rxjs';
 import { fromCallback } from 'xstate';
 import type { JobEvent, RunnerCommand, RunnerInput } from '../../machines/job-machine.js';
 import type { Job } from '../../machines/job-record.js';
-import { autoParser } from '../progress/parsers/index.js';
+import { createParser } from '../progress/parsers/index.js';
+import type { KnownTotals } from '../progress/progress-state.js';
 import { readProgress, throttleProgress } from '../progress/pipeline.js';
 import { splitRecords } from '../progress/lines.js';
 import type { ThrottleOptions } from '../progress/throttle.js';
@@ -26,6 +27,8 @@ export interface RunnerDeps {
   /** Resolves once the job's current record is in the store: no encoder runs before that. */
   whenDurable: (jobId: string) => Promise<void>;
   onError: (jobId: string, error: unknown) => void;
+  /** Totals read from the job's input before the encode (ffprobe); null when unknown. */
+  probeInput: (job: Job) => Promise<Omit<KnownTotals, 'totalFrames'> | null>;
 }
 
 export function jobLogPath(logDir: string, jobId: string): string {
@@ -61,13 +64,18 @@ export function createRunnerActor(deps: RunnerDeps, live: LiveRuns) {
 
     deps
       .whenDurable(input.job.id)
-      .then(() => {
+      .then(async () => {
+        // A job that states its frames needs no probe; otherwise ask ffprobe about the input.
+        const probed = input.job.totalFrames === null ? await deps.probeInput(input.job) : null;
+        return probed;
+      })
+      .then((probed) => {
         if (stopped) return;
         if (pendingTermination) {
           send({ type: 'ENCODER_EXITED', outcome: { exitCode: null, signal: null, logTail: [], runSeconds: 0, at: isoNow(deps) } });
           return;
         }
-        run = launch(input.job, deps, send);
+        run = launch(input.job, { totalFrames: input.job.totalFrames, ...probed }, deps, send);
         live.add(run);
       })
       .catch((error: unknown) => {
@@ -86,7 +94,7 @@ export function createRunnerActor(deps: RunnerDeps, live: LiveRuns) {
   });
 }
 
-function launch(job: Job, deps: RunnerDeps, send: (event: JobEvent) => void): EncoderRun {
+function launch(job: Job, known: KnownTotals, deps: RunnerDeps, send: (event: JobEvent) => void): EncoderRun {
   const startMs = deps.nowMs();
   const run = startEncoder(job, { spawnPty: deps.spawnPty, graceMs: deps.graceMs, baseEnv: deps.baseEnv });
   send({ type: 'ENCODER_STARTED', pid: run.pid, at: isoNow(deps) });
@@ -100,7 +108,7 @@ function launch(job: Job, deps: RunnerDeps, send: (event: JobEvent) => void): En
   });
   lines
     .pipe(
-      readProgress({ parse: autoParser, declaredTotalFrames: job.totalFrames, nowMs: deps.nowMs, startMs }),
+      readProgress({ parse: createParser({ parser: job.parser ?? 'auto', pattern: job.pattern }), known, nowMs: deps.nowMs, startMs }),
       throttleProgress(deps.throttle(), deps.nowMs),
     )
     .subscribe({

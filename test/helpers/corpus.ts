@@ -8,5 +8,5 @@ export const FIXTURES_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..
 export const CORPUS_DIR = join(FIXTURES_DIR, 'corpus');
 
 export function corpusFile(name: string): string {
-  return readFileSync(join(CORPUS_DIR, name), 'latin1');
+  return readFileSync(join(CORPUS_DIR, name), 'utf8');
 }

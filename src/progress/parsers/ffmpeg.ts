@@ -1,16 +1,21 @@
 // ffmpeg's stderr: the `frame= … speed=` stats line, and the `Duration:` / `Stream … fps` header
-// lines that give the totals. Field layout from fftools/ffmpeg.c print_report (see corpus README).
+// lines that give the totals. Field layout from fftools/ffmpeg.c print_report (corpus README).
 import type { ProgressSample } from '../sample.js';
 import { parseClock, parseNumber } from '../units.js';
 
-// A key must not be glued to a longer word: `sentme=` (a CR-mangled paste) is not `time=`.
-const FIELD = /(?<![A-Za-z_])(frame|fps|Lq|q|Lsize|size|time|bitrate|speed|dup|drop|elapsed)=\s*(\S*)/g;
+// A key must not be glued to a longer word: `sentme=` (an overprinted terminal) is not `time=`, and
+// `inputFps=0` (an Android log) is not `fps=`. Keys are matched without case: logs get transformed.
+const FIELD = /(?<![A-Za-z_+-])(frame|fps|Lq|q|Lsize|size|time|bitrate|speed|dup|drop|elapsed)=\s*(\S*)/gi;
 
 export function parseFfmpegStats(line: string): ProgressSample | null {
+  // A paste that turned CRs into spaces holds many reports on one line: the last one is current.
+  const lastReport = line.toLowerCase().lastIndexOf('frame=');
+  const report = lastReport > 0 ? line.slice(lastReport) : line;
   const fields = new Map<string, string>();
-  for (const [, key, value] of line.matchAll(FIELD)) {
+  for (const [, key, value] of report.matchAll(FIELD)) {
     // Several outputs print one q= each; the first output's fields are the ones that count.
-    if (!fields.has(key!)) fields.set(key!, value!);
+    const name = key === 'Lq' || key === 'Lsize' ? key : key!.toLowerCase();
+    if (!fields.has(name)) fields.set(name, value!);
   }
   const isVideo = fields.has('frame') && fields.has('fps');
   const isAudioOnly = (fields.has('size') || fields.has('Lsize')) && fields.has('time');
@@ -19,7 +24,7 @@ export function parseFfmpegStats(line: string): ProgressSample | null {
     format: 'ffmpeg',
     frame: parseNumber(fields.get('frame')),
     fps: parseNumber(fields.get('fps')),
-    bitrate: parseNumber(fields.get('bitrate')),
+    bitrate: nonNegative(parseNumber(fields.get('bitrate'))),
     speed: parseNumber(fields.get('speed')),
     timeSeconds: parseClock(fields.get('time')),
     // `L` marks the last report: Lsize= for one output, Lq= for several.
@@ -32,8 +37,13 @@ const VIDEO_STREAM = /^\s*Stream #\d+:\d+.*?: Video: .*?(\d+(?:\.\d+)?) fps/;
 
 export function parseFfmpegHeader(line: string): ProgressSample | null {
   const duration = DURATION.exec(line);
-  if (duration) return { format: 'ffmpeg-header', durationSeconds: parseClock(duration[1]) };
+  if (duration) return { format: 'ffmpeg-header', header: true, durationSeconds: parseClock(duration[1]) };
   const stream = VIDEO_STREAM.exec(line);
-  if (stream) return { format: 'ffmpeg-header', frameRate: parseNumber(stream[1]) };
+  if (stream) return { format: 'ffmpeg-header', header: true, frameRate: parseNumber(stream[1]) };
   return null;
+}
+
+/** ffmpeg prints `bitrate=-0.0` alongside its negative start sentinel. */
+function nonNegative(value: number | null): number | null {
+  return value !== null && value < 0 ? null : value === 0 ? 0 : value;
 }

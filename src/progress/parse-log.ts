@@ -1,0 +1,56 @@
+// `encsup parse`: a raw terminal log (\r, ANSI codes and all) through the same pipeline a job's
+// output takes, one JSON object per progress update. A log has no clock, so the ETA shown is the
+// encoder's own where it prints one.
+import { type Observable, distinctUntilChanged, from, map } from 'rxjs';
+import type { ParserName } from '../../machines/job-record.js';
+import { splitRecords } from './lines.js';
+import { createParser } from './parsers/index.js';
+import { readProgress } from './pipeline.js';
+
+export interface ParseLogOptions {
+  parser: ParserName;
+  pattern?: string | null;
+  totalFrames?: number | null;
+  durationSeconds?: number | null;
+}
+
+export interface ParsedUpdate {
+  percent: number;
+  frame: number | null;
+  totalFrames: number | null;
+  fps: number | null;
+  bitrate: number | null;
+  speed: number | null;
+  timeSeconds: number | null;
+  etaSeconds: number | null;
+  step: number | null;
+  totalSteps: number | null;
+  format: string | null;
+}
+
+export function parseLog(chunks: AsyncIterable<Buffer | string> | Iterable<string>, options: ParseLogOptions): Observable<ParsedUpdate> {
+  return from(chunks).pipe(
+    map((chunk) => chunk.toString()),
+    splitRecords(),
+    readProgress({
+      parse: createParser({ parser: options.parser, pattern: options.pattern ?? null }),
+      known: { totalFrames: options.totalFrames ?? null, durationSeconds: options.durationSeconds ?? null },
+      nowMs: () => 0,
+      startMs: 0,
+    }),
+    map(({ fields, detail }) => ({
+      percent: fields.progress,
+      frame: fields.frame,
+      totalFrames: fields.totalFrames,
+      fps: fields.fps,
+      bitrate: fields.bitrate,
+      speed: fields.speed,
+      timeSeconds: detail.timeSeconds,
+      etaSeconds: detail.encoderEtaSeconds,
+      step: detail.step,
+      totalSteps: detail.totalSteps,
+      format: detail.format,
+    })),
+    distinctUntilChanged((a, b) => JSON.stringify(a) === JSON.stringify(b)),
+  );
+}

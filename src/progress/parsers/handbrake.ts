@@ -1,0 +1,68 @@
+// HandBrakeCLI: the status line `Encoding: task 1 of 2, 45.67 % (41.20 fps, avg 39.80 fps, ETA
+// 00h01m23s)` and, with --json, `Progress: {…}` blocks over several lines (libhb/hb_json.c).
+// The percent is of the current task (pass): it starts again at 0 for each one.
+import type { LineParser, ProgressSample } from '../sample.js';
+import { parseNumber } from '../units.js';
+
+const STATUS = /Encoding: task (\d+) of (\d+), (\d+(?:\.\d+)?) %(?: \((\d+(?:\.\d+)?) fps, avg (\d+(?:\.\d+)?) fps, ETA (\d+)h(\d+)m(\d+)s\))?/;
+
+function overall(task: number, tasks: number, taskPercent: number): number {
+  return ((task - 1 + taskPercent / 100) / tasks) * 100;
+}
+
+export function parseHandbrakeStatus(line: string): ProgressSample | null {
+  const match = STATUS.exec(line);
+  if (match) {
+    const [, task, tasks, percent, fps, , h, m, s] = match;
+    return {
+      format: 'handbrake',
+      percent: overall(Number(task), Number(tasks), Number(percent)),
+      fps: parseNumber(fps),
+      encoderEtaSeconds: h === undefined ? null : Number(h) * 3600 + Number(m) * 60 + Number(s),
+    };
+  }
+  if (/^\s*Encode done!/.test(line)) return { format: 'handbrake', final: true };
+  return null;
+}
+
+interface WorkingState {
+  State: string;
+  Working?: { Progress?: number; Pass?: number; PassCount?: number; Rate?: number; ETASeconds?: number };
+}
+
+/** Both forms; the JSON block is collected from `Progress: {` to the brace that closes it. */
+export function createHandbrakeParser(): LineParser {
+  let block: string[] | null = null;
+  let depth = 0;
+  return (line) => {
+    if (block === null) {
+      const start = /^\s*Progress:\s*(\{.*)$/.exec(line);
+      if (!start) return parseHandbrakeStatus(line);
+      block = [];
+      depth = 0;
+      line = start[1]!;
+    }
+    block.push(line);
+    depth += (line.match(/\{/g)?.length ?? 0) - (line.match(/\}/g)?.length ?? 0);
+    if (depth > 0) return null;
+    const text = block.join('\n');
+    block = null;
+    try {
+      return fromJson(JSON.parse(text) as WorkingState);
+    } catch {
+      return null; // a block cut short or not JSON: HandBrake mixes other text into stdout
+    }
+  };
+}
+
+function fromJson(state: WorkingState): ProgressSample | null {
+  if (state.State === 'WORKDONE') return { format: 'handbrake', final: true };
+  if (state.State !== 'WORKING' || !state.Working) return null;
+  const { Progress = 0, Pass = 1, PassCount = 1, Rate, ETASeconds } = state.Working;
+  return {
+    format: 'handbrake',
+    percent: overall(Math.max(1, Pass), Math.max(1, PassCount), Progress * 100),
+    fps: Rate ?? null,
+    encoderEtaSeconds: ETASeconds ?? null,
+  };
+}
