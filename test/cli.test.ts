@@ -74,6 +74,35 @@ test('errors exit non-zero with a message a person understands', async () => {
   assert.match(down.stderr, 'encsup daemon');
 });
 
+test('encsup parse prints one JSON update per progress change of a raw log, from a file or stdin', async () => {
+  const file = new URL('./fixtures/corpus/x264.pty.log', import.meta.url).pathname;
+  const fromFile = await cli(['parse', file]);
+  assert.is(fromFile.code, 0, fromFile.stderr);
+  const updates = fromFile.stdout.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+  assert.ok(updates.length > 3);
+  assert.equal(Object.keys(updates[0]!), ['percent', 'frame', 'totalFrames', 'fps', 'bitrate', 'speed', 'timeSeconds', 'etaSeconds', 'step', 'totalSteps', 'format']);
+  assert.equal([updates.at(-1)!['percent'], updates.at(-1)!['frame'], updates.at(-1)!['totalFrames']], [100, 240, 240]);
+  let stdout = '';
+  const code = await runCli(['parse', '--pattern', 'tile (?<current>\\d+)/(?<total>\\d+)', '-'], {
+    stdout: (text) => (stdout += text),
+    stderr: () => undefined,
+    env: {},
+    cwd: process.cwd(),
+    stdin: () => (async function* () {
+      yield 'tile 1/4\rtile 2/';
+      yield '4\r\x1b[32mtile 4/4\x1b[0m\n';
+    })(),
+    stopSignal: () => new Promise(() => undefined),
+  });
+  assert.is(code, 0);
+  assert.equal(stdout.trim().split('\n').map((line) => JSON.parse(line).percent), [25, 50, 100]);
+  const missing = await cli(['parse', '/no/such.log']);
+  assert.is(missing.code, 1);
+  assert.match(missing.stderr, 'cannot read /no/such.log');
+  const badPattern = await cli(['parse', '--pattern', 'x(', file]);
+  assert.match(badPattern.stderr, '--pattern: not a valid regular expression');
+});
+
 test('the daemon refuses an invalid setting at start, naming the variable', async () => {
   const result = await cli(['daemon', '--port', '0'], { VIDEO_PROCESSING_MAX_CONCURRENT: 'many' });
   assert.is(result.code, 1);

@@ -227,7 +227,7 @@ for (const [file, expectations] of Object.entries(EXPECTATIONS)) {
   });
 }
 
-test('the raw pty captures of the real encoders read to their whole frame count and 100 %', async () => {
+test('the raw pty captures of the real encoders (the corpus\'s and ours) read to their whole frame count and 100 %', async () => {
   const captures: [string, number | null, (state: Reading) => void][] = [
     ['ffmpeg-stats.pty.log', null, (r) => assert.is(r.samples.filter(Boolean).at(-1)?.frame, 240)],
     ['ffmpeg-progress-pipe.pty.log', null, (r) => assert.ok(r.samples.some((s) => s?.final))],
@@ -236,6 +236,14 @@ test('the raw pty captures of the real encoders read to their whole frame count 
     ['svtav1.pty.log', 240, (r) => assert.is(r.samples.filter(Boolean).at(-1)?.frame, 240)],
     ['handbrakecli.pty.log', null, (r) => assert.ok(r.samples.some((s) => s?.final))],
     ['python-tqdm-steps.pty.log', null, (r) => assert.ok(r.samples.some((s) => s?.step === 20 && s.totalSteps === 20))],
+    // Our own captures (test/fixtures/captures/README.md).
+    ['../captures/x264.pty.log', null, (r) => assert.ok(r.samples.some((s) => s?.final && s.frame === 96))],
+    ['../captures/x265.pty.log', null, (r) => assert.ok(r.samples.some((s) => s?.final && s.frame === 96))],
+    ['../captures/svtav1.pty.log', 96, (r) => assert.ok(r.samples.filter((s) => s?.frame != null).length > 10)],
+    ['../captures/handbrake.pty.log', null, (r) => assert.ok(r.samples.some((s) => s?.final))],
+    ['../captures/python-tqdm.pty.log', null, (r) => assert.ok(r.samples.some((s) => s?.step === 120 && s.totalSteps === 120))],
+    ['../captures/ffmpeg-libx265.pty.log', null, (r) => assert.is(r.samples.filter(Boolean).at(-1)?.frame, 96)],
+    ['../captures/ffmpeg-progress-pipe.pty.log', null, (r) => assert.ok(r.samples.some((s) => s?.final))],
   ];
   for (const [name, totalFrames, more] of captures) {
     const records = await lastValueFrom(of(corpusFile(name)).pipe(splitRecords(), toArray()));

@@ -15,6 +15,11 @@ test('ANSI colour codes are removed and backspaces applied, as a terminal shows 
   assert.is(cleanRecord('Encoding frame   12\b\b\b\b  13'), 'Encoding frame   13');
 });
 
+test('a counter redrawn with backspaces gives a record per value, as a terminal shows it', async () => {
+  const lines = await split(['Encoding          \b\b\b\b\b\b\b\b\b        1\b\b\b\b\b\b\b\b\b', '        2\b\b\b\b\b\b\b\b\b       10\r\nDone\n']);
+  assert.equal(lines, ['Encoding', 'Encoding         1', 'Encoding         2', 'Encoding        10', 'Done']);
+});
+
 test('blank records are dropped', async () => {
   assert.equal(await split(['\r\r\n  \r\nx\n']), ['x']);
 });

@@ -1,7 +1,7 @@
 // Remaining-time estimate from the rate of progress over a sliding window of recent samples: the
 // slow start of an encoder (probing, lookahead) drops out of the window once it is past, and a
 // lasting change of speed takes over within one window. The window grows with the run (a fifth of
-// it, from 20 s to 5 min), so a long encode's estimate is steady rather than jumpy.
+// it, from 5 s to 5 min), so a long encode's estimate is steady rather than jumpy.
 
 export interface EtaOptions {
   /** No estimate before this many seconds of the run. */
@@ -12,7 +12,7 @@ export interface EtaOptions {
   maxWindowSeconds: number;
 }
 
-export const DEFAULT_ETA_OPTIONS: EtaOptions = { minSeconds: 3, minPercent: 1, minWindowSeconds: 20, maxWindowSeconds: 300 };
+export const DEFAULT_ETA_OPTIONS: EtaOptions = { minSeconds: 3, minPercent: 1, minWindowSeconds: 5, maxWindowSeconds: 300 };
 
 interface Point {
   seconds: number;

@@ -12,11 +12,34 @@ export function splitRecords(): OperatorFunction<string, string> {
         const line = cleanRecord(raw);
         if (line.trim() !== '') subscriber.next(line);
       };
+      // Text within one record. A counter redrawn with backspaces (SVT-AV1) shows a new value at
+      // each run of backspaces: what the terminal showed just before it is a record of its own.
+      const extend = (text: string) => {
+        if (!text.includes('\b')) {
+          pending += text;
+          return;
+        }
+        for (const piece of text.split(/(\x08+)/)) {
+          if (piece === '') continue;
+          if (piece[0] !== '\b') {
+            pending += piece;
+            continue;
+          }
+          emit(pending);
+          const shown = stripVTControlCharacters(pending);
+          pending = shown.slice(0, Math.max(0, shown.length - piece.length));
+        }
+      };
       const subscription = chunks.subscribe({
         next(chunk) {
-          const parts = (pending + chunk).split(/\r\n|\r|\n/);
-          pending = parts.pop() ?? '';
-          for (const part of parts) emit(part);
+          const parts = chunk.split(/\r\n|\r|\n/);
+          const rest = parts.pop() ?? '';
+          for (const part of parts) {
+            extend(part);
+            emit(pending);
+            pending = '';
+          }
+          extend(rest);
         },
         error(err) {
           subscriber.error(err);

@@ -1,0 +1,58 @@
+// Progress through the daemon: throttled store writes, a job's own parser and pattern.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { postRaw, startTestDaemon, waitForStatus } from './helpers/daemon.js';
+import { tempDir } from './helpers/temp.js';
+
+const manyLines = (count: number) => ['sh', '-c', `i=0; while [ $i -lt ${count} ]; do i=$((i+1)); echo "Step $i/${count}"; done`];
+
+test('an encode printing thousands of progress lines makes at most about 100/threshold + heartbeat writes', async () => {
+  const dir = tempDir();
+  const { api, close } = await startTestDaemon(dir.path);
+  try {
+    for (const threshold of [1, 10]) {
+      await api.updateSettings({ progressThreshold: threshold });
+      const job = await waitForStatus(api, (await api.submit({ command: manyLines(5000) })).id, ['done', 'failed']);
+      assert.is(job.status, 'done');
+      const heartbeats = Math.ceil(job.elapsedSeconds / 5);
+      const most = 100 / threshold + heartbeats + 2;
+      assert.ok(job.progressWrites <= most, `threshold ${threshold}: ${job.progressWrites} writes, at most ${most}`);
+      assert.ok(job.progressWrites >= 100 / threshold / 2, `threshold ${threshold}: progress was written as it moved (${job.progressWrites})`);
+      assert.is(job.progress, 100);
+    }
+  } finally {
+    await close();
+    dir.remove();
+  }
+});
+
+test("a job's own pattern is used for its progress, and a bad pattern is refused naming the field", async () => {
+  const dir = tempDir();
+  const { url, api, close } = await startTestDaemon(dir.path);
+  try {
+    const submitted = await api.submit({
+      command: ['sh', '-c', 'for i in 1 2 3 4; do echo "chunk $i of 4 written"; sleep 0.3; done; exit 1'],
+      pattern: 'chunk (?<current>\\d+) of (?<total>\\d+)',
+    });
+    assert.is(submitted.parser, 'pattern');
+    const failed = await waitForStatus(api, submitted.id, ['failed']);
+    assert.is(failed.progress, 100, 'read through the pattern (and not reset by the failure)');
+    for (const [body, field] of [
+      [{ command: ['x'], pattern: '(unclosed' }, 'pattern'],
+      [{ command: ['x'], pattern: 'no groups here' }, 'pattern'],
+      [{ command: ['x'], parser: 'pattern' }, 'pattern'],
+      [{ command: ['x'], parser: 'mencoder' }, 'parser'],
+    ] as const) {
+      const answer = await postRaw(url, '/api/jobs', JSON.stringify(body));
+      assert.is(answer.status, 400, JSON.stringify(body));
+      assert.is(answer.json.field, field);
+    }
+    const named = await api.submit({ command: manyLines(10), parser: 'steps' });
+    assert.is((await waitForStatus(api, named.id, ['done'])).parser, 'steps');
+  } finally {
+    await close();
+    dir.remove();
+  }
+});
+
+test.run();
