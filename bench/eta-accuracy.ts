@@ -16,15 +16,17 @@ import { spawnPty } from '../src/runner/pty.js';
 import { mediaToolPath } from '../src/media/binaries.js';
 import { newJobRecord } from '../src/jobs/submission.js';
 
-const runs = process.argv.includes('--quick') ? 1 : 3;
+const quick = process.argv.includes('--quick');
+const runs = quick ? 1 : 3;
+const size = quick ? '640x360' : '960x540';
 const CHECKPOINTS = [25, 50, 75];
 const dir = mkdtempSync(join(tmpdir(), 'encsup-bench-eta-'));
 const clip = join(dir, 'changing.y4m');
 const ffmpeg = mediaToolPath('ffmpeg');
 execFileSync(ffmpeg, [
   '-hide_banner', '-loglevel', 'error', '-y',
-  '-f', 'lavfi', '-i', 'testsrc2=size=960x540:rate=24:duration=12',
-  '-f', 'lavfi', '-i', 'testsrc2=size=960x540:rate=24:duration=12',
+  '-f', 'lavfi', '-i', `testsrc2=size=${size}:rate=24:duration=12`,
+  '-f', 'lavfi', '-i', `testsrc2=size=${size}:rate=24:duration=12`,
   '-filter_complex', '[1:v]noise=alls=40:allf=t+u[n];[0:v][n]concat=n=2:v=1[v]', '-map', '[v]', '-pix_fmt', 'yuv420p', clip,
 ]);
 
@@ -77,7 +79,7 @@ const results = CHECKPOINTS.map((checkpoint) => {
   const encoder = median(errors[checkpoint]!.encoder);
   return { name: `eta-error-at-${checkpoint}pct`, value: round(ours), unit: 's', baseline: round(encoder), ratio: round(ours / encoder) };
 });
-console.log(`ETA accuracy: x264 --preset slow, 576 frames at 960x540 whose second half encodes several times slower (${runs} run(s), about ${wall.toFixed(0)} s each)\n`);
+console.log(`ETA accuracy: x264 --preset slow, 576 frames at ${size} whose second half encodes several times slower (${runs} run(s), about ${wall.toFixed(0)} s each)\n`);
 console.log('| figure | encsup | x264 own ETA (baseline) | ratio |');
 console.log('| --- | --- | --- | --- |');
 const shown = (value: number, unit = ' s') => (Number.isNaN(value) ? 'no estimate yet' : `${value}${unit}`);

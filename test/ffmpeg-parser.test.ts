@@ -31,11 +31,11 @@ test('lines that are not stats are not progress', () => {
 });
 
 test('Duration and video stream headers give the totals', () => {
-  assert.equal(parseFfmpegHeader('  Duration: 00:04:46.54, start: 0.373378, bitrate: 1395 kb/s'), { format: 'ffmpeg-header', durationSeconds: 286.54 });
-  assert.equal(parseFfmpegHeader('  Duration: N/A, start: 0.000000, bitrate: N/A'), { format: 'ffmpeg-header', durationSeconds: null });
+  assert.equal(parseFfmpegHeader('  Duration: 00:04:46.54, start: 0.373378, bitrate: 1395 kb/s'), { format: 'ffmpeg-header', header: true, durationSeconds: 286.54 });
+  assert.equal(parseFfmpegHeader('  Duration: N/A, start: 0.000000, bitrate: N/A'), { format: 'ffmpeg-header', header: true, durationSeconds: null });
   assert.equal(
     parseFfmpegHeader('    Stream #0:0: Video: rawvideo (I420 / 0x30323449), yuv420p(progressive), 640x480, 24 fps, 24 tbr, 24 tbn, 24 tbc'),
-    { format: 'ffmpeg-header', frameRate: 24 },
+    { format: 'ffmpeg-header', header: true, frameRate: 24 },
   );
 });
 
