@@ -1,6 +1,6 @@
 // One job's life: queued → encoding → finalizing → done | failed | cancelled. The graph and the
 // names live here; the runner (pty), the output check (fs) and recordJob (store) are provided by src/.
-import { assign, emit, fromCallback, fromPromise, sendTo, setup } from 'xstate';
+import { and, assign, emit, fromCallback, fromPromise, not, sendTo, setup } from 'xstate';
 import type { Job, ProgressFields, TerminationReason } from './job-record.js';
 
 /** How an encoder run ended: a value, never an exception. */
@@ -18,8 +18,10 @@ export type JobEvent =
   | { type: 'CANCEL'; at: string }
   | { type: 'SHUTDOWN' }
   | { type: 'ENCODER_STARTED'; pid: number; at: string }
-  | { type: 'PROGRESS'; progress: ProgressFields; runSeconds: number; logTail: string[] }
-  | { type: 'ENCODER_EXITED'; outcome: EncoderOutcome };
+  | { type: 'PROGRESS'; progress: ProgressFields; runSeconds: number; logTail: string[]; expectedDurationSeconds?: number | null }
+  | { type: 'ENCODER_EXITED'; outcome: EncoderOutcome }
+  /** The watcher saw the job's output complete (its writer finished with it). */
+  | { type: 'OUTPUT_READY'; path: string; at: string };
 
 export type RunnerCommand = { type: 'TERMINATE'; reason: TerminationReason };
 export interface RunnerInput {
@@ -63,11 +65,24 @@ export const jobMachine = setup({
     }),
     outputCheck: fromPromise<void, OutputCheckInput>(async () => {}),
   },
+  delays: {
+    /** How long finalizing waits for the watcher before checking the output anyway. */
+    outputWait: 15_000,
+  },
   actions: {
     // The daemon replaces this with a durable store write; alone, the machine just announces it.
     recordJob: emit(({ context }) => ({ type: 'jobChanged' as const, job: context.job })),
+    /** Cancelled where no encoder runs (waiting in line, or waiting for an output). */
+    cancelWithoutEncoder: assign(({ context, event }) => ({
+      job: finish(context.job, { status: 'cancelled', terminationReason: 'cancel' }, 'at' in event ? event.at : new Date().toISOString()),
+    })),
+    backInLine: assign(({ context }) => ({ job: { ...context.job, status: 'queued' as const } })),
   },
   guards: {
+    // Provided by the daemon: true when a watcher covers the output, so finalizing waits for it.
+    outputIsWatched: () => false,
+    isExternal: ({ context }) => context.job.external,
+    outputAlreadyReady: ({ context }) => context.job.outputReadyAt !== null,
     endedByCancel: ({ context }) => context.job.terminationReason === 'cancel',
     endedByShutdown: ({ context }) => context.job.terminationReason === 'shutdown',
     encoderSucceeded: ({ event }) => event.type === 'ENCODER_EXITED' && succeeded(event.outcome),
@@ -80,7 +95,15 @@ export const jobMachine = setup({
   states: {
     queued: {
       on: {
-        START: {
+        START: [
+          {
+            guard: 'isExternal',
+            target: 'awaitingExternalOutput',
+            actions: assign(({ context }) => ({
+              job: { ...context.job, status: 'encoding' as const, attempts: context.job.attempts + 1, error: null, finishedAt: null, outputReadyAt: null },
+            })),
+          },
+          {
           target: 'running',
           actions: assign(({ context }) => ({
             elapsedBefore: context.job.elapsedSeconds,
@@ -93,15 +116,12 @@ export const jobMachine = setup({
               error: null,
               terminationReason: null,
               finishedAt: null,
+              outputReadyAt: null,
             },
           })),
-        },
-        CANCEL: {
-          target: 'cancelled',
-          actions: assign(({ context, event }) => ({
-            job: finish(context.job, { status: 'cancelled', terminationReason: 'cancel' }, event.at),
-          })),
-        },
+          },
+        ],
+        CANCEL: { target: 'cancelled', actions: 'cancelWithoutEncoder' },
       },
     },
     running: {
@@ -123,6 +143,7 @@ export const jobMachine = setup({
                 ...context.job,
                 ...event.progress,
                 logTail: event.logTail,
+                expectedDurationSeconds: context.job.expectedDurationSeconds ?? event.expectedDurationSeconds ?? null,
                 elapsedSeconds: context.elapsedBefore + event.runSeconds,
                 progressWrites: context.job.progressWrites + 1,
               },
@@ -130,6 +151,7 @@ export const jobMachine = setup({
             'recordJob',
           ],
         },
+        OUTPUT_READY: { actions: [assign(({ context, event }) => ({ job: { ...context.job, outputReadyAt: event.at } })), 'recordJob'] },
         ENCODER_EXITED: [
           {
             guard: 'endedByCancel',
@@ -144,6 +166,13 @@ export const jobMachine = setup({
             // Back in line for the next start; the interrupted run still counts as an attempt.
             actions: assign(({ context, event }) => ({
               job: { ...context.job, ...exitFields(context, event.outcome), status: 'queued' as const, pid: null },
+            })),
+          },
+          {
+            guard: and(['encoderSucceeded', 'outputIsWatched', not('outputAlreadyReady')]),
+            target: 'waitingForOutput',
+            actions: assign(({ context, event }) => ({
+              job: { ...context.job, ...exitFields(context, event.outcome), status: 'finalizing' as const, pid: null },
             })),
           },
           {
@@ -186,6 +215,34 @@ export const jobMachine = setup({
             })),
           ],
         },
+      },
+    },
+    awaitingExternalOutput: {
+      entry: 'recordJob',
+      on: {
+        OUTPUT_READY: {
+          target: 'finalizing',
+          actions: assign(({ context, event }) => ({ job: { ...context.job, status: 'finalizing' as const, outputReadyAt: event.at } })),
+        },
+        CANCEL: {
+          target: 'cancelled',
+          actions: 'cancelWithoutEncoder',
+        },
+        // Nothing runs here to end: the job waits in line again for the next start.
+        SHUTDOWN: { target: 'interrupted', actions: 'backInLine' },
+      },
+    },
+    /** The encoder exited 0; the watcher has not yet seen its writer finish with the output. */
+    waitingForOutput: {
+      entry: 'recordJob',
+      after: { outputWait: 'finalizing' },
+      on: {
+        OUTPUT_READY: { target: 'finalizing', actions: assign(({ context, event }) => ({ job: { ...context.job, outputReadyAt: event.at } })) },
+        CANCEL: {
+          target: 'cancelled',
+          actions: 'cancelWithoutEncoder',
+        },
+        SHUTDOWN: { target: 'interrupted', actions: 'backInLine' },
       },
     },
     finalizing: {

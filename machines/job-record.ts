@@ -59,6 +59,14 @@ export interface Job extends ProgressFields {
   /** Encoding time only, summed over every attempt. */
   elapsedSeconds: number;
   output: string | null;
+  /** The encode runs elsewhere; the job is done when the watcher reports its output complete. */
+  external: boolean;
+  /** Check the output with ffprobe in finalizing (false for outputs that aren't media). */
+  validate: boolean;
+  /** Seconds the output should last, where known: the job's own, or the input's when not trimmed. */
+  expectedDurationSeconds: number | null;
+  /** When the watcher reported the output complete (null: not yet, or not watched). */
+  outputReadyAt: string | null;
   /** Encoder runs started so far; an interrupted run counts. */
   attempts: number;
   exitCode: number | null;

@@ -13,6 +13,8 @@ export type SupervisorEvent =
   | { type: 'SET_MAX_CONCURRENT'; maxConcurrent: number }
   /** Stop starting jobs and end the running ones (they are requeued). */
   | { type: 'SHUTDOWN' }
+  /** The watcher saw the output of job `id` complete. */
+  | { type: 'OUTPUT_READY'; id: string; path: string; at: string }
   /** Sent by XState when a job actor reaches a final state. */
   | { type: `xstate.done.actor.${string}`; actorId: string; output: Job };
 
@@ -20,9 +22,13 @@ export interface SupervisorContext {
   // Mutated in place by the actions below: copying a 100k-entry line on every submission
   // would make submissions O(n). Nothing outside the actions holds a reference to it.
   queue: JobQueue<Job>;
-  /** Ids of the spawned job actors still running. */
+  /** Ids of the spawned job actors whose encoders take a slot. */
   running: string[];
+  /** Ids of external jobs waiting for their output: no encoder here, so no slot. */
+  external: string[];
   maxConcurrent: number;
+  /** External jobs found in the store at start, spawned on entry. */
+  pendingExternal: Job[];
 }
 
 export const supervisorMachine = setup({
@@ -35,6 +41,17 @@ export const supervisorMachine = setup({
   actors: { job: jobMachine },
   actions: {
     recordJob: emit((_, job: Job) => ({ type: 'jobChanged' as const, job })),
+    forgetFinished: assign(({ context, event }) => {
+      const id = 'actorId' in event ? event.actorId : undefined;
+      return { running: without(context.running, id), external: without(context.external, id) };
+    }),
+    startExternal: enqueueActions(({ enqueue }, jobs: Job[]) => {
+      for (const job of jobs) {
+        enqueue.spawnChild('job', { id: job.id, input: { job } });
+        enqueue.sendTo(job.id, { type: 'START' });
+      }
+      enqueue.assign(({ context }) => ({ external: [...context.external, ...jobs.map((job) => job.id)], pendingExternal: [] }));
+    }),
     startWhatFits: enqueueActions(({ context, enqueue }) => {
       const running = context.running.length;
       let slots = freeSlots(running, context.maxConcurrent, context.queue.size);
@@ -51,46 +68,50 @@ export const supervisorMachine = setup({
     }),
   },
   guards: {
-    nothingRunning: ({ context }) => context.running.length === 0,
+    nothingRunning: ({ context }) => context.running.length === 0 && context.external.length === 0,
   },
 }).createMachine({
   id: 'supervisor',
   context: ({ input }) => {
     const queue = new JobQueue<Job>();
-    for (const job of input.queued ?? []) queue.enqueue(job);
-    return { queue, running: [], maxConcurrent: input.maxConcurrent };
+    for (const job of input.queued ?? []) if (!job.external) queue.enqueue(job);
+    return { queue, running: [], external: [], maxConcurrent: input.maxConcurrent, pendingExternal: (input.queued ?? []).filter((job) => job.external) };
   },
   initial: 'accepting',
   states: {
     accepting: {
-      entry: 'startWhatFits',
+      entry: [{ type: 'startExternal', params: ({ context }) => context.pendingExternal }, 'startWhatFits'],
       on: {
-        SUBMIT: {
-          actions: [({ context, event }) => context.queue.enqueue(event.job), 'startWhatFits'],
-        },
+        SUBMIT: [
+          { guard: ({ event }) => event.job.external, actions: { type: 'startExternal', params: ({ event }) => [event.job] } },
+          { actions: [({ context, event }) => context.queue.enqueue(event.job), 'startWhatFits'] },
+        ],
         SET_MAX_CONCURRENT: {
           actions: [assign({ maxConcurrent: ({ event }) => event.maxConcurrent }), 'startWhatFits'],
         },
-        'xstate.done.actor.*': {
-          actions: [assign({ running: ({ context, event }) => without(context.running, event.actorId) }), 'startWhatFits'],
-        },
+        'xstate.done.actor.*': { actions: ['forgetFinished', 'startWhatFits'] },
         SHUTDOWN: 'stopping',
       },
     },
     stopping: {
       entry: enqueueActions(({ context, enqueue }) => {
-        for (const id of context.running) enqueue.sendTo(id, { type: 'SHUTDOWN' });
+        for (const id of [...context.running, ...context.external]) enqueue.sendTo(id, { type: 'SHUTDOWN' });
       }),
       always: { guard: 'nothingRunning', target: 'stopped' },
       on: {
-        'xstate.done.actor.*': {
-          actions: assign({ running: ({ context, event }) => without(context.running, event.actorId) }),
-        },
+        'xstate.done.actor.*': { actions: 'forgetFinished' },
       },
     },
     stopped: { type: 'final' },
   },
   on: {
+    OUTPUT_READY: {
+      actions: enqueueActions(({ context, event, enqueue }) => {
+        if (context.running.includes(event.id) || context.external.includes(event.id)) {
+          enqueue.sendTo(event.id, { type: 'OUTPUT_READY', path: event.path, at: event.at });
+        }
+      }),
+    },
     CANCEL: {
       actions: enqueueActions(({ context, event, enqueue }) => {
         const waiting = context.queue.remove(event.id);
@@ -99,7 +120,7 @@ export const supervisorMachine = setup({
             type: 'recordJob',
             params: { ...waiting, status: 'cancelled', terminationReason: 'cancel', finishedAt: event.at },
           });
-        } else if (context.running.includes(event.id)) {
+        } else if (context.running.includes(event.id) || context.external.includes(event.id)) {
           enqueue.sendTo(event.id, { type: 'CANCEL', at: event.at });
         }
       }),

@@ -1,6 +1,6 @@
 // The daemon's settings: flags > environment > defaults, each value validated once, here. The
 // original system's VIDEO_PROCESSING_* names are read as aliases so existing .env files keep working.
-import { resolve } from 'node:path';
+import { delimiter, resolve } from 'node:path';
 import { z } from 'zod';
 
 const booleanText = z
@@ -13,6 +13,12 @@ const booleanText = z
 export const maxConcurrentSchema = z.coerce.number().int('expected a whole number').min(0, 'expected 0 (no cap) or more');
 export const progressThresholdSchema = z.coerce.number().gt(0, 'expected a percentage above 0').max(100, 'expected at most 100');
 const portSchema = z.coerce.number().int('expected a whole number').min(0).max(65535, 'expected a port from 0 to 65535');
+// Folder lists use the PATH separator (':'), as PATH does; an empty list is no folders.
+const folderList = z.string().transform((text) => text.split(delimiter).map((each) => each.trim()).filter(Boolean).map((each) => resolve(each)));
+const extensionList = z
+  .string()
+  .transform((text) => text.split(/[\s,]+/).filter(Boolean).map((ext) => (ext.startsWith('.') ? ext : `.${ext}`).toLowerCase()))
+  .refine((list) => list.length > 0, 'expected at least one extension');
 const secondsSchema = z.coerce.number().positive('expected a number of seconds above 0');
 
 /** Every setting: its environment names (first wins), flag name, default and parser. */
@@ -45,6 +51,21 @@ const SETTINGS = {
     flag: '--file-watcher',
     fallback: 'false',
     schema: booleanText,
+  },
+  watchDirs: { env: ['ENCSUP_WATCH_DIRS'], flag: '--watch', fallback: '', schema: folderList },
+  outputDir: { env: ['ENCSUP_OUTPUT_DIR'], flag: '--output-dir', fallback: '', schema: z.string() },
+  watchExtensions: {
+    env: ['ENCSUP_WATCH_EXTENSIONS'],
+    flag: '--watch-ext',
+    fallback: '.mp4 .mkv .webm .mov .avi .m4v .mp3 .m4a .wav .gif',
+    schema: extensionList,
+  },
+  watchStabilitySec: { env: ['ENCSUP_WATCH_STABILITY_SEC'], flag: '--watch-stability', fallback: '2', schema: secondsSchema },
+  durationTolerancePct: {
+    env: ['ENCSUP_DURATION_TOLERANCE'],
+    flag: '--duration-tolerance',
+    fallback: '2',
+    schema: z.coerce.number().min(0, 'expected a percentage, 0 or more'),
   },
   watcherIntervalSec: {
     env: ['ENCSUP_WATCHER_INTERVAL', 'VIDEO_PROCESSING_WATCHER_INTERVAL'],
@@ -81,7 +102,17 @@ export function resolveConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv): Daemo
     config[name] = parsed.data;
   }
   const resolved = config as DaemonConfig;
-  return { ...resolved, dataDir: resolve(resolved.dataDir) };
+  return { ...resolved, dataDir: resolve(resolved.dataDir), outputDir: resolved.outputDir === '' ? '' : resolve(resolved.outputDir) };
+}
+
+/**
+ * The folders the daemon's watcher covers: the listed ones, or, with the original system's
+ * VIDEO_PROCESSING_FILE_WATCHER switch on, the configured output folder.
+ */
+export function watchedFolders(config: Pick<DaemonConfig, 'watchDirs' | 'fileWatcher' | 'outputDir'>): string[] {
+  if (config.watchDirs.length > 0) return config.watchDirs;
+  if (config.fileWatcher && config.outputDir !== '') return [config.outputDir];
+  return [];
 }
 
 function pick(name: SettingName, setting: Settings[SettingName], flags: ConfigFlags, env: NodeJS.ProcessEnv) {

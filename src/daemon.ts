@@ -2,12 +2,13 @@
 // stop starting jobs, end every encoder's process group, make every job durable, close the store.
 import { mkdir } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
+import { extname, join, sep } from 'node:path';
 import { createActor, fromPromise, waitFor } from 'xstate';
 import { jobMachine } from '../machines/job-machine.js';
 import { supervisorMachine } from '../machines/supervisor-machine.js';
 import { createApiServer } from './api/server.js';
-import type { DaemonConfig } from './config.js';
+import { ConfigError, type DaemonConfig, watchedFolders } from './config.js';
+import { OutputWatcher } from './watch/output-watcher.js';
 import type { Deps } from './deps.js';
 import { JobControl, type RuntimeSettings } from './jobs/job-control.js';
 import { mediaToolPath } from './media/binaries.js';
@@ -29,6 +30,15 @@ export interface Daemon {
 
 export async function startDaemon(config: DaemonConfig, deps: Deps): Promise<Daemon> {
   const log = deps.logger;
+  const folders = watchedFolders(config);
+  if (config.fileWatcher && folders.length === 0) {
+    throw new ConfigError('VIDEO_PROCESSING_FILE_WATCHER', 'true', 'the watcher is on but has no folder: set ENCSUP_OUTPUT_DIR or ENCSUP_WATCH_DIRS (or --watch)');
+  }
+  // Checked before anything starts: a watched folder that is missing or unreadable stops the start.
+  const watcher =
+    folders.length === 0
+      ? null
+      : new OutputWatcher({ folders, extensions: config.watchExtensions, stabilitySec: config.watchStabilitySec, pollIntervalSec: config.watcherIntervalSec });
   const logDir = join(config.dataDir, 'logs');
   await mkdir(logDir, { recursive: true });
   const store = await deps.openStore(join(config.dataDir, 'jobs.db'));
@@ -77,8 +87,15 @@ export async function startDaemon(config: DaemonConfig, deps: Deps): Promise<Dae
     live,
   );
   const jobLogic = jobMachine.provide({
-    actors: { runner, outputCheck: fromPromise(({ input }) => checkOutput(input.job)) },
+    actors: {
+      runner,
+      outputCheck: fromPromise(({ input }) => checkOutput(input.job, { ffprobe, durationTolerancePct: config.durationTolerancePct })),
+    },
     actions: { recordJob: ({ context }) => void ledger.record(context.job) },
+    guards: { outputIsWatched: ({ context }) => watcher !== null && watches(watcher.folders, config.watchExtensions, context.job.output) },
+    // The watcher reports a file a stability window after its last write (and, polling, up to one
+    // interval later); past that, finalizing checks the output anyway.
+    delays: { outputWait: (config.watchStabilitySec + config.watcherIntervalSec + 10) * 1000 },
   });
   const supervisor = createActor(
     supervisorMachine.provide({
@@ -101,6 +118,15 @@ export async function startDaemon(config: DaemonConfig, deps: Deps): Promise<Dae
     defaultCwd: process.cwd(),
     cancelWaitMs: config.killGraceSec * 1000 + 2000,
   });
+  if (watcher) {
+    watcher.on('event', (event) => {
+      if (event.kind !== 'complete') return log.warn({ watch: event }, 'output watcher');
+      const routed = control.outputComplete(event.path, event.at);
+      log.info({ jobId: 'jobId' in routed ? routed.jobId : undefined, path: event.path, match: routed.kind }, 'output complete');
+    });
+    await watcher.start();
+    log.info({ folders: watcher.folders }, 'watching output folders');
+  }
   const server = createApiServer({
     control,
     ledger,
@@ -116,6 +142,7 @@ export async function startDaemon(config: DaemonConfig, deps: Deps): Promise<Dae
     // Nothing has run yet: give the store back so a second try (another port) can open it.
     supervisor.stop();
     unsubscribeLog();
+    await watcher?.close();
     await ledger.whenIdle();
     await store.close();
     throw error;
@@ -128,6 +155,7 @@ export async function startDaemon(config: DaemonConfig, deps: Deps): Promise<Dae
   const close = () =>
     (closing ??= (async () => {
       log.info('shutting down: ending encoders and requeuing their jobs');
+      await watcher?.close();
       supervisor.send({ type: 'SHUTDOWN' });
       await waitFor(supervisor, (snapshot) => snapshot.status === 'done', { timeout: Infinity });
       await live.whenAllExited();
@@ -141,6 +169,11 @@ export async function startDaemon(config: DaemonConfig, deps: Deps): Promise<Dae
     })());
 
   return { url, port, control, ledger, liveEncoders: () => live.count, close };
+}
+
+function watches(folders: string[], extensions: string[], output: string | null): boolean {
+  if (output === null || !extensions.includes(extname(output).toLowerCase())) return false;
+  return folders.some((folder) => output.startsWith(folder.endsWith(sep) ? folder : folder + sep));
 }
 
 export function addressOf(port: number, host: string): string {

@@ -2,7 +2,7 @@
 // for the pty (which test/runner.test.ts and the end-to-end tests run for real).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { createActor, fromCallback, fromPromise, waitFor } from 'xstate';
+import { SimulatedClock, createActor, fromCallback, fromPromise, waitFor } from 'xstate';
 import { type EncoderOutcome, type RunnerCommand, type RunnerInput, jobMachine } from '../machines/job-machine.js';
 import { NO_PROGRESS, type Job } from '../machines/job-record.js';
 import { aJob } from './helpers/jobs.js';
@@ -93,6 +93,43 @@ test('an output that fails its check fails the job with the reason', async () =>
   const job = (await waitFor(actor, (s) => s.status === 'done')).output!;
   assert.is(job.status, 'failed');
   assert.is(job.error, 'the output is empty');
+});
+
+test('an external job waits in encoding, runs nothing, and finalizes when its output is reported complete', async () => {
+  const actor = createActor(jobMachine, { input: { job: aJob('ext', { external: true, command: [], output: '/renders/a.mp4' }) } });
+  actor.start();
+  actor.send({ type: 'START' });
+  assert.ok(actor.getSnapshot().matches('awaitingExternalOutput'));
+  assert.is(actor.getSnapshot().context.job.status, 'encoding');
+  actor.send({ type: 'OUTPUT_READY', path: '/renders/a.mp4', at: '2026-01-01T00:01:00.000Z' });
+  const job = (await waitFor(actor, (s) => s.status === 'done')).output!;
+  assert.is(job.status, 'done');
+  assert.is(job.outputReadyAt, '2026-01-01T00:01:00.000Z');
+});
+
+test('with a watched output, finalizing waits for the watcher, and checks the output anyway once the wait is over', async () => {
+  const clock = new SimulatedClock();
+  const machine = jobMachine.provide({
+    actors: { runner: scriptedRunner({ terminations: [], exitWith: { exitCode: 0, signal: null } }) },
+    guards: { outputIsWatched: () => true },
+    delays: { outputWait: 5000 },
+  });
+  const actor = createActor(machine, { input: { job: aJob('w1') }, clock });
+  actor.start();
+  actor.send({ type: 'START' });
+  await waitFor(actor, (s) => s.matches('waitingForOutput'));
+  assert.is(actor.getSnapshot().context.job.status, 'finalizing');
+  clock.increment(4999);
+  assert.ok(actor.getSnapshot().matches('waitingForOutput'));
+  clock.increment(1);
+  assert.is((await waitFor(actor, (s) => s.status === 'done')).output!.status, 'done');
+
+  const second = createActor(machine, { input: { job: aJob('w2') }, clock: new SimulatedClock() });
+  second.start();
+  second.send({ type: 'START' });
+  await waitFor(second, (s) => s.matches('waitingForOutput'));
+  second.send({ type: 'OUTPUT_READY', path: 'out.mp4', at: '2026-01-01T00:00:07.000Z' });
+  assert.is((await waitFor(second, (s) => s.status === 'done')).output!.outputReadyAt, '2026-01-01T00:00:07.000Z');
 });
 
 test.run();

@@ -1,6 +1,6 @@
 // The API as the CLI sees it: typed calls, and errors that say what to do.
 import type { Job } from '../../machines/job-record.js';
-import type { RuntimeSettings } from '../jobs/job-control.js';
+import type { OutputEvent, RuntimeSettings } from '../jobs/job-control.js';
 
 export class ClientError extends Error {
   constructor(
@@ -44,6 +44,9 @@ export class ApiClient {
   async log(id: string): Promise<string> {
     const response = await this.#request('GET', `/api/jobs/${encodeURIComponent(id)}/log`);
     return response.text();
+  }
+  reportOutput(path: string): Promise<OutputEvent> {
+    return this.#json('POST', '/api/outputs', { path });
   }
   settings(): Promise<RuntimeSettings> {
     return this.#json('GET', '/api/config');

@@ -28,6 +28,8 @@ export function createApiServer(deps: ApiDeps): Server {
     ['POST', /^\/api\/jobs\/([^/]+)\/cancel$/, async (_q, res, [id]) => sendJson(res, 200, await control.cancel(id!))],
     ['POST', /^\/api\/jobs\/([^/]+)\/retry$/, async (_q, res, [id]) => sendJson(res, 200, await control.retry(id!))],
     ['GET', /^\/api\/jobs\/([^/]+)\/log$/, async (_q, res, [id]) => sendText(res, 200, await readLog(deps, id!))],
+    ['POST', /^\/api\/outputs$/, async (req, res) => sendJson(res, 200, control.reportOutput(await readJsonBody(req)))],
+    ['GET', /^\/api\/outputs$/, (_q, res) => sendJson(res, 200, control.outputEvents())],
     ['GET', /^\/api\/config$/, (_q, res) => sendJson(res, 200, control.settings())],
     ['PATCH', /^\/api\/config$/, async (req, res) => sendJson(res, 200, control.updateSettings(await readJsonBody(req)))],
   ];

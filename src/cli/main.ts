@@ -1,6 +1,8 @@
 // The `encsup` command. runCli takes its arguments and streams as parameters and returns the exit
 // code; only bin.ts touches process.argv, signals and process.exit.
 import { createReadStream } from 'node:fs';
+import { delimiter, resolve } from 'node:path';
+import { OutputWatcher, WatchFolderError } from '../watch/output-watcher.js';
 import { Command, CommanderError, Option } from 'commander';
 import { PARSER_NAMES, type ParserName } from '../../machines/job-record.js';
 import { parseLog } from '../progress/parse-log.js';
@@ -41,15 +43,26 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     .option('--max-concurrent <n>', 'encodes at once, 0 = no cap (env ENCSUP_MAX_CONCURRENT, default 2)')
     .option('--progress-threshold <percent>', 'store progress when it moved this much (default 1.0)')
     .option('--kill-grace <seconds>', 'seconds between SIGTERM and SIGKILL when ending an encoder (default 10)')
-    .action(async (options: Record<string, string | undefined>) => {
+    .option('--watch <dir>', 'watch this output folder (repeatable; env ENCSUP_WATCH_DIRS)', collect, [])
+    .option('--output-dir <dir>', 'the output folder VIDEO_PROCESSING_FILE_WATCHER watches (env ENCSUP_OUTPUT_DIR)')
+    .option('--watch-ext <exts>', 'extensions that count as outputs, e.g. ".mp4 .mkv" (env ENCSUP_WATCH_EXTENSIONS)')
+    .option('--watch-stability <seconds>', 'a file is complete once unchanged this long (default 2)')
+    .option('--watcher-interval <seconds>', 'poll folders at this period instead of change events (network filesystems)')
+    .action(async (options: Record<string, string | string[] | undefined>) => {
+      const watch = options['watch'] as string[];
       const config = resolveConfig(
         {
-          dataDir: options['dataDir'],
-          host: options['host'],
-          port: options['port'],
-          maxConcurrent: options['maxConcurrent'],
-          progressThreshold: options['progressThreshold'],
-          killGraceSec: options['killGrace'],
+          dataDir: options['dataDir'] as string | undefined,
+          host: options['host'] as string | undefined,
+          port: options['port'] as string | undefined,
+          maxConcurrent: options['maxConcurrent'] as string | undefined,
+          progressThreshold: options['progressThreshold'] as string | undefined,
+          killGraceSec: options['killGrace'] as string | undefined,
+          watchDirs: watch.length > 0 ? watch.join(delimiter) : undefined,
+          outputDir: options['outputDir'] as string | undefined,
+          watchExtensions: options['watchExt'] as string | undefined,
+          watchStabilitySec: options['watchStability'] as string | undefined,
+          watcherIntervalSec: options['watcherInterval'] as string | undefined,
         },
         io.env,
       );
@@ -63,7 +76,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   program
     .command('submit')
     .description('queue a job: encsup submit [options] -- ffmpeg -i in.mp4 out.mkv')
-    .argument('<command...>', 'the program and its arguments (after --)')
+    .argument('[command...]', 'the program and its arguments (after --); none for --external')
     .option('--name <name>', 'a name to show instead of the command')
     .option('--priority <priority>', 'a whole number, or high (10), normal (0), low (-10)')
     .option('--output <path>', 'the file the job writes; checked when the encoder exits')
@@ -73,12 +86,19 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     .option('--shell', 'run the command through /bin/sh -c')
     .addOption(new Option('--parser <name>', 'how to read its progress (default auto)').choices([...PARSER_NAMES]))
     .option('--pattern <regex>', 'your own progress pattern: named groups current/total or percent')
+    .option('--external', 'the encode runs elsewhere: wait for --output to appear complete in a watched folder')
+    .option('--no-validate', 'do not check the output with ffprobe (outputs that are not media)')
+    .option('--expected-duration <seconds>', 'seconds the output should last, for validation')
     .option('--json', 'print the whole job as JSON')
     .action(async (command: string[], options: Record<string, unknown>) => {
-      const body: Record<string, unknown> = { command, cwd: (options['cwd'] as string | undefined) ?? io.cwd };
+      const body: Record<string, unknown> = { cwd: (options['cwd'] as string | undefined) ?? io.cwd };
+      if (command.length > 0) body['command'] = command;
+      if (options['external']) body['external'] = true;
+      if (options['validate'] === false) body['validate'] = false;
+      if (options['expectedDuration'] !== undefined) body['expectedDurationSeconds'] = numberOrText(options['expectedDuration'] as string);
       if (options['name'] !== undefined) body['name'] = options['name'];
       if (options['priority'] !== undefined) body['priority'] = numberOrText(options['priority'] as string);
-      if (options['output'] !== undefined) body['output'] = options['output'];
+      if (options['output'] !== undefined) body['output'] = resolve(io.cwd, options['output'] as string);
       if (options['totalFrames'] !== undefined) body['totalFrames'] = numberOrText(options['totalFrames'] as string);
       if (options['shell']) body['shell'] = true;
       if (options['parser'] !== undefined) body['parser'] = options['parser'];
@@ -147,6 +167,40 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     });
 
   program
+    .command('watch-output')
+    .description('watch output folders and report complete files to the daemon (for encodes that run elsewhere)')
+    .argument('[dirs...]', 'folders to watch (default: $ENCSUP_WATCH_DIRS)')
+    .option('--interval <seconds>', 'poll at this period instead of change events (network filesystems; env VIDEO_PROCESSING_WATCHER_INTERVAL)')
+    .option('--stability <seconds>', 'a file is complete once unchanged this long (default 2)')
+    .option('--ext <exts>', 'extensions that count as outputs, e.g. ".mp4 .mkv"')
+    .action(async (dirs: string[], options: { interval?: string; stability?: string; ext?: string }) => {
+      const config = resolveConfig(
+        {
+          watchDirs: dirs.length > 0 ? dirs.map((dir) => resolve(io.cwd, dir)).join(delimiter) : undefined,
+          watcherIntervalSec: options.interval,
+          watchStabilitySec: options.stability,
+          watchExtensions: options.ext,
+        },
+        io.env,
+      );
+      if (config.watchDirs.length === 0) throw new UsageError('no folder to watch: name one or more, or set ENCSUP_WATCH_DIRS');
+      const api = client();
+      await api.settings(); // fails early, with a clear message, when the daemon can't be reached
+      const watcher = new OutputWatcher({ folders: config.watchDirs, extensions: config.watchExtensions, stabilitySec: config.watchStabilitySec, pollIntervalSec: config.watcherIntervalSec });
+      watcher.on('event', (event) => {
+        if (event.kind !== 'complete') return io.stderr(`${event.at} ${event.kind} ${'folder' in event ? event.folder : event.message}\n`);
+        api.reportOutput(event.path).then(
+          (routed) => io.stdout(`${routed.at} ${routed.kind}${'jobId' in routed ? ` ${routed.jobId}` : ''} ${routed.path}\n`),
+          (error: Error) => io.stderr(`encsup: could not report ${event.path}: ${error.message}\n`),
+        );
+      });
+      await watcher.start();
+      io.stderr(`watching ${watcher.folders.join(', ')}${config.watcherIntervalSec > 0 ? ` (polling every ${config.watcherIntervalSec} s)` : ''}; reporting to ${api.baseUrl}\n`);
+      await io.stopSignal();
+      await watcher.close();
+    });
+
+  program
     .command('parse')
     .description('read a raw encoder log (or - for stdin) and print one JSON line per progress update')
     .argument('[file]', 'the log; - or nothing reads standard input', '-')
@@ -189,7 +243,7 @@ function reportError(error: unknown, io: CliIo): number {
     // Commander has already printed its message (and help, where asked for).
     return error.exitCode === 0 ? 0 : 2;
   }
-  if (error instanceof ClientError || error instanceof ConfigError || error instanceof UsageError) {
+  if (error instanceof ClientError || error instanceof ConfigError || error instanceof UsageError || error instanceof WatchFolderError) {
     io.stderr(`encsup: ${error.message}\n`);
     return error instanceof ClientError && error.status === 404 ? 3 : 1;
   }
@@ -198,6 +252,10 @@ function reportError(error: unknown, io: CliIo): number {
 }
 
 class UsageError extends Error {}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
 
 function optionalNumber(flag: string, text: string | undefined): number | null {
   if (text === undefined) return null;

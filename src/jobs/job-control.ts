@@ -1,6 +1,8 @@
 // What a client can ask of the daemon: submit, cancel, retry, change settings. Every change is
 // durable before it is answered. Knows nothing of HTTP; the API maps RequestError kinds to codes.
 import { existsSync, statSync } from 'node:fs';
+import { isAbsolute } from 'node:path';
+import { type OutputMatch, matchOutput } from '../watch/output-router.js';
 import type { Actor } from 'xstate';
 import { type Job, isFinished } from '../../machines/job-record.js';
 import type { supervisorMachine } from '../../machines/supervisor-machine.js';
@@ -32,6 +34,14 @@ const settingsPatchSchema = z.strictObject({
   progressThreshold: progressThresholdSchema.optional(),
 });
 
+export type OutputEvent = OutputMatch & { path: string; at: string };
+
+const outputReportSchema = z.strictObject({
+  path: z.string().refine((path) => isAbsolute(path), 'expected an absolute path'),
+});
+
+const RECENT_OUTPUT_EVENTS = 200;
+
 export interface JobControlDeps {
   ledger: JobLedger;
   supervisor: Actor<typeof supervisorMachine>;
@@ -44,6 +54,7 @@ export interface JobControlDeps {
 }
 
 export class JobControl {
+  readonly #outputEvents: OutputEvent[] = [];
   constructor(private readonly deps: JobControlDeps) {}
 
   get accepting(): boolean {
@@ -117,6 +128,33 @@ export class JobControl {
       this.deps.supervisor.send({ type: 'SET_MAX_CONCURRENT', maxConcurrent });
     }
     return this.settings();
+  }
+
+  /**
+   * A complete file seen by a watcher (the daemon's, or `encsup watch-output` elsewhere): sends
+   * OUTPUT_READY to the job that waits for it; anything else is only recorded as an event.
+   */
+  outputComplete(path: string, at: string): OutputEvent {
+    const match = matchOutput(path, this.deps.ledger.list());
+    if (match.kind === 'job-output') this.deps.supervisor.send({ type: 'OUTPUT_READY', id: match.jobId, path, at });
+    const event = { ...match, path, at };
+    this.#outputEvents.push(event);
+    if (this.#outputEvents.length > RECENT_OUTPUT_EVENTS) this.#outputEvents.shift();
+    return event;
+  }
+
+  reportOutput(body: unknown): OutputEvent {
+    const parsed = outputReportSchema.safeParse(body);
+    if (!parsed.success) {
+      const problem = firstProblem(parsed.error);
+      throw new RequestError('invalid', problem.message, problem.field);
+    }
+    return this.outputComplete(parsed.data.path, this.deps.nowIso());
+  }
+
+  /** The latest output events, oldest first. */
+  outputEvents(): OutputEvent[] {
+    return [...this.#outputEvents];
   }
 
   #requireAccepting(): void {

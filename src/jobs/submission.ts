@@ -14,13 +14,16 @@ export const prioritySchema = z.union(
 
 export const submissionSchema = z.strictObject({
   name: z.string().trim().min(1).max(200).optional(),
-  command: z.array(z.string(), { error: 'expected an array of strings (argv)' }).min(1, 'expected at least the program to run'),
+  command: z.array(z.string(), { error: 'expected an array of strings (argv)' }).min(1, 'expected at least the program to run').optional(),
   cwd: z.string().min(1).optional(),
   env: z.record(z.string(), z.string(), { error: 'expected an object of string values' }).optional(),
   shell: z.boolean().optional(),
   priority: prioritySchema.optional(),
   output: z.string().min(1).optional(),
   totalFrames: z.number().int('expected a whole number').positive('expected a number of frames above 0').optional(),
+  external: z.boolean().optional(),
+  validate: z.boolean().optional(),
+  expectedDurationSeconds: z.number().positive('expected a number of seconds above 0').optional(),
   parser: z.enum(PARSER_NAMES, { error: `expected one of ${PARSER_NAMES.join(', ')}` }).optional(),
   pattern: z
     .string()
@@ -41,10 +44,17 @@ export type Submission = z.output<typeof submissionSchema>;
 export function parseSubmission(body: unknown): { ok: true; submission: Submission } | { ok: false; problem: ValidationProblem } {
   const parsed = submissionSchema.safeParse(body);
   if (parsed.success) {
+    const { command, external, output } = parsed.data;
+    if (external && !output) {
+      return { ok: false, problem: { field: 'output', message: 'output: an external job needs the path of the output it waits for' } };
+    }
+    if (!external && command === undefined) {
+      return { ok: false, problem: { field: 'command', message: 'command: Required: the program to run and its arguments' } };
+    }
     if (parsed.data.parser === 'pattern' && !parsed.data.pattern) {
       return { ok: false, problem: { field: 'pattern', message: 'pattern: parser "pattern" needs a pattern' } };
     }
-    if (parsed.data.command[0]!.trim() === '') {
+    if (command !== undefined && command[0]!.trim() === '') {
       return { ok: false, problem: { field: 'command', message: 'command: the program to run is empty' } };
     }
     return { ok: true, submission: parsed.data };
@@ -58,8 +68,8 @@ export function newJobRecord(submission: Submission, id: string, nowIso: string,
   return {
     ...NO_PROGRESS,
     id,
-    name: submission.name ?? submission.command.join(' ').slice(0, 80),
-    command: submission.command,
+    name: submission.name ?? (submission.command ?? ['external', submission.output ?? '']).join(' ').slice(0, 80),
+    command: submission.command ?? [],
     cwd,
     env: submission.env ?? {},
     shell: submission.shell ?? false,
@@ -70,6 +80,10 @@ export function newJobRecord(submission: Submission, id: string, nowIso: string,
     totalFrames: submission.totalFrames ?? null,
     elapsedSeconds: 0,
     output,
+    external: submission.external ?? false,
+    validate: submission.validate ?? true,
+    expectedDurationSeconds: submission.expectedDurationSeconds ?? null,
+    outputReadyAt: null,
     attempts: 0,
     exitCode: null,
     signal: null,

@@ -10,6 +10,8 @@ export interface ProgressDetail {
   timeSeconds: number | null;
   /** The encoder's own remaining-time estimate, where it prints one. */
   encoderEtaSeconds: number | null;
+  /** Seconds of media in the input, where known. */
+  durationSeconds: number | null;
   format: ProgressFormat | null;
 }
 
@@ -34,7 +36,7 @@ export interface KnownTotals {
 export function initialProgress(known: KnownTotals): ProgressState {
   return {
     fields: { progress: 0, frame: null, totalFrames: known.totalFrames, fps: null, bitrate: null, speed: null, etaSeconds: null },
-    detail: { step: null, totalSteps: null, timeSeconds: null, encoderEtaSeconds: null, format: null },
+    detail: { step: null, totalSteps: null, timeSeconds: null, encoderEtaSeconds: null, durationSeconds: known.durationSeconds ?? null, format: null },
     durationSeconds: known.durationSeconds ?? null,
     frameRate: known.frameRate ?? null,
     declaredTotalFrames: known.totalFrames,
@@ -77,6 +79,7 @@ export function applySample(state: ProgressState, sample: ProgressSample): Progr
       totalSteps: sample.totalSteps !== undefined ? sample.totalSteps : state.detail.totalSteps,
       timeSeconds: sample.timeSeconds !== undefined ? sample.timeSeconds : state.detail.timeSeconds,
       encoderEtaSeconds: sample.encoderEtaSeconds !== undefined ? sample.encoderEtaSeconds : state.detail.encoderEtaSeconds,
+      durationSeconds,
       format: sample.header ? state.detail.format : sample.format,
     },
   };

@@ -9,6 +9,7 @@ import type { Job } from '../../machines/job-record.js';
 import { createParser } from '../progress/parsers/index.js';
 import type { KnownTotals } from '../progress/progress-state.js';
 import { readProgress, throttleProgress } from '../progress/pipeline.js';
+import { inputDurationApplies } from '../media/expected-duration.js';
 import { splitRecords } from '../progress/lines.js';
 import type { ThrottleOptions } from '../progress/throttle.js';
 import { type EncoderRun, startEncoder } from './encoder-run.js';
@@ -101,6 +102,7 @@ function launch(job: Job, known: KnownTotals, deps: RunnerDeps, send: (event: Jo
   const tail = new LogTail();
   const log = createWriteStream(jobLogPath(deps.logDir, job.id), { flags: 'a' });
   log.on('error', (error) => deps.onError(job.id, error));
+  const durationApplies = inputDurationApplies(job.command);
   const lines = run.chunks.pipe(splitRecords(), share());
   lines.subscribe((line) => {
     tail.push(line);
@@ -112,7 +114,14 @@ function launch(job: Job, known: KnownTotals, deps: RunnerDeps, send: (event: Jo
       throttleProgress(deps.throttle(), deps.nowMs),
     )
     .subscribe({
-      next: (update) => send({ type: 'PROGRESS', progress: update.fields, runSeconds: update.runSeconds, logTail: tail.lines() }),
+      next: (update) =>
+        send({
+          type: 'PROGRESS',
+          progress: update.fields,
+          runSeconds: update.runSeconds,
+          logTail: tail.lines(),
+          expectedDurationSeconds: durationApplies ? update.detail.durationSeconds : null,
+        }),
       error: (error: unknown) => deps.onError(job.id, error),
     });
   void run.exited.then((exit) => {

@@ -1,0 +1,19 @@
+// What a complete file in a watched folder means: the output of a job that waits for it, a
+// replaced output of a job already finished (reported, never finalized again), or nothing of ours
+// (logged, never an error). Pure: the jobs come in as a parameter.
+import { type Job, isFinished } from '../../machines/job-record.js';
+
+export type OutputMatch =
+  | { kind: 'job-output'; jobId: string }
+  | { kind: 'output-replaced'; jobId: string }
+  | { kind: 'unmatched' };
+
+export function matchOutput(path: string, jobs: Iterable<Job>): OutputMatch {
+  let finished: Job | null = null;
+  for (const job of jobs) {
+    if (job.output !== path) continue;
+    if (!isFinished(job.status)) return { kind: 'job-output', jobId: job.id };
+    if (!finished || job.updatedAt > finished.updatedAt) finished = job;
+  }
+  return finished ? { kind: 'output-replaced', jobId: finished.id } : { kind: 'unmatched' };
+}

@@ -1,0 +1,161 @@
+// Watched outputs become job events, end to end: a real daemon watching a real folder, real encodes,
+// real files landing, ffprobe validation.
+import { copyFileSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { runCli } from '../src/cli/main.js';
+import { checkOutput } from '../src/media/output-check.js';
+import { FFPROBE, encodeCommand, makeClip } from './helpers/media.js';
+import { startTestDaemon, waitForStatus } from './helpers/daemon.js';
+import { tempDir } from './helpers/temp.js';
+import { until } from './helpers/wait.js';
+
+const fast = { watchStabilitySec: 0.5 };
+
+test('an external job completes when its file lands; a file that matches nothing changes no job', async () => {
+  const dir = tempDir();
+  const watched = tempDir();
+  const { api, url, close } = await startTestDaemon(dir.path, { ...fast, watchDirs: watched.path });
+  try {
+    const output = join(watched.path, 'from-another-box.mp4');
+    const job = await api.submit({ external: true, output, name: 'rendered elsewhere' });
+    const waiting = await waitForStatus(api, job.id, ['encoding']);
+    assert.is(waiting.pid, null, 'nothing runs here for an external job');
+    const staged = makeClip(join(dir.path, 'staged.mp4'), 2);
+    renameSync(staged, output);
+    const done = await waitForStatus(api, job.id, ['done', 'failed'], 10_000);
+    assert.is(done.status, 'done', done.error ?? '');
+    assert.ok(done.outputReadyAt);
+    const before = await api.list();
+    copyFileSync(output, join(watched.path, 'nobody-asked.mp4'));
+    const events = await until(async () => {
+      const all = (await (await fetch(new URL('/api/outputs', url))).json()) as { kind: string; path: string }[];
+      return all.some((e) => e.kind === 'unmatched') ? all : null;
+    }, 'the unmatched file to be reported', 10_000);
+    assert.equal(events.map((e) => [e.kind, e.path]), [['job-output', output], ['unmatched', join(watched.path, 'nobody-asked.mp4')]]);
+    assert.equal(await api.list(), before, 'no job changed');
+  } finally {
+    await close();
+    dir.remove();
+    watched.remove();
+  }
+});
+
+test('a truncated mp4 fails validation with a clear reason; the real encode passes', async () => {
+  const dir = tempDir();
+  const watched = tempDir();
+  const { api, close } = await startTestDaemon(dir.path, { ...fast, watchDirs: watched.path });
+  try {
+    const real = makeClip(join(dir.path, 'real.mp4'), 3);
+    await checkOutput({ output: real, validate: true, expectedDurationSeconds: 3 }, { ffprobe: FFPROBE, durationTolerancePct: 2 });
+    const bytes = readFileSync(real);
+    const output = join(watched.path, 'truncated.mp4');
+    const job = await api.submit({ external: true, output });
+    writeFileSync(join(dir.path, 'half.mp4'), bytes.subarray(0, Math.floor(bytes.length / 2)));
+    renameSync(join(dir.path, 'half.mp4'), output);
+    const failed = await waitForStatus(api, job.id, ['done', 'failed'], 10_000);
+    assert.is(failed.status, 'failed');
+    assert.match(failed.error!, `output ${output} cannot be read as media by ffprobe`);
+  } finally {
+    await close();
+    dir.remove();
+    watched.remove();
+  }
+});
+
+test('an output shorter than expected fails with both durations named; validate: false skips the media check', async () => {
+  const dir = tempDir();
+  const watched = tempDir();
+  const { api, close } = await startTestDaemon(dir.path, { ...fast, watchDirs: watched.path });
+  try {
+    const short = join(watched.path, 'short.mp4');
+    const job = await api.submit({ external: true, output: short, expectedDurationSeconds: 10 });
+    renameSync(makeClip(join(dir.path, 'two.mp4'), 2), short);
+    const failed = await waitForStatus(api, job.id, ['done', 'failed'], 10_000);
+    assert.is(failed.status, 'failed', `got ${failed.error}`);
+    assert.ok(/lasts/.test(failed.error!), failed.error!);
+    assert.match(failed.error!, /lasts 2\.\d+ s, \d+\.\d % off the expected 10\.00 s \(tolerance 2 %\)/);
+    const archive = join(watched.path, 'frames.mkv');
+    const notMedia = await api.submit({ external: true, output: archive, validate: false });
+    writeFileSync(join(dir.path, 'frames.tmp'), 'a tar of PNG frames, say');
+    renameSync(join(dir.path, 'frames.tmp'), archive);
+    assert.is((await waitForStatus(api, notMedia.id, ['done', 'failed'], 10_000)).status, 'done');
+  } finally {
+    await close();
+    dir.remove();
+    watched.remove();
+  }
+});
+
+test('a job the supervisor runs into a watched folder is finalized once the encoder exited and the watcher saw the file complete', async () => {
+  const dir = tempDir();
+  const watched = tempDir();
+  const { api, url, close } = await startTestDaemon(dir.path, { ...fast, watchDirs: watched.path });
+  try {
+    const output = join(watched.path, 'encoded.mp4');
+    const job = await api.submit({ command: encodeCommand(output, { seconds: 2 }), output });
+    const done = await waitForStatus(api, job.id, ['done', 'failed'], 20_000);
+    assert.is(done.status, 'done', done.error ?? '');
+    assert.ok(done.outputReadyAt, 'the watcher reported the output');
+    assert.ok(Date.parse(done.finishedAt!) >= Date.parse(done.outputReadyAt!), 'finalized after the output was complete');
+    // The output replaced after the job is done: an event, not a second finalizing.
+    writeFileSync(output, readFileSync(output));
+    const replaced = await until(async () => {
+      const all = (await (await fetch(new URL('/api/outputs', url))).json()) as { kind: string; jobId?: string }[];
+      return all.find((e) => e.kind === 'output-replaced') ?? null;
+    }, 'the replaced output to be reported', 10_000);
+    assert.is(replaced.jobId, job.id);
+    const after = await api.get(job.id);
+    assert.is(after.updatedAt, done.updatedAt, 'the done job is not touched');
+  } finally {
+    await close();
+    dir.remove();
+    watched.remove();
+  }
+});
+
+test('encsup watch-output reports files from folders the daemon does not watch, and an external job completes', async () => {
+  const dir = tempDir();
+  const elsewhere = tempDir();
+  const { api, url, close } = await startTestDaemon(dir.path);
+  let stop!: (signal: string) => void;
+  let stdout = '';
+  const watching = runCli(['--url', url, 'watch-output', '--stability', '0.5', elsewhere.path], {
+    stdout: (text) => (stdout += text),
+    stderr: () => undefined,
+    env: {},
+    cwd: process.cwd(),
+    stdin: () => (async function* () {})(),
+    stopSignal: () => new Promise((resolve) => (stop = resolve)),
+  });
+  try {
+    const output = join(elsewhere.path, 'remote.mp4');
+    const job = await api.submit({ external: true, output });
+    await until(() => stop !== undefined, 'watch-output to start');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    renameSync(makeClip(join(dir.path, 'r.mp4'), 1), output);
+    assert.is((await waitForStatus(api, job.id, ['done', 'failed'], 10_000)).status, 'done');
+    await until(() => stdout.includes(`job-output ${job.id} ${output}`), 'watch-output to print what it reported', 5000);
+  } finally {
+    stop?.('SIGTERM');
+    assert.is(await watching, 0);
+    await close();
+    dir.remove();
+    elsewhere.remove();
+  }
+});
+
+test('the daemon refuses to start when a watched folder is missing, naming it', async () => {
+  const dir = tempDir();
+  try {
+    await startTestDaemon(dir.path, { watchDirs: '/no/such/renders' });
+    assert.unreachable('should not start');
+  } catch (error) {
+    assert.is((error as Error).message, 'watched folder /no/such/renders does not exist');
+  } finally {
+    dir.remove();
+  }
+});
+
+test.run();
