@@ -1,24 +1,34 @@
-// One job's life: queued → encoding → finalizing → done | failed | cancelled. The graph and the
-// names live here; the runner (pty), the output check (fs) and recordJob (store) are provided by src/.
+// One job's life: queued → encoding → finalizing → done | failed | cancelled, with the stall and
+// whole-encode timeouts, automatic retries, external jobs and watched outputs. The graph and the
+// names live here; the runner (pty), the output check (ffprobe) and recordJob (the store) are
+// provided by src/, and the record changes are the pure functions of job-updates.ts.
 import { and, assign, emit, fromCallback, fromPromise, not, sendTo, setup } from 'xstate';
 import type { Job, ProgressFields, TerminationReason } from './job-record.js';
+import {
+  type EncoderOutcome,
+  canRetry,
+  describeFailure,
+  endAttempt,
+  finish,
+  outcomeOf,
+  startAttempt,
+  succeeded,
+  timedOut,
+  toFailed,
+  toRetry,
+  withExit,
+} from './job-updates.js';
 
-/** How an encoder run ended: a value, never an exception. */
-export interface EncoderOutcome {
-  exitCode: number | null;
-  signal: string | null;
-  logTail: string[];
-  /** Wall time of this run, in seconds. */
-  runSeconds: number;
-  at: string;
-}
+export { type EncoderOutcome, describeFailure } from './job-updates.js';
 
 export type JobEvent =
   | { type: 'START' }
   | { type: 'CANCEL'; at: string }
   | { type: 'SHUTDOWN' }
-  | { type: 'ENCODER_STARTED'; pid: number; at: string }
+  | { type: 'ENCODER_STARTED'; pid: number; pidStartTicks: number | null; at: string }
   | { type: 'PROGRESS'; progress: ProgressFields; runSeconds: number; logTail: string[]; expectedDurationSeconds?: number | null }
+  /** The encoder printed something new: it is not stalled. */
+  | { type: 'ACTIVITY' }
   | { type: 'ENCODER_EXITED'; outcome: EncoderOutcome }
   /** The watcher saw the job's output complete (its writer finished with it). */
   | { type: 'OUTPUT_READY'; path: string; at: string };
@@ -37,18 +47,10 @@ export interface JobContext {
   elapsedBefore: number;
 }
 
-export function describeFailure(outcome: EncoderOutcome, program: string): string {
-  if (outcome.signal) return `${program} was killed by ${outcome.signal}`;
-  return `${program} exited with code ${outcome.exitCode ?? 'unknown'}`;
-}
-
-function succeeded(outcome: EncoderOutcome): boolean {
-  return outcome.exitCode === 0 && outcome.signal === null;
-}
-
-function finish(job: Job, patch: Partial<Job>, at: string): Job {
-  return { ...job, ...patch, pid: null, finishedAt: at };
-}
+// setTimeout fires at once for delays past 2^31-1 ms; a limit of 0 means none, so wait "forever".
+const NEVER_MS = 2 ** 31 - 1;
+const secondsOrNever = (seconds: number) => (seconds > 0 ? Math.min(NEVER_MS, seconds * 1000) : NEVER_MS);
+const eventTime = (event: { at?: string }) => event.at ?? new Date().toISOString();
 
 export const jobMachine = setup({
   types: {
@@ -66,6 +68,8 @@ export const jobMachine = setup({
     outputCheck: fromPromise<void, OutputCheckInput>(async () => {}),
   },
   delays: {
+    encodeTimeout: ({ context }) => secondsOrNever(context.job.timeoutSec),
+    stallTimeout: ({ context }) => secondsOrNever(context.job.stallTimeoutSec),
     /** How long finalizing waits for the watcher before checking the output anyway. */
     outputWait: 15_000,
   },
@@ -73,10 +77,13 @@ export const jobMachine = setup({
     // The daemon replaces this with a durable store write; alone, the machine just announces it.
     recordJob: emit(({ context }) => ({ type: 'jobChanged' as const, job: context.job })),
     /** Cancelled where no encoder runs (waiting in line, or waiting for an output). */
-    cancelWithoutEncoder: assign(({ context, event }) => ({
-      job: finish(context.job, { status: 'cancelled', terminationReason: 'cancel' }, 'at' in event ? event.at : new Date().toISOString()),
-    })),
-    backInLine: assign(({ context }) => ({ job: { ...context.job, status: 'queued' as const } })),
+    cancelWithoutEncoder: assign(({ context, event }) => {
+      const at = eventTime(event as { at?: string });
+      const ended = context.job.attempts > 0 && context.job.status !== 'queued' ? endAttempt(context.job, 'cancelled', 'cancelled', at) : context.job;
+      return { job: finish(ended, { status: 'cancelled', terminationReason: 'cancel' }, at) };
+    }),
+    backInLine: assign(({ context }) => ({ job: { ...context.job, status: 'queued' as const, retryDelayMs: null } })),
+    terminate: sendTo('runner', ({ context }) => ({ type: 'TERMINATE' as const, reason: context.job.terminationReason ?? 'cancel' })),
   },
   guards: {
     // Provided by the daemon: true when a watcher covers the output, so finalizing waits for it.
@@ -86,6 +93,7 @@ export const jobMachine = setup({
     endedByCancel: ({ context }) => context.job.terminationReason === 'cancel',
     endedByShutdown: ({ context }) => context.job.terminationReason === 'shutdown',
     encoderSucceeded: ({ event }) => event.type === 'ENCODER_EXITED' && succeeded(event.outcome),
+    canRetry: ({ context }) => canRetry(context.job),
   },
 }).createMachine({
   id: 'job',
@@ -96,29 +104,10 @@ export const jobMachine = setup({
     queued: {
       on: {
         START: [
+          { guard: 'isExternal', target: 'awaitingExternalOutput', actions: assign(({ context }) => ({ job: startAttempt(context.job) })) },
           {
-            guard: 'isExternal',
-            target: 'awaitingExternalOutput',
-            actions: assign(({ context }) => ({
-              job: { ...context.job, status: 'encoding' as const, attempts: context.job.attempts + 1, error: null, finishedAt: null, outputReadyAt: null },
-            })),
-          },
-          {
-          target: 'running',
-          actions: assign(({ context }) => ({
-            elapsedBefore: context.job.elapsedSeconds,
-            job: {
-              ...context.job,
-              status: 'encoding' as const,
-              attempts: context.job.attempts + 1,
-              exitCode: null,
-              signal: null,
-              error: null,
-              terminationReason: null,
-              finishedAt: null,
-              outputReadyAt: null,
-            },
-          })),
+            target: 'running',
+            actions: assign(({ context }) => ({ elapsedBefore: context.job.elapsedSeconds, job: startAttempt(context.job) })),
           },
         ],
         CANCEL: { target: 'cancelled', actions: 'cancelWithoutEncoder' },
@@ -130,9 +119,7 @@ export const jobMachine = setup({
       on: {
         ENCODER_STARTED: {
           actions: [
-            assign(({ context, event }) => ({
-              job: { ...context.job, pid: event.pid, startedAt: event.at },
-            })),
+            assign(({ context, event }) => ({ job: { ...context.job, pid: event.pid, pidStartTicks: event.pidStartTicks, startedAt: event.at } })),
             'recordJob',
           ],
         },
@@ -156,64 +143,74 @@ export const jobMachine = setup({
           {
             guard: 'endedByCancel',
             target: 'cancelled',
-            actions: assign(({ context, event }) => ({
-              job: finish(context.job, { ...exitFields(context, event.outcome), status: 'cancelled' }, event.outcome.at),
-            })),
+            actions: assign(({ context, event }) => {
+              const job = endAttempt(withExit(context.job, context.elapsedBefore, event.outcome), 'cancelled', 'cancelled', event.outcome.at);
+              return { job: finish(job, { status: 'cancelled' }, event.outcome.at) };
+            }),
           },
           {
             guard: 'endedByShutdown',
             target: 'interrupted',
             // Back in line for the next start; the interrupted run still counts as an attempt.
-            actions: assign(({ context, event }) => ({
-              job: { ...context.job, ...exitFields(context, event.outcome), status: 'queued' as const, pid: null },
-            })),
+            actions: assign(({ context, event }) => {
+              const job = endAttempt(withExit(context.job, context.elapsedBefore, event.outcome), 'interrupted', 'the daemon shut down', event.outcome.at);
+              return { job: { ...job, status: 'queued' as const } };
+            }),
           },
           {
             guard: and(['encoderSucceeded', 'outputIsWatched', not('outputAlreadyReady')]),
             target: 'waitingForOutput',
-            actions: assign(({ context, event }) => ({
-              job: { ...context.job, ...exitFields(context, event.outcome), status: 'finalizing' as const, pid: null },
-            })),
+            actions: assign(({ context, event }) => ({ job: { ...withExit(context.job, context.elapsedBefore, event.outcome), status: 'finalizing' as const } })),
           },
           {
             guard: 'encoderSucceeded',
             target: 'finalizing',
-            actions: assign(({ context, event }) => ({
-              job: { ...context.job, ...exitFields(context, event.outcome), status: 'finalizing' as const, pid: null },
-            })),
+            actions: assign(({ context, event }) => ({ job: { ...withExit(context.job, context.elapsedBefore, event.outcome), status: 'finalizing' as const } })),
+          },
+          {
+            guard: 'canRetry',
+            target: 'retrying',
+            actions: assign(({ context, event }) => {
+              const job = withExit(context.job, context.elapsedBefore, event.outcome);
+              return { job: toRetry(job, describeFailure(job, event.outcome), outcomeOf(job), event.outcome.at) };
+            }),
           },
           {
             target: 'failed',
-            actions: assign(({ context, event }) => ({
-              job: finish(
-                context.job,
-                {
-                  ...exitFields(context, event.outcome),
-                  status: 'failed',
-                  error: describeFailure(event.outcome, context.job.command[0] ?? 'encoder'),
-                },
-                event.outcome.at,
-              ),
-            })),
+            actions: assign(({ context, event }) => {
+              const job = withExit(context.job, context.elapsedBefore, event.outcome);
+              return { job: toFailed(job, describeFailure(job, event.outcome), outcomeOf(job), event.outcome.at) };
+            }),
           },
         ],
       },
       states: {
         encoding: {
           entry: 'recordJob',
+          after: {
+            encodeTimeout: { target: 'terminating', actions: assign(({ context }) => ({ job: timedOut(context.job, 'timeout', new Date().toISOString()) })) },
+          },
+          initial: 'active',
+          states: {
+            active: {
+              after: {
+                stallTimeout: { target: '#job.running.terminating', actions: assign(({ context }) => ({ job: timedOut(context.job, 'stall', new Date().toISOString()) })) },
+              },
+              // Anything new from the encoder starts the stall clock again.
+              on: { ACTIVITY: { target: 'active', reenter: true } },
+            },
+          },
           on: {
             CANCEL: { target: 'terminating', actions: assign(terminationBy('cancel')) },
             SHUTDOWN: { target: 'terminating', actions: assign(terminationBy('shutdown')) },
           },
         },
         terminating: {
-          entry: [
-            'recordJob',
-            sendTo('runner', ({ context }) => ({
-              type: 'TERMINATE' as const,
-              reason: context.job.terminationReason ?? 'cancel',
-            })),
-          ],
+          entry: ['recordJob', 'terminate'],
+          on: {
+            // A cancel outranks a timeout: the user asked for it.
+            CANCEL: { actions: [assign(terminationBy('cancel')), 'recordJob'] },
+          },
         },
       },
     },
@@ -224,10 +221,7 @@ export const jobMachine = setup({
           target: 'finalizing',
           actions: assign(({ context, event }) => ({ job: { ...context.job, status: 'finalizing' as const, outputReadyAt: event.at } })),
         },
-        CANCEL: {
-          target: 'cancelled',
-          actions: 'cancelWithoutEncoder',
-        },
+        CANCEL: { target: 'cancelled', actions: 'cancelWithoutEncoder' },
         // Nothing runs here to end: the job waits in line again for the next start.
         SHUTDOWN: { target: 'interrupted', actions: 'backInLine' },
       },
@@ -238,10 +232,7 @@ export const jobMachine = setup({
       after: { outputWait: 'finalizing' },
       on: {
         OUTPUT_READY: { target: 'finalizing', actions: assign(({ context, event }) => ({ job: { ...context.job, outputReadyAt: event.at } })) },
-        CANCEL: {
-          target: 'cancelled',
-          actions: 'cancelWithoutEncoder',
-        },
+        CANCEL: { target: 'cancelled', actions: 'cancelWithoutEncoder' },
         SHUTDOWN: { target: 'interrupted', actions: 'backInLine' },
       },
     },
@@ -252,41 +243,38 @@ export const jobMachine = setup({
         input: ({ context }) => ({ job: context.job }),
         onDone: {
           target: 'done',
-          actions: assign(({ context }) => ({
-            job: finish(context.job, { status: 'done', progress: 100, etaSeconds: 0 }, new Date().toISOString()),
-          })),
+          actions: assign(({ context }) => {
+            const at = new Date().toISOString();
+            return { job: finish(endAttempt(context.job, 'done', null, at), { status: 'done', progress: 100, etaSeconds: 0 }, at) };
+          }),
         },
-        onError: {
-          target: 'failed',
-          actions: assign(({ context, event }) => ({
-            job: finish(
-              context.job,
-              { status: 'failed', error: event.error instanceof Error ? event.error.message : String(event.error) },
-              new Date().toISOString(),
-            ),
-          })),
-        },
+        onError: [
+          {
+            guard: 'canRetry',
+            target: 'retrying',
+            actions: assign(({ context, event }) => ({ job: toRetry(context.job, errorText(event.error), 'failed', new Date().toISOString()) })),
+          },
+          {
+            target: 'failed',
+            actions: assign(({ context, event }) => ({ job: toFailed(context.job, errorText(event.error), 'failed', new Date().toISOString()) })),
+          },
+        ],
       },
     },
     done: { type: 'final', entry: 'recordJob' },
     failed: { type: 'final', entry: 'recordJob' },
     cancelled: { type: 'final', entry: 'recordJob' },
+    /** Failed with attempts left: the record says queued; the supervisor requeues it after the backoff. */
+    retrying: { type: 'final', entry: 'recordJob' },
     /** Ended by a daemon shutdown: the record says queued, so the next start runs it again. */
     interrupted: { type: 'final', entry: 'recordJob' },
   },
 });
 
 function terminationBy(reason: TerminationReason) {
-  return ({ context }: { context: JobContext }) => ({
-    job: { ...context.job, terminationReason: reason },
-  });
+  return ({ context }: { context: JobContext }) => ({ job: { ...context.job, terminationReason: reason } });
 }
 
-function exitFields(context: JobContext, outcome: EncoderOutcome): Partial<Job> {
-  return {
-    exitCode: outcome.exitCode,
-    signal: outcome.signal,
-    logTail: outcome.logTail,
-    elapsedSeconds: context.elapsedBefore + outcome.runSeconds,
-  };
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }

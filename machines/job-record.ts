@@ -30,7 +30,20 @@ export const PARSER_NAMES = [
 export type ParserName = (typeof PARSER_NAMES)[number];
 
 /** Why encsup itself ended an encoder; null when the encoder ended on its own. */
-export type TerminationReason = 'cancel' | 'shutdown';
+export type TerminationReason = 'cancel' | 'shutdown' | 'timeout' | 'stall';
+
+export type AttemptOutcome = 'done' | 'failed' | 'timeout' | 'stalled' | 'cancelled' | 'interrupted';
+
+/** One run of a job, kept in its history. */
+export interface Attempt {
+  attempt: number;
+  startedAt: string | null;
+  endedAt: string;
+  exitCode: number | null;
+  signal: string | null;
+  outcome: AttemptOutcome;
+  reason: string | null;
+}
 
 /** The progress fields that the runner's pipeline reports; all optional because encoders differ. */
 export interface ProgressFields {
@@ -69,13 +82,31 @@ export interface Job extends ProgressFields {
   outputReadyAt: string | null;
   /** Encoder runs started so far; an interrupted run counts. */
   attempts: number;
+  /** Attempts allowed before the job fails for good (each manual retry allows as many again). */
+  maxAttempts: number;
+  /** `attempts` when the current budget began (0, or the count at the last manual retry). */
+  attemptsBeforeRetry: number;
+  /** Backoff before the first automatic retry; doubles for each one after. */
+  retryBackoffSec: number;
+  /** Delay before the pending automatic retry starts; null when none is pending. */
+  retryDelayMs: number | null;
+  /** The whole encode may take this long (0: no limit). */
+  timeoutSec: number;
+  /** No new output and no progress for this long means stalled (0: never). */
+  stallTimeoutSec: number;
+  /** When a timeout fired (terminationReason says which). */
+  timedOutAt: string | null;
+  history: Attempt[];
   exitCode: number | null;
   signal: string | null;
   error: string | null;
   terminationReason: TerminationReason | null;
   /** The last lines the encoder printed (ANSI removed), newest last. */
   logTail: string[];
+  /** The encoder's process (and process group) id while it runs. */
   pid: number | null;
+  /** The encoder's start time in clock ticks since boot (/proc/PID/stat), to tell it from a reused pid. */
+  pidStartTicks: number | null;
   progressWrites: number;
   createdAt: string;
   startedAt: string | null;

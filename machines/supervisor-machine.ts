@@ -13,6 +13,8 @@ export type SupervisorEvent =
   | { type: 'SET_MAX_CONCURRENT'; maxConcurrent: number }
   /** Stop starting jobs and end the running ones (they are requeued). */
   | { type: 'SHUTDOWN' }
+  /** A failed job's backoff is over: back in line. */
+  | { type: 'REQUEUE'; job: Job }
   /** The watcher saw the output of job `id` complete. */
   | { type: 'OUTPUT_READY'; id: string; path: string; at: string }
   /** Sent by XState when a job actor reaches a final state. */
@@ -41,6 +43,11 @@ export const supervisorMachine = setup({
   actors: { job: jobMachine },
   actions: {
     recordJob: emit((_, job: Job) => ({ type: 'jobChanged' as const, job })),
+    // A job that ended `queued` failed with attempts left: it rejoins the line after its backoff.
+    retryLater: enqueueActions(({ event, enqueue }) => {
+      const job = 'output' in event ? (event.output as Job | undefined) : undefined;
+      if (job?.status === 'queued') enqueue.raise({ type: 'REQUEUE', job }, { delay: job.retryDelayMs ?? 0 });
+    }),
     forgetFinished: assign(({ context, event }) => {
       const id = 'actorId' in event ? event.actorId : undefined;
       return { running: without(context.running, id), external: without(context.external, id) };
@@ -89,7 +96,8 @@ export const supervisorMachine = setup({
         SET_MAX_CONCURRENT: {
           actions: [assign({ maxConcurrent: ({ event }) => event.maxConcurrent }), 'startWhatFits'],
         },
-        'xstate.done.actor.*': { actions: ['forgetFinished', 'startWhatFits'] },
+        'xstate.done.actor.*': { actions: ['forgetFinished', 'retryLater', 'startWhatFits'] },
+        REQUEUE: { actions: [({ context, event }) => context.queue.enqueue(event.job), 'startWhatFits'] },
         SHUTDOWN: 'stopping',
       },
     },

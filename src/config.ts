@@ -45,6 +45,11 @@ const SETTINGS = {
     schema: booleanText,
   },
   progressHeartbeatSec: { env: ['ENCSUP_PROGRESS_HEARTBEAT_SEC'], flag: '--progress-heartbeat', fallback: '5', schema: secondsSchema },
+  timeoutSec: { env: ['ENCSUP_TIMEOUT_SEC'], flag: '--timeout', fallback: '7200', schema: z.coerce.number().min(0, 'expected seconds, 0 for no limit') },
+  stallTimeoutSec: { env: ['ENCSUP_STALL_TIMEOUT_SEC'], flag: '--stall-timeout', fallback: '300', schema: z.coerce.number().min(0, 'expected seconds, 0 for never') },
+  maxAttempts: { env: ['ENCSUP_MAX_ATTEMPTS'], flag: '--max-attempts', fallback: '3', schema: z.coerce.number().int('expected a whole number').min(1, 'expected at least 1') },
+  retryBackoffSec: { env: ['ENCSUP_RETRY_BACKOFF_SEC'], flag: '--retry-backoff', fallback: '5', schema: z.coerce.number().min(0, 'expected seconds, 0 or more') },
+  drainSec: { env: ['ENCSUP_DRAIN_SEC'], flag: '--drain', fallback: '0', schema: z.coerce.number().min(0, 'expected seconds, 0 to requeue running jobs at once') },
   killGraceSec: { env: ['ENCSUP_KILL_GRACE_SEC'], flag: '--kill-grace', fallback: '10', schema: secondsSchema },
   fileWatcher: {
     env: ['ENCSUP_FILE_WATCHER', 'VIDEO_PROCESSING_FILE_WATCHER'],

@@ -117,6 +117,7 @@ export async function startDaemon(config: DaemonConfig, deps: Deps): Promise<Dae
     nowIso,
     defaultCwd: process.cwd(),
     cancelWaitMs: config.killGraceSec * 1000 + 2000,
+    jobDefaults: { timeoutSec: config.timeoutSec, stallTimeoutSec: config.stallTimeoutSec, maxAttempts: config.maxAttempts, retryBackoffSec: config.retryBackoffSec },
   });
   if (watcher) {
     watcher.on('event', (event) => {

@@ -219,6 +219,7 @@ test('an encoder that fails ends the job failed with its exit code and the last 
   try {
     const submitted = await api.submit({
       command: ['sh', '-c', 'for i in $(seq 1 80); do echo "line $i"; done; exit 3'],
+      maxAttempts: 1,
     });
     const job = await waitForStatus(api, submitted.id, ['done', 'failed']);
     assert.is(job.status, 'failed');

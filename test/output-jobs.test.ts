@@ -51,7 +51,7 @@ test('a truncated mp4 fails validation with a clear reason; the real encode pass
     await checkOutput({ output: real, validate: true, expectedDurationSeconds: 3 }, { ffprobe: FFPROBE, durationTolerancePct: 2 });
     const bytes = readFileSync(real);
     const output = join(watched.path, 'truncated.mp4');
-    const job = await api.submit({ external: true, output });
+    const job = await api.submit({ external: true, output, maxAttempts: 1 });
     writeFileSync(join(dir.path, 'half.mp4'), bytes.subarray(0, Math.floor(bytes.length / 2)));
     renameSync(join(dir.path, 'half.mp4'), output);
     const failed = await waitForStatus(api, job.id, ['done', 'failed'], 10_000);
@@ -70,7 +70,7 @@ test('an output shorter than expected fails with both durations named; validate:
   const { api, close } = await startTestDaemon(dir.path, { ...fast, watchDirs: watched.path });
   try {
     const short = join(watched.path, 'short.mp4');
-    const job = await api.submit({ external: true, output: short, expectedDurationSeconds: 10 });
+    const job = await api.submit({ external: true, output: short, expectedDurationSeconds: 10, maxAttempts: 1 });
     renameSync(makeClip(join(dir.path, 'two.mp4'), 2), short);
     const failed = await waitForStatus(api, job.id, ['done', 'failed'], 10_000);
     assert.is(failed.status, 'failed', `got ${failed.error}`);

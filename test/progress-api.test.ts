@@ -33,6 +33,7 @@ test("a job's own pattern is used for its progress, and a bad pattern is refused
     const submitted = await api.submit({
       command: ['sh', '-c', 'for i in 1 2 3 4; do echo "chunk $i of 4 written"; sleep 0.3; done; exit 1'],
       pattern: 'chunk (?<current>\\d+) of (?<total>\\d+)',
+      maxAttempts: 1,
     });
     assert.is(submitted.parser, 'pattern');
     const failed = await waitForStatus(api, submitted.id, ['failed']);

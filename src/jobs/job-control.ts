@@ -10,7 +10,7 @@ import { maxConcurrentSchema, progressThresholdSchema } from '../config.js';
 import type { JobLedger } from '../store/job-ledger.js';
 import { z } from 'zod';
 import { firstProblem } from '../validation-problem.js';
-import { newJobRecord, parseSubmission } from './submission.js';
+import { type JobDefaults, newJobRecord, parseSubmission } from './submission.js';
 
 export type RequestErrorKind = 'invalid' | 'not-found' | 'conflict' | 'unavailable';
 
@@ -51,6 +51,7 @@ export interface JobControlDeps {
   defaultCwd: string;
   /** How long cancel waits for the encoder to be gone before answering. */
   cancelWaitMs: number;
+  jobDefaults: JobDefaults;
 }
 
 export class JobControl {
@@ -65,7 +66,7 @@ export class JobControl {
     this.#requireAccepting();
     const parsed = parseSubmission(body);
     if (!parsed.ok) throw new RequestError('invalid', parsed.problem.message, parsed.problem.field);
-    const job = newJobRecord(parsed.submission, this.deps.newId(), this.deps.nowIso(), this.deps.defaultCwd);
+    const job = newJobRecord(parsed.submission, this.deps.newId(), this.deps.nowIso(), this.deps.defaultCwd, this.deps.jobDefaults);
     if (!existsSync(job.cwd) || !statSync(job.cwd).isDirectory()) {
       throw new RequestError('invalid', `cwd: ${job.cwd} is not a folder on the daemon's machine`, 'cwd');
     }
@@ -104,6 +105,10 @@ export class JobControl {
       signal: null,
       error: null,
       terminationReason: null,
+      timedOutAt: null,
+      retryDelayMs: null,
+      // A manual retry allows as many attempts again as the job was given.
+      attemptsBeforeRetry: job.attempts,
       finishedAt: null,
     };
     await this.deps.ledger.record(fresh);

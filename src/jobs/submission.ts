@@ -24,6 +24,9 @@ export const submissionSchema = z.strictObject({
   external: z.boolean().optional(),
   validate: z.boolean().optional(),
   expectedDurationSeconds: z.number().positive('expected a number of seconds above 0').optional(),
+  timeoutSec: z.number().min(0, 'expected seconds, 0 for no limit').optional(),
+  stallTimeoutSec: z.number().min(0, 'expected seconds, 0 for never').optional(),
+  maxAttempts: z.number().int('expected a whole number').min(1, 'expected at least 1').optional(),
   parser: z.enum(PARSER_NAMES, { error: `expected one of ${PARSER_NAMES.join(', ')}` }).optional(),
   pattern: z
     .string()
@@ -62,7 +65,17 @@ export function parseSubmission(body: unknown): { ok: true; submission: Submissi
   return { ok: false, problem: firstProblem(parsed.error) };
 }
 
-export function newJobRecord(submission: Submission, id: string, nowIso: string, defaultCwd: string): Job {
+/** What a job gets when its submission doesn't say: the daemon's configuration. */
+export interface JobDefaults {
+  timeoutSec: number;
+  stallTimeoutSec: number;
+  maxAttempts: number;
+  retryBackoffSec: number;
+}
+
+export const BUILT_IN_JOB_DEFAULTS: JobDefaults = { timeoutSec: 7200, stallTimeoutSec: 300, maxAttempts: 3, retryBackoffSec: 5 };
+
+export function newJobRecord(submission: Submission, id: string, nowIso: string, defaultCwd: string, defaults: JobDefaults = BUILT_IN_JOB_DEFAULTS): Job {
   const cwd = resolve(defaultCwd, submission.cwd ?? '.');
   const output = submission.output === undefined ? null : isAbsolute(submission.output) ? submission.output : resolve(cwd, submission.output);
   return {
@@ -85,12 +98,21 @@ export function newJobRecord(submission: Submission, id: string, nowIso: string,
     expectedDurationSeconds: submission.expectedDurationSeconds ?? null,
     outputReadyAt: null,
     attempts: 0,
+    maxAttempts: submission.maxAttempts ?? defaults.maxAttempts,
+    attemptsBeforeRetry: 0,
+    retryBackoffSec: defaults.retryBackoffSec,
+    retryDelayMs: null,
+    timeoutSec: submission.timeoutSec ?? defaults.timeoutSec,
+    stallTimeoutSec: submission.stallTimeoutSec ?? defaults.stallTimeoutSec,
+    timedOutAt: null,
+    history: [],
     exitCode: null,
     signal: null,
     error: null,
     terminationReason: null,
     logTail: [],
     pid: null,
+    pidStartTicks: null,
     progressWrites: 0,
     createdAt: nowIso,
     startedAt: null,

@@ -14,6 +14,7 @@ import { splitRecords } from '../progress/lines.js';
 import type { ThrottleOptions } from '../progress/throttle.js';
 import { type EncoderRun, startEncoder } from './encoder-run.js';
 import { LogTail } from './log-tail.js';
+import { processStartTicks } from './process-identity.js';
 import type { SpawnPty } from './pty.js';
 
 export interface RunnerDeps {
@@ -31,6 +32,9 @@ export interface RunnerDeps {
   /** Totals read from the job's input before the encode (ffprobe); null when unknown. */
   probeInput: (job: Job) => Promise<Omit<KnownTotals, 'totalFrames'> | null>;
 }
+
+// The stall clock needs no finer news than this.
+const ACTIVITY_EVERY_MS = 1000;
 
 export function jobLogPath(logDir: string, jobId: string): string {
   return join(logDir, `${jobId}.log`);
@@ -98,15 +102,24 @@ export function createRunnerActor(deps: RunnerDeps, live: LiveRuns) {
 function launch(job: Job, known: KnownTotals, deps: RunnerDeps, send: (event: JobEvent) => void): EncoderRun {
   const startMs = deps.nowMs();
   const run = startEncoder(job, { spawnPty: deps.spawnPty, graceMs: deps.graceMs, baseEnv: deps.baseEnv });
-  send({ type: 'ENCODER_STARTED', pid: run.pid, at: isoNow(deps) });
+  send({ type: 'ENCODER_STARTED', pid: run.pid, pidStartTicks: processStartTicks(run.pid), at: isoNow(deps) });
   const tail = new LogTail();
   const log = createWriteStream(jobLogPath(deps.logDir, job.id), { flags: 'a' });
   log.on('error', (error) => deps.onError(job.id, error));
   const durationApplies = inputDurationApplies(job.command);
   const lines = run.chunks.pipe(splitRecords(), share());
+  let lastLine = '';
+  let lastActivityMs = Number.NEGATIVE_INFINITY;
   lines.subscribe((line) => {
     tail.push(line);
     log.write(`${line}\n`);
+    // Something new resets the stall clock; the same line again (a frozen status) does not.
+    const now = deps.nowMs();
+    if (line !== lastLine && now - lastActivityMs >= ACTIVITY_EVERY_MS) {
+      lastActivityMs = now;
+      send({ type: 'ACTIVITY' });
+    }
+    lastLine = line;
   });
   lines
     .pipe(

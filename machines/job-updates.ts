@@ -1,0 +1,115 @@
+// How a job's record changes at each step of its machine: pure functions from record to record, so
+// the graph in job-machine.ts reads as a graph.
+import type { Attempt, AttemptOutcome, Job, TerminationReason } from './job-record.js';
+
+/** How an encoder run ended: a value, never an exception. */
+export interface EncoderOutcome {
+  exitCode: number | null;
+  signal: string | null;
+  logTail: string[];
+  /** Wall time of this run, in seconds. */
+  runSeconds: number;
+  at: string;
+}
+
+export function succeeded(outcome: EncoderOutcome): boolean {
+  return outcome.exitCode === 0 && outcome.signal === null;
+}
+
+/** The sentence a failed job carries: which timeout, which signal, which exit code. */
+export function describeFailure(job: Job, outcome: EncoderOutcome): string {
+  const program = job.command[0] ?? 'encoder';
+  if (job.terminationReason === 'stall') {
+    return `stalled: ${program} printed nothing new and made no progress for ${job.stallTimeoutSec} s (stallTimeoutSec), so it was ended`;
+  }
+  if (job.terminationReason === 'timeout') {
+    return `timed out: ${program} ran longer than ${job.timeoutSec} s (timeoutSec), so it was ended`;
+  }
+  if (outcome.signal) return `${program} was killed by ${outcome.signal}`;
+  return `${program} exited with code ${outcome.exitCode ?? 'unknown'}`;
+}
+
+export function startAttempt(job: Job): Job {
+  return {
+    ...job,
+    status: 'encoding',
+    attempts: job.attempts + 1,
+    exitCode: null,
+    signal: null,
+    error: null,
+    terminationReason: null,
+    timedOutAt: null,
+    finishedAt: null,
+    outputReadyAt: null,
+    retryDelayMs: null,
+  };
+}
+
+/** The encoder's exit, folded in: elapsed encoding time adds up over attempts. */
+export function withExit(job: Job, elapsedBefore: number, outcome: EncoderOutcome): Job {
+  return {
+    ...job,
+    pid: null,
+    pidStartTicks: null,
+    exitCode: outcome.exitCode,
+    signal: outcome.signal,
+    logTail: outcome.logTail,
+    elapsedSeconds: elapsedBefore + outcome.runSeconds,
+  };
+}
+
+/** Closes the current attempt in the job's history. */
+export function endAttempt(job: Job, outcome: AttemptOutcome, reason: string | null, at: string): Job {
+  const attempt: Attempt = {
+    attempt: job.attempts,
+    startedAt: job.startedAt,
+    endedAt: at,
+    exitCode: job.exitCode,
+    signal: job.signal,
+    outcome,
+    reason,
+  };
+  return { ...job, history: [...job.history, attempt] };
+}
+
+export function finish(job: Job, patch: Partial<Job>, at: string): Job {
+  return { ...job, ...patch, pid: null, pidStartTicks: null, finishedAt: at };
+}
+
+export function timedOut(job: Job, reason: TerminationReason, at: string): Job {
+  return { ...job, terminationReason: reason, timedOutAt: at };
+}
+
+/** Attempts left in the current budget (a manual retry starts a new budget). */
+export function canRetry(job: Job): boolean {
+  return job.attempts - job.attemptsBeforeRetry < job.maxAttempts;
+}
+
+const MAX_BACKOFF_MS = 10 * 60 * 1000;
+
+/**
+ * Exponential backoff with jitter: base × 2^(n-1), capped at 10 minutes, times 0.8-1.2. The jitter
+ * comes from the job id and attempt number, so the machine stays deterministic while jobs that
+ * failed together don't all retry in the same instant.
+ */
+export function retryDelayMs(job: Pick<Job, 'id' | 'attempts' | 'retryBackoffSec'>): number {
+  const exponential = Math.min(MAX_BACKOFF_MS, job.retryBackoffSec * 1000 * 2 ** Math.max(0, job.attempts - 1));
+  let hash = 2166136261;
+  for (const char of `${job.id}:${job.attempts}`) hash = Math.imul(hash ^ char.charCodeAt(0), 16777619);
+  const jitter = 0.8 + ((hash >>> 0) % 4001) / 10000;
+  return Math.round(exponential * jitter);
+}
+
+/** A failed attempt with attempts left: back in line after the backoff, the failure kept. */
+export function toRetry(job: Job, reason: string, outcome: AttemptOutcome, at: string): Job {
+  const ended = endAttempt({ ...job, error: reason }, outcome, reason, at);
+  return { ...ended, status: 'queued', pid: null, pidStartTicks: null, retryDelayMs: retryDelayMs(ended) };
+}
+
+export function toFailed(job: Job, reason: string, outcome: AttemptOutcome, at: string): Job {
+  return finish(endAttempt({ ...job, error: reason }, outcome, reason, at), { status: 'failed', error: reason }, at);
+}
+
+export function outcomeOf(job: Job): AttemptOutcome {
+  return job.terminationReason === 'stall' ? 'stalled' : job.terminationReason === 'timeout' ? 'timeout' : 'failed';
+}
