@@ -13,6 +13,8 @@ export type SupervisorEvent =
   | { type: 'SET_MAX_CONCURRENT'; maxConcurrent: number }
   /** Stop starting jobs and end the running ones (they are requeued). */
   | { type: 'SHUTDOWN' }
+  /** Stop starting jobs; let the running ones finish. */
+  | { type: 'DRAIN' }
   /** A failed job's backoff is over: back in line. */
   | { type: 'REQUEUE'; job: Job }
   /** The watcher saw the output of job `id` complete. */
@@ -98,6 +100,14 @@ export const supervisorMachine = setup({
         },
         'xstate.done.actor.*': { actions: ['forgetFinished', 'retryLater', 'startWhatFits'] },
         REQUEUE: { actions: [({ context, event }) => context.queue.enqueue(event.job), 'startWhatFits'] },
+        SHUTDOWN: 'stopping',
+        DRAIN: 'draining',
+      },
+    },
+    /** Running jobs finish; nothing new starts. A job that ends `queued` runs after the next start. */
+    draining: {
+      on: {
+        'xstate.done.actor.*': { actions: 'forgetFinished' },
         SHUTDOWN: 'stopping',
       },
     },

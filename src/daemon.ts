@@ -15,6 +15,7 @@ import { mediaToolPath } from './media/binaries.js';
 import { checkOutput } from './media/output-check.js';
 import { inputOf, probeTotals } from './media/probe.js';
 import { recoverJobs } from './recovery.js';
+import { endOrphan } from './runner/end-orphan.js';
 import { LiveRuns, createRunnerActor, jobLogPath } from './runner/runner-actor.js';
 import { JobLedger } from './store/job-ledger.js';
 
@@ -51,9 +52,15 @@ export async function startDaemon(config: DaemonConfig, deps: Deps): Promise<Dae
   const loaded = await store.loadAll();
   for (const problem of loaded.problems) log.warn({ problem }, 'a stored record could not be read');
   ledger.adopt(loaded.jobs);
-  const recovery = recoverJobs(loaded.jobs);
+  const recovery = recoverJobs(loaded.jobs, nowIso());
+  for (const orphan of recovery.orphans) {
+    const result = await endOrphan(orphan.pid, orphan.pidStartTicks, config.killGraceSec * 1000);
+    if (result === 'ended') log.warn({ jobId: orphan.jobId, pid: orphan.pid }, 'ended an encoder left running by the previous daemon');
+  }
   await Promise.all(recovery.changed.map((job) => ledger.record(job)));
-  for (const job of recovery.changed) log.info({ jobId: job.id, attempts: job.attempts }, 'job was running when the daemon stopped; queued again');
+  for (const job of recovery.changed) {
+    log.info({ jobId: job.id, attempts: job.attempts, status: job.status }, job.status === 'queued' ? 'job was running when the daemon stopped; queued again' : job.error ?? 'job failed');
+  }
 
   // Without any ffprobe, totals come only from what encoders print.
   const ffprobe = (() => {
@@ -132,7 +139,13 @@ export async function startDaemon(config: DaemonConfig, deps: Deps): Promise<Dae
     control,
     ledger,
     logPath: (id) => jobLogPath(logDir, id),
-    health: () => ({ ok: true, accepting: control.accepting, jobs: ledger.size, encoding: live.count }),
+    health: () => ({
+      ok: ledger.failure === null,
+      accepting: control.accepting,
+      store: ledger.failure === null ? { writable: true, problemsAtLoad: loaded.problems } : { writable: false, ...ledger.failure },
+      jobs: ledger.size,
+      encoding: live.count,
+    }),
   });
   try {
     await new Promise<void>((resolve, reject) => {
@@ -155,8 +168,13 @@ export async function startDaemon(config: DaemonConfig, deps: Deps): Promise<Dae
   let closing: Promise<void> | null = null;
   const close = () =>
     (closing ??= (async () => {
-      log.info('shutting down: ending encoders and requeuing their jobs');
       await watcher?.close();
+      if (config.drainSec > 0) {
+        log.info({ drainSec: config.drainSec }, 'draining: no new jobs start; waiting for running ones');
+        supervisor.send({ type: 'DRAIN' });
+        await waitFor(supervisor, (snapshot) => snapshot.context.running.length === 0, { timeout: config.drainSec * 1000 }).catch(() => undefined);
+      }
+      log.info('shutting down: ending encoders and requeuing their jobs');
       supervisor.send({ type: 'SHUTDOWN' });
       await waitFor(supervisor, (snapshot) => snapshot.status === 'done', { timeout: Infinity });
       await live.whenAllExited();

@@ -1,26 +1,46 @@
-// What a start makes of the jobs it finds in the store. A job that was encoding or finalizing when
-// the daemon stopped goes back in line; its interrupted run already counts in `attempts`.
+// What a start makes of the jobs it finds in the store, after a clean stop or a `kill -9`. A job
+// that was encoding or finalizing goes back in line (its interrupted run counts in `attempts`), or
+// fails when that was its last allowed attempt; its encoder, if it outlived the daemon, is ended
+// first, so that one job never has two encoders. Pure: the caller ends the orphans.
 import type { Job } from '../machines/job-record.js';
+import { canRetry, endAttempt } from '../machines/job-updates.js';
+
+export interface Orphan {
+  jobId: string;
+  pid: number;
+  pidStartTicks: number | null;
+}
 
 export interface Recovery {
   /** Jobs whose record changed and must be written back. */
   changed: Job[];
   /** Jobs to put in line, oldest first. */
   queued: Job[];
+  /** Encoders recorded as running: end them if they still are. */
+  orphans: Orphan[];
 }
 
-export function recoverJobs(jobs: Job[]): Recovery {
+export function recoverJobs(jobs: Job[], nowIso: string): Recovery {
   const changed: Job[] = [];
   const queued: Job[] = [];
+  const orphans: Orphan[] = [];
   for (const job of jobs) {
     if (job.status === 'encoding' || job.status === 'finalizing') {
-      const requeued: Job = { ...job, status: 'queued', pid: null, terminationReason: null, etaSeconds: null };
-      changed.push(requeued);
-      queued.push(requeued);
+      if (job.pid !== null) orphans.push({ jobId: job.id, pid: job.pid, pidStartTicks: job.pidStartTicks });
+      const reason = `the daemon stopped during attempt ${job.attempts - job.attemptsBeforeRetry} of ${job.maxAttempts}`;
+      const ended = endAttempt({ ...job, pid: null, pidStartTicks: null, etaSeconds: null, terminationReason: null }, 'interrupted', reason, nowIso);
+      // External jobs ran nothing here: waiting again costs no attempt.
+      if (job.external || canRetry(ended)) {
+        const requeued: Job = { ...ended, status: 'queued', retryDelayMs: null };
+        changed.push(requeued);
+        queued.push(requeued);
+      } else {
+        changed.push({ ...ended, status: 'failed', error: `interrupted: ${reason}, the last one allowed`, finishedAt: nowIso });
+      }
     } else if (job.status === 'queued') {
       queued.push(job);
     }
   }
   queued.sort((a, b) => a.createdAt.localeCompare(b.createdAt));
-  return { changed, queued };
+  return { changed, queued, orphans };
 }

@@ -56,8 +56,10 @@ test('nedb: a file cut off in the middle of its last line still loads every comp
     const file = join(dir.path, 'jobs.db');
     appendFileSync(file, readFileSync(file, 'utf8').split('\n')[0]!.slice(0, 40));
     const again = await openNedbStore(file);
-    const { jobs } = await again.loadAll();
+    const { jobs, problems } = await again.loadAll();
     assert.equal(jobs.map((job) => job.id).sort(), ['a1', 'b2']);
+    assert.is(problems.length, 1);
+    assert.match(problems[0]!, 'line 3 could not be read');
     await again.close();
   } finally {
     dir.remove();

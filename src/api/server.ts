@@ -21,7 +21,10 @@ const STATUS_OF: Record<RequestErrorKind, number> = { invalid: 400, 'not-found':
 export function createApiServer(deps: ApiDeps): Server {
   const { control, ledger } = deps;
   const routes: [string, RegExp, Handler][] = [
-    ['GET', /^\/healthz$/, (_q, res) => sendJson(res, 200, deps.health())],
+    ['GET', /^\/healthz$/, (_q, res) => {
+      const health = deps.health();
+      sendJson(res, health['ok'] ? 200 : 503, health);
+    }],
     ['POST', /^\/api\/jobs$/, async (req, res) => sendJson(res, 201, await control.submit(await readJsonBody(req)))],
     ['GET', /^\/api\/jobs$/, (_q, res, _p, url) => sendJson(res, 200, listJobs(ledger, url.searchParams.get('status')))],
     ['GET', /^\/api\/jobs\/([^/]+)$/, (_q, res, [id]) => sendJson(res, 200, control.get(id!))],

@@ -70,7 +70,11 @@ export class JobControl {
     if (!existsSync(job.cwd) || !statSync(job.cwd).isDirectory()) {
       throw new RequestError('invalid', `cwd: ${job.cwd} is not a folder on the daemon's machine`, 'cwd');
     }
-    await this.deps.ledger.record(job);
+    try {
+      await this.deps.ledger.tryRecord(job);
+    } catch (error) {
+      throw new RequestError('unavailable', `the job store cannot be written (${(error as Error).message}): the job was not accepted; try again once the store is writable`);
+    }
     this.deps.supervisor.send({ type: 'SUBMIT', job: this.deps.ledger.get(job.id)! });
     return this.deps.ledger.get(job.id)!;
   }
@@ -111,7 +115,11 @@ export class JobControl {
       attemptsBeforeRetry: job.attempts,
       finishedAt: null,
     };
-    await this.deps.ledger.record(fresh);
+    try {
+      await this.deps.ledger.tryRecord(fresh);
+    } catch (error) {
+      throw new RequestError('unavailable', `the job store cannot be written (${(error as Error).message}): the job was not queued again`);
+    }
     this.deps.supervisor.send({ type: 'SUBMIT', job: this.deps.ledger.get(id)! });
     return this.deps.ledger.get(id)!;
   }

@@ -14,12 +14,21 @@ export interface JobLedgerOptions {
   retryMs?: number;
 }
 
+interface PendingWrite {
+  job: Job;
+  written: Promise<void>;
+  resolve: () => void;
+  /** Set for a change not yet accepted: one try, and a refusal goes back to the client. */
+  reject?: (error: Error) => void;
+}
+
 export class JobLedger {
   readonly #committed = new Map<string, Job>();
   /** Changes waiting to be written, in the order of each job's first waiting change. */
-  readonly #pending = new Map<string, { job: Job; written: Promise<void>; resolve: () => void }>();
+  readonly #pending = new Map<string, PendingWrite>();
   #inFlight: { id: string; written: Promise<void> } | null = null;
   #draining: Promise<void> | null = null;
+  #failure: { since: string; message: string } | null = null;
   readonly #events = new EventEmitter();
 
   constructor(
@@ -58,6 +67,22 @@ export class JobLedger {
     let resolve!: () => void;
     const written = new Promise<void>((done) => (resolve = done));
     this.#pending.set(job.id, { job: stamped, written, resolve });
+    this.#draining ??= this.#drain();
+    return written;
+  }
+
+  /**
+   * One try to store a change a client asked for (a submission, a retry): it is accepted only when
+   * it is durable, so when the store refuses the write the promise rejects and nothing is kept.
+   */
+  tryRecord(job: Job): Promise<void> {
+    let resolve!: () => void;
+    let reject!: (error: Error) => void;
+    const written = new Promise<void>((done, fail) => {
+      resolve = done;
+      reject = fail;
+    });
+    this.#pending.set(job.id, { job: { ...job, updatedAt: this.options.nowIso() }, written, resolve, reject });
     this.#draining ??= this.#drain();
     return written;
   }
@@ -102,8 +127,18 @@ export class JobLedger {
       if (next.done) return void (this.#draining = null);
       const [id, entry] = next.value;
       this.#pending.delete(id);
-      this.#inFlight = { id, written: entry.written };
-      await this.#write(entry.job);
+      this.#inFlight = { id, written: entry.written.catch(() => undefined) };
+      if (entry.reject) {
+        try {
+          await this.#writeOnce(entry.job);
+        } catch (error) {
+          this.#inFlight = null;
+          entry.reject(error as Error);
+          continue;
+        }
+      } else {
+        await this.#write(entry.job);
+      }
       this.#committed.set(id, entry.job);
       this.#inFlight = null;
       entry.resolve();
@@ -111,12 +146,31 @@ export class JobLedger {
     }
   }
 
+  /** Null while the store takes writes; else since when it has refused them, and why. */
+  get failure(): { since: string; message: string } | null {
+    return this.#failure;
+  }
+
+  async #writeOnce(job: Job): Promise<void> {
+    try {
+      await this.store.put(job);
+      this.#failure = null;
+    } catch (error) {
+      this.#failure ??= { since: this.options.nowIso(), message: (error as Error).message };
+      this.options.onWriteError(job, error);
+      throw error;
+    }
+  }
+
   /** Retries until the store takes it: an accepted job is never dropped. */
   async #write(job: Job): Promise<void> {
     for (;;) {
       try {
-        return await this.store.put(job);
+        await this.store.put(job);
+        this.#failure = null;
+        return;
       } catch (error) {
+        this.#failure ??= { since: this.options.nowIso(), message: (error as Error).message };
         this.options.onWriteError(job, error);
         await new Promise((resolve) => setTimeout(resolve, this.options.retryMs ?? 1000));
       }

@@ -1,6 +1,7 @@
 // The default store: one nedb-promises file in the data folder. The only file that imports nedb.
 // Each job is kept as its JSON text, so nedb's rules for field names (no `.`, no leading `$`)
 // never meet a job's environment variables.
+import { readFile } from 'node:fs/promises';
 import Datastore from 'nedb-promises';
 import type { Job } from '../../machines/job-record.js';
 import type { JobStore, LoadedJobs } from './job-store.js';
@@ -9,6 +10,25 @@ interface JobDocument {
   _id: string;
   status: string;
   json: string;
+}
+
+async function unreadableLines(filename: string): Promise<number[]> {
+  let text: string;
+  try {
+    text = await readFile(filename, 'utf8');
+  } catch {
+    return [];
+  }
+  const bad: number[] = [];
+  text.split('\n').forEach((line, index) => {
+    if (line.trim() === '') return;
+    try {
+      JSON.parse(line);
+    } catch {
+      bad.push(index + 1);
+    }
+  });
+  return bad;
 }
 
 interface Compaction {
@@ -22,7 +42,9 @@ const COMPACT_EVERY_MS = 10 * 60 * 1000;
 
 export async function openNedbStore(filename: string): Promise<JobStore> {
   // Tolerate any number of unreadable lines: losing the good records to refuse one bad line
-  // would be worse. Unreadable lines are counted and reported by loadAll.
+  // would be worse. Unreadable lines (a write cut short by a crash) are reported by loadAll;
+  // nedb drops them when it rewrites the file at load.
+  const unreadable = await unreadableLines(filename);
   const db = Datastore.create({ filename, autoload: false, corruptAlertThreshold: 1 });
   await db.load();
   // nedb-promises leaves these out of its types; call them on the wrapped @seald-io/nedb
@@ -33,7 +55,7 @@ export async function openNedbStore(filename: string): Promise<JobStore> {
     async loadAll(): Promise<LoadedJobs> {
       const docs = await db.find<JobDocument>({});
       const jobs: Job[] = [];
-      const problems: string[] = [];
+      const problems: string[] = unreadable.map((line) => `${filename} line ${line} could not be read (a write cut short?) and was dropped`);
       for (const doc of docs) {
         try {
           jobs.push(JSON.parse(doc.json) as Job);
