@@ -132,4 +132,43 @@ test('with a watched output, finalizing waits for the watcher, and checks the ou
   assert.is((await waitFor(second, (s) => s.status === 'done')).output!.outputReadyAt, '2026-01-01T00:00:07.000Z');
 });
 
+test('the stall clock restarts on new output, and fires after stallTimeoutSec of silence', async () => {
+  const clock = new SimulatedClock();
+  const script: Script = { terminations: [] };
+  const actor = createActor(jobMachine.provide({ actors: { runner: scriptedRunner(script) } }), {
+    input: { job: aJob('s1', { stallTimeoutSec: 10, timeoutSec: 100 }) },
+    clock,
+  });
+  actor.start();
+  actor.send({ type: 'START' });
+  clock.increment(9000);
+  actor.send({ type: 'ACTIVITY' });
+  clock.increment(9000);
+  assert.equal(script.terminations, [], 'output 9 s ago: not stalled');
+  clock.increment(1000);
+  assert.equal(script.terminations, [{ type: 'TERMINATE', reason: 'stall' }]);
+  const job = (await waitFor(actor, (s) => s.status === 'done')).output!;
+  assert.is(job.status, 'failed');
+  assert.match(job.error!, /^stalled: ffmpeg printed nothing new/);
+});
+
+test('the whole-encode timeout fires even while output keeps coming', async () => {
+  const clock = new SimulatedClock();
+  const script: Script = { terminations: [] };
+  const actor = createActor(jobMachine.provide({ actors: { runner: scriptedRunner(script) } }), {
+    input: { job: aJob('t1', { stallTimeoutSec: 10, timeoutSec: 30 }) },
+    clock,
+  });
+  actor.start();
+  actor.send({ type: 'START' });
+  for (let second = 0; second < 29; second++) {
+    clock.increment(1000);
+    actor.send({ type: 'ACTIVITY' });
+  }
+  assert.equal(script.terminations, []);
+  clock.increment(1000);
+  assert.equal(script.terminations, [{ type: 'TERMINATE', reason: 'timeout' }]);
+  assert.match((await waitFor(actor, (s) => s.status === 'done')).output!.error!, /^timed out/);
+});
+
 test.run();

@@ -43,6 +43,11 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     .option('--max-concurrent <n>', 'encodes at once, 0 = no cap (env ENCSUP_MAX_CONCURRENT, default 2)')
     .option('--progress-threshold <percent>', 'store progress when it moved this much (default 1.0)')
     .option('--kill-grace <seconds>', 'seconds between SIGTERM and SIGKILL when ending an encoder (default 10)')
+    .option('--timeout <seconds>', 'default limit for a whole encode, 0 = none (env ENCSUP_TIMEOUT_SEC, default 7200)')
+    .option('--stall-timeout <seconds>', 'default: no new output or progress this long = stalled (env ENCSUP_STALL_TIMEOUT_SEC, default 300)')
+    .option('--max-attempts <n>', 'default attempts before a job fails for good (env ENCSUP_MAX_ATTEMPTS, default 3)')
+    .option('--retry-backoff <seconds>', 'first retry after this long, doubling after (env ENCSUP_RETRY_BACKOFF_SEC, default 5)')
+    .option('--drain <seconds>', 'on SIGTERM, let running jobs finish for up to this long before requeuing (env ENCSUP_DRAIN_SEC)')
     .option('--watch <dir>', 'watch this output folder (repeatable; env ENCSUP_WATCH_DIRS)', collect, [])
     .option('--output-dir <dir>', 'the output folder VIDEO_PROCESSING_FILE_WATCHER watches (env ENCSUP_OUTPUT_DIR)')
     .option('--watch-ext <exts>', 'extensions that count as outputs, e.g. ".mp4 .mkv" (env ENCSUP_WATCH_EXTENSIONS)')
@@ -58,6 +63,11 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
           maxConcurrent: options['maxConcurrent'] as string | undefined,
           progressThreshold: options['progressThreshold'] as string | undefined,
           killGraceSec: options['killGrace'] as string | undefined,
+          timeoutSec: options['timeout'] as string | undefined,
+          stallTimeoutSec: options['stallTimeout'] as string | undefined,
+          maxAttempts: options['maxAttempts'] as string | undefined,
+          retryBackoffSec: options['retryBackoff'] as string | undefined,
+          drainSec: options['drain'] as string | undefined,
           watchDirs: watch.length > 0 ? watch.join(delimiter) : undefined,
           outputDir: options['outputDir'] as string | undefined,
           watchExtensions: options['watchExt'] as string | undefined,
@@ -86,6 +96,9 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     .option('--shell', 'run the command through /bin/sh -c')
     .addOption(new Option('--parser <name>', 'how to read its progress (default auto)').choices([...PARSER_NAMES]))
     .option('--pattern <regex>', 'your own progress pattern: named groups current/total or percent')
+    .option('--timeout <seconds>', 'limit for the whole encode, 0 = none')
+    .option('--stall-timeout <seconds>', 'no new output or progress this long = stalled, 0 = never')
+    .option('--max-attempts <n>', 'attempts before the job fails for good')
     .option('--external', 'the encode runs elsewhere: wait for --output to appear complete in a watched folder')
     .option('--no-validate', 'do not check the output with ffprobe (outputs that are not media)')
     .option('--expected-duration <seconds>', 'seconds the output should last, for validation')
@@ -94,6 +107,9 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       const body: Record<string, unknown> = { cwd: (options['cwd'] as string | undefined) ?? io.cwd };
       if (command.length > 0) body['command'] = command;
       if (options['external']) body['external'] = true;
+      if (options['timeout'] !== undefined) body['timeoutSec'] = numberOrText(options['timeout'] as string);
+      if (options['stallTimeout'] !== undefined) body['stallTimeoutSec'] = numberOrText(options['stallTimeout'] as string);
+      if (options['maxAttempts'] !== undefined) body['maxAttempts'] = numberOrText(options['maxAttempts'] as string);
       if (options['validate'] === false) body['validate'] = false;
       if (options['expectedDuration'] !== undefined) body['expectedDurationSeconds'] = numberOrText(options['expectedDuration'] as string);
       if (options['name'] !== undefined) body['name'] = options['name'];

@@ -10,6 +10,11 @@ export interface EncoderRun {
   /** Raw terminal output; completes when the encoder has exited. */
   chunks: Observable<string>;
   exited: Promise<PtyExit>;
+  /**
+   * The leader's exit, once nothing of its process group is left: whatever it started in the
+   * background is ended too (TERM, then KILL), so a finished job never leaves an encoder behind.
+   */
+  settled: Promise<PtyExit>;
   /** Ends the whole process group: TERM, then KILL after the grace period. */
   terminate(reason: TerminationReason): Promise<void>;
   terminationReason: TerminationReason | null;
@@ -43,14 +48,20 @@ export function startEncoder(job: Job, options: EncoderRunOptions): EncoderRun {
       resolveExit(exit);
     }, 20);
   });
+  let terminating: Promise<unknown> | null = null;
   const run: EncoderRun = {
     pid: child.pid,
     chunks: output.asObservable(),
     exited,
+    settled: exited.then(async (exit) => {
+      await (terminating ?? terminateGroup(child.pid, { graceMs: options.graceMs, exited }));
+      return exit;
+    }),
     terminationReason: null,
     async terminate(reason) {
       run.terminationReason ??= reason;
-      await terminateGroup(child.pid, { graceMs: options.graceMs, exited });
+      terminating ??= terminateGroup(child.pid, { graceMs: options.graceMs, exited });
+      await terminating;
     },
   };
   return run;

@@ -45,10 +45,10 @@ export class LiveRuns {
   readonly #runs = new Set<EncoderRun>();
   add(run: EncoderRun): void {
     this.#runs.add(run);
-    void run.exited.then(() => this.#runs.delete(run));
+    void run.settled.then(() => this.#runs.delete(run));
   }
   async whenAllExited(): Promise<void> {
-    await Promise.all([...this.#runs].map((run) => run.exited));
+    await Promise.all([...this.#runs].map((run) => run.settled));
   }
   get count(): number {
     return this.#runs.size;
@@ -137,7 +137,7 @@ function launch(job: Job, known: KnownTotals, deps: RunnerDeps, send: (event: Jo
         }),
       error: (error: unknown) => deps.onError(job.id, error),
     });
-  void run.exited.then((exit) => {
+  void run.settled.then((exit) => {
     log.end();
     send({
       type: 'ENCODER_EXITED',

@@ -32,6 +32,7 @@ async function unreadableLines(filename: string): Promise<number[]> {
 }
 
 interface Compaction {
+  loadDatabaseAsync(): Promise<void>;
   setAutocompactionInterval(ms: number): void;
   stopAutocompaction(): void;
   compactDatafileAsync(): Promise<void>;
@@ -66,7 +67,14 @@ export async function openNedbStore(filename: string): Promise<JobStore> {
       return { jobs, problems };
     },
     async put(job: Job): Promise<void> {
-      await db.update<JobDocument>({ _id: job.id }, { _id: job.id, status: job.status, json: JSON.stringify(job) }, { upsert: true });
+      try {
+        await db.update<JobDocument>({ _id: job.id }, { _id: job.id, status: job.status, json: JSON.stringify(job) }, { upsert: true });
+      } catch (error) {
+        // nedb changed its memory before the append failed; a later successful write (or the
+        // compaction at close) would then store a change that was refused. Reload it from the file.
+        await compaction.loadDatabaseAsync().catch(() => undefined);
+        throw error;
+      }
     },
     async close(): Promise<void> {
       compaction.stopAutocompaction();

@@ -1,0 +1,113 @@
+// The daemon killed with SIGKILL at random moments, and a store that can't be written: every job
+// still ends in a known state, exactly once, and nothing accepted is lost.
+import { execFileSync } from 'node:child_process';
+import { chmodSync, chownSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import type { Job } from '../machines/job-record.js';
+import { ApiClient } from '../src/api/client.js';
+import { spawnDaemon } from './helpers/daemon-process.js';
+import { encodeCommand, probe } from './helpers/media.js';
+import { tempDir } from './helpers/temp.js';
+import { until } from './helpers/wait.js';
+
+function encodersRunningFor(folder: string): string[] {
+  try {
+    return execFileSync('pgrep', ['-af', folder], { encoding: 'utf8' })
+      .trim()
+      .split('\n')
+      .filter((line) => line.includes('ffmpeg'));
+  } catch {
+    return []; // pgrep exits 1 when nothing matches
+  }
+}
+
+test('30 real encodes at concurrency 2 survive 10 kill -9s of the daemon: all done, each exactly once, valid, no encoder left', async () => {
+  const dir = tempDir();
+  const outputs = join(dir.path, 'outputs');
+  mkdirSync(outputs);
+  const data = join(dir.path, 'data');
+  const args = ['--max-concurrent', '2', '--kill-grace', '1', '--retry-backoff', '0.1', '--max-attempts', '20'];
+  let daemon = await spawnDaemon(data, args);
+  try {
+    let api = new ApiClient(daemon.url);
+    const ids: string[] = [];
+    for (let i = 0; i < 30; i++) {
+      const output = join(outputs, `clip${String(i).padStart(2, '0')}.mp4`);
+      ids.push((await api.submit({ command: encodeCommand(output, { seconds: 1, realtime: true }), output, name: `clip ${i}` })).id);
+    }
+    for (let kill = 0; kill < 10; kill++) {
+      // A random moment: while encoders start, run, finalize, or the store is being written.
+      await new Promise((resolve) => setTimeout(resolve, 300 + Math.random() * 1200));
+      daemon.child.kill('SIGKILL');
+      await daemon.exited;
+      daemon = await spawnDaemon(data, args);
+      api = new ApiClient(daemon.url);
+    }
+    const jobs = await until(async () => {
+      const all = await api.list();
+      return all.every((job) => job.status === 'done' || job.status === 'failed') ? all : null;
+    }, 'every job to end', 120_000, 250);
+    assert.is(jobs.length, 30, 'no job lost');
+    for (const job of jobs) {
+      assert.is(job.status, 'done', `${job.name}: ${job.error}`);
+      const doneAttempts = job.history.filter((attempt) => attempt.outcome === 'done');
+      assert.is(doneAttempts.length, 1, `${job.name} reached done exactly once (${JSON.stringify(job.history.map((a) => a.outcome))})`);
+      assert.is(probe(job.output!).streams[0]?.codec_type, 'video', `${job.name}: a valid output`);
+    }
+    assert.ok(jobs.some((job: Job) => job.history.some((attempt) => attempt.outcome === 'interrupted')), 'some runs were interrupted by the kills');
+    assert.equal(encodersRunningFor(outputs), [], 'no encoder process is left over');
+  } finally {
+    daemon.child.kill('SIGKILL');
+    await daemon.exited;
+    dir.remove();
+  }
+});
+
+test('with the data folder read-only, a submission gets 503 and health says why; nothing accepted earlier is lost once it is writable again', async () => {
+  const dir = tempDir();
+  const NOBODY = 65534;
+  // Permissions bind root nowhere, so this daemon runs as nobody, like a service account would.
+  const data = join(dir.path, 'data');
+  mkdirSync(data);
+  chownSync(dir.path, NOBODY, NOBODY);
+  chownSync(data, NOBODY, NOBODY);
+  let daemon = await spawnDaemon(data, [], { uid: NOBODY });
+  try {
+    const api = new ApiClient(daemon.url);
+    const ticking = ['sh', '-c', 'for i in $(seq 1 40); do echo "Step $i/40"; sleep 0.1; done'];
+    const accepted = await api.submit({ command: ticking, cwd: '/tmp', name: 'accepted before' });
+    await until(async () => (await api.get(accepted.id)).progress > 0, 'the first job to make progress');
+    chmodSync(join(data, 'jobs.db'), 0o444);
+    chmodSync(data, 0o555);
+    const refused = await fetch(new URL('/api/jobs', daemon.url), { method: 'POST', body: JSON.stringify({ command: ['true'], cwd: '/tmp' }) });
+    assert.is(refused.status, 503);
+    assert.match(((await refused.json()) as { error: string }).error, 'the job store cannot be written');
+    const health = await fetch(new URL('/healthz', daemon.url));
+    assert.is(health.status, 503);
+    const body = (await health.json()) as { ok: boolean; store: { writable: boolean; message: string } };
+    assert.equal([body.ok, body.store.writable], [false, false]);
+    assert.match(body.store.message, 'EACCES');
+    chmodSync(data, 0o755);
+    chmodSync(join(data, 'jobs.db'), 0o644);
+    const done = await until(async () => {
+      const job = await api.get(accepted.id);
+      return job.status === 'done' ? job : null;
+    }, 'the accepted job to finish and be stored', 30_000);
+    assert.is(done.progress, 100);
+    await until(async () => (await fetch(new URL('/healthz', daemon.url))).status === 200, 'health to recover');
+    daemon.child.kill('SIGTERM');
+    assert.is(await daemon.exited, 0);
+    daemon = await spawnDaemon(data, [], { uid: NOBODY });
+    const after = await new ApiClient(daemon.url).list();
+    assert.equal(after.map((job) => [job.id, job.status]), [[accepted.id, 'done']], 'the accepted job is kept, the refused one never existed');
+  } finally {
+    daemon.child.kill('SIGKILL');
+    await daemon.exited;
+    chmodSync(join(dir.path, 'data'), 0o755);
+    dir.remove();
+  }
+});
+
+test.run();

@@ -1,0 +1,29 @@
+// The real `encsup daemon` executable as a child process, for tests that kill it, signal it, or run
+// it as another user.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { until } from './wait.js';
+
+export interface DaemonProcess {
+  url: string;
+  child: ChildProcess;
+  exited: Promise<number | null>;
+  stderr: () => string;
+}
+
+export async function spawnDaemon(dataDir: string, args: string[] = [], options: { uid?: number; env?: NodeJS.ProcessEnv } = {}): Promise<DaemonProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/bin.ts', 'daemon', '--port', '0', '--data-dir', dataDir, ...args], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: { ...process.env, ENCSUP_LOG_LEVEL: 'warn', ...(options.uid === undefined ? {} : { HOME: '/tmp' }), ...options.env },
+    ...(options.uid === undefined ? {} : { uid: options.uid, gid: options.uid }),
+  });
+  let stderr = '';
+  child.stderr!.on('data', (chunk) => (stderr += chunk));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  let exitCode: number | null | undefined;
+  void exited.then((code) => (exitCode = code));
+  const url = await until(() => {
+    if (exitCode !== undefined) throw new Error(`the daemon exited with ${exitCode} before listening: ${stderr}`);
+    return /listening on (http:\/\/\S+)/.exec(stderr)?.[1];
+  }, 'the daemon to listen', 20_000);
+  return { url, child, exited, stderr: () => stderr };
+}
