@@ -15,6 +15,8 @@ export type SupervisorEvent =
   | { type: 'SHUTDOWN' }
   /** Stop starting jobs; let the running ones finish. */
   | { type: 'DRAIN' }
+  /** A waiting job's priority changed: it moves to its new place in line. */
+  | { type: 'REPRIORITIZE'; job: Job }
   /** A failed job's backoff is over: back in line. */
   | { type: 'REQUEUE'; job: Job }
   /** The watcher saw the output of job `id` complete. */
@@ -100,6 +102,11 @@ export const supervisorMachine = setup({
         },
         'xstate.done.actor.*': { actions: ['forgetFinished', 'retryLater', 'startWhatFits'] },
         REQUEUE: { actions: [({ context, event }) => context.queue.enqueue(event.job), 'startWhatFits'] },
+        REPRIORITIZE: {
+          actions: ({ context, event }) => {
+            if (context.queue.remove(event.job.id)) context.queue.enqueue(event.job);
+          },
+        },
         SHUTDOWN: 'stopping',
         DRAIN: 'draining',
       },

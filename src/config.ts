@@ -25,6 +25,8 @@ const secondsSchema = z.coerce.number().positive('expected a number of seconds a
 const SETTINGS = {
   dataDir: { env: ['ENCSUP_DATA_DIR'], flag: '--data-dir', fallback: './.encsup', schema: z.string().min(1) },
   host: { env: ['ENCSUP_HOST'], flag: '--host', fallback: '127.0.0.1', schema: z.string().min(1) },
+  token: { env: ['ENCSUP_TOKEN'], flag: '--token', fallback: '', schema: z.string() },
+  inspectPort: { env: ['ENCSUP_INSPECT_PORT'], flag: '--inspect', fallback: '0', schema: portSchema },
   port: { env: ['ENCSUP_PORT'], flag: '--port', fallback: '8787', schema: portSchema },
   maxConcurrent: {
     env: ['ENCSUP_MAX_CONCURRENT', 'VIDEO_PROCESSING_MAX_CONCURRENT'],

@@ -9,6 +9,10 @@ import { supervisorMachine } from '../machines/supervisor-machine.js';
 import { createApiServer } from './api/server.js';
 import { ConfigError, type DaemonConfig, watchedFolders } from './config.js';
 import { OutputWatcher } from './watch/output-watcher.js';
+import { isLoopback } from './api/auth.js';
+import { startInspection } from './inspect.js';
+import { TransitionLog } from './jobs/transition-log.js';
+import { createMetrics } from './metrics.js';
 import type { Deps } from './deps.js';
 import { JobControl, type RuntimeSettings } from './jobs/job-control.js';
 import { mediaToolPath } from './media/binaries.js';
@@ -31,6 +35,9 @@ export interface Daemon {
 
 export async function startDaemon(config: DaemonConfig, deps: Deps): Promise<Daemon> {
   const log = deps.logger;
+  if (!isLoopback(config.host) && config.token === '') {
+    throw new ConfigError('--host', config.host, 'listening beyond loopback needs a token: set ENCSUP_TOKEN (clients send it as Authorization: Bearer)');
+  }
   const folders = watchedFolders(config);
   if (config.fileWatcher && folders.length === 0) {
     throw new ConfigError('VIDEO_PROCESSING_FILE_WATCHER', 'true', 'the watcher is on but has no folder: set ENCSUP_OUTPUT_DIR or ENCSUP_WATCH_DIRS (or --watch)');
@@ -104,12 +111,14 @@ export async function startDaemon(config: DaemonConfig, deps: Deps): Promise<Dae
     // interval later); past that, finalizing checks the output anyway.
     delays: { outputWait: (config.watchStabilitySec + config.watcherIntervalSec + 10) * 1000 },
   });
+  const inspection = config.inspectPort > 0 ? startInspection(config.inspectPort) : null;
+  if (inspection) log.info({ port: config.inspectPort }, 'Stately inspector server running: open https://stately.ai/inspect?server=ws://localhost:PORT');
   const supervisor = createActor(
     supervisorMachine.provide({
       actors: { job: jobLogic },
       actions: { recordJob: (_, job) => void ledger.record(job) },
     }),
-    { input: { maxConcurrent: settings.maxConcurrent, queued: recovery.queued } },
+    { input: { maxConcurrent: settings.maxConcurrent, queued: recovery.queued }, ...(inspection ? { inspect: inspection.inspect } : {}) },
   );
   const unsubscribeLog = ledger.onCommitted((job) =>
     log.debug({ jobId: job.id, status: job.status, progress: job.progress }, 'job recorded'),
@@ -135,9 +144,18 @@ export async function startDaemon(config: DaemonConfig, deps: Deps): Promise<Dae
     await watcher.start();
     log.info({ folders: watcher.folders }, 'watching output folders');
   }
+  const transitions = new TransitionLog();
+  const stopTransitions = ledger.onCommitted((job) => transitions.observe(job));
+  for (const job of ledger.list()) transitions.observe(job);
+  const metrics = createMetrics(ledger, () => live.count);
+  metrics.countRestarts(recovery.changed.filter((job) => job.status === 'queued').length);
   const server = createApiServer({
     control,
     ledger,
+    events: { onJob: (listener) => ledger.onCommitted(listener), onOutput: (listener) => control.onOutput(listener) },
+    metrics: metrics.registry,
+    transitions,
+    token: config.token === '' ? null : config.token,
     logPath: (id) => jobLogPath(logDir, id),
     health: () => ({
       ok: ledger.failure === null,
@@ -156,6 +174,9 @@ export async function startDaemon(config: DaemonConfig, deps: Deps): Promise<Dae
     // Nothing has run yet: give the store back so a second try (another port) can open it.
     supervisor.stop();
     unsubscribeLog();
+    stopTransitions();
+    metrics.close();
+    inspection?.stop();
     await watcher?.close();
     await ledger.whenIdle();
     await store.close();
@@ -181,6 +202,9 @@ export async function startDaemon(config: DaemonConfig, deps: Deps): Promise<Dae
       await ledger.whenIdle();
       supervisor.stop();
       unsubscribeLog();
+      stopTransitions();
+      metrics.close();
+      inspection?.stop();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await store.close();

@@ -103,6 +103,45 @@ test('encsup parse prints one JSON update per progress change of a raw log, from
   assert.match(badPattern.stderr, '--pattern: not a valid regular expression');
 });
 
+test('submit --wait follows the job to its end: exit 0 when done, 1 when it failed; watch prints plain lines off a terminal', async () => {
+  const dir = tempDir();
+  const { url, close } = await startTestDaemon(dir.path);
+  try {
+    const output = join(dir.path, 'waited.mp4');
+    const waited = await cli(['--url', url, 'submit', '--wait', '--total-frames', '48', '--output', output, '--', ...encodeCommand(output, { seconds: 2, realtime: true })]);
+    assert.is(waited.code, 0, waited.stderr);
+    const lines = waited.stderr.trim().split('\n');
+    assert.ok(lines.length >= 3, `progress lines while it ran: ${waited.stderr}`);
+    assert.match(lines.at(-1)!, / done$/);
+    assert.match(waited.stderr, / encoding /);
+    const failed = await cli(['--url', url, 'submit', '--wait', '--max-attempts', '1', '--', 'sh', '-c', 'exit 7']);
+    assert.is(failed.code, 1);
+    assert.match(failed.stderr, 'failed: sh exited with code 7');
+
+    let stop!: (signal: string) => void;
+    let stdout = '';
+    const watching = runCli(['--url', url, 'watch'], {
+      stdout: (text) => (stdout += text),
+      stderr: () => undefined,
+      env: {},
+      cwd: process.cwd(),
+      stdin: () => (async function* () {})(),
+      stopSignal: () => new Promise((resolve) => (stop = resolve)),
+    });
+    await until(() => stop !== undefined, 'watch to start');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const second = join(dir.path, 'watched.mp4');
+    await cli(['--url', url, 'submit', '--wait', '--name', 'watched one', '--output', second, '--', ...encodeCommand(second, { seconds: 1 })]);
+    await until(() => / done .*watched one/.test(stdout), 'watch to print the job done', 10_000);
+    stop('SIGINT');
+    assert.is(await watching, 0);
+    assert.match(stdout, / queued .*watched one/);
+  } finally {
+    await close();
+    dir.remove();
+  }
+});
+
 test('the daemon refuses an invalid setting at start, naming the variable', async () => {
   const result = await cli(['daemon', '--port', '0'], { VIDEO_PROCESSING_MAX_CONCURRENT: 'many' });
   assert.is(result.code, 1);

@@ -8,6 +8,7 @@ const code = await runCli(process.argv.slice(2), {
   env: process.env,
   cwd: process.cwd(),
   stdin: () => process.stdin,
+  ...(process.stdout.isTTY ? { terminal: process.stdout } : {}),
   stopSignal: () =>
     new Promise((resolve) => {
       process.once('SIGTERM', () => resolve('SIGTERM'));

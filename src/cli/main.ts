@@ -4,7 +4,9 @@ import { createReadStream } from 'node:fs';
 import { delimiter, resolve } from 'node:path';
 import { OutputWatcher, WatchFolderError } from '../watch/output-watcher.js';
 import { Command, CommanderError, Option } from 'commander';
-import { PARSER_NAMES, type ParserName } from '../../machines/job-record.js';
+import { type Job, PARSER_NAMES, type ParserName, isFinished } from '../../machines/job-record.js';
+import { followEvents } from '../api/event-client.js';
+import { createBarView, createPlainView } from './job-progress-view.js';
 import { parseLog } from '../progress/parse-log.js';
 import { compilePattern } from '../progress/parsers/pattern.js';
 import { ApiClient, ClientError, daemonUrl } from '../api/client.js';
@@ -18,6 +20,8 @@ export interface CliIo {
   stderr: (text: string) => void;
   env: NodeJS.ProcessEnv;
   cwd: string;
+  /** The terminal, when the output is one: live bars instead of lines. */
+  terminal?: NodeJS.WriteStream;
   /** The standard input, for commands that read a log from it. */
   stdin: () => AsyncIterable<Buffer | string>;
   /** Resolves with the signal's name when the daemon should stop (SIGTERM, SIGINT). */
@@ -103,6 +107,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     .option('--no-validate', 'do not check the output with ffprobe (outputs that are not media)')
     .option('--expected-duration <seconds>', 'seconds the output should last, for validation')
     .option('--json', 'print the whole job as JSON')
+    .option('--wait', 'follow the job to its end, showing its progress; exit 0 when done, 1 otherwise')
     .action(async (command: string[], options: Record<string, unknown>) => {
       const body: Record<string, unknown> = { cwd: (options['cwd'] as string | undefined) ?? io.cwd };
       if (command.length > 0) body['command'] = command;
@@ -120,8 +125,30 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       if (options['parser'] !== undefined) body['parser'] = options['parser'];
       if (options['pattern'] !== undefined) body['pattern'] = options['pattern'];
       if (options['env'] !== undefined) body['env'] = parseEnvPairs(options['env'] as string[]);
-      const job = await client().submit(body);
+      const api = client();
+      const job = await api.submit(body);
       io.stdout(options['json'] ? `${JSON.stringify(job, null, 2)}\n` : `${job.id}\n`);
+      if (!options['wait']) return;
+      const ended = await followToEnd(api, job.id, io);
+      io.stderr(`${ended.id} ${ended.status}${ended.error ? `: ${ended.error}` : ''}\n`);
+      if (ended.status !== 'done') exitCode = 1;
+    });
+
+  program
+    .command('watch')
+    .description('show running and waiting jobs with live progress (plain lines when not a terminal)')
+    .action(async () => {
+      const api = client();
+      const view = io.terminal ? createBarView(io.terminal) : createPlainView(io.stdout);
+      for (const job of await api.list()) if (!isFinished(job.status)) view.show(job);
+      const stop = new AbortController();
+      void io.stopSignal().then(() => stop.abort());
+      await followEvents(api.baseUrl, null, (event) => {
+        if (event.type === 'job') view.show(event.job);
+      }, stop.signal).catch((error: Error) => {
+        if (error.name !== 'AbortError') throw error;
+      });
+      view.stop();
     });
 
   program
@@ -268,6 +295,22 @@ function reportError(error: unknown, io: CliIo): number {
 }
 
 class UsageError extends Error {}
+
+/** Follows one job over the event stream until it ends; the job as it ended. */
+async function followToEnd(api: ApiClient, id: string, io: CliIo): Promise<Job> {
+  const view = io.terminal ? createBarView(io.terminal) : createPlainView(io.stderr);
+  const stop = new AbortController();
+  let ended: Job | null = null;
+  const seen = (job: Job) => {
+    view.show(job);
+    if (isFinished(job.status)) ended = job;
+    return ended !== null;
+  };
+  await followEvents(api.baseUrl, id, (event) => (event.type === 'job' ? seen(event.job) : undefined), stop.signal, async () => seen(await api.get(id)));
+  stop.abort();
+  view.stop();
+  return ended ?? (await api.get(id));
+}
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];

@@ -10,7 +10,7 @@ import { maxConcurrentSchema, progressThresholdSchema } from '../config.js';
 import type { JobLedger } from '../store/job-ledger.js';
 import { z } from 'zod';
 import { firstProblem } from '../validation-problem.js';
-import { type JobDefaults, newJobRecord, parseSubmission } from './submission.js';
+import { type JobDefaults, newJobRecord, parseSubmission, prioritySchema } from './submission.js';
 
 export type RequestErrorKind = 'invalid' | 'not-found' | 'conflict' | 'unavailable';
 
@@ -42,6 +42,8 @@ const outputReportSchema = z.strictObject({
 
 const RECENT_OUTPUT_EVENTS = 200;
 
+const priorityPatchSchema = z.strictObject({ priority: prioritySchema });
+
 export interface JobControlDeps {
   ledger: JobLedger;
   supervisor: Actor<typeof supervisorMachine>;
@@ -56,6 +58,7 @@ export interface JobControlDeps {
 
 export class JobControl {
   readonly #outputEvents: OutputEvent[] = [];
+  readonly #outputListeners = new Set<(event: OutputEvent) => void>();
   constructor(private readonly deps: JobControlDeps) {}
 
   get accepting(): boolean {
@@ -124,6 +127,25 @@ export class JobControl {
     return this.deps.ledger.get(id)!;
   }
 
+  /** A waiting job moves to its new place in line; a running or finished one can't. */
+  async setPriority(id: string, body: unknown): Promise<Job> {
+    const parsed = priorityPatchSchema.safeParse(body);
+    if (!parsed.success) {
+      const problem = firstProblem(parsed.error);
+      throw new RequestError('invalid', problem.message, problem.field);
+    }
+    const job = this.get(id);
+    if (job.status !== 'queued') throw new RequestError('conflict', `job ${id} is ${job.status}; only a waiting job's priority can change`);
+    const changed = { ...job, priority: parsed.data.priority };
+    try {
+      await this.deps.ledger.tryRecord(changed);
+    } catch (error) {
+      throw new RequestError('unavailable', `the job store cannot be written (${(error as Error).message})`);
+    }
+    this.deps.supervisor.send({ type: 'REPRIORITIZE', job: this.deps.ledger.get(id)! });
+    return this.deps.ledger.get(id)!;
+  }
+
   settings(): RuntimeSettings {
     return { ...this.deps.settings };
   }
@@ -152,6 +174,7 @@ export class JobControl {
     if (match.kind === 'job-output') this.deps.supervisor.send({ type: 'OUTPUT_READY', id: match.jobId, path, at });
     const event = { ...match, path, at };
     this.#outputEvents.push(event);
+    this.#outputListeners.forEach((listener) => listener(event));
     if (this.#outputEvents.length > RECENT_OUTPUT_EVENTS) this.#outputEvents.shift();
     return event;
   }
@@ -163,6 +186,11 @@ export class JobControl {
       throw new RequestError('invalid', problem.message, problem.field);
     }
     return this.outputComplete(parsed.data.path, this.deps.nowIso());
+  }
+
+  onOutput(listener: (event: OutputEvent) => void): () => void {
+    this.#outputListeners.add(listener);
+    return () => this.#outputListeners.delete(listener);
   }
 
   /** The latest output events, oldest first. */

@@ -1,5 +1,4 @@
-// The real `encsup daemon` executable as a child process, for tests that kill it, signal it, or run
-// it as another user.
+// The real `encsup daemon` executable as a child process, for tests that kill it or signal it.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { until } from './wait.js';
 
@@ -10,11 +9,10 @@ export interface DaemonProcess {
   stderr: () => string;
 }
 
-export async function spawnDaemon(dataDir: string, args: string[] = [], options: { uid?: number; env?: NodeJS.ProcessEnv } = {}): Promise<DaemonProcess> {
+export async function spawnDaemon(dataDir: string, args: string[] = []): Promise<DaemonProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/bin.ts', 'daemon', '--port', '0', '--data-dir', dataDir, ...args], {
     stdio: ['ignore', 'ignore', 'pipe'],
-    env: { ...process.env, ENCSUP_LOG_LEVEL: 'warn', ...(options.uid === undefined ? {} : { HOME: '/tmp' }), ...options.env },
-    ...(options.uid === undefined ? {} : { uid: options.uid, gid: options.uid }),
+    env: { ...process.env, ENCSUP_LOG_LEVEL: 'warn' },
   });
   let stderr = '';
   child.stderr!.on('data', (chunk) => (stderr += chunk));

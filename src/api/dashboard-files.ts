@@ -1,0 +1,40 @@
+// The dashboard's files, served by the daemon itself so it works offline (no CDN). They live in
+// src/dashboard/ (plain HTML, CSS and JavaScript: no build step), found from this module whether it
+// runs from src/ (tsx) or dist/src/ (built).
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import type { ServerResponse } from 'node:http';
+import { dirname, extname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ApiError, sendError } from './http.js';
+
+const TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.svg': 'image/svg+xml' };
+
+function findDashboardDir(): string {
+  let folder = dirname(fileURLToPath(import.meta.url));
+  for (let up = 0; up < 5; up++) {
+    const candidate = join(folder, 'src', 'dashboard');
+    if (existsSync(join(candidate, 'index.html'))) return candidate;
+    folder = dirname(folder);
+  }
+  return join(dirname(fileURLToPath(import.meta.url)), '..', 'dashboard');
+}
+
+const DASHBOARD_DIR = findDashboardDir();
+
+export async function serveDashboardFile(response: ServerResponse, name: string): Promise<void> {
+  const type = TYPES[extname(name)];
+  if (!type) return sendError(response, new ApiError(404, `no such dashboard file: ${name}`));
+  try {
+    const body = await readFile(join(DASHBOARD_DIR, name));
+    response.writeHead(200, {
+      'content-type': `${type}; charset=utf-8`,
+      // The page runs only its own script: encoder output can never become markup that runs.
+      'content-security-policy': "default-src 'self'; style-src 'self'; script-src 'self'; img-src 'self' data:",
+      'cache-control': 'no-cache',
+    });
+    response.end(body);
+  } catch {
+    sendError(response, new ApiError(404, `no such dashboard file: ${name}`));
+  }
+}

@@ -1,0 +1,210 @@
+// The encsup dashboard: the job table with live progress, and a job page with its statechart,
+// transitions, attempts and output. Live updates come over Server-Sent Events (/api/events).
+// Everything that comes from a job (names, commands, encoder output) is put in the page as text,
+// never as markup.
+
+const STATUSES = ['queued', 'encoding', 'finalizing', 'done', 'failed', 'cancelled'];
+
+// A token given once in the address (?token=…) is kept for this tab and sent with every request.
+const params = new URLSearchParams(location.search);
+if (params.get('token')) sessionStorage.setItem('encsup-token', params.get('token'));
+const token = sessionStorage.getItem('encsup-token');
+
+const jobs = new Map();
+let filter = null;
+let openJobId = null;
+
+async function api(path, options = {}) {
+  const headers = { ...(options.body ? { 'content-type': 'application/json' } : {}), ...(token ? { authorization: `Bearer ${token}` } : {}) };
+  const response = await fetch(path, { ...options, headers });
+  if (!response.ok) throw new Error((await response.json().catch(() => ({}))).error ?? response.statusText);
+  return response.headers.get('content-type')?.startsWith('application/json') ? response.json() : response.text();
+}
+
+function el(tag, attributes = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(attributes)) {
+    if (key === 'onclick') node.addEventListener('click', value);
+    else if (key.startsWith('aria-')) node.setAttribute(key, String(value));
+    else if (value !== undefined && value !== null && value !== false) node.setAttribute(key, value === true ? '' : String(value));
+  }
+  for (const child of children.flat()) node.append(child instanceof Node ? child : document.createTextNode(String(child ?? '')));
+  return node;
+}
+
+function duration(seconds) {
+  if (seconds === null || seconds === undefined) return '–';
+  const s = Math.round(seconds);
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  return h > 0 ? `${h}h${String(m).padStart(2, '0')}m` : m > 0 ? `${m}m${String(s % 60).padStart(2, '0')}s` : `${s % 60}s`;
+}
+
+function progressBar(job) {
+  const percent = Math.max(0, Math.min(100, job.progress));
+  const fill = el('span');
+  // Set through the CSSOM: the page's content security policy allows no inline style attributes.
+  fill.style.width = `${percent}%`;
+  return el(
+    'div',
+    {},
+    el('div', { class: 'bar', role: 'progressbar', 'aria-valuemin': 0, 'aria-valuemax': 100, 'aria-valuenow': percent.toFixed(1), 'data-job': job.id }, fill),
+    el('small', {}, `${percent.toFixed(1)} %${job.totalFrames ? ` · ${job.frame ?? 0}/${job.totalFrames}` : ''}`),
+  );
+}
+
+function actionButtons(job) {
+  const act = (label, fn, enabled, extra = {}) => el('button', { ...extra, disabled: !enabled, onclick: () => fn().catch((error) => alert(error.message)) }, label);
+  const finished = ['done', 'failed', 'cancelled'].includes(job.status);
+  return [
+    act('Cancel', () => api(`/api/jobs/${job.id}/cancel`, { method: 'POST' }), !finished, { 'data-action': 'cancel' }),
+    act('Retry', () => api(`/api/jobs/${job.id}/retry`, { method: 'POST' }), job.status === 'failed' || job.status === 'cancelled', { 'data-action': 'retry' }),
+    act('▲', () => api(`/api/jobs/${job.id}`, { method: 'PATCH', body: JSON.stringify({ priority: job.priority + 1 }) }), job.status === 'queued', { title: 'raise priority' }),
+    act('▼', () => api(`/api/jobs/${job.id}`, { method: 'PATCH', body: JSON.stringify({ priority: job.priority - 1 }) }), job.status === 'queued', { title: 'lower priority' }),
+  ];
+}
+
+function renderFilters() {
+  const nav = document.getElementById('filters');
+  nav.replaceChildren(
+    ...[null, ...STATUSES].map((status) =>
+      el('button', { 'aria-pressed': filter === status, 'data-filter': status ?? 'all', onclick: () => { filter = status; renderFilters(); renderTable(); } }, status ?? 'all'),
+    ),
+  );
+}
+
+function renderTable() {
+  const rows = [...jobs.values()]
+    .filter((job) => filter === null || job.status === filter)
+    .sort((a, b) => a.createdAt.localeCompare(b.createdAt))
+    .map((job) =>
+      el(
+        'tr',
+        { 'data-job': job.id },
+        el('td', { class: 'name' }, el('a', { href: `#/jobs/${job.id}` }, job.name), el('small', {}, job.id)),
+        el('td', { class: `status status-${job.status}`, 'data-status': job.status }, job.status),
+        el('td', {}, progressBar(job)),
+        el('td', {}, duration(job.etaSeconds)),
+        el('td', {}, duration(job.elapsedSeconds)),
+        el('td', {}, job.fps ?? '–'),
+        el('td', {}, job.priority),
+        el('td', { class: 'actions' }, actionButtons(job)),
+      ),
+    );
+  document.querySelector('#jobs tbody').replaceChildren(...rows);
+  document.getElementById('empty').hidden = rows.length > 0;
+}
+
+// The statechart of a job as its machine has it (machines/job-machine.ts), at the level of the
+// statuses the API reports.
+const CHART_STATES = {
+  queued: [70, 125],
+  encoding: [240, 125],
+  finalizing: [410, 125],
+  done: [570, 50],
+  failed: [570, 125],
+  cancelled: [570, 205],
+};
+const CHART_EDGES = [
+  ['queued', 'encoding', 'START'],
+  ['encoding', 'finalizing', 'exit 0'],
+  ['finalizing', 'done', 'output valid'],
+  ['encoding', 'failed', 'exit ≠ 0, timeout, stall'],
+  ['finalizing', 'failed', 'invalid output'],
+  ['encoding', 'cancelled', 'CANCEL'],
+  ['queued', 'cancelled', 'CANCEL'],
+  ['encoding', 'queued', 'retry / shutdown'],
+  ['failed', 'queued', 'RETRY'],
+];
+
+function renderStatechart(current, transitions) {
+  const svg = document.getElementById('statechart');
+  const ns = 'http://www.w3.org/2000/svg';
+  const make = (tag, attributes, text) => {
+    const node = document.createElementNS(ns, tag);
+    for (const [key, value] of Object.entries(attributes)) node.setAttribute(key, String(value));
+    if (text !== undefined) node.textContent = text;
+    return node;
+  };
+  const defs = make('defs', {});
+  const marker = make('marker', { id: 'arrow', viewBox: '0 0 10 10', refX: 9, refY: 5, markerWidth: 7, markerHeight: 7, orient: 'auto-start-reverse' });
+  marker.append(make('path', { d: 'M 0 0 L 10 5 L 0 10 z', fill: '#9aa3b5' }));
+  defs.append(marker);
+  const taken = new Set(transitions.map((t) => `${t.from}>${t.to}`));
+  const edges = CHART_EDGES.map(([from, to]) => {
+    const [x1, y1] = CHART_STATES[from];
+    const [x2, y2] = CHART_STATES[to];
+    const back = x2 < x1;
+    const bend = back ? (from === 'failed' ? 60 : -45) : 0;
+    const path = `M ${x1 + (back ? -10 : 55)} ${y1 + (back ? 18 : 0)} Q ${(x1 + x2) / 2} ${(y1 + y2) / 2 + bend} ${x2 + (back ? 10 : -57)} ${y2 + (back ? 18 : 0)}`;
+    return make('path', { d: path, class: `edge${taken.has(`${from}>${to}`) ? ' taken' : ''}`, 'data-edge': `${from}>${to}` });
+  });
+  const states = Object.entries(CHART_STATES).map(([name, [x, y]]) => {
+    const group = make('g', { class: `state${name === current ? ' current' : ''}`, 'data-state': name });
+    group.append(make('rect', { x: x - 55, y: y - 17, width: 110, height: 34, rx: 12 }), make('text', { x, y }, name));
+    return group;
+  });
+  svg.replaceChildren(defs, ...edges, ...states);
+}
+
+async function renderJobPage(id) {
+  const job = jobs.get(id) ?? (await api(`/api/jobs/${id}`));
+  jobs.set(id, job);
+  document.getElementById('job-title').textContent = `${job.name} (${job.id})`;
+  const facts = [
+    ['status', job.status],
+    ['progress', `${job.progress.toFixed(1)} %`],
+    ['frames', job.totalFrames ? `${job.frame ?? 0} / ${job.totalFrames}` : job.frame ?? '–'],
+    ['fps', job.fps ?? '–'],
+    ['speed', job.speed === null ? '–' : `${job.speed}x`],
+    ['ETA', duration(job.etaSeconds)],
+    ['elapsed', duration(job.elapsedSeconds)],
+    ['priority', job.priority],
+    ['attempts', `${job.attempts} of ${job.maxAttempts}`],
+    ['command', job.command.join(' ')],
+    ['output', job.output ?? '–'],
+    ['error', job.error ?? '–'],
+  ];
+  document.getElementById('job-facts').replaceChildren(...facts.flatMap(([key, value]) => [el('dt', {}, key), el('dd', { 'data-fact': key }, value)]));
+  document.getElementById('job-actions').replaceChildren(...actionButtons(job));
+  const { transitions } = await api(`/api/jobs/${id}/transitions`);
+  renderStatechart(job.status, transitions);
+  document.getElementById('transitions').replaceChildren(...transitions.map((t) => el('li', {}, `${t.at}  ${t.from ?? '(new)'} → ${t.to}`)));
+  document.querySelector('#attempts tbody').replaceChildren(
+    ...job.history.map((a) => el('tr', {}, el('td', {}, a.attempt), el('td', {}, a.startedAt ?? '–'), el('td', {}, a.endedAt), el('td', {}, a.outcome), el('td', {}, a.signal ?? a.exitCode ?? '–'), el('td', {}, a.reason ?? ''))),
+  );
+  // textContent: whatever the encoder printed stays text.
+  document.getElementById('log').textContent = await api(`/api/jobs/${id}/log`);
+}
+
+function route() {
+  const match = /^#\/jobs\/([\w-]+)/.exec(location.hash);
+  openJobId = match ? match[1] : null;
+  document.getElementById('list-view').hidden = openJobId !== null;
+  document.getElementById('job-view').hidden = openJobId === null;
+  if (openJobId) renderJobPage(openJobId).catch((error) => (document.getElementById('job-title').textContent = error.message));
+  else renderTable();
+}
+
+function connect() {
+  const source = new EventSource(`/api/events${token ? `?token=${encodeURIComponent(token)}` : ''}`);
+  const status = document.getElementById('connection');
+  source.onopen = () => (status.textContent = 'live');
+  source.onerror = () => (status.textContent = 'reconnecting…');
+  source.addEventListener('job', (message) => {
+    const job = JSON.parse(message.data);
+    jobs.set(job.id, job);
+    if (openJobId === job.id) renderJobPage(job.id);
+    else if (openJobId === null) renderTable();
+  });
+}
+
+async function start() {
+  renderFilters();
+  for (const job of await api('/api/jobs')) jobs.set(job.id, job);
+  addEventListener('hashchange', route);
+  route();
+  connect();
+}
+
+start().catch((error) => (document.getElementById('connection').textContent = `error: ${error.message}`));

@@ -1,0 +1,109 @@
+// /metrics, the event stream, and the token that guards an API bound beyond loopback.
+import { join } from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { sanitizeContext } from '../src/inspect.js';
+import { startTestDaemon, waitForStatus } from './helpers/daemon.js';
+import { encodeCommand } from './helpers/media.js';
+import { tempDir } from './helpers/temp.js';
+import { aJob } from './helpers/jobs.js';
+
+/** Prometheus text format: `name{labels} value` lines, `# HELP` / `# TYPE` comments. */
+function parsePrometheus(text: string): Map<string, number> {
+  const samples = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    if (line === '' || line.startsWith('#')) continue;
+    const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*(?:\{[^}]*\})?) (-?[\d.e+-]+|NaN|[+-]Inf)$/.exec(line);
+    if (!match) throw new Error(`not Prometheus text: ${line}`);
+    samples.set(match[1]!, Number(match[2]));
+  }
+  return samples;
+}
+
+test('/metrics parses as Prometheus text and its counts match the API', async () => {
+  const dir = tempDir();
+  const { api, url, close } = await startTestDaemon(dir.path, { maxConcurrent: 1, retryBackoffSec: 0.1 });
+  try {
+    const output = join(dir.path, 'm.mp4');
+    const ok = await api.submit({ command: encodeCommand(output), output });
+    const bad = await api.submit({ command: ['false'], maxAttempts: 2 });
+    await waitForStatus(api, ok.id, ['done']);
+    await waitForStatus(api, bad.id, ['failed']);
+    const hold = await api.submit({ command: encodeCommand(join(dir.path, 'long.mp4'), { seconds: 30, realtime: true }) });
+    await api.submit({ command: ['true'] });
+    await waitForStatus(api, hold.id, ['encoding']);
+    const response = await fetch(new URL('/metrics', url));
+    assert.match(response.headers.get('content-type')!, 'text/plain');
+    const metrics = parsePrometheus(await response.text());
+    const jobs = await api.list();
+    for (const status of ['queued', 'encoding', 'finalizing', 'done', 'failed', 'cancelled']) {
+      assert.is(metrics.get(`encsup_jobs{status="${status}"}`), jobs.filter((job) => job.status === status).length, status);
+    }
+    assert.is(metrics.get('encsup_queue_depth'), 1);
+    assert.is(metrics.get('encsup_encoders_running'), 1);
+    assert.is(metrics.get('encsup_retries_total'), 1, 'the failing job was retried once');
+    assert.is(metrics.get('encsup_encode_duration_seconds_count'), 1);
+    assert.ok(metrics.get('encsup_progress_writes_total')! >= 1);
+    await api.cancel(hold.id);
+  } finally {
+    await close();
+    dir.remove();
+  }
+});
+
+test('the event stream sends each durable job change', async () => {
+  const dir = tempDir();
+  const { api, url, close } = await startTestDaemon(dir.path);
+  const controller = new AbortController();
+  try {
+    const response = await fetch(new URL('/api/events', url), { signal: controller.signal });
+    assert.is(response.headers.get('content-type'), 'text/event-stream; charset=utf-8');
+    const reader = response.body!.getReader();
+    const job = await api.submit({ command: ['true'] });
+    let text = '';
+    while (!text.includes('"status":"done"')) text += new TextDecoder().decode((await reader.read()).value);
+    const statuses = [...text.matchAll(/event: job\ndata: (.*)\n/g)].map((m) => JSON.parse(m[1]!) as { id: string; status: string }).filter((j) => j.id === job.id).map((j) => j.status);
+    assert.equal([statuses[0], statuses.at(-1)], ['queued', 'done']);
+    assert.ok(statuses.includes('encoding'));
+  } finally {
+    controller.abort();
+    await close();
+    dir.remove();
+  }
+});
+
+test('bound beyond loopback, the API needs the token: 401 without, 200 with; no token refuses to start', async () => {
+  const dir = tempDir();
+  try {
+    await startTestDaemon(dir.path, { host: '0.0.0.0' }).then(
+      () => assert.unreachable('started without a token'),
+      (error: Error) => assert.match(error.message, 'listening beyond loopback needs a token: set ENCSUP_TOKEN'),
+    );
+    const { daemon, close } = await startTestDaemon(dir.path, { host: '0.0.0.0', token: 's3cret-token' });
+    try {
+      const local = `http://127.0.0.1:${daemon.port}`;
+      assert.is((await fetch(`${local}/api/jobs`)).status, 401);
+      assert.is((await fetch(`${local}/api/jobs`, { headers: { authorization: 'Bearer wrong' } })).status, 401);
+      assert.is((await fetch(`${local}/`)).status, 401, 'the dashboard too');
+      assert.is((await fetch(`${local}/api/jobs`, { headers: { authorization: 'Bearer s3cret-token' } })).status, 200);
+      assert.is((await fetch(`${local}/?token=s3cret-token`)).status, 200);
+      assert.is((await fetch(`${local}/healthz`)).status, 200, 'health stays open for monitors');
+    } finally {
+      await close();
+    }
+  } finally {
+    dir.remove();
+  }
+});
+
+test('what the inspector is sent holds no environment variables or command arguments', () => {
+  const context = { job: aJob('i1', { env: { API_KEY: 'secret' }, command: ['ffmpeg', '-i', 'https://user:pass@host/x'] }), elapsedBefore: 0 };
+  const clean = sanitizeContext(context) as { job: Record<string, unknown> };
+  const text = JSON.stringify(clean);
+  assert.not.match(text, 'secret');
+  assert.not.match(text, 'user:pass');
+  assert.equal(clean.job['command'], ['ffmpeg']);
+  assert.is(clean.job['id'], 'i1');
+});
+
+test.run();
