@@ -2,6 +2,7 @@
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { runCli } from '../src/cli/main.js';
 import { sanitizeContext } from '../src/inspect.js';
 import { startTestDaemon, waitForStatus } from './helpers/daemon.js';
 import { encodeCommand } from './helpers/media.js';
@@ -88,6 +89,11 @@ test('bound beyond loopback, the API needs the token: 401 without, 200 with; no 
       assert.is((await fetch(`${local}/api/jobs`, { headers: { authorization: 'Bearer s3cret-token' } })).status, 200);
       assert.is((await fetch(`${local}/?token=s3cret-token`)).status, 200);
       assert.is((await fetch(`${local}/healthz`)).status, 200, 'health stays open for monitors');
+      let out = '';
+      const io = { stdout: (t: string) => (out += t), stderr: () => undefined, cwd: process.cwd(), stdin: () => (async function* () {})(), stopSignal: () => new Promise<string>(() => undefined) };
+      assert.is(await runCli(['--url', local, 'list'], { ...io, env: {} }), 1, 'the CLI without the token is refused');
+      assert.is(await runCli(['--url', local, 'list'], { ...io, env: { ENCSUP_TOKEN: 's3cret-token' } }), 0, 'and with ENCSUP_TOKEN it gets in');
+      assert.match(out, 'no jobs');
     } finally {
       await close();
     }

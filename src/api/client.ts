@@ -23,6 +23,8 @@ export function daemonUrl(flag: string | undefined, env: NodeJS.ProcessEnv): str
 export class ApiClient {
   constructor(
     readonly baseUrl: string,
+    /** ENCSUP_TOKEN, for a daemon that listens beyond loopback. */
+    readonly token: string | null = null,
     private readonly fetchImpl: typeof fetch = fetch,
   ) {}
 
@@ -64,7 +66,7 @@ export class ApiClient {
     try {
       response = await this.fetchImpl(new URL(path, this.baseUrl), {
         method,
-        headers: body === undefined ? {} : { 'content-type': 'application/json' },
+        headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...(this.token ? { authorization: `Bearer ${this.token}` } : {}) },
         body: body === undefined ? null : JSON.stringify(body),
       });
     } catch (error) {

@@ -8,15 +8,15 @@ export type StreamEvent = { type: 'job'; job: Job } | { type: 'output'; data: un
  * daemon has the stream registered: what happened before can be read then without a gap.
  */
 export async function followEvents(
-  baseUrl: string,
+  api: { baseUrl: string; token: string | null },
   jobId: string | null,
   onEvent: (event: StreamEvent) => boolean | void,
   signal: AbortSignal,
   onOpen: () => Promise<boolean | void> = async () => undefined,
 ): Promise<void> {
-  const url = new URL('/api/events', baseUrl);
+  const url = new URL('/api/events', api.baseUrl);
   if (jobId) url.searchParams.set('job', jobId);
-  const response = await fetch(url, { signal, headers: process.env['ENCSUP_TOKEN'] ? { authorization: `Bearer ${process.env['ENCSUP_TOKEN']}` } : {} });
+  const response = await fetch(url, { signal, headers: api.token ? { authorization: `Bearer ${api.token}` } : {} });
   if (!response.ok || !response.body) throw new Error(`the event stream answered ${response.status}`);
   if ((await onOpen()) === true) return;
   const decoder = new TextDecoder();

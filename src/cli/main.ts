@@ -36,7 +36,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     .exitOverride()
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
     .showHelpAfterError();
-  const client = () => new ApiClient(daemonUrl(program.opts<{ url?: string }>().url, io.env));
+  const client = () => new ApiClient(daemonUrl(program.opts<{ url?: string }>().url, io.env), io.env['ENCSUP_TOKEN'] || null);
 
   program
     .command('daemon')
@@ -143,7 +143,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       for (const job of await api.list()) if (!isFinished(job.status)) view.show(job);
       const stop = new AbortController();
       void io.stopSignal().then(() => stop.abort());
-      await followEvents(api.baseUrl, null, (event) => {
+      await followEvents(api, null, (event) => {
         if (event.type === 'job') view.show(event.job);
       }, stop.signal).catch((error: Error) => {
         if (error.name !== 'AbortError') throw error;
@@ -306,7 +306,7 @@ async function followToEnd(api: ApiClient, id: string, io: CliIo): Promise<Job> 
     if (isFinished(job.status)) ended = job;
     return ended !== null;
   };
-  await followEvents(api.baseUrl, id, (event) => (event.type === 'job' ? seen(event.job) : undefined), stop.signal, async () => seen(await api.get(id)));
+  await followEvents(api, id, (event) => (event.type === 'job' ? seen(event.job) : undefined), stop.signal, async () => seen(await api.get(id)));
   stop.abort();
   view.stop();
   return ended ?? (await api.get(id));
