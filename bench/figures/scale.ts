@@ -1,0 +1,112 @@
+// 6. Scale: a store of many jobs (100,000; 10,000 with --quick) against one of 1,000: daemon start
+// time and resident memory (a real daemon process), submissions per second through the API, and
+// the time to choose the next job to start with that many waiting.
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { JobQueue } from '../../machines/job-queue.js';
+import type { Job } from '../../machines/job-record.js';
+import { ApiClient } from '../../src/api/client.js';
+import { newJobRecord } from '../../src/jobs/submission.js';
+import { openNedbStore } from '../../src/store/nedb-store.js';
+import { type Figure, elapsed, figure } from '../lib.js';
+
+async function fillStore(file: string, count: number): Promise<void> {
+  const store = await openNedbStore(file);
+  const base = newJobRecord({ command: ['ffmpeg', '-i', 'in.mp4', 'out.mp4'], name: 'old job' }, 'x', '2026-01-01T00:00:00.000Z', '/tmp');
+  const batch: Promise<void>[] = [];
+  for (let i = 0; i < count; i++) {
+    batch.push(store.put({ ...base, id: `old${i}`, status: 'done', progress: 100 }));
+    if (batch.length === 500) await Promise.all(batch.splice(0));
+  }
+  await Promise.all(batch);
+  await store.close();
+}
+
+interface Started {
+  url: string;
+  startSeconds: number;
+  rssMb: () => number;
+  stop: () => Promise<void>;
+}
+
+async function startDaemonProcess(dataDir: string): Promise<Started> {
+  const start = performance.now();
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/bin.ts', 'daemon', '--port', '0', '--data-dir', dataDir, '--max-concurrent', '1'], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: { ...process.env, ENCSUP_LOG_LEVEL: 'warn' },
+  });
+  let stderr = '';
+  const url = await new Promise<string>((resolve, reject) => {
+    child.stderr.on('data', (chunk) => {
+      stderr += chunk;
+      const match = /listening on (http:\/\/\S+)/.exec(stderr);
+      if (match) resolve(match[1]!);
+    });
+    child.on('exit', (code) => reject(new Error(`daemon exited ${code}: ${stderr}`)));
+  });
+  const startSeconds = elapsed(start);
+  return {
+    url,
+    startSeconds,
+    rssMb: () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))![1]) / 1024,
+    stop: () =>
+      new Promise((resolve) => {
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+async function submissionsPerSecond(url: string, count: number): Promise<number> {
+  const api = new ApiClient(url);
+  // One long job holds the single slot, so everything submitted waits in line, as in a busy farm.
+  await api.submit({ command: ['sleep', '600'], name: 'blocker' });
+  const start = performance.now();
+  let next = 0;
+  const worker = async () => {
+    while (next < count) {
+      next++;
+      await api.submit({ command: ['true'], name: 'queued' });
+    }
+  };
+  await Promise.all(Array.from({ length: 8 }, worker));
+  return count / elapsed(start);
+}
+
+function chooseNextMicros(waiting: number): number {
+  const queue = new JobQueue<Job>();
+  const base = newJobRecord({ command: ['true'] }, 'q', '2026-01-01T00:00:00.000Z', '/tmp');
+  for (let i = 0; i < waiting; i++) queue.enqueue({ ...base, id: `q${i}`, priority: i % 21 - 10, createdAt: new Date(1_767_225_600_000 + i).toISOString() });
+  const rounds = 2000;
+  const start = performance.now();
+  // Choosing the next job, and the submission that replaces it, so the line keeps its length.
+  for (let i = 0; i < rounds; i++) {
+    const job = queue.dequeue()!;
+    queue.enqueue({ ...job, createdAt: new Date(1_800_000_000_000 + i).toISOString() });
+  }
+  return (elapsed(start) * 1e6) / rounds;
+}
+
+export async function scale(quick: boolean, dir: string): Promise<Figure[]> {
+  const big = quick ? 10_000 : 100_000;
+  const small = 1_000;
+  const submissions = quick ? 1_000 : 10_000;
+  const results: Record<number, { start: number; rss: number; rate: number; choose: number }> = {};
+  for (const size of [small, big]) {
+    const dataDir = join(dir, `scale-${size}`);
+    await fillStore(join(dataDir, 'jobs.db'), size);
+    const daemon = await startDaemonProcess(dataDir);
+    const rss = daemon.rssMb();
+    const rate = await submissionsPerSecond(daemon.url, size === small ? Math.min(submissions, 1_000) : submissions);
+    await daemon.stop();
+    results[size] = { start: daemon.startSeconds, rss, rate, choose: chooseNextMicros(size) };
+  }
+  const against = `the same with ${small.toLocaleString('en')} jobs`;
+  return [
+    figure(`daemon start, ${big.toLocaleString('en')} jobs stored`, results[big]!.start, 's', results[small]!.start, against),
+    figure(`resident memory, ${big.toLocaleString('en')} jobs stored`, results[big]!.rss, 'MB', results[small]!.rss, against),
+    figure(`submissions through the API, ${big.toLocaleString('en')} jobs stored`, results[big]!.rate, 'jobs/s', results[small]!.rate, against),
+    figure(`choosing the next job, ${big.toLocaleString('en')} waiting`, results[big]!.choose, 'µs', results[small]!.choose, `${small.toLocaleString('en')} waiting`),
+  ];
+}

@@ -1,0 +1,31 @@
+// 5. Store writes: an encode that prints 10,000 progress lines, through the daemon at the 1 %
+// threshold: store writes for the job, against one write per line (and what each costs in time,
+// measured on the same nedb store).
+import { join } from 'node:path';
+import { isFinished } from '../../machines/job-record.js';
+import { openNedbStore } from '../../src/store/nedb-store.js';
+import { newJobRecord } from '../../src/jobs/submission.js';
+import { benchDaemon } from '../daemon.js';
+import { type Figure, elapsed, figure } from '../lib.js';
+
+export async function storeWrites(_quick: boolean, dir: string): Promise<Figure[]> {
+  const lines = 10_000;
+  const daemon = await benchDaemon(join(dir, 'writes-data'), { progressThreshold: 1 });
+  const script = `i=0; while [ $i -lt ${lines} ]; do i=$((i+1)); echo "frame=$i fps=25 q=28.0 size=1kB time=00:00:01.00 bitrate=1kbits/s speed=1x"; done`;
+  const job = await daemon.control.submit({ command: ['sh', '-c', script], totalFrames: lines });
+  const done = (await daemon.ledger.waitFor(job.id, (j) => isFinished(j.status), 120_000))!;
+  await daemon.close();
+
+  // What one write per line would cost, on the same kind of store.
+  const store = await openNedbStore(join(dir, 'per-line.db'));
+  const record = newJobRecord({ command: ['x'] }, 'per-line', new Date().toISOString(), dir);
+  const sample = 1000;
+  const start = performance.now();
+  for (let i = 0; i < sample; i++) await store.put({ ...record, frame: i });
+  const perWriteMs = (elapsed(start) * 1000) / sample;
+  await store.close();
+  return [
+    figure(`store writes for ${lines} progress lines`, done.progressWrites + 2, 'writes', lines, 'one write per line'),
+    figure(`store time for ${lines} progress lines`, (done.progressWrites + 2) * perWriteMs, 'ms', lines * perWriteMs, 'one write per line'),
+  ];
+}

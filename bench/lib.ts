@@ -1,0 +1,40 @@
+// What every figure shares: its result shape, CPU accounting, percentiles, a daemon to measure.
+import { readFileSync } from 'node:fs';
+
+export interface Figure {
+  name: string;
+  value: number;
+  unit: string;
+  baseline: number;
+  /** value / baseline */
+  ratio: number;
+  /** What the baseline is, in words, for the table. */
+  against: string;
+}
+
+export function figure(name: string, value: number, unit: string, baseline: number, against: string): Figure {
+  return { name, value: round(value), unit, baseline: round(baseline), ratio: round(value / baseline), against };
+}
+
+export function round(value: number): number {
+  return Math.round(value * 1000) / 1000;
+}
+
+export function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
+}
+
+const TICKS_PER_SECOND = 100;
+
+/** CPU seconds of this process and of its reaped children (encoders under a pty, xargs), from /proc. */
+export function cpuSeconds(): { self: number; children: number } {
+  const stat = readFileSync('/proc/self/stat', 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ').map(Number);
+  // Fields 14-17 of /proc/PID/stat (utime stime cutime cstime) are 11-14 after the name.
+  return { self: (fields[11]! + fields[12]!) / TICKS_PER_SECOND, children: (fields[13]! + fields[14]!) / TICKS_PER_SECOND };
+}
+
+export function elapsed(startMs: number): number {
+  return (performance.now() - startMs) / 1000;
+}
