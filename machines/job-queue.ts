@@ -1,5 +1,6 @@
-// The waiting line: highest priority first, then oldest first. A sorted array with binary-search
-// insertion (as p-queue does), so picking the next job is O(1) and a submission O(log n) compares.
+// The waiting line: highest priority first, then oldest first, then first submitted. A binary heap
+// on that order, so taking the next job and adding one are O(log n) with a hundred thousand
+// waiting (a sorted array would move the whole line on every change).
 
 export interface QueuedJob {
   id: string;
@@ -22,48 +23,76 @@ function runsBefore(a: Entry<QueuedJob>, b: Entry<QueuedJob>): boolean {
 }
 
 export class JobQueue<T extends QueuedJob = QueuedJob> {
-  readonly #entries: Entry<T>[] = [];
+  readonly #heap: Entry<T>[] = [];
   #nextSeq = 0;
 
   get size(): number {
-    return this.#entries.length;
+    return this.#heap.length;
   }
 
   enqueue(job: T): void {
-    const entry: Entry<T> = { job, createdMs: Date.parse(job.createdAt), seq: this.#nextSeq++ };
-    // First index whose entry the new one runs before: the lower bound of its place.
-    let low = 0;
-    let high = this.#entries.length;
-    while (low < high) {
-      const mid = (low + high) >>> 1;
-      if (runsBefore(entry, this.#entries[mid]!)) high = mid;
-      else low = mid + 1;
-    }
-    this.#entries.splice(low, 0, entry);
+    this.#heap.push({ job, createdMs: Date.parse(job.createdAt), seq: this.#nextSeq++ });
+    this.#siftUp(this.#heap.length - 1);
   }
 
   dequeue(): T | undefined {
-    return this.#entries.shift()?.job;
+    return this.#removeAt(0);
   }
 
   peek(): T | undefined {
-    return this.#entries[0]?.job;
+    return this.#heap[0]?.job;
   }
 
   has(id: string): boolean {
-    return this.#entries.some((e) => e.job.id === id);
+    return this.#heap.some((entry) => entry.job.id === id);
   }
 
   /** Removes and returns the job with this id, if it is waiting. */
   remove(id: string): T | undefined {
-    const index = this.#entries.findIndex((e) => e.job.id === id);
-    if (index < 0) return undefined;
-    return this.#entries.splice(index, 1)[0]!.job;
+    const index = this.#heap.findIndex((entry) => entry.job.id === id);
+    return index < 0 ? undefined : this.#removeAt(index);
   }
 
   /** Waiting jobs in the order they will start. */
   toArray(): T[] {
-    return this.#entries.map((e) => e.job);
+    return [...this.#heap].sort((a, b) => (runsBefore(a, b) ? -1 : 1)).map((entry) => entry.job);
+  }
+
+  #removeAt(index: number): T | undefined {
+    const heap = this.#heap;
+    if (index >= heap.length) return undefined;
+    const removed = heap[index]!;
+    const last = heap.pop()!;
+    if (index < heap.length) {
+      heap[index] = last;
+      this.#siftDown(index);
+      this.#siftUp(index);
+    }
+    return removed.job;
+  }
+
+  #siftUp(index: number): void {
+    const heap = this.#heap;
+    while (index > 0) {
+      const parent = (index - 1) >>> 1;
+      if (!runsBefore(heap[index]!, heap[parent]!)) break;
+      [heap[index], heap[parent]] = [heap[parent]!, heap[index]!];
+      index = parent;
+    }
+  }
+
+  #siftDown(index: number): void {
+    const heap = this.#heap;
+    for (;;) {
+      const left = 2 * index + 1;
+      const right = left + 1;
+      let first = index;
+      if (left < heap.length && runsBefore(heap[left]!, heap[first]!)) first = left;
+      if (right < heap.length && runsBefore(heap[right]!, heap[first]!)) first = right;
+      if (first === index) return;
+      [heap[index], heap[first]] = [heap[first]!, heap[index]!];
+      index = first;
+    }
   }
 }
 

@@ -3,26 +3,12 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { type CliIo, runCli } from '../src/cli/main.js';
+import { runCli } from '../src/cli/main.js';
+import { cli, cliUntilStopped } from './helpers/cli.js';
 import { startTestDaemon, waitForStatus } from './helpers/daemon.js';
 import { encodeCommand } from './helpers/media.js';
 import { tempDir } from './helpers/temp.js';
 import { groupAlive, until } from './helpers/wait.js';
-
-async function cli(args: string[], env: NodeJS.ProcessEnv = {}) {
-  let stdout = '';
-  let stderr = '';
-  const io: CliIo = {
-    stdout: (text) => (stdout += text),
-    stderr: (text) => (stderr += text),
-    env,
-    cwd: process.cwd(),
-    stdin: () => (async function* () {})(),
-    stopSignal: () => new Promise(() => undefined),
-  };
-  const code = await runCli(args, io);
-  return { code, stdout, stderr };
-}
 
 test('submit, list, show and logs work against a running daemon', async () => {
   const dir = tempDir();
@@ -118,24 +104,14 @@ test('submit --wait follows the job to its end: exit 0 when done, 1 when it fail
     assert.is(failed.code, 1);
     assert.match(failed.stderr, 'failed: sh exited with code 7');
 
-    let stop!: (signal: string) => void;
-    let stdout = '';
-    const watching = runCli(['--url', url, 'watch'], {
-      stdout: (text) => (stdout += text),
-      stderr: () => undefined,
-      env: {},
-      cwd: process.cwd(),
-      stdin: () => (async function* () {})(),
-      stopSignal: () => new Promise((resolve) => (stop = resolve)),
-    });
-    await until(() => stop !== undefined, 'watch to start');
+    const watching = await cliUntilStopped(['--url', url, 'watch']);
     await new Promise((resolve) => setTimeout(resolve, 300));
     const second = join(dir.path, 'watched.mp4');
     await cli(['--url', url, 'submit', '--wait', '--name', 'watched one', '--output', second, '--', ...encodeCommand(second, { seconds: 1 })]);
-    await until(() => / done .*watched one/.test(stdout), 'watch to print the job done', 10_000);
-    stop('SIGINT');
-    assert.is(await watching, 0);
-    assert.match(stdout, / queued .*watched one/);
+    await until(() => / done .*watched one/.test(watching.out.stdout), 'watch to print the job done', 10_000);
+    watching.stop();
+    assert.is(await watching.exited, 0);
+    assert.match(watching.out.stdout, / queued .*watched one/);
   } finally {
     await close();
     dir.remove();

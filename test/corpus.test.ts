@@ -9,7 +9,7 @@ import { createParser } from '../src/progress/parsers/index.js';
 import { applySample, initialProgress } from '../src/progress/progress-state.js';
 import type { ProgressSample } from '../src/progress/sample.js';
 import { lastValueFrom, of, toArray } from 'rxjs';
-import { type CorpusSample, readSamples } from './helpers/corpus-samples.js';
+import { readSamples } from './helpers/corpus-samples.js';
 import { corpusFile } from './helpers/corpus.js';
 
 type Check = { line: number | 'last'; is?: null; has?: Partial<ProgressSample>; progress?: number };
@@ -179,10 +179,11 @@ interface Reading {
   progress: number[];
 }
 
-async function read(sample: CorpusSample): Promise<Reading> {
-  const records = await lastValueFrom(of(sample.lines.join('\n')).pipe(splitRecords(), toArray()));
+/** The text as a terminal stream, read record by record as a job's output is. */
+async function read(text: string, totalFrames: number | null = null): Promise<Reading> {
+  const records = await lastValueFrom(of(text).pipe(splitRecords(), toArray()));
   const parse = createParser({ parser: 'auto' });
-  let state = initialProgress({ totalFrames: null });
+  let state = initialProgress({ totalFrames });
   const samples: (ProgressSample | null)[] = [];
   const progress: number[] = [];
   for (const record of records) {
@@ -204,7 +205,7 @@ for (const [file, expectations] of Object.entries(EXPECTATIONS)) {
     const samples = readSamples(file);
     assert.equal(Object.keys(expectations).map(Number), samples.map((sample) => sample.index), `a check for each of the ${samples.length} samples`);
     for (const sample of samples) {
-      const reading = await read(sample);
+      const reading = await read(sample.lines.join('\n'));
       for (const check of expectations[sample.index]!) {
         const index = check.line === 'last' ? reading.records.length - 1 : check.line - 1;
         const where = `${file} sample ${sample.index} record ${index + 1} ${JSON.stringify(reading.records[index])} (expect: ${sample.expect})`;
@@ -246,19 +247,9 @@ test('the raw pty captures of the real encoders (the corpus\'s and ours) read to
     ['../captures/ffmpeg-progress-pipe.pty.log', null, (r) => assert.ok(r.samples.some((s) => s?.final))],
   ];
   for (const [name, totalFrames, more] of captures) {
-    const records = await lastValueFrom(of(corpusFile(name)).pipe(splitRecords(), toArray()));
-    const parse = createParser({ parser: 'auto' });
-    let state = initialProgress({ totalFrames });
-    const samples: (ProgressSample | null)[] = [];
-    const progress: number[] = [];
-    for (const record of records) {
-      const parsed = parse(record);
-      if (parsed) state = applySample(state, parsed);
-      samples.push(parsed);
-      progress.push(state.fields.progress);
-    }
-    const reading = { records, samples, progress };
+    const reading = await read(corpusFile(name), totalFrames);
     more(reading);
+    const { progress } = reading;
     const last = progress.at(-1)!;
     assert.ok(last >= 99, `${name}: reaches the end, got ${last}`);
     for (let i = 1; i < progress.length; i++) assert.ok(progress[i]! >= progress[i - 1]!, `${name}: never backwards`);

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import type { ApiClient } from '../src/api/client.js';
 import { encodeCommand, probe } from './helpers/media.js';
 import { postRaw, startTestDaemon, waitForStatus } from './helpers/daemon.js';
 import { tempDir } from './helpers/temp.js';
@@ -37,11 +38,7 @@ test('with maxConcurrent 2, never more than 2 encode at once, all five finish, a
   const dir = tempDir();
   const { daemon, api, close } = await startTestDaemon(dir.path, { maxConcurrent: 2 });
   try {
-    const ids: string[] = [];
-    for (let i = 0; i < 5; i++) {
-      const output = join(dir.path, `out${i}.mp4`);
-      ids.push((await api.submit({ command: encodeCommand(output, { seconds: 3, realtime: true }), output })).id);
-    }
+    const ids = await submitEncodes(api, dir.path, 5, 3);
     let most = 0;
     let sawTwo = false;
     const watching = sampleEvery(40, async () => {
@@ -69,11 +66,7 @@ test('never more than maxConcurrent encoders run, checked while five jobs run', 
   const dir = tempDir();
   const { daemon, api, close } = await startTestDaemon(dir.path, { maxConcurrent: 2 });
   try {
-    const ids: string[] = [];
-    for (let i = 0; i < 5; i++) {
-      const output = join(dir.path, `out${i}.mp4`);
-      ids.push((await api.submit({ command: encodeCommand(output, { seconds: 2, realtime: true }), output })).id);
-    }
+    const ids = await submitEncodes(api, dir.path, 5, 2);
     let most = 0;
     let samples = 0;
     const watching = sampleEvery(30, async () => {
@@ -237,6 +230,16 @@ test('an encoder that fails ends the job failed with its exit code and the last 
     dir.remove();
   }
 });
+
+/** `count` real encodes that each last about `seconds` (ffmpeg reads its input in real time). */
+async function submitEncodes(api: ApiClient, dir: string, count: number, seconds: number): Promise<string[]> {
+  const ids: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const output = join(dir, `out${i}.mp4`);
+    ids.push((await api.submit({ command: encodeCommand(output, { seconds, realtime: true }), output })).id);
+  }
+  return ids;
+}
 
 async function readStoredJob(dataDir: string, id: string) {
   const lines = readFileSync(join(dataDir, 'jobs.db'), 'utf8').trim().split('\n');

@@ -32,6 +32,21 @@ test('a waiting job can be taken out by id', () => {
   assert.is(queue.peek()?.id, 'b');
 });
 
+test('a large line in random order comes out sorted by priority, then age, then submission', () => {
+  const queue = new JobQueue();
+  const jobs = Array.from({ length: 2000 }, (_, i) => job(`j${i}`, (i * 7919) % 21 - 10, new Date(1_767_225_600_000 + ((i * 104729) % 500)).toISOString()));
+  for (const each of jobs) queue.enqueue(each);
+  assert.is(queue.remove('j5')?.id, 'j5');
+  const order: string[] = [];
+  for (let next = queue.dequeue(); next; next = queue.dequeue()) order.push(next.id);
+  const expected = jobs
+    .map((each, seq) => ({ ...each, seq }))
+    .filter((each) => each.id !== 'j5')
+    .sort((a, b) => b.priority - a.priority || Date.parse(a.createdAt) - Date.parse(b.createdAt) || a.seq - b.seq)
+    .map((each) => each.id);
+  assert.equal(order, expected);
+});
+
 test('free slots respect the cap, and 0 means no cap', () => {
   assert.is(freeSlots(0, 2, 5), 2);
   assert.is(freeSlots(2, 2, 5), 0);

@@ -4,7 +4,7 @@ import { copyFileSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { runCli } from '../src/cli/main.js';
+import { cliUntilStopped } from './helpers/cli.js';
 import { checkOutput } from '../src/media/output-check.js';
 import { FFPROBE, encodeCommand, makeClip } from './helpers/media.js';
 import { startTestDaemon, waitForStatus } from './helpers/daemon.js';
@@ -119,27 +119,17 @@ test('encsup watch-output reports files from folders the daemon does not watch, 
   const dir = tempDir();
   const elsewhere = tempDir();
   const { api, url, close } = await startTestDaemon(dir.path);
-  let stop!: (signal: string) => void;
-  let stdout = '';
-  const watching = runCli(['--url', url, 'watch-output', '--stability', '0.5', elsewhere.path], {
-    stdout: (text) => (stdout += text),
-    stderr: () => undefined,
-    env: {},
-    cwd: process.cwd(),
-    stdin: () => (async function* () {})(),
-    stopSignal: () => new Promise((resolve) => (stop = resolve)),
-  });
+  const watching = await cliUntilStopped(['--url', url, 'watch-output', '--stability', '0.5', elsewhere.path]);
   try {
     const output = join(elsewhere.path, 'remote.mp4');
     const job = await api.submit({ external: true, output });
-    await until(() => stop !== undefined, 'watch-output to start');
     await new Promise((resolve) => setTimeout(resolve, 300));
     renameSync(makeClip(join(dir.path, 'r.mp4'), 1), output);
     assert.is((await waitForStatus(api, job.id, ['done', 'failed'], 10_000)).status, 'done');
-    await until(() => stdout.includes(`job-output ${job.id} ${output}`), 'watch-output to print what it reported', 5000);
+    await until(() => watching.out.stdout.includes(`job-output ${job.id} ${output}`), 'watch-output to print what it reported', 5000);
   } finally {
-    stop?.('SIGTERM');
-    assert.is(await watching, 0);
+    watching.stop();
+    assert.is(await watching.exited, 0);
     await close();
     dir.remove();
     elsewhere.remove();
