@@ -245,6 +245,13 @@ test('the raw pty captures of the real encoders (the corpus\'s and ours) read to
     ['../captures/python-tqdm.pty.log', null, (r) => assert.ok(r.samples.some((s) => s?.step === 120 && s.totalSteps === 120))],
     ['../captures/ffmpeg-libx265.pty.log', null, (r) => assert.is(r.samples.filter(Boolean).at(-1)?.frame, 96)],
     ['../captures/ffmpeg-progress-pipe.pty.log', null, (r) => assert.ok(r.samples.some((s) => s?.final))],
+    // HandBrakeCLI --json: multi-line `Progress: {…}` blocks, until WORKDONE.
+    ['../captures/handbrake-json.pty.log', null, (r) => {
+      const readings = r.samples.filter((s) => s?.format === 'handbrake');
+      assert.ok(readings.length >= 4, `${readings.length} JSON blocks read`);
+      assert.ok(readings.some((s) => s?.final), 'WORKDONE read as the end');
+      assert.ok(readings.every((s) => s?.encoderEtaSeconds !== 0 || s.final), 'an unknown ETA (Hours -1) is not 0 s');
+    }],
   ];
   for (const [name, totalFrames, more] of captures) {
     const reading = await read(corpusFile(name), totalFrames);

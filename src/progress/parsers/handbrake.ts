@@ -27,7 +27,7 @@ export function parseHandbrakeStatus(line: string): ProgressSample | null {
 
 interface WorkingState {
   State: string;
-  Working?: { Progress?: number; Pass?: number; PassCount?: number; Rate?: number; ETASeconds?: number };
+  Working?: { Progress?: number; Pass?: number; PassCount?: number; Rate?: number; ETASeconds?: number; Hours?: number };
 }
 
 /** Both forms; the JSON block is collected from `Progress: {` to the brace that closes it. */
@@ -58,11 +58,12 @@ export function createHandbrakeParser(): LineParser {
 function fromJson(state: WorkingState): ProgressSample | null {
   if (state.State === 'WORKDONE') return { format: 'handbrake', final: true };
   if (state.State !== 'WORKING' || !state.Working) return null;
-  const { Progress = 0, Pass = 1, PassCount = 1, Rate, ETASeconds } = state.Working;
+  const { Progress = 0, Pass = 1, PassCount = 1, Rate, ETASeconds, Hours } = state.Working;
   return {
     format: 'handbrake',
     percent: overall(Math.max(1, Pass), Math.max(1, PassCount), Progress * 100),
-    fps: Rate ?? null,
-    encoderEtaSeconds: ETASeconds ?? null,
+    // Until HandBrake knows its rate it reports Rate 0, ETASeconds 0 and Hours -1: unknown, not 0.
+    fps: Rate ? Rate : null,
+    encoderEtaSeconds: Hours === undefined || Hours < 0 ? null : (ETASeconds ?? null),
   };
 }
