@@ -1,0 +1,61 @@
+// What every `encsup` command shares: the streams it may use, the API client, usage errors, and
+// readers for flag values.
+import type { Command } from 'commander';
+import { ApiClient, daemonUrl } from '../api/client.js';
+
+export interface CliIo {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+  /** The terminal, when the output is one: live bars instead of lines. */
+  terminal?: NodeJS.WriteStream;
+  /** The standard input, for commands that read a log from it. */
+  stdin: () => AsyncIterable<Buffer | string>;
+  /** Resolves with the signal's name when the daemon should stop (SIGTERM, SIGINT). */
+  stopSignal: () => Promise<string>;
+}
+
+export interface CliContext {
+  io: CliIo;
+  /** The API of the daemon named by --url, ENCSUP_URL or ENCSUP_PORT, with ENCSUP_TOKEN. */
+  client: () => ApiClient;
+  setExitCode: (code: number) => void;
+}
+
+export function createContext(program: Command, io: CliIo, setExitCode: (code: number) => void): CliContext {
+  return {
+    io,
+    client: () => new ApiClient(daemonUrl(program.opts<{ url?: string }>().url, io.env), io.env['ENCSUP_TOKEN'] || null),
+    setExitCode,
+  };
+}
+
+/** A mistake in how the command was called; the message says which flag and why. */
+export class UsageError extends Error {}
+
+export function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+export function optionalNumber(flag: string, text: string | undefined): number | null {
+  if (text === undefined) return null;
+  const value = Number(text);
+  if (!Number.isFinite(value) || value <= 0) throw new UsageError(`${flag} ${text}: expected a number above 0`);
+  return value;
+}
+
+/** Numbers go to the API as numbers; anything else as text, for the API to name what is wrong. */
+export function numberOrText(text: string): number | string {
+  return /^-?\d+(\.\d+)?$/.test(text.trim()) ? Number(text) : text;
+}
+
+export function parseEnvPairs(pairs: string[]): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const pair of pairs) {
+    const at = pair.indexOf('=');
+    if (at <= 0) throw new UsageError(`--env ${pair}: expected KEY=VALUE`);
+    env[pair.slice(0, at)] = pair.slice(at + 1);
+  }
+  return env;
+}

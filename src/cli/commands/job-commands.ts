@@ -1,0 +1,135 @@
+// The commands about jobs: submit (and --wait), list, show, cancel, retry, logs, config.
+import { type Command, Option } from 'commander';
+import { resolve } from 'node:path';
+import { type Job, PARSER_NAMES, isFinished } from '../../../machines/job-record.js';
+import type { ApiClient } from '../../api/client.js';
+import { followEvents } from '../../api/event-client.js';
+import { type CliContext, type CliIo, numberOrText, parseEnvPairs } from '../cli-context.js';
+import { formatJob, formatJobTable } from '../format.js';
+import { createBarView, createPlainView } from '../job-progress-view.js';
+
+export function registerJobCommands(program: Command, ctx: CliContext): void {
+  const { io, client } = ctx;
+  program
+    .command('submit')
+    .description('queue a job: encsup submit [options] -- ffmpeg -i in.mp4 out.mkv')
+    .argument('[command...]', 'the program and its arguments (after --); none for --external')
+    .option('--name <name>', 'a name to show instead of the command')
+    .option('--priority <priority>', 'a whole number, or high (10), normal (0), low (-10)')
+    .option('--output <path>', 'the file the job writes; checked when the encoder exits')
+    .option('--total-frames <n>', 'frames the job will encode, for an exact percentage')
+    .option('--cwd <dir>', 'folder to run in (default: this folder)')
+    .option('--env <KEY=VALUE...>', 'environment variables for the encoder')
+    .option('--shell', 'run the command through /bin/sh -c')
+    .addOption(new Option('--parser <name>', 'how to read its progress (default auto)').choices([...PARSER_NAMES]))
+    .option('--pattern <regex>', 'your own progress pattern: named groups current/total or percent')
+    .option('--timeout <seconds>', 'limit for the whole encode, 0 = none')
+    .option('--stall-timeout <seconds>', 'no new output or progress this long = stalled, 0 = never')
+    .option('--max-attempts <n>', 'attempts before the job fails for good')
+    .option('--external', 'the encode runs elsewhere: wait for --output to appear complete in a watched folder')
+    .option('--no-validate', 'do not check the output with ffprobe (outputs that are not media)')
+    .option('--expected-duration <seconds>', 'seconds the output should last, for validation')
+    .option('--json', 'print the whole job as JSON')
+    .option('--wait', 'follow the job to its end, showing its progress; exit 0 when done, 1 otherwise')
+    .action(async (command: string[], options: Record<string, unknown>) => {
+      const body: Record<string, unknown> = { cwd: (options['cwd'] as string | undefined) ?? io.cwd };
+      if (command.length > 0) body['command'] = command;
+      if (options['external']) body['external'] = true;
+      if (options['timeout'] !== undefined) body['timeoutSec'] = numberOrText(options['timeout'] as string);
+      if (options['stallTimeout'] !== undefined) body['stallTimeoutSec'] = numberOrText(options['stallTimeout'] as string);
+      if (options['maxAttempts'] !== undefined) body['maxAttempts'] = numberOrText(options['maxAttempts'] as string);
+      if (options['validate'] === false) body['validate'] = false;
+      if (options['expectedDuration'] !== undefined) body['expectedDurationSeconds'] = numberOrText(options['expectedDuration'] as string);
+      if (options['name'] !== undefined) body['name'] = options['name'];
+      if (options['priority'] !== undefined) body['priority'] = numberOrText(options['priority'] as string);
+      if (options['output'] !== undefined) body['output'] = resolve(io.cwd, options['output'] as string);
+      if (options['totalFrames'] !== undefined) body['totalFrames'] = numberOrText(options['totalFrames'] as string);
+      if (options['shell']) body['shell'] = true;
+      if (options['parser'] !== undefined) body['parser'] = options['parser'];
+      if (options['pattern'] !== undefined) body['pattern'] = options['pattern'];
+      if (options['env'] !== undefined) body['env'] = parseEnvPairs(options['env'] as string[]);
+      const api = client();
+      const job = await api.submit(body);
+      io.stdout(options['json'] ? `${JSON.stringify(job, null, 2)}\n` : `${job.id}\n`);
+      if (!options['wait']) return;
+      const ended = await followToEnd(api, job.id, io);
+      io.stderr(`${ended.id} ${ended.status}${ended.error ? `: ${ended.error}` : ''}\n`);
+      if (ended.status !== 'done') ctx.setExitCode(1);
+    });
+
+
+  program
+    .command('list')
+    .description('list jobs, oldest first')
+    .addOption(new Option('--status <status>', 'only jobs in this state').choices(['queued', 'encoding', 'finalizing', 'done', 'failed', 'cancelled']))
+    .option('--json', 'print JSON')
+    .action(async (options: { status?: string; json?: boolean }) => {
+      const jobs = await client().list(options.status);
+      io.stdout(options.json ? `${JSON.stringify(jobs, null, 2)}\n` : formatJobTable(jobs));
+    });
+
+  program
+    .command('show')
+    .description('show one job')
+    .argument('<id>')
+    .option('--json', 'print JSON')
+    .action(async (id: string, options: { json?: boolean }) => {
+      const job = await client().get(id);
+      io.stdout(options.json ? `${JSON.stringify(job, null, 2)}\n` : formatJob(job));
+    });
+
+  program
+    .command('cancel')
+    .description('cancel a queued or running job (its encoder is ended)')
+    .argument('<id>')
+    .action(async (id: string) => {
+      const job = await client().cancel(id);
+      io.stdout(`${job.id} ${job.status}\n`);
+    });
+
+  program
+    .command('retry')
+    .description('queue a failed or cancelled job again')
+    .argument('<id>')
+    .action(async (id: string) => {
+      const job = await client().retry(id);
+      io.stdout(`${job.id} ${job.status}\n`);
+    });
+
+  program
+    .command('logs')
+    .description("print a job's encoder output")
+    .argument('<id>')
+    .action(async (id: string) => io.stdout(await client().log(id)));
+
+  program
+    .command('config')
+    .description('show the running daemon\'s settings, or change them without a restart')
+    .option('--max-concurrent <n>', 'encodes at once, 0 = no cap')
+    .option('--progress-threshold <percent>', 'store progress when it moved this much')
+    .action(async (options: { maxConcurrent?: string; progressThreshold?: string }) => {
+      const patch: Record<string, unknown> = {};
+      if (options.maxConcurrent !== undefined) patch['maxConcurrent'] = numberOrText(options.maxConcurrent);
+      if (options.progressThreshold !== undefined) patch['progressThreshold'] = numberOrText(options.progressThreshold);
+      const api = client();
+      const settings = Object.keys(patch).length > 0 ? await api.updateSettings(patch) : await api.settings();
+      io.stdout(`${JSON.stringify(settings, null, 2)}\n`);
+    });
+
+}
+
+/** Follows one job over the event stream until it ends; the job as it ended. */
+async function followToEnd(api: ApiClient, id: string, io: CliIo): Promise<Job> {
+  const view = io.terminal ? createBarView(io.terminal) : createPlainView(io.stderr);
+  const stop = new AbortController();
+  let ended: Job | null = null;
+  const seen = (job: Job) => {
+    view.show(job);
+    if (isFinished(job.status)) ended = job;
+    return ended !== null;
+  };
+  await followEvents(api, id, (event) => (event.type === 'job' ? seen(event.job) : undefined), stop.signal, async () => seen(await api.get(id)));
+  stop.abort();
+  view.stop();
+  return ended ?? (await api.get(id));
+}
