@@ -5,15 +5,13 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { runCli } from '../src/cli/main.js';
 import { cli, cliUntilStopped } from './helpers/cli.js';
-import { startTestDaemon, waitForStatus } from './helpers/daemon.js';
+import { startTestDaemon, withTestDaemon, waitForStatus } from './helpers/daemon.js';
 import { encodeCommand } from './helpers/media.js';
 import { tempDir } from './helpers/temp.js';
 import { groupAlive, until } from './helpers/wait.js';
 
 test('submit, list, show and logs work against a running daemon', async () => {
-  const dir = tempDir();
-  const { url, api, close } = await startTestDaemon(dir.path);
-  try {
+  await withTestDaemon({}, async ({ url, api, dir }) => {
     const output = join(dir.path, 'cli.mp4');
     const submitted = await cli(['--url', url, 'submit', '--name', 'from the cli', '--priority', 'high', '--total-frames', '24', '--output', output, '--', ...encodeCommand(output, { seconds: 1 })]);
     assert.is(submitted.code, 0, submitted.stderr);
@@ -29,16 +27,11 @@ test('submit, list, show and logs work against a running daemon', async () => {
     assert.match((await cli(['--url', url, 'logs', id])).stdout, /frame=\s*24/);
     const config = await cli(['--url', url, 'config', '--max-concurrent', '5']);
     assert.is(JSON.parse(config.stdout).maxConcurrent, 5);
-  } finally {
-    await close();
-    dir.remove();
-  }
+  });
 });
 
 test('errors exit non-zero with a message a person understands', async () => {
-  const dir = tempDir();
-  const { url, close } = await startTestDaemon(dir.path);
-  try {
+  await withTestDaemon({}, async ({ url }) => {
     const unknown = await cli(['--url', url, 'show', 'nosuchjob']);
     assert.is(unknown.code, 3);
     assert.match(unknown.stderr, 'no job with id nosuchjob');
@@ -50,10 +43,7 @@ test('errors exit non-zero with a message a person understands', async () => {
     assert.match(badFlag.stderr, "unknown option '--colour'");
     const badEnv = await cli(['--url', url, 'submit', '--env', 'NOEQUALS', '--', 'true']);
     assert.match(badEnv.stderr, '--env NOEQUALS: expected KEY=VALUE');
-  } finally {
-    await close();
-    dir.remove();
-  }
+  });
   const down = await cli(['--url', 'http://127.0.0.1:9', 'list']);
   assert.is(down.code, 1);
   assert.match(down.stderr, 'cannot reach the encsup daemon at http://127.0.0.1:9');
@@ -90,9 +80,7 @@ test('encsup parse prints one JSON update per progress change of a raw log, from
 });
 
 test('submit --wait follows the job to its end: exit 0 when done, 1 when it failed; watch prints plain lines off a terminal', async () => {
-  const dir = tempDir();
-  const { url, close } = await startTestDaemon(dir.path);
-  try {
+  await withTestDaemon({}, async ({ url, dir }) => {
     const output = join(dir.path, 'waited.mp4');
     const waited = await cli(['--url', url, 'submit', '--wait', '--total-frames', '48', '--output', output, '--', ...encodeCommand(output, { seconds: 2, realtime: true })]);
     assert.is(waited.code, 0, waited.stderr);
@@ -112,10 +100,7 @@ test('submit --wait follows the job to its end: exit 0 when done, 1 when it fail
     watching.stop();
     assert.is(await watching.exited, 0);
     assert.match(watching.out.stdout, / queued .*watched one/);
-  } finally {
-    await close();
-    dir.remove();
-  }
+  });
 });
 
 test('the daemon refuses an invalid setting at start, naming the variable', async () => {

@@ -5,14 +5,12 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { ApiClient } from '../src/api/client.js';
 import { encodeCommand, probe } from './helpers/media.js';
-import { postRaw, startTestDaemon, waitForStatus } from './helpers/daemon.js';
+import { postRaw, startTestDaemon, waitForStatus, withTestDaemon } from './helpers/daemon.js';
 import { tempDir } from './helpers/temp.js';
 import { groupAlive, sampleEvery, until } from './helpers/wait.js';
 
 test('a real ffmpeg encode submitted through the API ends done at 100 % with an output ffprobe reads', async () => {
-  const dir = tempDir();
-  const { api, close } = await startTestDaemon(dir.path);
-  try {
+  await withTestDaemon({}, async ({ api, dir }) => {
     const output = join(dir.path, 'clip.mp4');
     const submitted = await api.submit({ command: encodeCommand(output, { seconds: 2 }), output, totalFrames: 48, name: 'clip' });
     assert.is(submitted.status, 'queued');
@@ -28,16 +26,11 @@ test('a real ffmpeg encode submitted through the API ends done at 100 % with an 
     assert.is(media.streams[0]?.nb_frames, '48');
     const log = await api.log(job.id);
     assert.match(log, /frame=\s*48/);
-  } finally {
-    await close();
-    dir.remove();
-  }
+  });
 });
 
 test('with maxConcurrent 2, never more than 2 encode at once, all five finish, and raising the cap starts a third at once', async () => {
-  const dir = tempDir();
-  const { daemon, api, close } = await startTestDaemon(dir.path, { maxConcurrent: 2 });
-  try {
+  await withTestDaemon({ maxConcurrent: 2 }, async ({ daemon, api, dir }) => {
     const ids = await submitEncodes(api, dir.path, 5, 3);
     let most = 0;
     let sawTwo = false;
@@ -56,16 +49,11 @@ test('with maxConcurrent 2, never more than 2 encode at once, all five finish, a
     for (const id of ids) assert.is((await waitForStatus(api, id, ['done', 'failed'])).status, 'done');
     await watching.stop();
     assert.ok(most <= 3, `at most 3 at once after raising the cap, saw ${most}`);
-  } finally {
-    await close();
-    dir.remove();
-  }
+  });
 });
 
 test('never more than maxConcurrent encoders run, checked while five jobs run', async () => {
-  const dir = tempDir();
-  const { daemon, api, close } = await startTestDaemon(dir.path, { maxConcurrent: 2 });
-  try {
+  await withTestDaemon({ maxConcurrent: 2 }, async ({ daemon, api, dir }) => {
     const ids = await submitEncodes(api, dir.path, 5, 2);
     let most = 0;
     let samples = 0;
@@ -78,16 +66,11 @@ test('never more than maxConcurrent encoders run, checked while five jobs run', 
     await watching.stop();
     assert.ok(samples > 20, `sampled ${samples} times`);
     assert.is(most, 2);
-  } finally {
-    await close();
-    dir.remove();
-  }
+  });
 });
 
 test('a high-priority job submitted after three low ones starts before them', async () => {
-  const dir = tempDir();
-  const { api, close } = await startTestDaemon(dir.path, { maxConcurrent: 1 });
-  try {
+  await withTestDaemon({ maxConcurrent: 1 }, async ({ api, dir }) => {
     const blocker = join(dir.path, 'blocker.mp4');
     const first = await api.submit({ command: encodeCommand(blocker, { seconds: 2, realtime: true }), output: blocker });
     await waitForStatus(api, first.id, ['encoding']);
@@ -104,16 +87,11 @@ test('a high-priority job submitted after three low ones starts before them', as
     for (const lowStart of starts.slice(1)) assert.ok(starts[0]! < lowStart, 'high started first');
     // Among equals, oldest first.
     assert.ok(starts[1]! < starts[2]! && starts[2]! < starts[3]!, 'low jobs in submission order');
-  } finally {
-    await close();
-    dir.remove();
-  }
+  });
 });
 
 test('cancel during an encode ends the job cancelled and leaves no process of its encoder', async () => {
-  const dir = tempDir();
-  const { api, close } = await startTestDaemon(dir.path);
-  try {
+  await withTestDaemon({}, async ({ api, dir }) => {
     const output = join(dir.path, 'long.mp4');
     const submitted = await api.submit({ command: encodeCommand(output, { seconds: 120, realtime: true }), output });
     const running = await until(async () => {
@@ -127,10 +105,7 @@ test('cancel during an encode ends the job cancelled and leaves no process of it
     assert.is(groupAlive(running.pid!), false, 'no process of the encoder remains');
     const again = await postRaw(api.baseUrl, `/api/jobs/${submitted.id}/cancel`, '');
     assert.is(again.status, 409);
-  } finally {
-    await close();
-    dir.remove();
-  }
+  });
 });
 
 test('after a restart with jobs queued and running, every job is still there and each reaches an end state', async () => {
@@ -163,9 +138,7 @@ test('after a restart with jobs queued and running, every job is still there and
 });
 
 test('bad submissions get 400 naming the field, and the store is unchanged', async () => {
-  const dir = tempDir();
-  const { url, api, close } = await startTestDaemon(dir.path);
-  try {
+  await withTestDaemon({}, async ({ url, api, dir }) => {
     const output = join(dir.path, 'ok.mp4');
     await waitForStatus(api, (await api.submit({ command: encodeCommand(output), output })).id, ['done']);
     const storeFile = join(dir.path, 'jobs.db');
@@ -200,16 +173,11 @@ test('bad submissions get 400 naming the field, and the store is unchanged', asy
     const badConfig = await fetch(new URL('/api/config', url), { method: 'PATCH', body: JSON.stringify({ maxConcurrent: -1 }) });
     assert.is(badConfig.status, 400);
     assert.is(((await badConfig.json()) as { field: string }).field, 'maxConcurrent');
-  } finally {
-    await close();
-    dir.remove();
-  }
+  });
 });
 
 test('an encoder that fails ends the job failed with its exit code and the last lines of its output', async () => {
-  const dir = tempDir();
-  const { api, close } = await startTestDaemon(dir.path);
-  try {
+  await withTestDaemon({}, async ({ api }) => {
     const submitted = await api.submit({
       command: ['sh', '-c', 'for i in $(seq 1 80); do echo "line $i"; done; exit 3'],
       maxAttempts: 1,
@@ -225,10 +193,7 @@ test('an encoder that fails ends the job failed with its exit code and the last 
     assert.is(retried.status, 'queued');
     const again = await waitForStatus(api, job.id, ['done', 'failed'], 10_000);
     assert.is(again.attempts, 2);
-  } finally {
-    await close();
-    dir.remove();
-  }
+  });
 });
 
 /** `count` real encodes that each last about `seconds` (ffmpeg reads its input in real time). */

@@ -4,7 +4,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { runCli } from '../src/cli/main.js';
 import { sanitizeContext } from '../src/inspect.js';
-import { startTestDaemon, waitForStatus } from './helpers/daemon.js';
+import { startTestDaemon, withTestDaemon, waitForStatus } from './helpers/daemon.js';
 import { encodeCommand } from './helpers/media.js';
 import { tempDir } from './helpers/temp.js';
 import { aJob } from './helpers/jobs.js';
@@ -22,9 +22,7 @@ function parsePrometheus(text: string): Map<string, number> {
 }
 
 test('/metrics parses as Prometheus text and its counts match the API', async () => {
-  const dir = tempDir();
-  const { api, url, close } = await startTestDaemon(dir.path, { maxConcurrent: 1, retryBackoffSec: 0.1 });
-  try {
+  await withTestDaemon({ maxConcurrent: 1, retryBackoffSec: 0.1 }, async ({ api, url, dir }) => {
     const output = join(dir.path, 'm.mp4');
     const ok = await api.submit({ command: encodeCommand(output), output });
     const bad = await api.submit({ command: ['false'], maxAttempts: 2 });
@@ -46,10 +44,7 @@ test('/metrics parses as Prometheus text and its counts match the API', async ()
     assert.is(metrics.get('encsup_encode_duration_seconds_count'), 1);
     assert.ok(metrics.get('encsup_progress_writes_total')! >= 1);
     await api.cancel(hold.id);
-  } finally {
-    await close();
-    dir.remove();
-  }
+  });
 });
 
 test('the event stream sends each durable job change', async () => {

@@ -7,17 +7,24 @@ import * as assert from 'uvu/assert';
 import { cliUntilStopped } from './helpers/cli.js';
 import { checkOutput } from '../src/media/output-check.js';
 import { FFPROBE, encodeCommand, makeClip } from './helpers/media.js';
-import { startTestDaemon, waitForStatus } from './helpers/daemon.js';
-import { tempDir } from './helpers/temp.js';
+import { type TestDaemon, startTestDaemon, waitForStatus, withTestDaemon } from './helpers/daemon.js';
+import { type TempDir, tempDir } from './helpers/temp.js';
 import { until } from './helpers/wait.js';
 
 const fast = { watchStabilitySec: 0.5 };
 
-test('an external job completes when its file lands; a file that matches nothing changes no job', async () => {
-  const dir = tempDir();
+/** A daemon watching a folder of its own, with a short stability window. */
+async function withWatchedDaemon(body: (daemon: TestDaemon & { dir: TempDir; watched: TempDir }) => Promise<void>): Promise<void> {
   const watched = tempDir();
-  const { api, url, close } = await startTestDaemon(dir.path, { ...fast, watchDirs: watched.path });
   try {
+    await withTestDaemon({ ...fast, watchDirs: watched.path }, (daemon) => body({ ...daemon, watched }));
+  } finally {
+    watched.remove();
+  }
+}
+
+test('an external job completes when its file lands; a file that matches nothing changes no job', async () => {
+  await withWatchedDaemon(async ({ api, url, dir, watched }) => {
     const output = join(watched.path, 'from-another-box.mp4');
     const job = await api.submit({ external: true, output, name: 'rendered elsewhere' });
     const waiting = await waitForStatus(api, job.id, ['encoding']);
@@ -35,18 +42,11 @@ test('an external job completes when its file lands; a file that matches nothing
     }, 'the unmatched file to be reported', 10_000);
     assert.equal(events.map((e) => [e.kind, e.path]), [['job-output', output], ['unmatched', join(watched.path, 'nobody-asked.mp4')]]);
     assert.equal(await api.list(), before, 'no job changed');
-  } finally {
-    await close();
-    dir.remove();
-    watched.remove();
-  }
+  });
 });
 
 test('a truncated mp4 fails validation with a clear reason; the real encode passes', async () => {
-  const dir = tempDir();
-  const watched = tempDir();
-  const { api, close } = await startTestDaemon(dir.path, { ...fast, watchDirs: watched.path });
-  try {
+  await withWatchedDaemon(async ({ api, dir, watched }) => {
     const real = makeClip(join(dir.path, 'real.mp4'), 3);
     await checkOutput({ output: real, validate: true, expectedDurationSeconds: 3 }, { ffprobe: FFPROBE, durationTolerancePct: 2 });
     const bytes = readFileSync(real);
@@ -57,18 +57,11 @@ test('a truncated mp4 fails validation with a clear reason; the real encode pass
     const failed = await waitForStatus(api, job.id, ['done', 'failed'], 10_000);
     assert.is(failed.status, 'failed');
     assert.match(failed.error!, `output ${output} cannot be read as media by ffprobe`);
-  } finally {
-    await close();
-    dir.remove();
-    watched.remove();
-  }
+  });
 });
 
 test('an output shorter than expected fails with both durations named; validate: false skips the media check', async () => {
-  const dir = tempDir();
-  const watched = tempDir();
-  const { api, close } = await startTestDaemon(dir.path, { ...fast, watchDirs: watched.path });
-  try {
+  await withWatchedDaemon(async ({ api, dir, watched }) => {
     const short = join(watched.path, 'short.mp4');
     const job = await api.submit({ external: true, output: short, expectedDurationSeconds: 10, maxAttempts: 1 });
     renameSync(makeClip(join(dir.path, 'two.mp4'), 2), short);
@@ -81,18 +74,11 @@ test('an output shorter than expected fails with both durations named; validate:
     writeFileSync(join(dir.path, 'frames.tmp'), 'a tar of PNG frames, say');
     renameSync(join(dir.path, 'frames.tmp'), archive);
     assert.is((await waitForStatus(api, notMedia.id, ['done', 'failed'], 10_000)).status, 'done');
-  } finally {
-    await close();
-    dir.remove();
-    watched.remove();
-  }
+  });
 });
 
 test('a job the supervisor runs into a watched folder is finalized once the encoder exited and the watcher saw the file complete', async () => {
-  const dir = tempDir();
-  const watched = tempDir();
-  const { api, url, close } = await startTestDaemon(dir.path, { ...fast, watchDirs: watched.path });
-  try {
+  await withWatchedDaemon(async ({ api, url, watched }) => {
     const output = join(watched.path, 'encoded.mp4');
     const job = await api.submit({ command: encodeCommand(output, { seconds: 2 }), output });
     const done = await waitForStatus(api, job.id, ['done', 'failed'], 20_000);
@@ -108,11 +94,7 @@ test('a job the supervisor runs into a watched folder is finalized once the enco
     assert.is(replaced.jobId, job.id);
     const after = await api.get(job.id);
     assert.is(after.updatedAt, done.updatedAt, 'the done job is not touched');
-  } finally {
-    await close();
-    dir.remove();
-    watched.remove();
-  }
+  });
 });
 
 test('encsup watch-output reports files from folders the daemon does not watch, and an external job completes', async () => {

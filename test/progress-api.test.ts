@@ -1,15 +1,12 @@
 // Progress through the daemon: throttled store writes, a job's own parser and pattern.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { postRaw, startTestDaemon, waitForStatus } from './helpers/daemon.js';
-import { tempDir } from './helpers/temp.js';
+import { postRaw, waitForStatus, withTestDaemon } from './helpers/daemon.js';
 
 const manyLines = (count: number) => ['sh', '-c', `i=0; while [ $i -lt ${count} ]; do i=$((i+1)); echo "Step $i/${count}"; done`];
 
 test('an encode printing thousands of progress lines makes at most about 100/threshold + heartbeat writes', async () => {
-  const dir = tempDir();
-  const { api, close } = await startTestDaemon(dir.path);
-  try {
+  await withTestDaemon({}, async ({ api }) => {
     for (const threshold of [1, 10]) {
       await api.updateSettings({ progressThreshold: threshold });
       const job = await waitForStatus(api, (await api.submit({ command: manyLines(5000) })).id, ['done', 'failed']);
@@ -20,16 +17,11 @@ test('an encode printing thousands of progress lines makes at most about 100/thr
       assert.ok(job.progressWrites >= 100 / threshold / 2, `threshold ${threshold}: progress was written as it moved (${job.progressWrites})`);
       assert.is(job.progress, 100);
     }
-  } finally {
-    await close();
-    dir.remove();
-  }
+  });
 });
 
 test("a job's own pattern is used for its progress, and a bad pattern is refused naming the field", async () => {
-  const dir = tempDir();
-  const { url, api, close } = await startTestDaemon(dir.path);
-  try {
+  await withTestDaemon({}, async ({ url, api }) => {
     const submitted = await api.submit({
       command: ['sh', '-c', 'for i in 1 2 3 4; do echo "chunk $i of 4 written"; sleep 0.3; done; exit 1'],
       pattern: 'chunk (?<current>\\d+) of (?<total>\\d+)',
@@ -50,10 +42,7 @@ test("a job's own pattern is used for its progress, and a bad pattern is refused
     }
     const named = await api.submit({ command: manyLines(10), parser: 'steps' });
     assert.is((await waitForStatus(api, named.id, ['done'])).parser, 'steps');
-  } finally {
-    await close();
-    dir.remove();
-  }
+  });
 });
 
 test.run();

@@ -3,7 +3,7 @@
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { startTestDaemon, waitForStatus } from './helpers/daemon.js';
+import { startTestDaemon, withTestDaemon, waitForStatus } from './helpers/daemon.js';
 import { encodeCommand } from './helpers/media.js';
 import { tempDir } from './helpers/temp.js';
 import { groupAlive, sampleEvery } from './helpers/wait.js';
@@ -11,9 +11,7 @@ import { groupAlive, sampleEvery } from './helpers/wait.js';
 const fastRetries = { killGraceSec: 1, retryBackoffSec: 0.2 };
 
 test('a hung encoder is ended within stall timeout + grace, nothing of it remains, and it is retried, then failed as "stalled"', async () => {
-  const dir = tempDir();
-  const { api, close } = await startTestDaemon(dir.path, fastRetries);
-  try {
+  await withTestDaemon(fastRetries, async ({ api }) => {
     // It prints a few progress lines, then hangs, ignoring SIGTERM, so the KILL is needed too.
     const hang = "trap '' TERM; for i in 1 2 3; do echo \"frame=$i fps=1.0 q=0.0 size=0kB time=00:00:0$i.00 bitrate=N/A speed=1x\"; sleep 0.2; done; sleep 60";
     const job = await api.submit({ command: ['sh', '-c', hang], stallTimeoutSec: 1.5, maxAttempts: 2 });
@@ -37,32 +35,22 @@ test('a hung encoder is ended within stall timeout + grace, nothing of it remain
     }
     assert.ok(pids.size >= 1);
     for (const pid of pids) assert.is(groupAlive(pid), false, `no process of encoder ${pid} remains`);
-  } finally {
-    await close();
-    dir.remove();
-  }
+  });
 });
 
 test('an encode longer than timeoutSec is ended and fails as "timed out"', async () => {
-  const dir = tempDir();
-  const { api, close } = await startTestDaemon(dir.path, fastRetries);
-  try {
+  await withTestDaemon(fastRetries, async ({ api, dir }) => {
     const output = join(dir.path, 'long.mp4');
     const job = await api.submit({ command: encodeCommand(output, { seconds: 60, realtime: true }), output, timeoutSec: 2, maxAttempts: 1 });
     const failed = await waitForStatus(api, job.id, ['failed', 'done'], 20_000);
     assert.is(failed.terminationReason, 'timeout');
     assert.match(failed.error!, /^timed out: .*ffmpeg ran longer than 2 s \(timeoutSec\)/);
     assert.equal(failed.history.map((a) => a.outcome), ['timeout']);
-  } finally {
-    await close();
-    dir.remove();
-  }
+  });
 });
 
 test('an encoder killed by a signal fails with the signal named; a retry after failure is a fresh attempt', async () => {
-  const dir = tempDir();
-  const { api, close } = await startTestDaemon(dir.path, fastRetries);
-  try {
+  await withTestDaemon(fastRetries, async ({ api }) => {
     const job = await api.submit({ command: ['sh', '-c', 'echo starting; kill -KILL $$'], maxAttempts: 1 });
     const failed = await waitForStatus(api, job.id, ['failed', 'done']);
     assert.is(failed.signal, 'SIGKILL');
@@ -71,16 +59,11 @@ test('an encoder killed by a signal fails with the signal named; a retry after f
     const again = await waitForStatus(api, job.id, ['failed', 'done']);
     assert.is(again.attempts, 2);
     assert.equal(again.history.map((a) => [a.attempt, a.outcome, a.signal]), [[1, 'failed', 'SIGKILL'], [2, 'failed', 'SIGKILL']]);
-  } finally {
-    await close();
-    dir.remove();
-  }
+  });
 });
 
 test('a failure with attempts left is retried after a backoff, and succeeds when the cause is gone', async () => {
-  const dir = tempDir();
-  const { api, close } = await startTestDaemon(dir.path, fastRetries);
-  try {
+  await withTestDaemon(fastRetries, async ({ api, dir }) => {
     const flag = join(dir.path, 'second-try');
     // Fails the first time, succeeds the second: a flaky network share, say.
     const job = await api.submit({ command: ['sh', '-c', `if [ -e ${flag} ]; then echo ok; else touch ${flag}; exit 2; fi`], maxAttempts: 3 });
@@ -88,10 +71,7 @@ test('a failure with attempts left is retried after a backoff, and succeeds when
     assert.is(done.status, 'done');
     assert.equal(done.history.map((a) => a.outcome), ['failed', 'done']);
     assert.is(done.history[0]!.exitCode, 2);
-  } finally {
-    await close();
-    dir.remove();
-  }
+  });
 });
 
 test('with --drain, a shutdown lets running jobs finish instead of requeuing them', async () => {

@@ -6,6 +6,7 @@ import { type ConfigFlags, resolveConfig } from '../../src/config.js';
 import { type Daemon, startDaemon } from '../../src/daemon.js';
 import { createDefaultDeps } from '../../src/deps.js';
 import { silentLogger } from '../../src/logger.js';
+import { type TempDir, tempDir } from './temp.js';
 import { until } from './wait.js';
 
 export interface TestDaemon {
@@ -19,6 +20,21 @@ export async function startTestDaemon(dataDir: string, flags: ConfigFlags = {}):
   const config = resolveConfig({ port: 0, killGraceSec: 2, ...flags, dataDir }, {});
   const daemon = await startDaemon(config, createDefaultDeps({ logger: silentLogger }));
   return { daemon, api: new ApiClient(daemon.url), url: daemon.url, close: () => daemon.close() };
+}
+
+/**
+ * Runs `body` against a fresh daemon with its data in a temporary folder, then closes the daemon
+ * and removes the folder, whatever the body did.
+ */
+export async function withTestDaemon(flags: ConfigFlags, body: (daemon: TestDaemon & { dir: TempDir }) => Promise<void>): Promise<void> {
+  const dir = tempDir();
+  const daemon = await startTestDaemon(dir.path, flags);
+  try {
+    await body({ ...daemon, dir });
+  } finally {
+    await daemon.close();
+    dir.remove();
+  }
 }
 
 export function waitForStatus(api: ApiClient, id: string, statuses: Job['status'][], timeoutMs = 30_000): Promise<Job> {
