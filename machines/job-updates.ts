@@ -32,6 +32,12 @@ export function describeFailure(job: Job, outcome: EncoderOutcome): string {
 export function startAttempt(job: Job): Job {
   return {
     ...job,
+    // Progress is per attempt: a retry starts from nothing, whatever the last one reached.
+    progress: 0,
+    frame: null,
+    fps: null,
+    speed: null,
+    etaSeconds: null,
     status: 'encoding',
     attempts: job.attempts + 1,
     exitCode: null,

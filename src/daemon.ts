@@ -165,13 +165,8 @@ export async function startDaemon(config: DaemonConfig, deps: Deps): Promise<Dae
       encoding: live.count,
     }),
   });
-  try {
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(config.port, config.host, () => resolve());
-    });
-  } catch (error) {
-    // Nothing has run yet: give the store back so a second try (another port) can open it.
+  // What the daemon holds once nothing runs any more: listeners, the inspector, the store.
+  const release = async () => {
     supervisor.stop();
     unsubscribeLog();
     stopTransitions();
@@ -180,6 +175,15 @@ export async function startDaemon(config: DaemonConfig, deps: Deps): Promise<Dae
     await watcher?.close();
     await ledger.whenIdle();
     await store.close();
+  };
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(config.port, config.host, () => resolve());
+    });
+  } catch (error) {
+    // Nothing has run yet: give the store back so a second try (another port) can open it.
+    await release();
     throw error;
   }
   const port = (server.address() as AddressInfo).port;
@@ -199,15 +203,9 @@ export async function startDaemon(config: DaemonConfig, deps: Deps): Promise<Dae
       supervisor.send({ type: 'SHUTDOWN' });
       await waitFor(supervisor, (snapshot) => snapshot.status === 'done', { timeout: Infinity });
       await live.whenAllExited();
-      await ledger.whenIdle();
-      supervisor.stop();
-      unsubscribeLog();
-      stopTransitions();
-      metrics.close();
-      inspection?.stop();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      await store.close();
+      await release();
       log.info('encsup daemon stopped');
     })());
 

@@ -44,6 +44,13 @@ const RECENT_OUTPUT_EVENTS = 200;
 
 const priorityPatchSchema = z.strictObject({ priority: prioritySchema });
 
+function parseBody<T extends z.ZodType>(schema: T, body: unknown, unknownFieldNote?: string): z.output<T> {
+  const parsed = schema.safeParse(body);
+  if (parsed.success) return parsed.data;
+  const problem = firstProblem(parsed.error, unknownFieldNote);
+  throw new RequestError('invalid', problem.message, problem.field);
+}
+
 export interface JobControlDeps {
   ledger: JobLedger;
   supervisor: Actor<typeof supervisorMachine>;
@@ -73,13 +80,9 @@ export class JobControl {
     if (!existsSync(job.cwd) || !statSync(job.cwd).isDirectory()) {
       throw new RequestError('invalid', `cwd: ${job.cwd} is not a folder on the daemon's machine`, 'cwd');
     }
-    try {
-      await this.deps.ledger.tryRecord(job);
-    } catch (error) {
-      throw new RequestError('unavailable', `the job store cannot be written (${(error as Error).message}): the job was not accepted; try again once the store is writable`);
-    }
-    this.deps.supervisor.send({ type: 'SUBMIT', job: this.deps.ledger.get(job.id)! });
-    return this.deps.ledger.get(job.id)!;
+    const accepted = await this.#store(job, 'the job was not accepted; try again once the store is writable');
+    this.deps.supervisor.send({ type: 'SUBMIT', job: accepted });
+    return accepted;
   }
 
   get(id: string): Job {
@@ -118,32 +121,19 @@ export class JobControl {
       attemptsBeforeRetry: job.attempts,
       finishedAt: null,
     };
-    try {
-      await this.deps.ledger.tryRecord(fresh);
-    } catch (error) {
-      throw new RequestError('unavailable', `the job store cannot be written (${(error as Error).message}): the job was not queued again`);
-    }
-    this.deps.supervisor.send({ type: 'SUBMIT', job: this.deps.ledger.get(id)! });
-    return this.deps.ledger.get(id)!;
+    const queued = await this.#store(fresh, 'the job was not queued again');
+    this.deps.supervisor.send({ type: 'SUBMIT', job: queued });
+    return queued;
   }
 
   /** A waiting job moves to its new place in line; a running or finished one can't. */
   async setPriority(id: string, body: unknown): Promise<Job> {
-    const parsed = priorityPatchSchema.safeParse(body);
-    if (!parsed.success) {
-      const problem = firstProblem(parsed.error);
-      throw new RequestError('invalid', problem.message, problem.field);
-    }
+    const { priority } = parseBody(priorityPatchSchema, body);
     const job = this.get(id);
     if (job.status !== 'queued') throw new RequestError('conflict', `job ${id} is ${job.status}; only a waiting job's priority can change`);
-    const changed = { ...job, priority: parsed.data.priority };
-    try {
-      await this.deps.ledger.tryRecord(changed);
-    } catch (error) {
-      throw new RequestError('unavailable', `the job store cannot be written (${(error as Error).message})`);
-    }
-    this.deps.supervisor.send({ type: 'REPRIORITIZE', job: this.deps.ledger.get(id)! });
-    return this.deps.ledger.get(id)!;
+    const changed = await this.#store({ ...job, priority }, 'the priority did not change');
+    this.deps.supervisor.send({ type: 'REPRIORITIZE', job: changed });
+    return changed;
   }
 
   settings(): RuntimeSettings {
@@ -151,12 +141,7 @@ export class JobControl {
   }
 
   updateSettings(body: unknown): RuntimeSettings {
-    const parsed = settingsPatchSchema.safeParse(body);
-    if (!parsed.success) {
-      const problem = firstProblem(parsed.error, 'not a setting that can change at runtime');
-      throw new RequestError('invalid', problem.message, problem.field);
-    }
-    const { maxConcurrent, progressThreshold } = parsed.data;
+    const { maxConcurrent, progressThreshold } = parseBody(settingsPatchSchema, body, 'not a setting that can change at runtime');
     if (progressThreshold !== undefined) this.deps.settings.progressThreshold = progressThreshold;
     if (maxConcurrent !== undefined) {
       this.deps.settings.maxConcurrent = maxConcurrent;
@@ -180,12 +165,7 @@ export class JobControl {
   }
 
   reportOutput(body: unknown): OutputEvent {
-    const parsed = outputReportSchema.safeParse(body);
-    if (!parsed.success) {
-      const problem = firstProblem(parsed.error);
-      throw new RequestError('invalid', problem.message, problem.field);
-    }
-    return this.outputComplete(parsed.data.path, this.deps.nowIso());
+    return this.outputComplete(parseBody(outputReportSchema, body).path, this.deps.nowIso());
   }
 
   onOutput(listener: (event: OutputEvent) => void): () => void {
@@ -196,6 +176,16 @@ export class JobControl {
   /** The latest output events, oldest first. */
   outputEvents(): OutputEvent[] {
     return [...this.#outputEvents];
+  }
+
+  /** One try to store a change a client asked for; the durable version, or a 503 saying so. */
+  async #store(job: Job, consequence: string): Promise<Job> {
+    try {
+      await this.deps.ledger.tryRecord(job);
+    } catch (error) {
+      throw new RequestError('unavailable', `the job store cannot be written (${(error as Error).message}): ${consequence}`);
+    }
+    return this.deps.ledger.get(job.id)!;
   }
 
   #requireAccepting(): void {

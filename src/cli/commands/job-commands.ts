@@ -78,23 +78,20 @@ export function registerJobCommands(program: Command, ctx: CliContext): void {
       io.stdout(options.json ? `${JSON.stringify(job, null, 2)}\n` : formatJob(job));
     });
 
-  program
-    .command('cancel')
-    .description('cancel a queued or running job (its encoder is ended)')
-    .argument('<id>')
-    .action(async (id: string) => {
-      const job = await client().cancel(id);
-      io.stdout(`${job.id} ${job.status}\n`);
-    });
-
-  program
-    .command('retry')
-    .description('queue a failed or cancelled job again')
-    .argument('<id>')
-    .action(async (id: string) => {
-      const job = await client().retry(id);
-      io.stdout(`${job.id} ${job.status}\n`);
-    });
+  const transitions = [
+    ['cancel', 'cancel a queued or running job (its encoder is ended)', (id: string) => client().cancel(id)],
+    ['retry', 'queue a failed or cancelled job again', (id: string) => client().retry(id)],
+  ] as const;
+  for (const [name, description, request] of transitions) {
+    program
+      .command(name)
+      .description(description)
+      .argument('<id>')
+      .action(async (id: string) => {
+        const job = await request(id);
+        io.stdout(`${job.id} ${job.status}\n`);
+      });
+  }
 
   program
     .command('logs')
