@@ -1,7 +1,10 @@
 // The daemon's settings: flags > environment > defaults, each value validated once, here. The
 // original system's VIDEO_PROCESSING_* names are read as aliases so existing .env files keep working.
+// The table below is the one place a setting is declared: `encsup daemon`'s flags and their help
+// are generated from it, so a documented flag cannot go missing again.
 import { delimiter, resolve } from 'node:path';
 import { z } from 'zod';
+import { isLoopback } from './api/host-names.js';
 
 const booleanText = z
   .string()
@@ -10,81 +13,181 @@ const booleanText = z
   .refine((text) => ['1', '0', 'true', 'false', 'yes', 'no', 'on', 'off'].includes(text), 'expected true or false')
   .transform((text) => ['1', 'true', 'yes', 'on'].includes(text));
 
-export const maxConcurrentSchema = z.coerce.number().int('expected a whole number').min(0, 'expected 0 (no cap) or more');
-export const progressThresholdSchema = z.coerce.number().gt(0, 'expected a percentage above 0').max(100, 'expected at most 100');
+/** Node's timers hold at most 2^31-1 ms (about 24.8 days); a longer delay fires at once. */
+export const MAX_TIMER_SEC = Math.floor((2 ** 31 - 1) / 1000);
+const MAX_CONCURRENT = 1024;
+
+// Runtime-changeable settings take numbers only (PATCH /api/config); the flag and env forms read text.
+export const maxConcurrentSchema = z.number().int('expected a whole number').min(0, 'expected 0 (no cap) or more').max(MAX_CONCURRENT, `expected at most ${MAX_CONCURRENT}`);
+export const progressThresholdSchema = z.number().gt(0, 'expected a percentage above 0').max(100, 'expected at most 100');
 const portSchema = z.coerce.number().int('expected a whole number').min(0).max(65535, 'expected a port from 0 to 65535');
 // Folder lists use the PATH separator (':'), as PATH does; an empty list is no folders.
 const folderList = z.string().transform((text) => text.split(delimiter).map((each) => each.trim()).filter(Boolean).map((each) => resolve(each)));
+const nameList = z.string().transform((text) => text.split(/[\s,]+/).filter(Boolean).map((name) => name.toLowerCase()));
 const extensionList = z
   .string()
   .transform((text) => text.split(/[\s,]+/).filter(Boolean).map((ext) => (ext.startsWith('.') ? ext : `.${ext}`).toLowerCase()))
   .refine((list) => list.length > 0, 'expected at least one extension');
-const secondsSchema = z.coerce.number().positive('expected a number of seconds above 0');
 
-/** Every setting: its environment names (first wins), flag name, default and parser. */
+/** Seconds that become a timer: refused past what a timer can hold, rather than firing at once. */
+export function secondsSchema(floor: 'positive' | 'zero-allowed', zeroMeans = '') {
+  const base = z.coerce.number();
+  const bounded = floor === 'positive' ? base.positive('expected a number of seconds above 0') : base.min(0, `expected seconds${zeroMeans ? `, ${zeroMeans}` : ', 0 or more'}`);
+  return bounded.max(MAX_TIMER_SEC, `expected at most ${MAX_TIMER_SEC} seconds (about 24 days: the longest timer Node can hold)`);
+}
+
+interface Setting {
+  /** Environment names, first wins. */
+  env: readonly string[];
+  /** The daemon's flag; `--no-x` for a switch that is on by default. */
+  flag: string;
+  /** The placeholder in `--flag <value>`; absent for a switch. */
+  value?: string;
+  /** Given several times, the values join into a PATH-style list. */
+  repeatable?: boolean;
+  help: string;
+  fallback: string;
+  schema: z.ZodType;
+}
+
+/** Every setting: environment names, flag, help, default and parser. */
 const SETTINGS = {
-  dataDir: { env: ['ENCSUP_DATA_DIR'], flag: '--data-dir', fallback: './.encsup', schema: z.string().min(1) },
-  host: { env: ['ENCSUP_HOST'], flag: '--host', fallback: '127.0.0.1', schema: z.string().min(1) },
-  token: { env: ['ENCSUP_TOKEN'], flag: '--token', fallback: '', schema: z.string() },
-  inspectPort: { env: ['ENCSUP_INSPECT_PORT'], flag: '--inspect', fallback: '0', schema: portSchema },
-  port: { env: ['ENCSUP_PORT'], flag: '--port', fallback: '8787', schema: portSchema },
+  dataDir: { env: ['ENCSUP_DATA_DIR'], flag: '--data-dir', value: 'dir', help: 'folder for the job store, token and logs', fallback: './.encsup', schema: z.string().min(1) },
+  host: { env: ['ENCSUP_HOST'], flag: '--host', value: 'host', help: 'address to listen on', fallback: '127.0.0.1', schema: z.string().min(1) },
+  port: { env: ['ENCSUP_PORT'], flag: '--port', value: 'port', help: 'API port (0 = any free port)', fallback: '8787', schema: portSchema },
+  token: {
+    env: ['ENCSUP_TOKEN'],
+    flag: '--token',
+    value: 'token',
+    help: 'API token (at least 16 characters); without one the daemon keeps a generated token in <data-dir>/token',
+    fallback: '',
+    schema: z.string().refine((token) => token === '' || token.length >= 16, 'a token needs at least 16 characters: use the generated one, or `openssl rand -hex 32`'),
+  },
+  auth: { env: ['ENCSUP_AUTH'], flag: '--no-auth', help: 'serve without a token (loopback only; ENCSUP_AUTH=off)', fallback: 'on', schema: booleanText },
+  allowedHosts: {
+    env: ['ENCSUP_ALLOWED_HOSTS'],
+    flag: '--allowed-hosts',
+    value: 'names',
+    help: 'extra Host header names the API answers to, e.g. "encode1.lan proxy.example.com" (DNS rebinding defence)',
+    fallback: '',
+    schema: nameList,
+  },
+  inspectPort: { env: ['ENCSUP_INSPECT_PORT'], flag: '--inspect', value: 'port', help: 'Stately inspector relay on this loopback port (0 = off)', fallback: '0', schema: portSchema },
   maxConcurrent: {
     env: ['ENCSUP_MAX_CONCURRENT', 'VIDEO_PROCESSING_MAX_CONCURRENT'],
     flag: '--max-concurrent',
+    value: 'n',
+    help: 'encodes at once, 0 = no cap',
     fallback: '2',
-    schema: maxConcurrentSchema,
+    schema: z.coerce.number().pipe(maxConcurrentSchema),
   },
   progressThreshold: {
     env: ['ENCSUP_PROGRESS_THRESHOLD', 'VIDEO_PROCESSING_PROGRESS_THRESHOLD'],
     flag: '--progress-threshold',
+    value: 'percent',
+    help: 'store progress when it moved this much',
     fallback: '1.0',
-    schema: progressThresholdSchema,
+    schema: z.coerce.number().pipe(progressThresholdSchema),
   },
   trackProgress: {
     env: ['ENCSUP_TRACK_PROGRESS', 'VIDEO_PROCESSING_TRACK_PROGRESS'],
     flag: '--track-progress',
+    value: 'bool',
+    help: 'false: store only the first and the final progress update',
     fallback: 'true',
     schema: booleanText,
   },
-  progressHeartbeatSec: { env: ['ENCSUP_PROGRESS_HEARTBEAT_SEC'], flag: '--progress-heartbeat', fallback: '5', schema: secondsSchema },
-  timeoutSec: { env: ['ENCSUP_TIMEOUT_SEC'], flag: '--timeout', fallback: '7200', schema: z.coerce.number().min(0, 'expected seconds, 0 for no limit') },
-  stallTimeoutSec: { env: ['ENCSUP_STALL_TIMEOUT_SEC'], flag: '--stall-timeout', fallback: '300', schema: z.coerce.number().min(0, 'expected seconds, 0 for never') },
-  maxAttempts: { env: ['ENCSUP_MAX_ATTEMPTS'], flag: '--max-attempts', fallback: '3', schema: z.coerce.number().int('expected a whole number').min(1, 'expected at least 1') },
-  retryBackoffSec: { env: ['ENCSUP_RETRY_BACKOFF_SEC'], flag: '--retry-backoff', fallback: '5', schema: z.coerce.number().min(0, 'expected seconds, 0 or more') },
-  drainSec: { env: ['ENCSUP_DRAIN_SEC'], flag: '--drain', fallback: '0', schema: z.coerce.number().min(0, 'expected seconds, 0 to requeue running jobs at once') },
-  killGraceSec: { env: ['ENCSUP_KILL_GRACE_SEC'], flag: '--kill-grace', fallback: '10', schema: secondsSchema },
+  progressHeartbeatSec: { env: ['ENCSUP_PROGRESS_HEARTBEAT_SEC'], flag: '--progress-heartbeat', value: 'seconds', help: 'store any progress change after this long', fallback: '5', schema: secondsSchema('positive') },
+  timeoutSec: { env: ['ENCSUP_TIMEOUT_SEC'], flag: '--timeout', value: 'seconds', help: 'default limit for a whole encode, 0 = none', fallback: '7200', schema: secondsSchema('zero-allowed', '0 for no limit') },
+  stallTimeoutSec: {
+    env: ['ENCSUP_STALL_TIMEOUT_SEC'],
+    flag: '--stall-timeout',
+    value: 'seconds',
+    help: 'default: no new output or progress this long = stalled, 0 = never',
+    fallback: '300',
+    schema: secondsSchema('zero-allowed', '0 for never'),
+  },
+  maxAttempts: { env: ['ENCSUP_MAX_ATTEMPTS'], flag: '--max-attempts', value: 'n', help: 'default attempts before a job fails for good', fallback: '3', schema: z.coerce.number().int('expected a whole number').min(1, 'expected at least 1').max(100, 'expected at most 100') },
+  retryBackoffSec: { env: ['ENCSUP_RETRY_BACKOFF_SEC'], flag: '--retry-backoff', value: 'seconds', help: 'first retry after this long, doubling after (at most 10 minutes)', fallback: '5', schema: secondsSchema('zero-allowed') },
+  drainSec: {
+    env: ['ENCSUP_DRAIN_SEC'],
+    flag: '--drain',
+    value: 'seconds',
+    help: 'on SIGTERM, let running jobs finish for up to this long before requeuing',
+    fallback: '0',
+    schema: secondsSchema('zero-allowed', '0 to requeue running jobs at once'),
+  },
+  killGraceSec: { env: ['ENCSUP_KILL_GRACE_SEC'], flag: '--kill-grace', value: 'seconds', help: 'between SIGTERM and SIGKILL when ending an encoder', fallback: '10', schema: secondsSchema('positive') },
+  maxLogBytes: {
+    env: ['ENCSUP_MAX_LOG_BYTES'],
+    flag: '--max-log-size',
+    value: 'bytes',
+    help: "cap of each job's log file; older output is dropped from the front",
+    fallback: String(16 * 1024 * 1024),
+    schema: z.coerce.number().int('expected a whole number of bytes').min(64 * 1024, 'expected at least 65536 bytes').max(2 ** 40, 'expected at most 1 TiB'),
+  },
   fileWatcher: {
     env: ['ENCSUP_FILE_WATCHER', 'VIDEO_PROCESSING_FILE_WATCHER'],
     flag: '--file-watcher',
+    value: 'bool',
+    help: 'watch the output folder (when no --watch folder is listed)',
     fallback: 'false',
     schema: booleanText,
   },
-  watchDirs: { env: ['ENCSUP_WATCH_DIRS'], flag: '--watch', fallback: '', schema: folderList },
-  outputDir: { env: ['ENCSUP_OUTPUT_DIR'], flag: '--output-dir', fallback: '', schema: z.string() },
+  watchDirs: { env: ['ENCSUP_WATCH_DIRS'], flag: '--watch', value: 'dir', repeatable: true, help: 'watch this output folder (repeatable)', fallback: '', schema: folderList },
+  reportDirs: {
+    env: ['ENCSUP_REPORT_DIRS'],
+    flag: '--report-dir',
+    value: 'dir',
+    repeatable: true,
+    help: 'also accept reports of complete files (POST /api/outputs, encsup watch-output) in this folder (repeatable)',
+    fallback: '',
+    schema: folderList,
+  },
+  outputDir: { env: ['ENCSUP_OUTPUT_DIR'], flag: '--output-dir', value: 'dir', help: 'the output folder that --file-watcher watches', fallback: '', schema: z.string() },
   watchExtensions: {
     env: ['ENCSUP_WATCH_EXTENSIONS'],
     flag: '--watch-ext',
+    value: 'exts',
+    help: 'extensions that count as outputs, e.g. ".mp4 .mkv"',
     fallback: '.mp4 .mkv .webm .mov .avi .m4v .mp3 .m4a .wav .gif',
     schema: extensionList,
   },
-  watchStabilitySec: { env: ['ENCSUP_WATCH_STABILITY_SEC'], flag: '--watch-stability', fallback: '2', schema: secondsSchema },
+  watchStabilitySec: { env: ['ENCSUP_WATCH_STABILITY_SEC'], flag: '--watch-stability', value: 'seconds', help: 'a file is complete once unchanged this long', fallback: '2', schema: secondsSchema('positive') },
   durationTolerancePct: {
     env: ['ENCSUP_DURATION_TOLERANCE'],
     flag: '--duration-tolerance',
+    value: 'percent',
+    help: "how far an output's duration may be from the expected one",
     fallback: '2',
     schema: z.coerce.number().min(0, 'expected a percentage, 0 or more'),
   },
   watcherIntervalSec: {
     env: ['ENCSUP_WATCHER_INTERVAL', 'VIDEO_PROCESSING_WATCHER_INTERVAL'],
     flag: '--watcher-interval',
+    value: 'seconds',
+    help: 'poll folders at this period instead of change events (network filesystems), 0 = events',
     fallback: '0',
-    schema: z.coerce.number().min(0, 'expected 0 (change events) or a polling period in seconds'),
+    schema: secondsSchema('zero-allowed', '0 (change events) or a polling period'),
   },
-} as const;
+} as const satisfies Record<string, Setting>;
 
 type Settings = typeof SETTINGS;
 export type SettingName = keyof Settings;
 export type DaemonConfig = { [K in SettingName]: z.output<Settings[K]['schema']> };
+
+/** The settings as the CLI registers them, in table order. */
+export function settingFlags(): { name: SettingName; flag: string; value: string | undefined; repeatable: boolean; help: string; env: readonly string[]; fallback: string }[] {
+  return (Object.entries(SETTINGS) as [SettingName, Setting][]).map(([name, setting]) => ({
+    name,
+    flag: setting.flag,
+    value: setting.value,
+    repeatable: setting.repeatable === true,
+    help: setting.help,
+    env: setting.env,
+    fallback: setting.fallback,
+  }));
+}
 
 /** A setting that could not be read; `source` names the flag or variable the value came from. */
 export class ConfigError extends Error {
@@ -94,7 +197,7 @@ export class ConfigError extends Error {
     readonly value: string,
     reason: string,
   ) {
-    super(`${source}=${JSON.stringify(value)} is not valid: ${reason}`);
+    super(`${source}=${JSON.stringify(source === '--token' || source === 'ENCSUP_TOKEN' ? '…' : value)} is not valid: ${reason}`);
   }
 }
 
@@ -102,13 +205,19 @@ export type ConfigFlags = Partial<Record<SettingName, string | number | boolean 
 
 export function resolveConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv): DaemonConfig {
   const config: Record<string, unknown> = {};
-  for (const [name, setting] of Object.entries(SETTINGS) as [SettingName, Settings[SettingName]][]) {
-    const { source, value } = pick(name, setting, flags, env);
-    const parsed = setting.schema.safeParse(value);
-    if (!parsed.success) throw new ConfigError(source, value, parsed.error.issues[0]?.message ?? 'invalid');
+  const sources: Record<string, { source: string; value: string }> = {};
+  for (const [name, setting] of Object.entries(SETTINGS) as [SettingName, Setting][]) {
+    const picked = pick(name, setting, flags, env);
+    const parsed = setting.schema.safeParse(picked.value);
+    if (!parsed.success) throw new ConfigError(picked.source, picked.value, parsed.error.issues[0]?.message ?? 'invalid');
     config[name] = parsed.data;
+    sources[name] = picked;
   }
   const resolved = config as DaemonConfig;
+  // Checks across settings, so the daemon never starts in a state it would refuse later.
+  if (!resolved.auth && !isLoopback(resolved.host)) {
+    throw new ConfigError(sources['auth']!.source, sources['auth']!.value, `serving without a token is allowed on loopback only, and --host is ${resolved.host}`);
+  }
   return { ...resolved, dataDir: resolve(resolved.dataDir), outputDir: resolved.outputDir === '' ? '' : resolve(resolved.outputDir) };
 }
 
@@ -122,7 +231,7 @@ export function watchedFolders(config: Pick<DaemonConfig, 'watchDirs' | 'fileWat
   return [];
 }
 
-function pick(name: SettingName, setting: Settings[SettingName], flags: ConfigFlags, env: NodeJS.ProcessEnv) {
+function pick(name: SettingName, setting: Setting, flags: ConfigFlags, env: NodeJS.ProcessEnv) {
   const flag = flags[name];
   if (flag !== undefined) return { source: setting.flag, value: String(flag) };
   for (const variable of setting.env) {

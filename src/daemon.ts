@@ -1,15 +1,17 @@
 // Wiring only: store → ledger → machines (with the pty runner) → API. `close()` is the shutdown:
 // stop starting jobs, end every encoder's process group, make every job durable, close the store.
-import { mkdir } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { extname, join, sep } from 'node:path';
 import { createActor, fromPromise, waitFor } from 'xstate';
 import { jobMachine } from '../machines/job-machine.js';
 import { supervisorMachine } from '../machines/supervisor-machine.js';
+import { EventHub } from './api/event-stream.js';
+import { hostPolicy } from './api/host-names.js';
 import { createApiServer } from './api/server.js';
+import { loadOrCreateToken } from './api/token.js';
 import { ConfigError, type DaemonConfig, watchedFolders } from './config.js';
+import { makePrivate, preparePrivateFolder } from './data-folder.js';
 import { OutputWatcher } from './watch/output-watcher.js';
-import { isLoopback } from './api/auth.js';
 import { startInspection } from './inspect.js';
 import { TransitionLog } from './jobs/transition-log.js';
 import { createMetrics } from './metrics.js';
@@ -30,14 +32,17 @@ export interface Daemon {
   ledger: JobLedger;
   /** Encoders running right now. */
   liveEncoders: () => number;
+  /** The API token; null when the daemon runs with --no-auth. */
+  token: string | null;
+  /** The dashboard's address with the token, which logs a browser in; null without auth. */
+  loginUrl: string | null;
+  /** The Stately inspector page (with the token), when --inspect is on. */
+  inspectorUrl: string | null;
   close(): Promise<void>;
 }
 
 export async function startDaemon(config: DaemonConfig, deps: Deps): Promise<Daemon> {
   const log = deps.logger;
-  if (!isLoopback(config.host) && config.token === '') {
-    throw new ConfigError('--host', config.host, 'listening beyond loopback needs a token: set ENCSUP_TOKEN (clients send it as Authorization: Bearer)');
-  }
   const folders = watchedFolders(config);
   if (config.fileWatcher && folders.length === 0) {
     throw new ConfigError('VIDEO_PROCESSING_FILE_WATCHER', 'true', 'the watcher is on but has no folder: set ENCSUP_OUTPUT_DIR or ENCSUP_WATCH_DIRS (or --watch)');
@@ -48,8 +53,13 @@ export async function startDaemon(config: DaemonConfig, deps: Deps): Promise<Dae
       ? null
       : new OutputWatcher({ folders, extensions: config.watchExtensions, stabilitySec: config.watchStabilitySec, pollIntervalSec: config.watcherIntervalSec });
   const logDir = join(config.dataDir, 'logs');
-  await mkdir(logDir, { recursive: true });
-  const store = await deps.openStore(join(config.dataDir, 'jobs.db'));
+  await preparePrivateFolder(config.dataDir, log);
+  await preparePrivateFolder(logDir, log);
+  const token = config.auth ? await loadOrCreateToken(config.dataDir, config.token) : null;
+  if (token === null) log.warn({ host: config.host }, 'running with --no-auth: every local user and program can run commands through this daemon');
+  const storePath = join(config.dataDir, 'jobs.db');
+  const store = await deps.openStore(storePath);
+  await makePrivate(storePath);
   const nowIso = () => new Date(deps.nowMs()).toISOString();
 
   const ledger = new JobLedger(store, {
@@ -72,7 +82,7 @@ export async function startDaemon(config: DaemonConfig, deps: Deps): Promise<Dae
   // Without any ffprobe, totals come only from what encoders print.
   const ffprobe = (() => {
     try {
-      return mediaToolPath('ffprobe', deps.baseEnv);
+      return mediaToolPath('ffprobe');
     } catch {
       return null;
     }
@@ -86,6 +96,7 @@ export async function startDaemon(config: DaemonConfig, deps: Deps): Promise<Dae
       graceMs: config.killGraceSec * 1000,
       baseEnv: deps.baseEnv,
       logDir,
+      maxLogBytes: config.maxLogBytes,
       throttle: () => ({
         // With progress tracking off, only the first and the final update are written.
         progressThreshold: config.trackProgress ? settings.progressThreshold : Number.POSITIVE_INFINITY,
@@ -111,8 +122,8 @@ export async function startDaemon(config: DaemonConfig, deps: Deps): Promise<Dae
     // interval later); past that, finalizing checks the output anyway.
     delays: { outputWait: (config.watchStabilitySec + config.watcherIntervalSec + 10) * 1000 },
   });
-  const inspection = config.inspectPort > 0 ? startInspection(config.inspectPort) : null;
-  if (inspection) log.info({ port: config.inspectPort }, 'Stately inspector server running: open https://stately.ai/inspect?server=ws://localhost:PORT');
+  const inspection = config.inspectPort > 0 ? await startInspection(config.inspectPort, token) : null;
+  if (inspection) log.info({ inspector: inspection.url }, 'Stately inspector: open this page in a browser on this machine');
   const supervisor = createActor(
     supervisorMachine.provide({
       actors: { job: jobLogic },
@@ -134,6 +145,12 @@ export async function startDaemon(config: DaemonConfig, deps: Deps): Promise<Dae
     defaultCwd: process.cwd(),
     cancelWaitMs: config.killGraceSec * 1000 + 2000,
     jobDefaults: { timeoutSec: config.timeoutSec, stallTimeoutSec: config.stallTimeoutSec, maxAttempts: config.maxAttempts, retryBackoffSec: config.retryBackoffSec },
+    reports: {
+      folders: [...folders, ...config.reportDirs],
+      stabilityMs: config.watchStabilitySec * 1000,
+      // A file still changing after this long is refused; its writer reports it again when done.
+      maxWaitMs: Math.max(30_000, config.watchStabilitySec * 10_000),
+    },
   });
   if (watcher) {
     watcher.on('event', (event) => {
@@ -149,21 +166,21 @@ export async function startDaemon(config: DaemonConfig, deps: Deps): Promise<Dae
   for (const job of ledger.list()) transitions.observe(job);
   const metrics = createMetrics(ledger, () => live.count);
   metrics.countRestarts(recovery.changed.filter((job) => job.status === 'queued').length);
+  const events = new EventHub({ onJob: (listener) => ledger.onCommitted(listener), onOutput: (listener) => control.onOutput(listener) });
   const server = createApiServer({
     control,
     ledger,
-    events: { onJob: (listener) => ledger.onCommitted(listener), onOutput: (listener) => control.onOutput(listener) },
+    events,
     metrics: metrics.registry,
     transitions,
-    token: config.token === '' ? null : config.token,
+    guard: { hosts: hostPolicy(config.host, config.allowedHosts), token },
     logPath: (id) => jobLogPath(logDir, id),
     health: () => ({
       ok: ledger.failure === null,
       accepting: control.accepting,
-      store: ledger.failure === null ? { writable: true, problemsAtLoad: loaded.problems } : { writable: false, ...ledger.failure },
-      jobs: ledger.size,
-      encoding: live.count,
+      store: ledger.failure === null ? { writable: true, problemsAtLoad: loaded.problems.length } : { writable: false, ...ledger.failure },
     }),
+    onError: (error, request) => log.error({ err: error, ...request }, 'a request failed inside the daemon; answered 500'),
   });
   // What the daemon holds once nothing runs any more: listeners, the inspector, the store.
   const release = async () => {
@@ -171,7 +188,8 @@ export async function startDaemon(config: DaemonConfig, deps: Deps): Promise<Dae
     unsubscribeLog();
     stopTransitions();
     metrics.close();
-    inspection?.stop();
+    events.close();
+    await inspection?.stop();
     await watcher?.close();
     await ledger.whenIdle();
     await store.close();
@@ -189,6 +207,9 @@ export async function startDaemon(config: DaemonConfig, deps: Deps): Promise<Dae
   const port = (server.address() as AddressInfo).port;
   const url = addressOf(port, config.host);
   log.info({ url, dataDir: config.dataDir, maxConcurrent: settings.maxConcurrent, queued: recovery.queued.length }, 'encsup daemon started');
+  // As Jupyter does: the link that logs a browser in, ready to open.
+  const loginUrl = token === null ? null : `${url}/?token=${encodeURIComponent(token)}`;
+  if (loginUrl) log.info({ dashboard: loginUrl }, 'dashboard ready: open this link to log in');
 
   let closing: Promise<void> | null = null;
   const close = () =>
@@ -209,7 +230,7 @@ export async function startDaemon(config: DaemonConfig, deps: Deps): Promise<Dae
       log.info('encsup daemon stopped');
     })());
 
-  return { url, port, control, ledger, liveEncoders: () => live.count, close };
+  return { url, port, control, ledger, liveEncoders: () => live.count, token, loginUrl, inspectorUrl: inspection?.url ?? null, close };
 }
 
 function watches(folders: string[], extensions: string[], output: string | null): boolean {

@@ -24,7 +24,15 @@ export function createDefaultDeps(overrides: Partial<Deps> = {}): Deps {
     spawnPty,
     openStore: openNedbStore,
     logger: createLogger(),
-    baseEnv: Object.fromEntries(Object.entries(process.env).filter((entry): entry is [string, string] => entry[1] !== undefined)),
+    baseEnv: encoderEnvironment(process.env),
     ...overrides,
   };
+}
+
+/**
+ * The daemon's environment as encoders see it: without the daemon's own settings and secrets
+ * (ENCSUP_TOKEN, ENCSUP_*), which no job needs and any job could print.
+ */
+export function encoderEnvironment(env: NodeJS.ProcessEnv): Record<string, string> {
+  return Object.fromEntries(Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined && !entry[0].startsWith('ENCSUP_')));
 }

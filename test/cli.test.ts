@@ -13,35 +13,35 @@ import { groupAlive, until } from './helpers/wait.js';
 test('submit, list, show and logs work against a running daemon', async () => {
   await withTestDaemon({}, async ({ url, api, dir }) => {
     const output = join(dir.path, 'cli.mp4');
-    const submitted = await cli(['--url', url, 'submit', '--name', 'from the cli', '--priority', 'high', '--total-frames', '24', '--output', output, '--', ...encodeCommand(output, { seconds: 1 })]);
+    const submitted = await cli(['--url', url, '--data-dir', dir.path, 'submit', '--name', 'from the cli', '--priority', 'high', '--total-frames', '24', '--output', output, '--', ...encodeCommand(output, { seconds: 1 })]);
     assert.is(submitted.code, 0, submitted.stderr);
     const id = submitted.stdout.trim();
     assert.match(id, /^[0-9a-f]{12}$/);
     await waitForStatus(api, id, ['done']);
-    const listed = await cli(['list'], { ENCSUP_URL: url });
+    const listed = await cli(['list'], { ENCSUP_URL: url, ENCSUP_DATA_DIR: dir.path });
     assert.match(listed.stdout, new RegExp(`${id}\\s+done\\s+100.0%`));
-    const shown = await cli(['--url', url, 'show', id, '--json']);
+    const shown = await cli(['--url', url, '--data-dir', dir.path, 'show', id, '--json']);
     const job = JSON.parse(shown.stdout) as { priority: number; name: string; output: string };
     assert.equal([job.priority, job.name, job.output], [10, 'from the cli', output]);
-    assert.match((await cli(['--url', url, 'show', id])).stdout, /status\s+done/);
-    assert.match((await cli(['--url', url, 'logs', id])).stdout, /frame=\s*24/);
-    const config = await cli(['--url', url, 'config', '--max-concurrent', '5']);
+    assert.match((await cli(['--url', url, '--data-dir', dir.path, 'show', id])).stdout, /status\s+done/);
+    assert.match((await cli(['--url', url, '--data-dir', dir.path, 'logs', id])).stdout, /frame=\s*24/);
+    const config = await cli(['--url', url, '--data-dir', dir.path, 'config', '--max-concurrent', '5']);
     assert.is(JSON.parse(config.stdout).maxConcurrent, 5);
   });
 });
 
 test('errors exit non-zero with a message a person understands', async () => {
-  await withTestDaemon({}, async ({ url }) => {
-    const unknown = await cli(['--url', url, 'show', 'nosuchjob']);
+  await withTestDaemon({}, async ({ url, dir }) => {
+    const unknown = await cli(['--url', url, '--data-dir', dir.path, 'show', 'nosuchjob']);
     assert.is(unknown.code, 3);
     assert.match(unknown.stderr, 'no job with id nosuchjob');
-    const badPriority = await cli(['--url', url, 'submit', '--priority', 'urgent', '--', 'true']);
+    const badPriority = await cli(['--url', url, '--data-dir', dir.path, 'submit', '--priority', 'urgent', '--', 'true']);
     assert.is(badPriority.code, 1);
     assert.match(badPriority.stderr, 'priority');
-    const badFlag = await cli(['--url', url, 'list', '--colour']);
+    const badFlag = await cli(['--url', url, '--data-dir', dir.path, 'list', '--colour']);
     assert.is(badFlag.code, 2);
     assert.match(badFlag.stderr, "unknown option '--colour'");
-    const badEnv = await cli(['--url', url, 'submit', '--env', 'NOEQUALS', '--', 'true']);
+    const badEnv = await cli(['--url', url, '--data-dir', dir.path, 'submit', '--env', 'NOEQUALS', '--', 'true']);
     assert.match(badEnv.stderr, '--env NOEQUALS: expected KEY=VALUE');
   });
   const down = await cli(['--url', 'http://127.0.0.1:9', 'list']);
@@ -76,26 +76,26 @@ test('encsup parse prints one JSON update per progress change of a raw log, from
   assert.is(missing.code, 1);
   assert.match(missing.stderr, 'cannot read /no/such.log');
   const badPattern = await cli(['parse', '--pattern', 'x(', file]);
-  assert.match(badPattern.stderr, '--pattern: not a valid regular expression');
+  assert.match(badPattern.stderr, '--pattern: not a pattern the linear-time engine (RE2) accepts');
 });
 
 test('submit --wait follows the job to its end: exit 0 when done, 1 when it failed; watch prints plain lines off a terminal', async () => {
   await withTestDaemon({}, async ({ url, dir }) => {
     const output = join(dir.path, 'waited.mp4');
-    const waited = await cli(['--url', url, 'submit', '--wait', '--total-frames', '48', '--output', output, '--', ...encodeCommand(output, { seconds: 2, realtime: true })]);
+    const waited = await cli(['--url', url, '--data-dir', dir.path, 'submit', '--wait', '--total-frames', '48', '--output', output, '--', ...encodeCommand(output, { seconds: 2, realtime: true })]);
     assert.is(waited.code, 0, waited.stderr);
     const lines = waited.stderr.trim().split('\n');
     assert.ok(lines.length >= 3, `progress lines while it ran: ${waited.stderr}`);
     assert.match(lines.at(-1)!, / done$/);
     assert.match(waited.stderr, / encoding /);
-    const failed = await cli(['--url', url, 'submit', '--wait', '--max-attempts', '1', '--', 'sh', '-c', 'exit 7']);
+    const failed = await cli(['--url', url, '--data-dir', dir.path, 'submit', '--wait', '--max-attempts', '1', '--', 'sh', '-c', 'exit 7']);
     assert.is(failed.code, 1);
     assert.match(failed.stderr, 'failed: sh exited with code 7');
 
-    const watching = await cliUntilStopped(['--url', url, 'watch']);
+    const watching = await cliUntilStopped(['--url', url, '--data-dir', dir.path, 'watch']);
     await new Promise((resolve) => setTimeout(resolve, 300));
     const second = join(dir.path, 'watched.mp4');
-    await cli(['--url', url, 'submit', '--wait', '--name', 'watched one', '--output', second, '--', ...encodeCommand(second, { seconds: 1 })]);
+    await cli(['--url', url, '--data-dir', dir.path, 'submit', '--wait', '--name', 'watched one', '--output', second, '--', ...encodeCommand(second, { seconds: 1 })]);
     await until(() => / done .*watched one/.test(watching.out.stdout), 'watch to print the job done', 10_000);
     watching.stop();
     assert.is(await watching.exited, 0);
@@ -121,9 +121,9 @@ test('encsup daemon on SIGTERM ends running encoders, requeues their jobs and ex
   try {
     const url = await until(() => /listening on (http:\/\/\S+)/.exec(stderr)?.[1], 'the daemon to listen');
     const output = join(dir.path, 'long.mp4');
-    const submitted = await cli(['--url', url, 'submit', '--output', output, '--', ...encodeCommand(output, { seconds: 60, realtime: true })]);
+    const submitted = await cli(['--url', url, '--data-dir', dir.path, 'submit', '--output', output, '--', ...encodeCommand(output, { seconds: 60, realtime: true })]);
     const id = submitted.stdout.trim();
-    const pid = await until(async () => JSON.parse((await cli(['--url', url, 'show', id, '--json'])).stdout).pid as number | null, 'the encoder to start');
+    const pid = await until(async () => JSON.parse((await cli(['--url', url, '--data-dir', dir.path, 'show', id, '--json'])).stdout).pid as number | null, 'the encoder to start');
     child.kill('SIGTERM');
     assert.is(await exited, 0, stderr);
     assert.is(groupAlive(pid), false, 'the encoder is gone');

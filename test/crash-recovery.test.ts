@@ -9,6 +9,7 @@ import type { Job } from '../machines/job-record.js';
 import { ApiClient } from '../src/api/client.js';
 import { startTestDaemon } from './helpers/daemon.js';
 import { spawnDaemon } from './helpers/daemon-process.js';
+import { readTokenFileSync } from '../src/api/token.js';
 import { encodeCommand, probe } from './helpers/media.js';
 import { tempDir } from './helpers/temp.js';
 import { until } from './helpers/wait.js';
@@ -32,7 +33,7 @@ test('30 real encodes at concurrency 2 survive 10 kill -9s of the daemon: all do
   const args = ['--max-concurrent', '2', '--kill-grace', '1', '--retry-backoff', '0.1', '--max-attempts', '20'];
   let daemon = await spawnDaemon(data, args);
   try {
-    let api = new ApiClient(daemon.url);
+    let api = new ApiClient(daemon.url, readTokenFileSync(data));
     const ids: string[] = [];
     for (let i = 0; i < 30; i++) {
       const output = join(outputs, `clip${String(i).padStart(2, '0')}.mp4`);
@@ -44,7 +45,7 @@ test('30 real encodes at concurrency 2 survive 10 kill -9s of the daemon: all do
       daemon.child.kill('SIGKILL');
       await daemon.exited;
       daemon = await spawnDaemon(data, args);
-      api = new ApiClient(daemon.url);
+      api = new ApiClient(daemon.url, readTokenFileSync(data));
     }
     const jobs = await until(async () => {
       const all = await api.list();
@@ -86,12 +87,12 @@ test('with the data folder read-only, a submission gets 503 and health says why;
   let daemon = await startTestDaemon(data);
   let readOnly = false;
   try {
-    const { api, url } = daemon;
+    const { api, url, authed } = daemon;
     const ticking = ['sh', '-c', 'for i in $(seq 1 40); do echo "Step $i/40"; sleep 0.1; done'];
     const accepted = await api.submit({ command: ticking, name: 'accepted before' });
     await until(async () => (await api.get(accepted.id)).progress > 0, 'the first job to make progress');
     setReadOnly(data, (readOnly = true));
-    const refused = await fetch(new URL('/api/jobs', url), { method: 'POST', body: JSON.stringify({ command: ['true'] }) });
+    const refused = await authed('/api/jobs', { method: 'POST', body: JSON.stringify({ command: ['true'] }) });
     assert.is(refused.status, 503);
     assert.match(((await refused.json()) as { error: string }).error, 'the job store cannot be written');
     const health = await fetch(new URL('/healthz', url));

@@ -91,7 +91,8 @@ test('a high-priority job submitted after three low ones starts before them', as
 });
 
 test('cancel during an encode ends the job cancelled and leaves no process of its encoder', async () => {
-  await withTestDaemon({}, async ({ api, dir }) => {
+  await withTestDaemon({}, async (daemon) => {
+    const { api, dir } = daemon;
     const output = join(dir.path, 'long.mp4');
     const submitted = await api.submit({ command: encodeCommand(output, { seconds: 120, realtime: true }), output });
     const running = await until(async () => {
@@ -103,7 +104,7 @@ test('cancel during an encode ends the job cancelled and leaves no process of it
     assert.is(cancelled.status, 'cancelled');
     assert.is(cancelled.terminationReason, 'cancel');
     assert.is(groupAlive(running.pid!), false, 'no process of the encoder remains');
-    const again = await postRaw(api.baseUrl, `/api/jobs/${submitted.id}/cancel`, '');
+    const again = await postRaw(daemon, `/api/jobs/${submitted.id}/cancel`, '{}');
     assert.is(again.status, 409);
   });
 });
@@ -138,7 +139,8 @@ test('after a restart with jobs queued and running, every job is still there and
 });
 
 test('bad submissions get 400 naming the field, and the store is unchanged', async () => {
-  await withTestDaemon({}, async ({ url, api, dir }) => {
+  await withTestDaemon({}, async (daemon) => {
+    const { api, dir, authed } = daemon;
     const output = join(dir.path, 'ok.mp4');
     await waitForStatus(api, (await api.submit({ command: encodeCommand(output), output })).id, ['done']);
     const storeFile = join(dir.path, 'jobs.db');
@@ -157,7 +159,7 @@ test('bad submissions get 400 naming the field, and the store is unchanged', asy
       ['[1,2]', undefined],
     ];
     for (const [body, field] of cases) {
-      const answer = await postRaw(url, '/api/jobs', body);
+      const answer = await postRaw(daemon, '/api/jobs', body);
       assert.is(answer.status, 400, body);
       if (field) assert.is(answer.json.field, field, body);
       assert.type(answer.json.error, 'string');
@@ -165,12 +167,12 @@ test('bad submissions get 400 naming the field, and the store is unchanged', asy
     }
     assert.is(readFileSync(storeFile, 'utf8'), before);
     assert.equal(await api.list(), listedBefore);
-    const unknown = await fetch(new URL('/api/jobs/nope', url));
+    const unknown = await authed('/api/jobs/nope');
     assert.is(unknown.status, 404);
     assert.is(((await unknown.json()) as { error: string }).error, 'no job with id nope');
-    const badFilter = await fetch(new URL('/api/jobs?status=bogus', url));
+    const badFilter = await authed('/api/jobs?status=bogus');
     assert.is(badFilter.status, 400);
-    const badConfig = await fetch(new URL('/api/config', url), { method: 'PATCH', body: JSON.stringify({ maxConcurrent: -1 }) });
+    const badConfig = await authed('/api/config', { method: 'PATCH', body: JSON.stringify({ maxConcurrent: -1 }) });
     assert.is(badConfig.status, 400);
     assert.is(((await badConfig.json()) as { field: string }).field, 'maxConcurrent');
   });

@@ -22,7 +22,7 @@ function parsePrometheus(text: string): Map<string, number> {
 }
 
 test('/metrics parses as Prometheus text and its counts match the API', async () => {
-  await withTestDaemon({ maxConcurrent: 1, retryBackoffSec: 0.1 }, async ({ api, url, dir }) => {
+  await withTestDaemon({ maxConcurrent: 1, retryBackoffSec: 0.1 }, async ({ api, authed, dir }) => {
     const output = join(dir.path, 'm.mp4');
     const ok = await api.submit({ command: encodeCommand(output), output });
     const bad = await api.submit({ command: ['false'], maxAttempts: 2 });
@@ -31,7 +31,7 @@ test('/metrics parses as Prometheus text and its counts match the API', async ()
     const hold = await api.submit({ command: encodeCommand(join(dir.path, 'long.mp4'), { seconds: 30, realtime: true }) });
     await api.submit({ command: ['true'] });
     await waitForStatus(api, hold.id, ['encoding']);
-    const response = await fetch(new URL('/metrics', url));
+    const response = await authed('/metrics');
     assert.match(response.headers.get('content-type')!, 'text/plain');
     const metrics = parsePrometheus(await response.text());
     const jobs = await api.list();
@@ -49,10 +49,10 @@ test('/metrics parses as Prometheus text and its counts match the API', async ()
 
 test('the event stream sends each durable job change', async () => {
   const dir = tempDir();
-  const { api, url, close } = await startTestDaemon(dir.path);
+  const { api, authed, close } = await startTestDaemon(dir.path);
   const controller = new AbortController();
   try {
-    const response = await fetch(new URL('/api/events', url), { signal: controller.signal });
+    const response = await authed('/api/events', { signal: controller.signal });
     assert.is(response.headers.get('content-type'), 'text/event-stream; charset=utf-8');
     const reader = response.body!.getReader();
     const job = await api.submit({ command: ['true'] });

@@ -24,7 +24,7 @@ async function withWatchedDaemon(body: (daemon: TestDaemon & { dir: TempDir; wat
 }
 
 test('an external job completes when its file lands; a file that matches nothing changes no job', async () => {
-  await withWatchedDaemon(async ({ api, url, dir, watched }) => {
+  await withWatchedDaemon(async ({ api, authed, dir, watched }) => {
     const output = join(watched.path, 'from-another-box.mp4');
     const job = await api.submit({ external: true, output, name: 'rendered elsewhere' });
     const waiting = await waitForStatus(api, job.id, ['encoding']);
@@ -37,7 +37,7 @@ test('an external job completes when its file lands; a file that matches nothing
     const before = await api.list();
     copyFileSync(output, join(watched.path, 'nobody-asked.mp4'));
     const events = await until(async () => {
-      const all = (await (await fetch(new URL('/api/outputs', url))).json()) as { kind: string; path: string }[];
+      const all = (await (await authed('/api/outputs')).json()) as { kind: string; path: string }[];
       return all.some((e) => e.kind === 'unmatched') ? all : null;
     }, 'the unmatched file to be reported', 10_000);
     assert.equal(events.map((e) => [e.kind, e.path]), [['job-output', output], ['unmatched', join(watched.path, 'nobody-asked.mp4')]]);
@@ -78,7 +78,7 @@ test('an output shorter than expected fails with both durations named; validate:
 });
 
 test('a job the supervisor runs into a watched folder is finalized once the encoder exited and the watcher saw the file complete', async () => {
-  await withWatchedDaemon(async ({ api, url, watched }) => {
+  await withWatchedDaemon(async ({ api, authed, watched }) => {
     const output = join(watched.path, 'encoded.mp4');
     const job = await api.submit({ command: encodeCommand(output, { seconds: 2 }), output });
     const done = await waitForStatus(api, job.id, ['done', 'failed'], 20_000);
@@ -88,7 +88,7 @@ test('a job the supervisor runs into a watched folder is finalized once the enco
     // The output replaced after the job is done: an event, not a second finalizing.
     writeFileSync(output, readFileSync(output));
     const replaced = await until(async () => {
-      const all = (await (await fetch(new URL('/api/outputs', url))).json()) as { kind: string; jobId?: string }[];
+      const all = (await (await authed('/api/outputs')).json()) as { kind: string; jobId?: string }[];
       return all.find((e) => e.kind === 'output-replaced') ?? null;
     }, 'the replaced output to be reported', 10_000);
     assert.is(replaced.jobId, job.id);
@@ -97,11 +97,11 @@ test('a job the supervisor runs into a watched folder is finalized once the enco
   });
 });
 
-test('encsup watch-output reports files from folders the daemon does not watch, and an external job completes', async () => {
+test('encsup watch-output reports files from a folder the daemon accepts reports for (--report-dir), and an external job completes', async () => {
   const dir = tempDir();
   const elsewhere = tempDir();
-  const { api, url, close } = await startTestDaemon(dir.path);
-  const watching = await cliUntilStopped(['--url', url, 'watch-output', '--stability', '0.5', elsewhere.path]);
+  const { api, url, close } = await startTestDaemon(dir.path, { reportDirs: elsewhere.path, watchStabilitySec: 0.5 });
+  const watching = await cliUntilStopped(['--url', url, '--data-dir', dir.path, 'watch-output', '--stability', '0.5', elsewhere.path]);
   try {
     const output = join(elsewhere.path, 'remote.mp4');
     const job = await api.submit({ external: true, output });

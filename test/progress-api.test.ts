@@ -21,7 +21,8 @@ test('an encode printing thousands of progress lines makes at most about 100/thr
 });
 
 test("a job's own pattern is used for its progress, and a bad pattern is refused naming the field", async () => {
-  await withTestDaemon({}, async ({ url, api }) => {
+  await withTestDaemon({}, async (daemon) => {
+    const { api } = daemon;
     const submitted = await api.submit({
       command: ['sh', '-c', 'for i in 1 2 3 4; do echo "chunk $i of 4 written"; sleep 0.3; done; exit 1'],
       pattern: 'chunk (?<current>\\d+) of (?<total>\\d+)',
@@ -36,7 +37,7 @@ test("a job's own pattern is used for its progress, and a bad pattern is refused
       [{ command: ['x'], parser: 'pattern' }, 'pattern'],
       [{ command: ['x'], parser: 'mencoder' }, 'parser'],
     ] as const) {
-      const answer = await postRaw(url, '/api/jobs', JSON.stringify(body));
+      const answer = await postRaw(daemon, '/api/jobs', JSON.stringify(body));
       assert.is(answer.status, 400, JSON.stringify(body));
       assert.is(answer.json.field, field);
     }

@@ -23,7 +23,7 @@ export function daemonUrl(flag: string | undefined, env: NodeJS.ProcessEnv): str
 export class ApiClient {
   constructor(
     readonly baseUrl: string,
-    /** ENCSUP_TOKEN, for a daemon that listens beyond loopback. */
+    /** ENCSUP_TOKEN or the daemon's token file; null for a daemon run with --no-auth. */
     readonly token: string | null = null,
     private readonly fetchImpl: typeof fetch = fetch,
   ) {}
@@ -63,11 +63,13 @@ export class ApiClient {
 
   async #request(method: string, path: string, body?: unknown): Promise<Response> {
     let response: Response;
+    // The daemon takes changes only as JSON, so a change with nothing to say sends {}.
+    const payload = method === 'GET' ? null : JSON.stringify(body ?? {});
     try {
       response = await this.fetchImpl(new URL(path, this.baseUrl), {
         method,
-        headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...(this.token ? { authorization: `Bearer ${this.token}` } : {}) },
-        body: body === undefined ? null : JSON.stringify(body),
+        headers: { ...(payload === null ? {} : { 'content-type': 'application/json' }), ...(this.token ? { authorization: `Bearer ${this.token}` } : {}) },
+        body: payload,
       });
     } catch (error) {
       const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message;
@@ -80,6 +82,11 @@ export class ApiClient {
         message = (JSON.parse(text) as { error?: string }).error ?? text;
       } catch {
         // not JSON: keep the text as it came
+      }
+      if (response.status === 401) {
+        message += this.token
+          ? ' (the token sent is not this daemon\'s: check ENCSUP_TOKEN or --data-dir)'
+          : ' (no token found: set ENCSUP_TOKEN, or point --data-dir / ENCSUP_DATA_DIR at the daemon\'s data folder)';
       }
       throw new ClientError(message, response.status);
     }

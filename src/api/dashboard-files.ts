@@ -7,6 +7,7 @@ import type { ServerResponse } from 'node:http';
 import { dirname, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ApiError, sendError } from './http.js';
+import { PAGE_POLICY } from './security-headers.js';
 
 const TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.svg': 'image/svg+xml' };
 
@@ -22,17 +23,12 @@ function findDashboardDir(): string {
 
 const DASHBOARD_DIR = findDashboardDir();
 
-export async function serveDashboardFile(response: ServerResponse, name: string): Promise<void> {
+export async function serveDashboardFile(response: ServerResponse, name: string, status = 200): Promise<void> {
   const type = TYPES[extname(name)];
   if (!type) return sendError(response, new ApiError(404, `no such dashboard file: ${name}`));
   try {
     const body = await readFile(join(DASHBOARD_DIR, name));
-    response.writeHead(200, {
-      'content-type': `${type}; charset=utf-8`,
-      // The page runs only its own script: encoder output can never become markup that runs.
-      'content-security-policy': "default-src 'self'; style-src 'self'; script-src 'self'; img-src 'self' data:",
-      'cache-control': 'no-cache',
-    });
+    response.writeHead(status, { 'content-type': `${type}; charset=utf-8`, 'content-security-policy': PAGE_POLICY });
     response.end(body);
   } catch {
     sendError(response, new ApiError(404, `no such dashboard file: ${name}`));

@@ -1,35 +1,83 @@
-// GET /api/events: Server-Sent Events for the dashboard and the CLI. Every durable job change is
-// an `job` event (the whole record); watcher findings are `output` events. `?job=ID` narrows it
-// to one job. A comment every 15 s keeps proxies from closing an idle stream.
+// GET /api/events: Server-Sent Events for the dashboard and the CLI. Every durable job change is a
+// `job` event (the record, environment values masked); watcher findings are `output` events.
+// `?job=ID` narrows it to one job. Each event is serialized once, whatever the number of clients;
+// a client that stops reading is dropped once its backlog passes a limit, and the number of
+// clients is capped, so no client can make the daemon hold memory for it.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Job } from '../../machines/job-record.js';
 import type { OutputEvent } from '../jobs/job-control.js';
+import { ApiError, sendError } from './http.js';
+import { publicJob } from './public-job.js';
 
 export interface EventSource {
   onJob(listener: (job: Job) => void): () => void;
   onOutput(listener: (event: OutputEvent) => void): () => void;
 }
 
-const KEEPALIVE_MS = 15_000;
+export interface EventHubLimits {
+  maxClients: number;
+  /** Bytes written but not yet taken by a client before it is dropped. */
+  maxBacklogBytes: number;
+  keepaliveMs: number;
+}
 
-export function serveEventStream(request: IncomingMessage, response: ServerResponse, source: EventSource, jobId: string | null): void {
-  response.writeHead(200, {
-    'content-type': 'text/event-stream; charset=utf-8',
-    'cache-control': 'no-cache',
-    connection: 'keep-alive',
-  });
-  response.write(': encsup events\n\n');
-  const send = (type: string, data: unknown) => response.write(`event: ${type}\ndata: ${JSON.stringify(data)}\n\n`);
-  const stopJobs = source.onJob((job) => {
-    if (jobId === null || job.id === jobId) send('job', job);
-  });
-  const stopOutputs = source.onOutput((event) => {
-    if (jobId === null || ('jobId' in event && event.jobId === jobId)) send('output', event);
-  });
-  const keepalive = setInterval(() => response.write(': keepalive\n\n'), KEEPALIVE_MS);
-  request.on('close', () => {
-    clearInterval(keepalive);
-    stopJobs();
-    stopOutputs();
-  });
+export const DEFAULT_EVENT_LIMITS: EventHubLimits = { maxClients: 64, maxBacklogBytes: 4 * 1024 * 1024, keepaliveMs: 15_000 };
+
+interface Client {
+  response: ServerResponse;
+  jobId: string | null;
+}
+
+export class EventHub {
+  readonly #clients = new Set<Client>();
+  readonly #stop: (() => void)[];
+  readonly #keepalive: NodeJS.Timeout;
+
+  constructor(
+    source: EventSource,
+    private readonly limits: EventHubLimits = DEFAULT_EVENT_LIMITS,
+  ) {
+    this.#stop = [
+      source.onJob((job) => this.#broadcast(`event: job\ndata: ${JSON.stringify(publicJob(job))}\n\n`, job.id)),
+      source.onOutput((event) => this.#broadcast(`event: output\ndata: ${JSON.stringify(event)}\n\n`, 'jobId' in event ? event.jobId : null)),
+    ];
+    // A comment now and then keeps proxies from closing an idle stream.
+    this.#keepalive = setInterval(() => this.#broadcast(': keepalive\n\n', null, true), limits.keepaliveMs);
+    this.#keepalive.unref();
+  }
+
+  get clients(): number {
+    return this.#clients.size;
+  }
+
+  serve(request: IncomingMessage, response: ServerResponse, jobId: string | null): void {
+    if (this.#clients.size >= this.limits.maxClients) {
+      return sendError(response, new ApiError(503, `too many event streams are open (${this.limits.maxClients}); close one and try again`));
+    }
+    response.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', connection: 'keep-alive' });
+    response.write(': encsup events\n\n');
+    const client: Client = { response, jobId };
+    this.#clients.add(client);
+    request.on('close', () => this.#clients.delete(client));
+  }
+
+  close(): void {
+    clearInterval(this.#keepalive);
+    this.#stop.forEach((stop) => stop());
+    for (const client of this.#clients) client.response.end();
+    this.#clients.clear();
+  }
+
+  #broadcast(frame: string, jobId: string | null, toEveryone = false): void {
+    for (const client of this.#clients) {
+      if (!toEveryone && client.jobId !== null && client.jobId !== jobId) continue;
+      if (client.response.writableLength > this.limits.maxBacklogBytes) {
+        // It stopped reading: what it missed can be read again from /api/jobs when it reconnects.
+        this.#clients.delete(client);
+        client.response.destroy();
+        continue;
+      }
+      client.response.write(frame);
+    }
+  }
 }

@@ -1,6 +1,7 @@
-// The HTTP API that the CLI and the dashboard use. Routes map to JobControl; errors come back as
-// JSON {error, field?} with 400/401/404/409/503. Off loopback, every route but /healthz needs the
-// token.
+// The HTTP API that the CLI and the dashboard use. Every request passes the guard (Host, origin,
+// JSON for changes, token) before a route runs; routes map to JobControl; errors come back as JSON
+// {error, field?}. Nothing a request carries can end the daemon: a request that breaks a handler
+// gets a 500 and a log line, a malformed one a 400.
 import { readFile } from 'node:fs/promises';
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import type { Registry } from 'prom-client';
@@ -8,75 +9,146 @@ import { JOB_STATUSES, type JobStatus } from '../../machines/job-record.js';
 import { type JobControl, RequestError, type RequestErrorKind } from '../jobs/job-control.js';
 import type { TransitionLog } from '../jobs/transition-log.js';
 import type { JobLedger } from '../store/job-ledger.js';
-import { presentedToken, tokenMatches } from './auth.js';
 import { serveDashboardFile } from './dashboard-files.js';
-import { type EventSource, serveEventStream } from './event-stream.js';
+import type { EventHub } from './event-stream.js';
 import { ApiError, readJsonBody, sendError, sendJson, sendText } from './http.js';
+import { publicJob } from './public-job.js';
+import {
+  type GuardOptions,
+  checkChangeIsJson,
+  checkHost,
+  checkSameOrigin,
+  isAuthenticated,
+  loginCookie,
+  logoutCookie,
+} from './request-guard.js';
+import { setSecurityHeaders } from './security-headers.js';
+import { tokenMatches } from './token.js';
 
 export interface ApiDeps {
   control: JobControl;
   ledger: JobLedger;
-  events: EventSource;
+  events: EventHub;
   metrics: Registry;
   transitions: TransitionLog;
   logPath: (jobId: string) => string;
-  health: () => Record<string, unknown>;
-  /** null on loopback: no token needed. */
-  token: string | null;
+  /** What /healthz says: open to monitors, so nothing about jobs. */
+  health: () => { ok: boolean } & Record<string, unknown>;
+  guard: GuardOptions;
+  /** A handler failed in a way no request should cause: logged, answered 500, the daemon goes on. */
+  onError: (error: unknown, request: { method: string; path: string }) => void;
 }
 
 type Handler = (request: IncomingMessage, response: ServerResponse, params: string[], url: URL) => Promise<void> | void;
 
 const STATUS_OF: Record<RequestErrorKind, number> = { invalid: 400, 'not-found': 404, conflict: 409, unavailable: 503 };
+const DASHBOARD_PAGE = /^\/(?:jobs\/[^/]+)?$/;
 
 export function createApiServer(deps: ApiDeps): Server {
   const { control, ledger } = deps;
   const routes: [string, RegExp, Handler][] = [
-    ['GET', /^\/healthz$/, (_q, res) => {
-      const health = deps.health();
-      sendJson(res, health['ok'] ? 200 : 503, health);
-    }],
     ['GET', /^\/metrics$/, async (_q, res) => {
       res.writeHead(200, { 'content-type': deps.metrics.contentType });
       res.end(await deps.metrics.metrics());
     }],
-    ['GET', /^\/api\/events$/, (req, res, _p, url) => serveEventStream(req, res, deps.events, url.searchParams.get('job'))],
-    ['POST', /^\/api\/jobs$/, async (req, res) => sendJson(res, 201, await control.submit(await readJsonBody(req)))],
-    ['GET', /^\/api\/jobs$/, (_q, res, _p, url) => sendJson(res, 200, listJobs(ledger, url.searchParams.get('status')))],
-    ['GET', /^\/api\/jobs\/([^/]+)$/, (_q, res, [id]) => sendJson(res, 200, control.get(id!))],
-    ['PATCH', /^\/api\/jobs\/([^/]+)$/, async (req, res, [id]) => sendJson(res, 200, await control.setPriority(id!, await readJsonBody(req)))],
-    ['POST', /^\/api\/jobs\/([^/]+)\/cancel$/, async (_q, res, [id]) => sendJson(res, 200, await control.cancel(id!))],
-    ['POST', /^\/api\/jobs\/([^/]+)\/retry$/, async (_q, res, [id]) => sendJson(res, 200, await control.retry(id!))],
+    ['GET', /^\/api\/events$/, (req, res, _p, url) => deps.events.serve(req, res, url.searchParams.get('job'))],
+    ['POST', /^\/api\/jobs$/, async (req, res) => sendJson(res, 201, publicJob(await control.submit(await readJsonBody(req))))],
+    ['GET', /^\/api\/jobs$/, (_q, res, _p, url) => sendJson(res, 200, listJobs(ledger, url.searchParams.get('status')).map(publicJob))],
+    ['GET', /^\/api\/jobs\/([^/]+)$/, (_q, res, [id]) => sendJson(res, 200, publicJob(control.get(id!)))],
+    ['PATCH', /^\/api\/jobs\/([^/]+)$/, async (req, res, [id]) => sendJson(res, 200, publicJob(await control.setPriority(id!, await readJsonBody(req))))],
+    ['POST', /^\/api\/jobs\/([^/]+)\/cancel$/, async (_q, res, [id]) => sendJson(res, 200, publicJob(await control.cancel(id!)))],
+    ['POST', /^\/api\/jobs\/([^/]+)\/retry$/, async (_q, res, [id]) => sendJson(res, 200, publicJob(await control.retry(id!)))],
     ['GET', /^\/api\/jobs\/([^/]+)\/log$/, async (_q, res, [id]) => sendText(res, 200, await readLog(deps, id!))],
     ['GET', /^\/api\/jobs\/([^/]+)\/transitions$/, (_q, res, [id]) => sendJson(res, 200, { status: control.get(id!).status, transitions: deps.transitions.of(id!) })],
-    ['POST', /^\/api\/outputs$/, async (req, res) => sendJson(res, 200, control.reportOutput(await readJsonBody(req)))],
+    ['POST', /^\/api\/outputs$/, async (req, res) => sendJson(res, 202, await control.reportOutput(await readJsonBody(req)))],
     ['GET', /^\/api\/outputs$/, (_q, res) => sendJson(res, 200, control.outputEvents())],
     ['GET', /^\/api\/config$/, (_q, res) => sendJson(res, 200, control.settings())],
     ['PATCH', /^\/api\/config$/, async (req, res) => sendJson(res, 200, control.updateSettings(await readJsonBody(req)))],
-    ['GET', /^\/(?:jobs\/[^/]+)?$/, (_q, res) => serveDashboardFile(res, 'index.html')],
-    ['GET', /^\/dashboard\/([\w.-]+)$/, (_q, res, [file]) => serveDashboardFile(res, file!)],
+    ['GET', DASHBOARD_PAGE, (_q, res) => serveDashboardFile(res, 'index.html')],
   ];
 
-  return createServer((request, response) => {
-    const url = new URL(request.url ?? '/', 'http://encsup.local');
-    if (deps.token !== null && url.pathname !== '/healthz' && !tokenMatches(presentedToken(request, url), deps.token)) {
-      return sendError(response, new ApiError(401, 'a bearer token is needed: send Authorization: Bearer <ENCSUP_TOKEN>, or ?token= in a browser'));
+  const handle = async (request: IncomingMessage, response: ServerResponse, url: URL): Promise<void> => {
+    const path = url.pathname;
+    const method = request.method ?? 'GET';
+    // Open to monitors, whatever name they use: it says nothing about jobs.
+    if (path === '/healthz' && method === 'GET') {
+      const health = deps.health();
+      return sendJson(response, health.ok ? 200 : 503, health);
     }
-    const matching = routes.filter(([, pattern]) => pattern.test(url.pathname));
-    const route = matching.find(([method]) => method === request.method);
+    const refused = checkHost(request, deps.guard) ?? checkSameOrigin(request, path) ?? checkChangeIsJson(request);
+    if (refused) return sendError(response, refused);
+    const port = request.socket.localPort ?? 0;
+    if (method === 'POST' && path === '/api/logout') {
+      response.setHeader('set-cookie', logoutCookie(port));
+      return sendJson(response, 200, { loggedOut: true });
+    }
+    // The page's own files hold no data; the pages and the API need the token.
+    const asset = /^\/dashboard\/([\w.-]+)$/.exec(path);
+    if (asset && method === 'GET') return serveDashboardFile(response, asset[1]!);
+    const isPage = DASHBOARD_PAGE.test(path) && method === 'GET';
+    const offered = url.searchParams.get('token');
+    if (isPage && offered !== null && deps.guard.token !== null && tokenMatches(offered, deps.guard.token)) {
+      // Log in: the token moves into an HttpOnly cookie and out of the address bar and history.
+      url.searchParams.delete('token');
+      response.writeHead(303, { location: `${path}${url.search}`, 'set-cookie': loginCookie(port, deps.guard.token) });
+      return void response.end();
+    }
+    if (!isAuthenticated(request, deps.guard, port)) {
+      if (isPage) return serveDashboardFile(response, 'login.html', 401);
+      return sendError(response, new ApiError(401, 'a token is needed: send Authorization: Bearer <token> (the CLI reads <data-dir>/token or ENCSUP_TOKEN)'));
+    }
+    const matching = routes.filter(([, pattern]) => pattern.test(path));
+    const route = matching.find(([routeMethod]) => routeMethod === method);
     if (!route) {
-      const error = matching.length > 0 ? new ApiError(405, `${request.method} is not allowed on ${url.pathname}`) : new ApiError(404, `no such endpoint: ${url.pathname}`);
-      return sendError(response, error);
+      return sendError(response, matching.length > 0 ? new ApiError(405, `${method} is not allowed on ${path}`) : new ApiError(404, `no such endpoint: ${path}`));
     }
-    const params = route[1].exec(url.pathname)!.slice(1).map(decodeURIComponent);
-    Promise.resolve()
-      .then(() => route[2](request, response, params, url))
-      .catch((error: unknown) => {
-        if (error instanceof ApiError) return sendError(response, error);
-        if (error instanceof RequestError) return sendError(response, new ApiError(STATUS_OF[error.kind], error.message, error.field));
-        sendError(response, new ApiError(500, `internal error: ${(error as Error).message}`));
-      });
+    const params = route[1].exec(path)!.slice(1).map(decodeParam);
+    await route[2](request, response, params, url);
+  };
+
+  const server = createServer((request, response) => {
+    setSecurityHeaders(response);
+    request.on('error', () => response.destroy());
+    let url: URL;
+    try {
+      url = requestUrl(request.url);
+    } catch (error) {
+      return sendError(response, error as ApiError);
+    }
+    handle(request, response, url).catch((error: unknown) => {
+      if (error instanceof ApiError) return sendError(response, error);
+      if (error instanceof RequestError) return sendError(response, new ApiError(STATUS_OF[error.kind], error.message, error.field));
+      deps.onError(error, { method: request.method ?? '', path: url.pathname });
+      if (response.headersSent) return response.destroy();
+      sendError(response, new ApiError(500, 'internal error: the daemon logged it and carries on'));
+    });
   });
+  // A request Node could not even parse: answer 400 and close, never throw.
+  server.on('clientError', (_error, socket) => {
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
+    else socket.destroy();
+  });
+  return server;
+}
+
+/** The request target as a URL; anything but a path (`//[`, `*`, an absolute form) is a 400. */
+function requestUrl(target: string | undefined): URL {
+  if (target === undefined || !target.startsWith('/') || target.startsWith('//')) {
+    throw new ApiError(400, 'the request target must be a path such as /api/jobs');
+  }
+  try {
+    return new URL(target, 'http://encsup.invalid');
+  } catch {
+    throw new ApiError(400, 'the request target is not a valid path');
+  }
+}
+
+function decodeParam(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    throw new ApiError(400, `the path holds a malformed percent-escape: ${text.slice(0, 80)}`);
+  }
 }
 
 function listJobs(ledger: JobLedger, status: string | null) {

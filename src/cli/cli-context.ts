@@ -1,7 +1,9 @@
 // What every `encsup` command shares: the streams it may use, the API client, usage errors, and
 // readers for flag values.
 import type { Command } from 'commander';
+import { resolve } from 'node:path';
 import { ApiClient, daemonUrl } from '../api/client.js';
+import { readTokenFileSync } from '../api/token.js';
 
 export interface CliIo {
   stdout: (text: string) => void;
@@ -18,17 +20,32 @@ export interface CliIo {
 
 export interface CliContext {
   io: CliIo;
-  /** The API of the daemon named by --url, ENCSUP_URL or ENCSUP_PORT, with ENCSUP_TOKEN. */
+  /** The API of the daemon named by --url, ENCSUP_URL or ENCSUP_PORT, with its token. */
   client: () => ApiClient;
+  /** The global --data-dir, when given. */
+  dataDirFlag: () => string | undefined;
   setExitCode: (code: number) => void;
 }
 
 export function createContext(program: Command, io: CliIo, setExitCode: (code: number) => void): CliContext {
+  const dataDirFlag = () => program.opts<{ dataDir?: string }>().dataDir;
   return {
     io,
-    client: () => new ApiClient(daemonUrl(program.opts<{ url?: string }>().url, io.env), io.env['ENCSUP_TOKEN'] || null),
+    client: () => new ApiClient(daemonUrl(program.opts<{ url?: string }>().url, io.env), clientToken(dataDirFlag(), io)),
+    dataDirFlag,
     setExitCode,
   };
+}
+
+/**
+ * ENCSUP_TOKEN, else the token the daemon keeps in its data folder (--data-dir, ENCSUP_DATA_DIR,
+ * ./.encsup): the user who runs the daemon needs no setup to use the CLI.
+ */
+export function clientToken(dataDirFlag: string | undefined, io: Pick<CliIo, 'env' | 'cwd'>): string | null {
+  const fromEnv = io.env['ENCSUP_TOKEN'];
+  if (fromEnv) return fromEnv;
+  const dataDir = dataDirFlag || io.env['ENCSUP_DATA_DIR'] || './.encsup';
+  return readTokenFileSync(resolve(io.cwd, dataDir));
 }
 
 /** A mistake in how the command was called; the message says which flag and why. */

@@ -18,6 +18,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   const program = new Command('encsup')
     .description('Supervisor daemon for long-running video encoding and render jobs')
     .option('--url <url>', 'the daemon to talk to (default: $ENCSUP_URL or http://127.0.0.1:8787)')
+    .option('--data-dir <dir>', "the daemon's data folder: where `daemon` keeps its store, and where the others read its token (env ENCSUP_DATA_DIR, default ./.encsup)")
     .exitOverride()
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
     .showHelpAfterError();

@@ -5,18 +5,19 @@
 
 const STATUSES = ['queued', 'encoding', 'finalizing', 'done', 'failed', 'cancelled'];
 
-// A token given once in the address (?token=…) is kept for this tab and sent with every request.
-const params = new URLSearchParams(location.search);
-if (params.get('token')) sessionStorage.setItem('encsup-token', params.get('token'));
-const token = sessionStorage.getItem('encsup-token');
+// Signed in by the daemon's HttpOnly cookie (set when the page was opened with ?token=…): the
+// page never sees the token, and sends every change as JSON, the only kind the daemon accepts.
 
 const jobs = new Map();
 let filter = null;
 let openJobId = null;
 
 async function api(path, options = {}) {
-  const headers = { ...(options.body ? { 'content-type': 'application/json' } : {}), ...(token ? { authorization: `Bearer ${token}` } : {}) };
-  const response = await fetch(path, { ...options, headers });
+  const isChange = options.method !== undefined && options.method !== 'GET';
+  const init = isChange ? { ...options, headers: { 'content-type': 'application/json' }, body: options.body ?? '{}' } : options;
+  const response = await fetch(path, { ...init, credentials: 'same-origin' });
+  // Logged out (or the daemon's token changed): back to the login page.
+  if (response.status === 401) location.assign('/');
   if (!response.ok) throw new Error((await response.json().catch(() => ({}))).error ?? response.statusText);
   return response.headers.get('content-type')?.startsWith('application/json') ? response.json() : response.text();
 }
@@ -187,7 +188,7 @@ function route() {
 }
 
 function connect() {
-  const source = new EventSource(`/api/events${token ? `?token=${encodeURIComponent(token)}` : ''}`);
+  const source = new EventSource('/api/events');
   const status = document.getElementById('connection');
   source.onopen = () => (status.textContent = 'live');
   source.onerror = () => (status.textContent = 'reconnecting…');
@@ -200,6 +201,7 @@ function connect() {
 }
 
 async function start() {
+  document.getElementById('logout').addEventListener('click', () => api('/api/logout', { method: 'POST' }).finally(() => location.assign('/')));
   renderFilters();
   for (const job of await api('/api/jobs')) jobs.set(job.id, job);
   addEventListener('hashchange', route);

@@ -1,8 +1,8 @@
 // What a client can ask of the daemon: submit, cancel, retry, change settings. Every change is
 // durable before it is answered. Knows nothing of HTTP; the API maps RequestError kinds to codes.
 import { existsSync, statSync } from 'node:fs';
-import { isAbsolute } from 'node:path';
 import { type OutputMatch, matchOutput } from '../watch/output-router.js';
+import { MAX_PATH_LENGTH, type ReportCheckOptions, ReportRefused, confirmReportedOutput } from '../watch/reported-output.js';
 import type { Actor } from 'xstate';
 import { type Job, isFinished } from '../../machines/job-record.js';
 import type { supervisorMachine } from '../../machines/supervisor-machine.js';
@@ -37,10 +37,12 @@ const settingsPatchSchema = z.strictObject({
 export type OutputEvent = OutputMatch & { path: string; at: string };
 
 const outputReportSchema = z.strictObject({
-  path: z.string().refine((path) => isAbsolute(path), 'expected an absolute path'),
+  path: z.string().min(1).max(MAX_PATH_LENGTH, `expected at most ${MAX_PATH_LENGTH} characters`),
 });
 
 const RECENT_OUTPUT_EVENTS = 200;
+// Reports being checked for stability at once; more get 503 rather than each holding a timer.
+const MAX_PENDING_REPORTS = 64;
 
 const priorityPatchSchema = z.strictObject({ priority: prioritySchema });
 
@@ -61,11 +63,14 @@ export interface JobControlDeps {
   /** How long cancel waits for the encoder to be gone before answering. */
   cancelWaitMs: number;
   jobDefaults: JobDefaults;
+  /** Where reported outputs may lie, and how still they must be. */
+  reports: ReportCheckOptions;
 }
 
 export class JobControl {
   readonly #outputEvents: OutputEvent[] = [];
   readonly #outputListeners = new Set<(event: OutputEvent) => void>();
+  readonly #pendingReports = new Map<string, Promise<OutputEvent>>();
   constructor(private readonly deps: JobControlDeps) {}
 
   get accepting(): boolean {
@@ -164,8 +169,30 @@ export class JobControl {
     return event;
   }
 
-  reportOutput(body: unknown): OutputEvent {
-    return this.outputComplete(parseBody(outputReportSchema, body).path, this.deps.nowIso());
+  /**
+   * A file a client says is complete: routed once the daemon has seen it inside an accepted folder
+   * and still for the stability window. Reports of one path while it is checked share one answer.
+   */
+  async reportOutput(body: unknown): Promise<OutputEvent> {
+    const { path } = parseBody(outputReportSchema, body);
+    const pending = this.#pendingReports.get(path);
+    if (pending) return pending;
+    if (this.#pendingReports.size >= MAX_PENDING_REPORTS) {
+      throw new RequestError('unavailable', `${MAX_PENDING_REPORTS} reported files are being checked already; report this one again shortly`);
+    }
+    const checked = confirmReportedOutput(path, this.deps.reports).then(
+      (confirmed) => this.outputComplete(confirmed, this.deps.nowIso()),
+      (error: unknown) => {
+        if (!(error instanceof ReportRefused)) throw error;
+        throw new RequestError(error.reason === 'still-writing' ? 'conflict' : 'invalid', error.message, 'path');
+      },
+    );
+    this.#pendingReports.set(path, checked);
+    try {
+      return await checked;
+    } finally {
+      this.#pendingReports.delete(path);
+    }
   }
 
   onOutput(listener: (event: OutputEvent) => void): () => void {

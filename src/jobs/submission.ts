@@ -2,35 +2,80 @@
 import { isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
 import { type Job, NO_PROGRESS, PARSER_NAMES } from '../../machines/job-record.js';
+import { MAX_TIMER_SEC } from '../config.js';
 import { compilePattern } from '../progress/parsers/pattern.js';
 import { type ValidationProblem, firstProblem } from '../validation-problem.js';
 
 export const PRIORITY_NAMES = { high: 10, normal: 0, low: -10 } as const;
+const PRIORITY_RANGE = 1_000_000;
 
 export const prioritySchema = z.union(
-  [z.number().int('expected a whole number'), z.enum(['high', 'normal', 'low']).transform((name) => PRIORITY_NAMES[name])],
-  { error: 'expected a whole number or one of high, normal, low' },
+  [
+    z.number().int('expected a whole number').min(-PRIORITY_RANGE, `expected at least -${PRIORITY_RANGE}`).max(PRIORITY_RANGE, `expected at most ${PRIORITY_RANGE}`),
+    z.enum(['high', 'normal', 'low']).transform((name) => PRIORITY_NAMES[name]),
+  ],
+  { error: `expected a whole number from -${PRIORITY_RANGE} to ${PRIORITY_RANGE}, or one of high, normal, low` },
 );
 
+/** What one job may carry: enough for any real encode, small enough that no client can fill the store. */
+export const SUBMISSION_LIMITS = {
+  commandArgs: 1024,
+  argChars: 64 * 1024,
+  commandChars: 128 * 1024,
+  envEntries: 256,
+  envNameChars: 256,
+  envValueChars: 32 * 1024,
+  envChars: 128 * 1024,
+  pathChars: 4096,
+  patternChars: 1024,
+} as const;
+const L = SUBMISSION_LIMITS;
+
+// A NUL byte can't pass through exec or a path: refused here rather than failing at spawn.
+const text = (max: number, what: string) =>
+  z.string().max(max, `${what} is longer than ${max} characters`).refine((value) => !value.includes('\0'), `${what} holds a NUL byte`);
+const path = (what: string) => text(L.pathChars, what).pipe(z.string().min(1, `${what} is empty`));
+const seconds = (floor: string) => z.number().min(0, floor).max(MAX_TIMER_SEC, `expected at most ${MAX_TIMER_SEC} seconds (about 24 days)`);
+const totalLength = (values: string[]) => values.reduce((sum, value) => sum + value.length, 0);
+
 export const submissionSchema = z.strictObject({
-  name: z.string().trim().min(1).max(200).optional(),
-  command: z.array(z.string(), { error: 'expected an array of strings (argv)' }).min(1, 'expected at least the program to run').optional(),
-  cwd: z.string().min(1).optional(),
-  env: z.record(z.string(), z.string(), { error: 'expected an object of string values' }).optional(),
+  name: z.string().trim().min(1).max(200, 'expected at most 200 characters').optional(),
+  // With shell: true, one string (the shell line); else the program and its arguments, unquoted.
+  command: z
+    .union([
+      text(L.commandChars, 'the shell line'),
+      z
+        .array(text(L.argChars, 'an argument'), { error: 'expected an array of strings (argv), or one string with shell: true' })
+        .min(1, 'expected at least the program to run')
+        .max(L.commandArgs, `expected at most ${L.commandArgs} arguments`)
+        .refine((args) => totalLength(args) <= L.commandChars, `the arguments are longer than ${L.commandChars} characters together`),
+    ])
+    .optional(),
+  cwd: path('cwd').optional(),
+  env: z
+    .record(
+      z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name is letters, digits and _, not starting with a digit').max(L.envNameChars),
+      text(L.envValueChars, 'a value'),
+      { error: 'expected an object of string values' },
+    )
+    .refine((env) => Object.keys(env).length <= L.envEntries, `expected at most ${L.envEntries} variables`)
+    .refine((env) => totalLength(Object.entries(env).flat()) <= L.envChars, `the variables are longer than ${L.envChars} characters together`)
+    .optional(),
   shell: z.boolean().optional(),
   priority: prioritySchema.optional(),
-  output: z.string().min(1).optional(),
-  totalFrames: z.number().int('expected a whole number').positive('expected a number of frames above 0').optional(),
+  output: path('output').optional(),
+  totalFrames: z.number().int('expected a whole number').positive('expected a number of frames above 0').max(1e10, 'expected at most 1e10 frames').optional(),
   external: z.boolean().optional(),
   validate: z.boolean().optional(),
-  expectedDurationSeconds: z.number().positive('expected a number of seconds above 0').optional(),
-  timeoutSec: z.number().min(0, 'expected seconds, 0 for no limit').optional(),
-  stallTimeoutSec: z.number().min(0, 'expected seconds, 0 for never').optional(),
-  maxAttempts: z.number().int('expected a whole number').min(1, 'expected at least 1').optional(),
+  expectedDurationSeconds: z.number().positive('expected a number of seconds above 0').max(1e9, 'expected at most 1e9 seconds').optional(),
+  timeoutSec: seconds('expected seconds, 0 for no limit').optional(),
+  stallTimeoutSec: seconds('expected seconds, 0 for never').optional(),
+  maxAttempts: z.number().int('expected a whole number').min(1, 'expected at least 1').max(100, 'expected at most 100').optional(),
   parser: z.enum(PARSER_NAMES, { error: `expected one of ${PARSER_NAMES.join(', ')}` }).optional(),
   pattern: z
     .string()
     .min(1)
+    .max(L.patternChars, `expected at most ${L.patternChars} characters`)
     .superRefine((source, context) => {
       try {
         compilePattern(source);
@@ -47,7 +92,13 @@ export type Submission = z.output<typeof submissionSchema>;
 export function parseSubmission(body: unknown): { ok: true; submission: Submission } | { ok: false; problem: ValidationProblem } {
   const parsed = submissionSchema.safeParse(body);
   if (parsed.success) {
-    const { command, external, output } = parsed.data;
+    const { command, external, output, shell } = parsed.data;
+    if (shell && Array.isArray(command)) {
+      return { ok: false, problem: { field: 'command', message: 'command: with shell: true, command is one string, the shell line (quote its words yourself)' } };
+    }
+    if (!shell && typeof command === 'string') {
+      return { ok: false, problem: { field: 'command', message: 'command: expected an array of strings (argv); one string is a shell line and needs shell: true' } };
+    }
     if (external && !output) {
       return { ok: false, problem: { field: 'output', message: 'output: an external job needs the path of the output it waits for' } };
     }
@@ -57,7 +108,7 @@ export function parseSubmission(body: unknown): { ok: true; submission: Submissi
     if (parsed.data.parser === 'pattern' && !parsed.data.pattern) {
       return { ok: false, problem: { field: 'pattern', message: 'pattern: parser "pattern" needs a pattern' } };
     }
-    if (command !== undefined && command[0]!.trim() === '') {
+    if (command !== undefined && (typeof command === 'string' ? command : command[0]!).trim() === '') {
       return { ok: false, problem: { field: 'command', message: 'command: the program to run is empty' } };
     }
     return { ok: true, submission: parsed.data };
@@ -81,8 +132,8 @@ export function newJobRecord(submission: Submission, id: string, nowIso: string,
   return {
     ...NO_PROGRESS,
     id,
-    name: submission.name ?? (submission.command ?? ['external', submission.output ?? '']).join(' ').slice(0, 80),
-    command: submission.command ?? [],
+    name: submission.name ?? [submission.command ?? ['external', submission.output ?? '']].flat().join(' ').slice(0, 80),
+    command: typeof submission.command === 'string' ? [submission.command] : (submission.command ?? []),
     cwd,
     env: submission.env ?? {},
     shell: submission.shell ?? false,

@@ -1,28 +1,43 @@
 // Chunks from a terminal → one string per progress record. Encoders redraw their status with `\r`
 // (and SVT-AV1 with `\b`), so both `\r` and `\n` end a record; ANSI colour codes are removed.
+// A record is cut at MAX_RECORD_CHARS: an encoder (or anything a job runs) may print megabytes
+// without a newline, and nothing downstream (parsers, log, store) should hold or scan more than
+// a status line's worth.
 import { stripVTControlCharacters } from 'node:util';
 import { Observable, type OperatorFunction } from 'rxjs';
 
+export const MAX_RECORD_CHARS = 8192;
+
 /** Splits a stream of text chunks into records; a record cut between two chunks is joined first. */
-export function splitRecords(): OperatorFunction<string, string> {
+export function splitRecords(maxChars = MAX_RECORD_CHARS): OperatorFunction<string, string> {
   return (chunks) =>
     new Observable<string>((subscriber) => {
       let pending = '';
+      // Characters of the current record beyond the limit, counted but never kept.
+      let cut = 0;
       const emit = (raw: string) => {
         const line = cleanRecord(raw);
-        if (line.trim() !== '') subscriber.next(line);
+        const shown = cut > 0 ? `${line} … [encsup cut ${cut} more characters of this line]` : line;
+        cut = 0;
+        if (shown.trim() !== '') subscriber.next(shown);
       };
       // Text within one record. A counter redrawn with backspaces (SVT-AV1) shows a new value at
       // each run of backspaces: what the terminal showed just before it is a record of its own.
-      const extend = (text: string) => {
-        if (!text.includes('\b')) {
+      const append = (text: string) => {
+        if (cut === 0 && pending.length + text.length <= maxChars) {
           pending += text;
           return;
         }
+        const room = Math.max(0, maxChars - pending.length);
+        pending += text.slice(0, room);
+        cut += text.length - Math.min(room, text.length);
+      };
+      const extend = (text: string) => {
+        if (!text.includes('\b')) return append(text);
         for (const piece of text.split(/(\x08+)/)) {
           if (piece === '') continue;
           if (piece[0] !== '\b') {
-            pending += piece;
+            append(piece);
             continue;
           }
           emit(pending);
@@ -45,7 +60,7 @@ export function splitRecords(): OperatorFunction<string, string> {
           subscriber.error(err);
         },
         complete() {
-          if (pending !== '') emit(pending);
+          if (pending !== '' || cut > 0) emit(pending);
           pending = '';
           subscriber.complete();
         },

@@ -25,7 +25,7 @@ export function parseEta(text: string | undefined): number | null {
   const trimmed = text.trim().replace(/^-/, '');
   const clock = parseClock(trimmed);
   if (clock !== null) return clock;
-  const units = [...trimmed.matchAll(/(\d+(?:\.\d+)?)\s*([hms])/g)];
+  const units = [...trimmed.matchAll(/(?<![\d.])(\d+(?:\.\d+)?)\s*([hms])/g)];
   if (units.length === 0) return null;
   const scale: Record<string, number> = { h: 3600, m: 60, s: 1 };
   return units.reduce((total, [, value, unit]) => total + Number(value) * scale[unit!]!, 0);

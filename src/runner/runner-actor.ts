@@ -1,6 +1,5 @@
 // The job machine's `runner` actor: starts the encoder once the job's encoding state is durable,
 // feeds its output through the progress pipeline, and reports PROGRESS and ENCODER_EXITED.
-import { createWriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { share } from 'rxjs';
 import { fromCallback } from 'xstate';
@@ -13,6 +12,7 @@ import { inputDurationApplies } from '../media/expected-duration.js';
 import { splitRecords } from '../progress/lines.js';
 import type { ThrottleOptions } from '../progress/throttle.js';
 import { type EncoderRun, startEncoder } from './encoder-run.js';
+import { JobLogFile } from './job-log.js';
 import { LogTail } from './log-tail.js';
 import { processStartTicks } from './process-identity.js';
 import type { SpawnPty } from './pty.js';
@@ -24,6 +24,8 @@ export interface RunnerDeps {
   baseEnv: Record<string, string>;
   /** Folder for each job's full output log. */
   logDir: string;
+  /** Cap of each job's log file, in bytes. */
+  maxLogBytes: number;
   /** Read at each run, so a threshold changed at runtime applies to the next run. */
   throttle: () => ThrottleOptions;
   /** Resolves once the job's current record is in the store: no encoder runs before that. */
@@ -104,8 +106,7 @@ function launch(job: Job, known: KnownTotals, deps: RunnerDeps, send: (event: Jo
   const run = startEncoder(job, { spawnPty: deps.spawnPty, graceMs: deps.graceMs, baseEnv: deps.baseEnv });
   send({ type: 'ENCODER_STARTED', pid: run.pid, pidStartTicks: processStartTicks(run.pid), at: isoNow(deps) });
   const tail = new LogTail();
-  const log = createWriteStream(jobLogPath(deps.logDir, job.id), { flags: 'a' });
-  log.on('error', (error) => deps.onError(job.id, error));
+  const log = new JobLogFile(jobLogPath(deps.logDir, job.id), deps.maxLogBytes, (error) => deps.onError(job.id, error));
   const durationApplies = inputDurationApplies(job.command);
   const lines = run.chunks.pipe(splitRecords(), share());
   let lastLine = '';
@@ -138,7 +139,7 @@ function launch(job: Job, known: KnownTotals, deps: RunnerDeps, send: (event: Jo
       error: (error: unknown) => deps.onError(job.id, error),
     });
   void run.settled.then((exit) => {
-    log.end();
+    void log.end();
     send({
       type: 'ENCODER_EXITED',
       outcome: { ...exit, logTail: tail.lines(), runSeconds: (deps.nowMs() - startMs) / 1000, at: isoNow(deps) },

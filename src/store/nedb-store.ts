@@ -1,7 +1,7 @@
 // The default store: one nedb-promises file in the data folder. The only file that imports nedb.
 // Each job is kept as its JSON text, so nedb's rules for field names (no `.`, no leading `$`)
 // never meet a job's environment variables.
-import { readFile } from 'node:fs/promises';
+import { chmod, readFile, writeFile } from 'node:fs/promises';
 import Datastore from 'nedb-promises';
 import type { Job } from '../../machines/job-record.js';
 import type { JobStore, LoadedJobs } from './job-store.js';
@@ -32,6 +32,7 @@ async function unreadableLines(filename: string): Promise<number[]> {
 }
 
 interface Compaction {
+  on(event: 'compaction.done', listener: () => void): void;
   loadDatabaseAsync(): Promise<void>;
   setAutocompactionInterval(ms: number): void;
   stopAutocompaction(): void;
@@ -46,11 +47,16 @@ export async function openNedbStore(filename: string): Promise<JobStore> {
   // would be worse. Unreadable lines (a write cut short by a crash) are reported by loadAll;
   // nedb drops them when it rewrites the file at load.
   const unreadable = await unreadableLines(filename);
+  // Records hold jobs' environments: the file is the daemon user's alone. nedb rewrites it at
+  // each compaction (a new file), so the mode is set again after each.
+  await writeFile(filename, '', { flag: 'a', mode: 0o600 });
   const db = Datastore.create({ filename, autoload: false, corruptAlertThreshold: 1 });
   await db.load();
   // nedb-promises leaves these out of its types; call them on the wrapped @seald-io/nedb
   // datastore itself, since setting fields through nedb-promises' proxy fails.
   const compaction = (db as unknown as { __original: Compaction }).__original;
+  compaction.on('compaction.done', () => void chmod(filename, 0o600).catch(() => undefined));
+  await chmod(filename, 0o600);
   compaction.setAutocompactionInterval(COMPACT_EVERY_MS);
   return {
     async loadAll(): Promise<LoadedJobs> {

@@ -22,9 +22,9 @@ export async function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<
 }
 
 /** A long-running command (watch, watch-output) started, to be stopped as Ctrl-C would. */
-export async function cliUntilStopped(args: string[]) {
+export async function cliUntilStopped(args: string[], env: NodeJS.ProcessEnv = {}) {
   let stop: ((signal: string) => void) | undefined;
-  const { io, out } = captureIo({}, () => new Promise((resolve) => (stop = resolve)));
+  const { io, out } = captureIo(env, () => new Promise((resolve) => (stop = resolve)));
   const exited = runCli(args, io);
   await until(() => stop !== undefined, `${args.join(' ')} to start`);
   return { out, exited, stop: () => stop!('SIGINT') };

@@ -13,13 +13,33 @@ export interface TestDaemon {
   daemon: Daemon;
   api: ApiClient;
   url: string;
+  token: string;
+  /** fetch with the daemon's token, as the CLI sends it. */
+  authed: (path: string, init?: RequestInit) => Promise<Response>;
   close: () => Promise<void>;
 }
 
 export async function startTestDaemon(dataDir: string, flags: ConfigFlags = {}): Promise<TestDaemon> {
   const config = resolveConfig({ port: 0, killGraceSec: 2, ...flags, dataDir }, {});
   const daemon = await startDaemon(config, createDefaultDeps({ logger: silentLogger }));
-  return { daemon, api: new ApiClient(daemon.url), url: daemon.url, close: () => daemon.close() };
+  const token = daemon.token ?? '';
+  return {
+    daemon,
+    api: new ApiClient(daemon.url, daemon.token),
+    url: daemon.url,
+    token,
+    authed: (path, init = {}) => authedFetch(daemon.url, token, path, init),
+    close: () => daemon.close(),
+  };
+}
+
+/** A request as a non-browser client sends it: the bearer token, and JSON for every change. */
+export function authedFetch(url: string, token: string, path: string, init: RequestInit = {}): Promise<Response> {
+  const isChange = (init.method ?? 'GET') !== 'GET';
+  return fetch(new URL(path, url), {
+    ...init,
+    headers: { ...(isChange ? { 'content-type': 'application/json' } : {}), authorization: `Bearer ${token}`, ...(init.headers as Record<string, string> | undefined) },
+  });
 }
 
 /**
@@ -44,7 +64,7 @@ export function waitForStatus(api: ApiClient, id: string, statuses: Job['status'
   }, `job ${id} to be ${statuses.join(' or ')}`, timeoutMs);
 }
 
-export async function postRaw(url: string, path: string, body: string): Promise<{ status: number; json: { error: string; field?: string } }> {
-  const response = await fetch(new URL(path, url), { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+export async function postRaw(daemon: Pick<TestDaemon, 'authed'>, path: string, body: string): Promise<{ status: number; json: { error: string; field?: string } }> {
+  const response = await daemon.authed(path, { method: 'POST', body });
   return { status: response.status, json: (await response.json()) as { error: string; field?: string } };
 }

@@ -4,8 +4,10 @@
 import type { ProgressSample } from '../sample.js';
 import { parseEta } from '../units.js';
 
-const COUNTER = /\b(step|(?:rendering )?(?:animation )?frame)s?\s*:?\s*(\d+)\s*(?:\/|of)\s*(\d+)\b/i;
-const GIFSKI_ETA = /#[#_.]*\s+(\d+[hms])\b/;
+// `\s*(?::\s*)?` rather than `\s*:?\s*`: two runs of spaces that can split one run many ways are
+// quadratic on a long line of spaces. Likewise the lookbehind on the gifski bar's first `#`.
+const COUNTER = /\b(step|(?:rendering )?(?:animation )?frame)s?\s*(?::\s*)?(\d+)\s*(?:\/|of)\s*(\d+)\b/i;
+const GIFSKI_ETA = /(?<![#_.])#[#_.]*\s+(\d+[hms])\b/;
 
 export function parseCounter(line: string): ProgressSample | null {
   const match = COUNTER.exec(line);

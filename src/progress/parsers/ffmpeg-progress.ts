@@ -5,12 +5,14 @@ import { parseClock, parseNumber } from '../units.js';
 
 // The whole line must be one key=value: text glued before a key (yt-dlp's `[download] …bitrate=`)
 // is not a -progress line.
-const KEY_VALUE = /^(frame|fps|bitrate|total_size|out_time_us|out_time_ms|out_time|speed|progress|dup_frames|drop_frames|stream_\d+_\d+_q)=\s*(.*?)\s*$/;
+const KEY_VALUE = /^(frame|fps|bitrate|total_size|out_time_us|out_time_ms|out_time|speed|progress|dup_frames|drop_frames|stream_\d+_\d+_q)=(.*)$/;
 
 export function parseFfmpegProgress(line: string): ProgressSample | null {
   const match = KEY_VALUE.exec(line);
   if (!match) return null;
-  const [, key, value] = match as unknown as [string, string, string];
+  // Trimmed here rather than with `\s*(.*?)\s*$`, which rescans trailing spaces quadratically.
+  const [, key, raw] = match as unknown as [string, string, string];
+  const value = raw.trim();
   const sample: ProgressSample = { format: 'ffmpeg-progress' };
   switch (key) {
     case 'frame':

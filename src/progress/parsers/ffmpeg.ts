@@ -33,13 +33,16 @@ export function parseFfmpegStats(line: string): ProgressSample | null {
 }
 
 const DURATION = /^\s*Duration:\s*(N\/A|[\d:.]+)/;
-const VIDEO_STREAM = /^\s*Stream #\d+:\d+.*?: Video: .*?(\d+(?:\.\d+)?) fps/;
+const VIDEO_STREAM = /^\s*Stream #\d+:\d+.*?: Video: /;
+// The lookbehind keeps this linear: a start inside a run of digits fails at once instead of
+// rescanning the run (a megabyte of digits would otherwise take minutes).
+const FPS = /(?<![\d.])(\d+(?:\.\d+)?) fps/;
 
 export function parseFfmpegHeader(line: string): ProgressSample | null {
   const duration = DURATION.exec(line);
   if (duration) return { format: 'ffmpeg-header', header: true, durationSeconds: parseClock(duration[1]) };
-  const stream = VIDEO_STREAM.exec(line);
-  if (stream) return { format: 'ffmpeg-header', header: true, frameRate: parseNumber(stream[1]) };
+  const fps = VIDEO_STREAM.test(line) ? FPS.exec(line) : null;
+  if (fps) return { format: 'ffmpeg-header', header: true, frameRate: parseNumber(fps[1]) };
   return null;
 }
 

@@ -30,6 +30,9 @@ interface WorkingState {
   Working?: { Progress?: number; Pass?: number; PassCount?: number; Rate?: number; ETASeconds?: number; Hours?: number };
 }
 
+// A real block is about 20 lines; anything far longer is not one, and is not held in memory.
+const MAX_BLOCK_LINES = 200;
+
 /** Both forms; the JSON block is collected from `Progress: {` to the brace that closes it. */
 export function createHandbrakeParser(): LineParser {
   let block: string[] | null = null;
@@ -44,7 +47,10 @@ export function createHandbrakeParser(): LineParser {
     }
     block.push(line);
     depth += (line.match(/\{/g)?.length ?? 0) - (line.match(/\}/g)?.length ?? 0);
-    if (depth > 0) return null;
+    if (depth > 0) {
+      if (block.length > MAX_BLOCK_LINES) block = null;
+      return null;
+    }
     const text = block.join('\n');
     block = null;
     try {

@@ -2,12 +2,22 @@
 // fraction (`progress: 0.45`). Deliberately strict: `Weighted P-Frames: Y:1.7%` is not progress.
 import type { ProgressSample } from '../sample.js';
 
-const PERCENT = /^\s*(?:[A-Za-z][\w .-]*[:=]?\s*)?(\d{1,3}(?:\.\d+)?)\s*%\s*$/;
+// Read in steps rather than with one regular expression: a label and the spaces around it can be
+// split many ways, and trying them all is quadratic on a long line of spaces.
+const NUMBER_AT_END = /(?<![\d.])(\d{1,3}(?:\.\d+)?)$/;
+const LABEL = /^[A-Za-z][\w .-]*$/;
 const FRACTION = /^\s*progress\s*[:=]\s*(0(?:\.\d+)?|1(?:\.0+)?|\.\d+)\s*$/i;
 
 export function parsePlainPercent(line: string): ProgressSample | null {
-  const percent = PERCENT.exec(line);
-  if (percent && Number(percent[1]) <= 100) return { format: 'percent', percent: Number(percent[1]) };
+  const trimmed = line.trim();
+  if (trimmed.endsWith('%')) {
+    const body = trimmed.slice(0, -1).trimEnd();
+    const number = NUMBER_AT_END.exec(body);
+    if (!number) return null;
+    const label = body.slice(0, number.index).trimEnd().replace(/[:=]$/, '');
+    const percent = Number(number[1]);
+    return (label === '' || LABEL.test(label)) && percent <= 100 ? { format: 'percent', percent } : null;
+  }
   const fraction = FRACTION.exec(line);
   if (fraction) return { format: 'percent', percent: Number(fraction[1]) * 100 };
   return null;

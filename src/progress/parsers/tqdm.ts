@@ -7,8 +7,10 @@ import { parseNumber } from '../units.js';
 
 const SI: Record<string, number> = { '': 1, k: 1e3, M: 1e6, G: 1e9, T: 1e12 };
 const COUNT = String.raw`(\d+(?:\.\d+)?)([kMGT]?)`;
-const BAR = new RegExp(String.raw`${COUNT}\/${COUNT} \[([\d:]+)<([\d:?]+),\s*([\d.?]+)\s*([^\]\s,]*)`, 'g');
-const NO_TOTAL = /(\d+)it \[([\d:]+), ([\d.?]+)it\/s\]/;
+// Each starts with a lookbehind so that a start inside a run of digits fails at once: linear time
+// on any line, however long.
+const BAR = new RegExp(String.raw`(?<![\d.])${COUNT}\/${COUNT} \[([\d:]+)<([\d:?]+),\s*([\d.?]+)\s*([^\]\s,]*)`, 'g');
+const NO_TOTAL = /(?<!\d)(\d+)it \[([\d:]+), ([\d.?]+)it\/s\]/;
 // Overall bars of render scripts: A1111's "Total progress", Deforum's "Deforum progress".
 const OVERALL = /(total|deforum) progress/i;
 

@@ -1,0 +1,101 @@
+// A job's full output log, capped at a size: when it grows past the cap, the oldest output is
+// dropped from the front (the newest half is kept, from a line start) behind a marker line that
+// says how much went, so a job printing without end can't fill the disk. Files are 0600: output
+// can hold whatever the job's environment held.
+import { type WriteStream, createWriteStream, statSync } from 'node:fs';
+import { open, rename, writeFile } from 'node:fs/promises';
+import { PRIVATE_FILE } from '../data-folder.js';
+
+export class JobLogFile {
+  #stream: WriteStream;
+  #bytes: number;
+  #dropped = 0;
+  /** Lines that arrive while the file is being trimmed; bounded like the file itself. */
+  #held: string[] | null = null;
+  #heldBytes = 0;
+  #done: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly path: string,
+    private readonly maxBytes: number,
+    private readonly onError: (error: unknown) => void,
+  ) {
+    this.#bytes = sizeOf(path);
+    this.#stream = this.#open();
+  }
+
+  write(line: string): void {
+    const text = `${line}\n`;
+    const bytes = Buffer.byteLength(text);
+    if (this.#held) {
+      this.#held.push(text);
+      this.#heldBytes += bytes;
+      while (this.#heldBytes > this.maxBytes / 2 && this.#held.length > 1) this.#heldBytes -= Buffer.byteLength(this.#held.shift()!);
+      return;
+    }
+    this.#stream.write(text);
+    this.#bytes += bytes;
+    if (this.#bytes > this.maxBytes) this.#trim();
+  }
+
+  /** Resolves once everything written so far is in the file. */
+  async end(): Promise<void> {
+    await this.#done;
+    await new Promise<void>((resolve) => this.#stream.end(resolve));
+  }
+
+  #open(): WriteStream {
+    const stream = createWriteStream(this.path, { flags: 'a', mode: PRIVATE_FILE });
+    stream.on('error', this.onError);
+    return stream;
+  }
+
+  #trim(): void {
+    this.#held = [];
+    this.#heldBytes = 0;
+    const closing = this.#stream;
+    this.#done = new Promise<void>((resolve) => closing.end(resolve))
+      .then(() => this.#keepNewestHalf())
+      .catch(this.onError)
+      .finally(() => {
+        this.#stream = this.#open();
+        const held = this.#held ?? [];
+        this.#held = null;
+        for (const text of held) {
+          this.#stream.write(text);
+          this.#bytes += Buffer.byteLength(text);
+        }
+      });
+  }
+
+  async #keepNewestHalf(): Promise<void> {
+    const keep = Math.floor(this.maxBytes / 2);
+    const file = await open(this.path, 'r');
+    let tail: Buffer;
+    try {
+      const { size } = await file.stat();
+      const start = Math.max(0, size - keep);
+      tail = Buffer.alloc(size - start);
+      await file.read(tail, 0, tail.length, start);
+      this.#dropped += start;
+    } finally {
+      await file.close();
+    }
+    // Start at a whole line, so the first kept line is not half a line.
+    const firstLine = tail.indexOf(10);
+    const body = firstLine >= 0 && firstLine < tail.length - 1 ? tail.subarray(firstLine + 1) : tail;
+    const marker = Buffer.from(`[encsup: ${this.#dropped} bytes of earlier output were dropped to keep this log under ${this.maxBytes} bytes]\n`);
+    const temporary = `${this.path}.trim`;
+    await writeFile(temporary, Buffer.concat([marker, body]), { mode: PRIVATE_FILE });
+    await rename(temporary, this.path);
+    this.#bytes = marker.length + body.length;
+  }
+}
+
+function sizeOf(path: string): number {
+  try {
+    return statSync(path).size;
+  } catch {
+    return 0;
+  }
+}
