@@ -13,39 +13,35 @@ import { hostOfHeader, isLoopback } from './api/host-names.js';
 import { setSecurityHeaders } from './api/security-headers.js';
 import { tokenMatches } from './api/token.js';
 
-type Context = Record<string, unknown>;
-
 const INSPECTOR_URL = 'https://stately.ai/inspect';
 // Events kept for a viewer that connects later, and the most one message may carry.
 const REPLAYED_EVENTS = 200;
 const MAX_MESSAGE_BYTES = 1024 * 1024;
 
-/** A job's context without what may be secret; the supervisor's waiting line as its size. */
-export function sanitizeContext(context: unknown): unknown {
-  // Callback and promise actors (the runner, the output check) have no context at all.
-  if (context === null || typeof context !== 'object') return context;
-  const clean: Context = {};
-  for (const [key, value] of Object.entries(context as Context)) {
-    if (key === 'job' && value && typeof value === 'object') {
-      const { env, command, logTail: _logTail, ...job } = value as Context & { command?: unknown[]; env?: Record<string, unknown> };
-      clean['job'] = { ...job, env: Object.keys(env ?? {}), command: Array.isArray(command) ? [String(command[0] ?? '')] : [] };
-    } else if (key === 'queue' && value && typeof value === 'object' && 'size' in value) {
-      clean['queue'] = { waiting: (value as { size: number }).size };
-    } else {
-      clean[key] = value;
+/**
+ * Any inspection event (or context) as JSON without what may be secret, wherever it sits: a job
+ * record can appear in a context, an event, an actor's input or a snapshot, so every `env` is
+ * reduced to its names, every `command` to its program, every `logTail` emptied, and the
+ * supervisor's waiting line to its size.
+ */
+export function sanitizeInspection(value: unknown): unknown {
+  const seen = new WeakSet<object>();
+  const text = JSON.stringify(value, function (this: unknown, key: string, field: unknown) {
+    if (field !== null && typeof field === 'object') {
+      if (seen.has(field)) return '[circular]';
+      seen.add(field);
     }
-  }
-  return clean;
+    if (key === 'env' && field !== null && typeof field === 'object') return Object.keys(field);
+    if (key === 'command' && Array.isArray(field)) return [String(field[0] ?? '')];
+    if (key === 'logTail') return [];
+    if (key === 'queue' && field !== null && typeof field === 'object' && 'size' in field) return { waiting: (field as { size: number }).size };
+    return field;
+  });
+  return text === undefined ? undefined : JSON.parse(text);
 }
 
-export function sanitizeEvent<T extends { type: string }>(event: T): T {
-  const clean: Context = { ...event };
-  if ('job' in clean) clean['job'] = (sanitizeContext({ job: clean['job'] }) as Context)['job'];
-  // A runner's PROGRESS carries the encoder's last lines.
-  if ('logTail' in clean) clean['logTail'] = [];
-  if ('outcome' in clean && clean['outcome'] && typeof clean['outcome'] === 'object') clean['outcome'] = { ...(clean['outcome'] as Context), logTail: [] };
-  return clean as T;
-}
+/** A job's (or the supervisor's) context as the inspector is sent it. */
+export const sanitizeContext = (context: unknown): unknown => sanitizeInspection(context);
 
 export interface Inspection {
   inspect: (event: InspectionEvent) => void;
@@ -59,8 +55,8 @@ export async function startInspection(port: number, token: string | null): Promi
   const query = token === null ? '' : `?token=${encodeURIComponent(token)}`;
   const inspector = createWebSocketInspector({
     url: `ws://127.0.0.1:${relay.port}/${query}`,
-    sanitizeContext: (context) => sanitizeContext(context) as never,
-    sanitizeEvent: (event) => sanitizeEvent(event),
+    // The whole event, after the package has turned actor references into ids.
+    serialize: (event) => sanitizeInspection(event) as typeof event,
   });
   return {
     inspect: inspector.inspect as (event: InspectionEvent) => void,

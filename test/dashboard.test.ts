@@ -26,8 +26,9 @@ test.after(async () => {
 
 test('the dashboard shows a real encode progressing live, and its cancel button cancels it', async () => {
   const dir = tempDir();
-  const { api, url, close } = await startTestDaemon(dir.path);
+  const { api, url, token, close } = await startTestDaemon(dir.path);
   const page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
+  await page.goto(`${url}/?token=${token}`);
   try {
     const output = join(dir.path, 'live.mp4');
     const job = await api.submit({ command: encodeCommand(output, { seconds: 20, realtime: true }), output, totalFrames: 480, name: 'live encode' });
@@ -57,8 +58,9 @@ test('the dashboard shows a real encode progressing live, and its cancel button 
 
 test('encoder output with <script> and <img onerror> is shown as text in the log view', async () => {
   const dir = tempDir();
-  const { api, url, close } = await startTestDaemon(dir.path);
+  const { api, url, token, close } = await startTestDaemon(dir.path);
   const page = await browser.newPage();
+  await page.goto(`${url}/?token=${token}`);
   const dialogs: string[] = [];
   page.on('dialog', (dialog) => {
     dialogs.push(dialog.message());
@@ -84,8 +86,9 @@ test('encoder output with <script> and <img onerror> is shown as text in the log
 
 test('the statechart view highlights the state that the API reports for the job', async () => {
   const dir = tempDir();
-  const { api, url, close } = await startTestDaemon(dir.path, { maxConcurrent: 1 });
+  const { api, url, token, close } = await startTestDaemon(dir.path, { maxConcurrent: 1 });
   const page = await browser.newPage();
+  await page.goto(`${url}/?token=${token}`);
   try {
     const output = join(dir.path, 'busy.mp4');
     const busy = await api.submit({ command: encodeCommand(output, { seconds: 30, realtime: true }), output });

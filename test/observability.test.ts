@@ -68,26 +68,29 @@ test('the event stream sends each durable job change', async () => {
   }
 });
 
-test('bound beyond loopback, the API needs the token: 401 without, 200 with; no token refuses to start', async () => {
+test('bound beyond loopback, the API needs the token: 401 without, 200 with; --no-auth refuses to start there', async () => {
   const dir = tempDir();
   try {
-    await startTestDaemon(dir.path, { host: '0.0.0.0' }).then(
+    await startTestDaemon(dir.path, { host: '0.0.0.0', auth: 'off' }).then(
       () => assert.unreachable('started without a token'),
-      (error: Error) => assert.match(error.message, 'listening beyond loopback needs a token: set ENCSUP_TOKEN'),
+      (error: Error) => assert.match(error.message, 'serving without a token is allowed on loopback only'),
     );
-    const { daemon, close } = await startTestDaemon(dir.path, { host: '0.0.0.0', token: 's3cret-token' });
+    const { daemon, close } = await startTestDaemon(dir.path, { host: '0.0.0.0', token: 's3cret-token-0123456789' });
     try {
       const local = `http://127.0.0.1:${daemon.port}`;
       assert.is((await fetch(`${local}/api/jobs`)).status, 401);
       assert.is((await fetch(`${local}/api/jobs`, { headers: { authorization: 'Bearer wrong' } })).status, 401);
       assert.is((await fetch(`${local}/`)).status, 401, 'the dashboard too');
-      assert.is((await fetch(`${local}/api/jobs`, { headers: { authorization: 'Bearer s3cret-token' } })).status, 200);
-      assert.is((await fetch(`${local}/?token=s3cret-token`)).status, 200);
+      assert.is((await fetch(`${local}/api/jobs`, { headers: { authorization: 'Bearer s3cret-token-0123456789' } })).status, 200);
+      const login = await fetch(`${local}/?token=s3cret-token-0123456789`, { redirect: 'manual' });
+      assert.is(login.status, 303, 'the token in the address logs a browser in');
+      assert.is(login.headers.get('location'), '/');
+      assert.match(login.headers.get('set-cookie')!, /HttpOnly; SameSite=Strict/);
       assert.is((await fetch(`${local}/healthz`)).status, 200, 'health stays open for monitors');
       let out = '';
       const io = { stdout: (t: string) => (out += t), stderr: () => undefined, cwd: process.cwd(), stdin: () => (async function* () {})(), stopSignal: () => new Promise<string>(() => undefined) };
       assert.is(await runCli(['--url', local, 'list'], { ...io, env: {} }), 1, 'the CLI without the token is refused');
-      assert.is(await runCli(['--url', local, 'list'], { ...io, env: { ENCSUP_TOKEN: 's3cret-token' } }), 0, 'and with ENCSUP_TOKEN it gets in');
+      assert.is(await runCli(['--url', local, 'list'], { ...io, env: { ENCSUP_TOKEN: 's3cret-token-0123456789' } }), 0, 'and with ENCSUP_TOKEN it gets in');
       assert.match(out, 'no jobs');
     } finally {
       await close();

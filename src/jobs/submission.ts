@@ -38,27 +38,25 @@ const path = (what: string) => text(L.pathChars, what).pipe(z.string().min(1, `$
 const seconds = (floor: string) => z.number().min(0, floor).max(MAX_TIMER_SEC, `expected at most ${MAX_TIMER_SEC} seconds (about 24 days)`);
 const totalLength = (values: string[]) => values.reduce((sum, value) => sum + value.length, 0);
 
+const shellLineSchema = text(L.commandChars, 'the shell line');
+const commandArraySchema = z
+  .array(text(L.argChars, 'an argument'), { error: 'expected an array of strings (argv), or one string with shell: true' })
+  .min(1, 'expected at least the program to run')
+  .max(L.commandArgs, `expected at most ${L.commandArgs} arguments`)
+  .refine((args) => totalLength(args) <= L.commandChars, `the arguments are longer than ${L.commandChars} characters together`);
+
 export const submissionSchema = z.strictObject({
   name: z.string().trim().min(1).max(200, 'expected at most 200 characters').optional(),
   // With shell: true, one string (the shell line); else the program and its arguments, unquoted.
-  command: z
-    .union([
-      text(L.commandChars, 'the shell line'),
-      z
-        .array(text(L.argChars, 'an argument'), { error: 'expected an array of strings (argv), or one string with shell: true' })
-        .min(1, 'expected at least the program to run')
-        .max(L.commandArgs, `expected at most ${L.commandArgs} arguments`)
-        .refine((args) => totalLength(args) <= L.commandChars, `the arguments are longer than ${L.commandChars} characters together`),
-    ])
-    .optional(),
+  command: z.union([shellLineSchema, commandArraySchema], { error: 'expected an array of strings (argv), or one string with shell: true' }).optional(),
   cwd: path('cwd').optional(),
   env: z
-    .record(
-      z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name is letters, digits and _, not starting with a digit').max(L.envNameChars),
-      text(L.envValueChars, 'a value'),
-      { error: 'expected an object of string values' },
-    )
+    .record(z.string(), text(L.envValueChars, 'a value'), { error: 'expected an object of string values' })
     .refine((env) => Object.keys(env).length <= L.envEntries, `expected at most ${L.envEntries} variables`)
+    .superRefine((env, context) => {
+      const bad = Object.keys(env).find((name) => !/^[A-Za-z_][A-Za-z0-9_]*$/.test(name) || name.length > L.envNameChars);
+      if (bad !== undefined) context.addIssue({ code: 'custom', message: `${JSON.stringify(bad.slice(0, 40))} is not an environment variable name: letters, digits and _, not starting with a digit, at most ${L.envNameChars}` });
+    })
     .refine((env) => totalLength(Object.entries(env).flat()) <= L.envChars, `the variables are longer than ${L.envChars} characters together`)
     .optional(),
   shell: z.boolean().optional(),
@@ -90,6 +88,13 @@ export type Submission = z.output<typeof submissionSchema>;
 
 /** Reads a submission body; a problem names the first field that is wrong. */
 export function parseSubmission(body: unknown): { ok: true; submission: Submission } | { ok: false; problem: ValidationProblem } {
+  // The command is checked on its own first, so the error names its real problem rather than
+  // "matches neither a string nor an array".
+  const command = body !== null && typeof body === 'object' ? (body as { command?: unknown }).command : undefined;
+  if (typeof command === 'string' || Array.isArray(command)) {
+    const checked = (typeof command === 'string' ? shellLineSchema : commandArraySchema).safeParse(command);
+    if (!checked.success) return { ok: false, problem: { field: 'command', message: `command: ${checked.error.issues[0]?.message ?? 'invalid'}` } };
+  }
   const parsed = submissionSchema.safeParse(body);
   if (parsed.success) {
     const { command, external, output, shell } = parsed.data;

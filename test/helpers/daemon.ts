@@ -4,7 +4,7 @@ import type { Job } from '../../machines/job-record.js';
 import { ApiClient } from '../../src/api/client.js';
 import { type ConfigFlags, resolveConfig } from '../../src/config.js';
 import { type Daemon, startDaemon } from '../../src/daemon.js';
-import { createDefaultDeps } from '../../src/deps.js';
+import { type Deps, createDefaultDeps } from '../../src/deps.js';
 import { silentLogger } from '../../src/logger.js';
 import { type TempDir, tempDir } from './temp.js';
 import { until } from './wait.js';
@@ -19,9 +19,9 @@ export interface TestDaemon {
   close: () => Promise<void>;
 }
 
-export async function startTestDaemon(dataDir: string, flags: ConfigFlags = {}): Promise<TestDaemon> {
+export async function startTestDaemon(dataDir: string, flags: ConfigFlags = {}, deps: Partial<Deps> = {}): Promise<TestDaemon> {
   const config = resolveConfig({ port: 0, killGraceSec: 2, ...flags, dataDir }, {});
-  const daemon = await startDaemon(config, createDefaultDeps({ logger: silentLogger }));
+  const daemon = await startDaemon(config, createDefaultDeps({ logger: silentLogger, ...deps }));
   const token = daemon.token ?? '';
   return {
     daemon,
@@ -46,9 +46,9 @@ export function authedFetch(url: string, token: string, path: string, init: Requ
  * Runs `body` against a fresh daemon with its data in a temporary folder, then closes the daemon
  * and removes the folder, whatever the body did.
  */
-export async function withTestDaemon(flags: ConfigFlags, body: (daemon: TestDaemon & { dir: TempDir }) => Promise<void>): Promise<void> {
+export async function withTestDaemon(flags: ConfigFlags, body: (daemon: TestDaemon & { dir: TempDir }) => Promise<void>, deps: Partial<Deps> = {}): Promise<void> {
   const dir = tempDir();
-  const daemon = await startTestDaemon(dir.path, flags);
+  const daemon = await startTestDaemon(dir.path, flags, deps);
   try {
     await body({ ...daemon, dir });
   } finally {

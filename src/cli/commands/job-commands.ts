@@ -20,7 +20,7 @@ export function registerJobCommands(program: Command, ctx: CliContext): void {
     .option('--total-frames <n>', 'frames the job will encode, for an exact percentage')
     .option('--cwd <dir>', 'folder to run in (default: this folder)')
     .option('--env <KEY=VALUE...>', 'environment variables for the encoder')
-    .option('--shell', 'run the command through /bin/sh -c')
+    .option('--shell', 'run the command through /bin/sh -c: one argument is the shell line; several are quoted and joined')
     .addOption(new Option('--parser <name>', 'how to read its progress (default auto)').choices([...PARSER_NAMES]))
     .option('--pattern <regex>', 'your own progress pattern: named groups current/total or percent')
     .option('--timeout <seconds>', 'limit for the whole encode, 0 = none')
@@ -33,7 +33,9 @@ export function registerJobCommands(program: Command, ctx: CliContext): void {
     .option('--wait', 'follow the job to its end, showing its progress; exit 0 when done, 1 otherwise')
     .action(async (command: string[], options: Record<string, unknown>) => {
       const body: Record<string, unknown> = { cwd: (options['cwd'] as string | undefined) ?? io.cwd };
-      if (command.length > 0) body['command'] = command;
+      // With --shell one argument is the shell line as typed; several are quoted one by one, so
+      // `--shell -- echo 'a b'` runs `echo 'a b'`, not `echo a b`.
+      if (command.length > 0) body['command'] = options['shell'] ? shellLine(command) : command;
       if (options['external']) body['external'] = true;
       if (options['timeout'] !== undefined) body['timeoutSec'] = numberOrText(options['timeout'] as string);
       if (options['stallTimeout'] !== undefined) body['stallTimeoutSec'] = numberOrText(options['stallTimeout'] as string);
@@ -129,4 +131,10 @@ async function followToEnd(api: ApiClient, id: string, io: CliIo): Promise<Job> 
   stop.abort();
   view.stop();
   return ended ?? (await api.get(id));
+}
+
+/** One argument is a shell line already; several are each quoted for /bin/sh and joined. */
+export function shellLine(args: string[]): string {
+  if (args.length === 1) return args[0]!;
+  return args.map((arg) => (/^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replaceAll("'", "'\\''")}'`)).join(' ');
 }
