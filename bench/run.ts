@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { detection } from './figures/detection.js';
 import { etaAccuracy } from './figures/eta.js';
+import { hostileOutput } from './figures/hostile.js';
 import { parserThroughput } from './figures/parser.js';
 import { realEncodes } from './figures/real-encodes.js';
 import { scale } from './figures/scale.js';
@@ -20,6 +21,7 @@ const FIGURES: Record<string, (quick: boolean, dir: string) => Promise<Figure[]>
   'store-writes': storeWrites,
   scale,
   eta: etaAccuracy,
+  hostile: hostileOutput,
 };
 
 const quick = process.argv.includes('--quick');

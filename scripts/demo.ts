@@ -31,6 +31,7 @@ const daemon = await startDaemon(config, deps).catch((error: NodeJS.ErrnoExcepti
   return startDaemon({ ...config, port: 0 }, deps);
 });
 console.log(`encsup daemon on ${daemon.url}, data in ${dataDir}`);
+if (daemon.loginUrl) console.log(`dashboard (this link logs you in): ${daemon.loginUrl}`);
 
 const encodes = [
   { name: 'demo: x264 medium 720p', args: ['-c:v', 'libx264', '-preset', 'medium', '-crf', '23'], file: 'demo-x264.mp4' },
@@ -65,7 +66,7 @@ for (;;) {
 const finished = ids.map((id) => daemon.control.get(id));
 for (const job of finished) console.log(`${job.id} ${job.status}${job.error ? `: ${job.error}` : ''} -> ${job.output} (${formatDuration(job.elapsedSeconds)})`);
 if (keepRunning) {
-  console.log(`\nthe daemon keeps running on ${daemon.url}; try: npx encsup --url ${daemon.url} list   (Ctrl-C to stop)`);
+  console.log(`\nthe daemon keeps running on ${daemon.url}; try: npx encsup --url ${daemon.url} --data-dir ${dataDir} list   (Ctrl-C to stop)`);
   await new Promise((done) => process.once('SIGINT', done));
 }
 await daemon.close();

@@ -59,7 +59,7 @@ const SETTINGS = {
     env: ['ENCSUP_TOKEN'],
     flag: '--token',
     value: 'token',
-    help: 'API token (at least 16 characters); without one the daemon keeps a generated token in <data-dir>/token',
+    help: 'API token (at least 16 characters); without one the daemon generates one and keeps it in the data folder (file `token`, 0600)',
     fallback: '',
     schema: z.string().refine((token) => token === '' || token.length >= 16, 'a token needs at least 16 characters: use the generated one, or `openssl rand -hex 32`'),
   },

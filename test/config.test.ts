@@ -1,6 +1,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { ConfigError, resolveConfig } from '../src/config.js';
+import { readFileSync } from 'node:fs';
+import { ConfigError, resolveConfig, settingFlags } from '../src/config.js';
+import { cli } from './helpers/cli.js';
 
 test('defaults apply when nothing is set', () => {
   const config = resolveConfig({}, {});
@@ -58,6 +60,20 @@ test('an invalid value is an error that names the variable', () => {
 
 test('an empty variable counts as not set', () => {
   assert.is(resolveConfig({}, { ENCSUP_PORT: '' }).port, 8787);
+});
+
+test("every setting is a flag of `encsup daemon`, and the README's configuration table names exactly those flags", async () => {
+  const help = await cli(['daemon', '--help']);
+  const globalHelp = await cli(['--help']);
+  const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+  const table = readme.slice(readme.indexOf('| setting | flag | environment | default |'), readme.indexOf('Booleans accept'));
+  const documented = new Set([...table.matchAll(/`(--[a-z-]+)/g)].map((match) => match[1]!));
+  for (const setting of settingFlags()) {
+    assert.match(setting.name === 'dataDir' ? globalHelp.stdout : help.stdout, setting.flag, `${setting.flag} is a flag`);
+    assert.ok(documented.has(setting.flag), `${setting.flag} is in the README`);
+    for (const name of setting.env) assert.match(table, name);
+  }
+  assert.equal([...documented].sort(), settingFlags().map((setting) => setting.flag).sort(), 'the README documents no flag that does not exist');
 });
 
 test.run();

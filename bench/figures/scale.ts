@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { JobQueue } from '../../machines/job-queue.js';
 import type { Job } from '../../machines/job-record.js';
 import { ApiClient } from '../../src/api/client.js';
+import { readTokenFileSync } from '../../src/api/token.js';
 import { newJobRecord } from '../../src/jobs/submission.js';
 import { openNedbStore } from '../../src/store/nedb-store.js';
 import { type Figure, elapsed, figure } from '../lib.js';
@@ -25,6 +26,8 @@ async function fillStore(file: string, count: number): Promise<void> {
 
 interface Started {
   url: string;
+  /** The token the daemon keeps in its data folder, as the CLI reads it. */
+  token: string | null;
   startSeconds: number;
   rssMb: () => number;
   stop: () => Promise<void>;
@@ -48,6 +51,7 @@ async function startDaemonProcess(dataDir: string): Promise<Started> {
   const startSeconds = elapsed(start);
   return {
     url,
+    token: readTokenFileSync(dataDir),
     startSeconds,
     rssMb: () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))![1]) / 1024,
     stop: () =>
@@ -58,8 +62,8 @@ async function startDaemonProcess(dataDir: string): Promise<Started> {
   };
 }
 
-async function submissionsPerSecond(url: string, count: number): Promise<number> {
-  const api = new ApiClient(url);
+async function submissionsPerSecond(url: string, token: string | null, count: number): Promise<number> {
+  const api = new ApiClient(url, token);
   // One long job holds the single slot, so everything submitted waits in line, as in a busy farm.
   await api.submit({ command: ['sleep', '600'], name: 'blocker' });
   const start = performance.now();
@@ -98,7 +102,7 @@ export async function scale(quick: boolean, dir: string): Promise<Figure[]> {
     await fillStore(join(dataDir, 'jobs.db'), size);
     const daemon = await startDaemonProcess(dataDir);
     const rss = daemon.rssMb();
-    const rate = await submissionsPerSecond(daemon.url, size === small ? Math.min(submissions, 1_000) : submissions);
+    const rate = await submissionsPerSecond(daemon.url, daemon.token, size === small ? Math.min(submissions, 1_000) : submissions);
     await daemon.stop();
     results[size] = { start: daemon.startSeconds, rss, rate, choose: chooseNextMicros(size) };
   }

@@ -13,7 +13,7 @@ import { type Figure, elapsed, figure } from '../lib.js';
 export async function shortJobs(quick: boolean, dir: string): Promise<Figure[]> {
   const count = quick ? 100 : 500;
   const daemon = await benchDaemon(join(dir, 'short-data'), { maxConcurrent: 2 });
-  const api = new ApiClient(daemon.url);
+  const api = new ApiClient(daemon.url, daemon.token);
   const start = performance.now();
   const ids: string[] = [];
   for (let i = 0; i < count; i++) ids.push((await api.submit({ command: ['true'], maxAttempts: 1 })).id);
