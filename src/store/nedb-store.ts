@@ -85,6 +85,7 @@ export async function openNedbStore(filename: string): Promise<JobStore> {
     async close(): Promise<void> {
       compaction.stopAutocompaction();
       await compaction.compactDatafileAsync();
+      await chmod(filename, 0o600);
     },
   };
 }
