@@ -19,8 +19,6 @@ import {
   withExit,
 } from './job-updates.js';
 
-export { type EncoderOutcome, describeFailure } from './job-updates.js';
-
 export type JobEvent =
   | { type: 'START' }
   | { type: 'CANCEL'; at: string }

@@ -39,14 +39,6 @@ export class JobQueue<T extends QueuedJob = QueuedJob> {
     return this.#removeAt(0);
   }
 
-  peek(): T | undefined {
-    return this.#heap[0]?.job;
-  }
-
-  has(id: string): boolean {
-    return this.#heap.some((entry) => entry.job.id === id);
-  }
-
   /** Removes and returns the job with this id, if it is waiting. */
   remove(id: string): T | undefined {
     const index = this.#heap.findIndex((entry) => entry.job.id === id);

@@ -9,7 +9,7 @@ import { corpusFile } from './helpers/corpus.js';
 
 test('an ffmpeg stats line gives frame, fps, bitrate, time and speed', () => {
   const sample = parseFfmpegStats('frame=  170 fps=0.0 q=28.0 size=     139kB time=00:00:06.59 bitrate= 172.1kbits/s speed=13.2x    ');
-  assert.equal(sample, { format: 'ffmpeg', frame: 170, fps: 0, bitrate: 172.1, speed: 13.2, timeSeconds: 6.59, final: false });
+  assert.equal(sample, { format: 'ffmpeg', frame: 170, fps: 0, bitrate: 172.1, speed: 13.2, timeSeconds: 6.59 });
 });
 
 test('N/A values read as null, KiB sizes and elapsed= do not confuse it', () => {
@@ -20,8 +20,8 @@ test('N/A values read as null, KiB sizes and elapsed= do not confuse it', () => 
   assert.is(sample?.speed, null);
 });
 
-test('the last report (Lsize=) is marked final, and a negative start time is unknown', () => {
-  assert.is(parseFfmpegStats('frame= 7163 fps=508 q=-1.0 Lsize=   12860kB time=00:04:46.55 bitrate= 367.6kbits/s speed=20.3x')?.final, true);
+test('the last report (Lsize=) is read like the others, and a negative start time is unknown', () => {
+  assert.is(parseFfmpegStats('frame= 7163 fps=508 q=-1.0 Lsize=   12860kB time=00:04:46.55 bitrate= 367.6kbits/s speed=20.3x')?.frame, 7163);
   assert.is(parseFfmpegStats('frame=    0 fps=0.0 q=0.0 size=       0kB time=-577014:32:22.77 bitrate=  -0.0kbits/s speed=N/A')?.timeSeconds, null);
 });
 

@@ -3,7 +3,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { SimulatedClock, createActor, fromCallback, fromPromise, waitFor } from 'xstate';
-import { type EncoderOutcome, type RunnerCommand, type RunnerInput, jobMachine } from '../machines/job-machine.js';
+import { type RunnerCommand, type RunnerInput, jobMachine } from '../machines/job-machine.js';
+import type { EncoderOutcome } from '../machines/job-updates.js';
 import { NO_PROGRESS, type Job } from '../machines/job-record.js';
 import { aJob } from './helpers/jobs.js';
 

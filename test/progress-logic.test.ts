@@ -37,7 +37,7 @@ test('without frames, percent comes from time over the Duration header', () => {
   state = applySample(state, { format: 'ffmpeg', timeSeconds: 50, frame: null });
   assert.is(state.fields.progress, 25);
   state = applySample(state, { format: 'ffmpeg-header', durationSeconds: 9 });
-  assert.is(state.durationSeconds, 200, 'a later input header does not replace the first');
+  assert.is(state.detail.durationSeconds, 200, 'a later input header does not replace the first');
 });
 
 test('Duration × frame rate gives the total frames when the job states none', () => {

@@ -17,9 +17,8 @@ export interface ProgressDetail {
 
 export interface ProgressState {
   fields: ProgressFields;
+  /** `detail.durationSeconds` is the input's length, from the first `Duration:` header or a probe. */
   detail: ProgressDetail;
-  /** Seconds of media in the input, from the first `Duration:` header or a probe. */
-  durationSeconds: number | null;
   frameRate: number | null;
   /** Frames to encode as the job states them; wins over anything derived. */
   declaredTotalFrames: number | null;
@@ -37,7 +36,6 @@ export function initialProgress(known: KnownTotals): ProgressState {
   return {
     fields: { progress: 0, frame: null, totalFrames: known.totalFrames, fps: null, bitrate: null, speed: null, etaSeconds: null },
     detail: { step: null, totalSteps: null, timeSeconds: null, encoderEtaSeconds: null, durationSeconds: known.durationSeconds ?? null, format: null },
-    durationSeconds: known.durationSeconds ?? null,
     frameRate: known.frameRate ?? null,
     declaredTotalFrames: known.totalFrames,
     outer: null,
@@ -46,7 +44,7 @@ export function initialProgress(known: KnownTotals): ProgressState {
 
 export function applySample(state: ProgressState, sample: ProgressSample): ProgressState {
   // Only the first input's header counts: later Duration lines belong to other inputs.
-  const durationSeconds = state.durationSeconds ?? sample.durationSeconds ?? null;
+  const durationSeconds = state.detail.durationSeconds ?? sample.durationSeconds ?? null;
   const frameRate = state.frameRate ?? sample.frameRate ?? null;
   const totalFrames =
     state.declaredTotalFrames ??
@@ -61,7 +59,6 @@ export function applySample(state: ProgressState, sample: ProgressSample): Progr
       : state.outer;
   const measured = percentOf(sample, frame, totalFrames, durationSeconds, state.outer);
   return {
-    durationSeconds,
     frameRate,
     declaredTotalFrames: state.declaredTotalFrames,
     outer,

@@ -1,8 +1,5 @@
 // What a parser reads from one line. Every field is optional: encoders print different things.
-
 import type { ParserName } from '../../machines/job-record.js';
-
-export { PARSER_NAMES, type ParserName } from '../../machines/job-record.js';
 
 export type ProgressFormat = Exclude<ParserName, 'auto'> | 'ffmpeg-header' | 'x26x';
 
@@ -34,8 +31,6 @@ export interface ProgressSample {
   level?: 'outer' | 'inner';
   /** A header line that only states totals; no work is reported by it. */
   header?: boolean;
-  /** The encoder's last report: the work is complete (or ended, if it failed). */
-  final?: boolean;
 }
 
 /** Reads one line; stateful parsers (multi-line blocks) are made fresh per run by a factory. */

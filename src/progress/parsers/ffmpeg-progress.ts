@@ -32,7 +32,7 @@ export function parseFfmpegProgress(line: string): ProgressSample | null {
     case 'out_time':
       return { ...sample, timeSeconds: parseClock(value) };
     case 'progress':
-      return { ...sample, final: value === 'end' };
+      return sample;
     default:
       return sample;
   }

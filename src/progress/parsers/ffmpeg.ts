@@ -27,8 +27,6 @@ export function parseFfmpegStats(line: string): ProgressSample | null {
     bitrate: nonNegative(parseNumber(fields.get('bitrate'))),
     speed: parseNumber(fields.get('speed')),
     timeSeconds: parseClock(fields.get('time')),
-    // `L` marks the last report: Lsize= for one output, Lq= for several.
-    final: fields.has('Lsize') || fields.has('Lq'),
   };
 }
 

@@ -21,7 +21,6 @@ export function parseHandbrakeStatus(line: string): ProgressSample | null {
       encoderEtaSeconds: h === undefined ? null : Number(h) * 3600 + Number(m) * 60 + Number(s),
     };
   }
-  if (/^\s*Encode done!/.test(line)) return { format: 'handbrake', final: true };
   return null;
 }
 
@@ -62,7 +61,6 @@ export function createHandbrakeParser(): LineParser {
 }
 
 function fromJson(state: WorkingState): ProgressSample | null {
-  if (state.State === 'WORKDONE') return { format: 'handbrake', final: true };
   if (state.State !== 'WORKING' || !state.Working) return null;
   const { Progress = 0, Pass = 1, PassCount = 1, Rate, ETASeconds, Hours } = state.Working;
   return {

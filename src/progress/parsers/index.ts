@@ -1,17 +1,21 @@
 // The parsers a job can name, and `auto`: every line goes to each encoder's parser in turn, first
 // match wins. The loose generic readers (plain percentages) are heard only until an encoder's own
 // format has been recognised, so a tool's incidental "76.2%" can't move an ffmpeg job.
-import type { LineParser, ParserName, ProgressSample } from '../sample.js';
+import type { ParserName } from '../../../machines/job-record.js';
+import type { LineParser, ProgressSample } from '../sample.js';
 import { parseFfmpegProgress } from './ffmpeg-progress.js';
 import { parseFfmpegHeader, parseFfmpegStats } from './ffmpeg.js';
 import { createHandbrakeParser } from './handbrake.js';
-import { parseAomenc, parseAv1an, parseBlender, parseRav1e } from './other-encoders.js';
+import { parseAomenc } from './aomenc.js';
+import { parseAv1an } from './av1an.js';
+import { parseBlender } from './blender.js';
+import { parseRav1e } from './rav1e.js';
 import { parseCounter } from './counters.js';
 import { createPatternParser } from './pattern.js';
 import { parsePlainPercent } from './percent.js';
 import { parseSvtAv1 } from './svtav1.js';
 import { parseTqdm } from './tqdm.js';
-import { createX26xParser } from './x26x.js';
+import { createX26xParser } from './x264-x265.js';
 
 export interface ParserChoice {
   parser: ParserName;

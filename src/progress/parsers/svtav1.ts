@@ -27,6 +27,6 @@ export function parseSvtAv1(line: string): ProgressSample | null {
   }
   if ((match = OLD.exec(line))) return { format: 'svtav1', frame: Number(match[1]), bitrate: parseNumber(match[2]), fps: parseNumber(match[3]) };
   if ((match = COUNTER.exec(line))) return { format: 'svtav1', frame: Number(match[1]) };
-  if ((match = AVERAGE_SPEED.exec(line))) return { format: 'svtav1', fps: parseNumber(match[1]), final: true };
+  if ((match = AVERAGE_SPEED.exec(line))) return { format: 'svtav1', fps: parseNumber(match[1]) };
   return null;
 }

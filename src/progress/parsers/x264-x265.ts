@@ -1,15 +1,14 @@
 // x264 and x265 CLI status lines (x264.c / x265 `[12.3%] 37/300 frames, 45.67 fps, 1234.56 kb/s,
 // eta 0:00:12`), the unknown-total form (`24 frames: 39.11 fps, 14.60 kb/s`), the table of modded
-// x264 builds, the final `encoded N frames…` line, and NVEncC's look-alike. Indexer percentages
+// x264 builds and the closing `encoded N frames…` line. NVEncC prints a look-alike, read first (its
+// own file), so that its frozen percentage is never taken for x264's. Indexer percentages
 // (`indexing input file [11.5%]`) and x265's per-frame-type statistics are not progress.
 import type { LineParser, ProgressSample } from '../sample.js';
 import { parseEta, parseNumber } from '../units.js';
+import { parseNvencc } from './nvencc.js';
 
 const WITH_TOTAL = /^\s*\[\s*(\d+(?:\.\d+)?)%\]\s+(\d+)\/(\d+) frames, (\d+(?:\.\d+)?) fps, (\d+(?:\.\d+)?) kb\/s(?:, eta (\d+:\d+:\d+))?/;
 const NO_TOTAL = /^\s*(\d+) frames: (\d+(?:\.\d+)?) fps, (\d+(?:\.\d+)?) kb\/s/;
-// NVEncC: `[100.0%] 5714 frames: 80.92 fps, 19695 kb/s, remain 0:00:00, GPU 19%, VE 100%`. Its
-// percent sticks at 100 while frames still advance, so only the frames are believed.
-const NVENC = /^\s*\[\s*\d+(?:\.\d+)?%\]\s+(\d+) frames: (\d+(?:\.\d+)?) fps, (\d+(?:\.\d+)?) kb\/s/;
 const TABLE_HEADER = /^\s*frames\s+fps\s+kb\/s\s+elapsed/;
 const TABLE_ROW_TOTAL = /^\s*\[\s*(\d+(?:\.\d+)?)%\]\s+(\d+)\/(\d+)\s+(\d+(?:\.\d+)?)\s+(\d+(?:\.\d+)?)\s+(\d+:\d+:\d+)\s+(\d+:\d+:\d+)/;
 const TABLE_ROW = /^\s*(\d+)\s+(\d+(?:\.\d+)?)\s+(\d+(?:\.\d+)?)\s+(\d+:\d+:\d+)\s+\d/;
@@ -27,14 +26,13 @@ export function createX26xParser(): LineParser {
       const [, percent, frame, total, fps, kbps, eta] = match;
       return sample({ percent: Number(percent), frame: Number(frame), totalFrames: Number(total), fps: parseNumber(fps), bitrate: parseNumber(kbps), encoderEtaSeconds: parseEta(eta) });
     }
-    if ((match = NVENC.exec(line))) {
-      return sample({ frame: Number(match[1]), fps: parseNumber(match[2]), bitrate: parseNumber(match[3]) });
-    }
+    const nvencc = parseNvencc(line);
+    if (nvencc) return nvencc;
     if ((match = NO_TOTAL.exec(line))) {
       return sample({ frame: Number(match[1]), fps: parseNumber(match[2]), bitrate: parseNumber(match[3]) });
     }
     if ((match = ENCODED.exec(line))) {
-      return sample({ frame: Number(match[1]), fps: parseNumber(match[3] ?? match[4]), bitrate: parseNumber(match[5]), final: true });
+      return sample({ frame: Number(match[1]), fps: parseNumber(match[3] ?? match[4]), bitrate: parseNumber(match[5]) });
     }
     if ((match = RANGE.exec(line))) {
       return { format: 'x26x', header: true, totalFrames: Number(match[2]) - Number(match[1]) + 1 };
