@@ -1,22 +1,34 @@
 // One job's life: queued → encoding → finalizing → done | failed | cancelled, with the stall and
 // whole-encode timeouts, automatic retries, external jobs and watched outputs. The graph and the
-// names live here; the runner (pty), the output check (ffprobe) and recordJob (the store) are
-// provided by src/, and the record changes are the pure functions of job-updates.ts.
-import { and, assign, emit, fromCallback, fromPromise, not, sendTo, setup } from 'xstate';
+// names live here: every record change is a named action built on job-updates.ts, every moment
+// worth telling is announced as a lifecycle event, and time comes from the events or the injected
+// clock. The runner (pty), the output check (ffprobe), persistence and announcing are provided by
+// src/.
+import { type ActorRefFrom, and, assign, emit, enqueueActions, fromCallback, fromPromise, not, sendTo, setup } from 'xstate';
+import type { LifecycleEvent } from './lifecycle.js';
 import type { Job, ProgressFields, TerminationReason } from './job-record.js';
 import {
   type EncoderOutcome,
+  type ProgressReport,
+  attemptInBudget,
+  backInLine,
   canRetry,
   describeFailure,
   endAttempt,
-  finish,
   outcomeOf,
   startAttempt,
   succeeded,
   timedOut,
+  toCancelled,
+  toDone,
   toFailed,
+  toFinalizing,
+  toInterrupted,
   toRetry,
+  withEncoderStarted,
   withExit,
+  withOutputReady,
+  withProgress,
 } from './job-updates.js';
 
 export type JobEvent =
@@ -24,7 +36,7 @@ export type JobEvent =
   | { type: 'CANCEL'; at: string }
   | { type: 'SHUTDOWN' }
   | { type: 'ENCODER_STARTED'; pid: number; pidStartTicks: number | null; at: string }
-  | { type: 'PROGRESS'; progress: ProgressFields; runSeconds: number; logTail: string[]; expectedDurationSeconds?: number | null }
+  | ({ type: 'PROGRESS' } & ProgressReport)
   /** The encoder printed something new: it is not stalled. */
   | { type: 'ACTIVITY' }
   | { type: 'ENCODER_EXITED'; outcome: EncoderOutcome }
@@ -34,243 +46,297 @@ export type JobEvent =
 export type RunnerCommand = { type: 'TERMINATE'; reason: TerminationReason };
 export interface RunnerInput {
   job: Job;
+  /** Store progress when it moved this many percent (the daemon's setting when the run began). */
+  progressThreshold: number;
 }
 export interface OutputCheckInput {
   job: Job;
+}
+
+/** Where the machines read the time: Date.now in the daemon, a SimulatedClock in tests. */
+export interface Clock {
+  now(): number;
+}
+
+export interface JobInput {
+  job: Job;
+  progressThreshold: number;
 }
 
 export interface JobContext {
   job: Job;
   /** Encoding seconds of earlier attempts, so elapsedSeconds counts every attempt. */
   elapsedBefore: number;
+  progressThreshold: number;
 }
 
 // setTimeout fires at once for delays past 2^31-1 ms; a limit of 0 means none, so wait "forever".
 const NEVER_MS = 2 ** 31 - 1;
 const secondsOrNever = (seconds: number) => (seconds > 0 ? Math.min(NEVER_MS, seconds * 1000) : NEVER_MS);
-const eventTime = (event: { at?: string }) => event.at ?? new Date().toISOString();
 
-export const jobMachine = setup({
-  types: {
-    context: {} as JobContext,
-    events: {} as JobEvent,
-    input: {} as { job: Job },
-    output: {} as Job,
-    emitted: {} as { type: 'jobChanged'; job: Job },
-  },
-  actors: {
-    // Provided by src/runner; this default reports that nothing was wired in.
-    runner: fromCallback<RunnerCommand, RunnerInput>(() => {
-      throw new Error('jobMachine needs a runner actor: provide one with jobMachine.provide()');
-    }),
-    outputCheck: fromPromise<void, OutputCheckInput>(async () => {}),
-  },
-  delays: {
-    encodeTimeout: ({ context }) => secondsOrNever(context.job.timeoutSec),
-    stallTimeout: ({ context }) => secondsOrNever(context.job.stallTimeoutSec),
-    /** How long finalizing waits for the watcher before checking the output anyway. */
-    outputWait: 15_000,
-  },
-  actions: {
-    // The daemon replaces this with a durable store write; alone, the machine just announces it.
-    recordJob: emit(({ context }) => ({ type: 'jobChanged' as const, job: context.job })),
-    /** Cancelled where no encoder runs (waiting in line, or waiting for an output). */
-    cancelWithoutEncoder: assign(({ context, event }) => {
-      const at = eventTime(event as { at?: string });
-      const ended = context.job.attempts > 0 && context.job.status !== 'queued' ? endAttempt(context.job, 'cancelled', 'cancelled', at) : context.job;
-      return { job: finish(ended, { status: 'cancelled', terminationReason: 'cancel' }, at) };
-    }),
-    backInLine: assign(({ context }) => ({ job: { ...context.job, status: 'queued' as const, retryDelayMs: null } })),
-    terminate: sendTo('runner', ({ context }) => ({ type: 'TERMINATE' as const, reason: context.job.terminationReason ?? 'cancel' })),
-  },
-  guards: {
-    // Provided by the daemon: true when a watcher covers the output, so finalizing waits for it.
-    outputIsWatched: () => false,
-    isExternal: ({ context }) => context.job.external,
-    outputAlreadyReady: ({ context }) => context.job.outputReadyAt !== null,
-    endedByCancel: ({ context }) => context.job.terminationReason === 'cancel',
-    endedByShutdown: ({ context }) => context.job.terminationReason === 'shutdown',
-    encoderSucceeded: ({ event }) => event.type === 'ENCODER_EXITED' && succeeded(event.outcome),
-    canRetry: ({ context }) => canRetry(context.job),
-  },
-}).createMachine({
-  id: 'job',
-  context: ({ input }) => ({ job: input.job, elapsedBefore: input.job.elapsedSeconds }),
-  initial: 'queued',
-  output: ({ context }) => context.job,
-  states: {
-    queued: {
-      on: {
-        START: [
-          { guard: 'isExternal', target: 'awaitingExternalOutput', actions: assign(({ context }) => ({ job: startAttempt(context.job) })) },
-          {
-            target: 'running',
-            actions: assign(({ context }) => ({ elapsedBefore: context.job.elapsedSeconds, job: startAttempt(context.job) })),
-          },
-        ],
-        CANCEL: { target: 'cancelled', actions: 'cancelWithoutEncoder' },
-      },
+export function createJobMachine(clock: Clock) {
+  const nowIso = () => new Date(clock.now()).toISOString();
+  // Named actions enqueued from other actions. XState's types can't see a setup's actions from
+  // inside the same setup (the inference would be circular), hence the casts; at run time the name
+  // resolves to the action as provided, so the daemon's `announce` is the one that runs.
+  const announce = (event: LifecycleEvent) => ({ type: 'announce', params: event }) as never;
+  const failAttempt = (params: { job: Job; reason: string; at: string }) => ({ type: 'failAttempt', params }) as never;
+  return setup({
+    types: {
+      context: {} as JobContext,
+      events: {} as JobEvent,
+      input: {} as JobInput,
+      output: {} as Job,
+      emitted: {} as { type: 'jobChanged'; job: Job } | { type: 'lifecycle'; event: LifecycleEvent },
     },
-    running: {
-      invoke: { id: 'runner', src: 'runner', input: ({ context }) => ({ job: context.job }) },
-      initial: 'encoding',
-      on: {
-        ENCODER_STARTED: {
-          actions: [
-            assign(({ context, event }) => ({ job: { ...context.job, pid: event.pid, pidStartTicks: event.pidStartTicks, startedAt: event.at } })),
-            'recordJob',
+    actors: {
+      // Provided by src/runner; this default reports that nothing was wired in.
+      runner: fromCallback<RunnerCommand, RunnerInput>(() => {
+        throw new Error('the job machine needs a runner actor: provide one with .provide()');
+      }),
+      outputCheck: fromPromise<void, OutputCheckInput>(async () => {}),
+      /** Resolves once the attempt's record is durable: no encoder starts before that. */
+      persist: fromPromise<void, { job: Job }>(async () => {}),
+    },
+    delays: {
+      encodeTimeout: ({ context }) => secondsOrNever(context.job.timeoutSec),
+      stallTimeout: ({ context }) => secondsOrNever(context.job.stallTimeoutSec),
+      /** How long finalizing waits for the watcher before checking the output anyway. */
+      outputWait: 15_000,
+    },
+    actions: {
+      // The daemon replaces these with a durable store write and a publication after it; alone,
+      // the machine just emits them.
+      recordJob: emit(({ context }) => ({ type: 'jobChanged' as const, job: context.job })),
+      announce: emit((_, event: LifecycleEvent) => ({ type: 'lifecycle' as const, event })),
+
+      startAttempt: enqueueActions(({ context, enqueue }) => {
+        const job = startAttempt(context.job);
+        enqueue.assign({ job, elapsedBefore: context.job.elapsedSeconds });
+        enqueue(announce({ kind: 'started', jobId: job.id, at: nowIso(), attempt: attemptInBudget(job), external: job.external }));
+      }),
+      encoderStarted: assign(({ context, event }) => {
+        if (event.type !== 'ENCODER_STARTED') return {};
+        return { job: withEncoderStarted(context.job, event.pid, event.pidStartTicks, event.at) };
+      }),
+      progressed: enqueueActions(({ context, event, enqueue }) => {
+        if (event.type !== 'PROGRESS') return;
+        const job = withProgress(context.job, event, context.elapsedBefore);
+        enqueue.assign({ job });
+        enqueue(announce({ kind: 'progress', jobId: job.id, at: nowIso(), progress: progressOf(job), elapsedSeconds: job.elapsedSeconds }));
+      }),
+      outputReady: enqueueActions(({ context, event, enqueue }) => {
+        if (event.type !== 'OUTPUT_READY') return;
+        enqueue.assign({ job: withOutputReady(context.job, event.at) });
+        enqueue(announce({ kind: 'output-ready', jobId: context.job.id, at: event.at, path: event.path }));
+      }),
+      markTermination: assign(({ context }, reason: TerminationReason) => ({ job: { ...context.job, terminationReason: reason } })),
+      markTimedOut: enqueueActions(({ context, enqueue }, reason: 'timeout' | 'stall') => {
+        const job = timedOut(context.job, reason, nowIso());
+        enqueue.assign({ job });
+        const attempt = attemptInBudget(job);
+        const at = job.timedOutAt!;
+        enqueue(announce(reason === 'stall' ? { kind: 'stalled', jobId: job.id, at, attempt, stallTimeoutSec: job.stallTimeoutSec } : { kind: 'timed-out', jobId: job.id, at, attempt, timeoutSec: job.timeoutSec }));
+      }),
+      terminate: sendTo('runner', ({ context }) => ({ type: 'TERMINATE' as const, reason: context.job.terminationReason ?? 'cancel' })),
+      exitSucceeded: enqueueActions(({ context, event, enqueue }) => {
+        if (event.type !== 'ENCODER_EXITED') return;
+        const job = toFinalizing(withExit(context.job, context.elapsedBefore, event.outcome));
+        enqueue.assign({ job });
+        enqueue(announce({ kind: 'finalized', jobId: job.id, at: event.outcome.at }));
+      }),
+      exitCancelled: enqueueActions(({ context, event, enqueue }) => {
+        if (event.type !== 'ENCODER_EXITED') return;
+        const exited = withExit(context.job, context.elapsedBefore, event.outcome);
+        enqueue(attemptEnded(exited, 'cancelled', 'cancelled', event.outcome.at));
+        enqueue.assign({ job: toCancelled(exited, event.outcome.at) });
+        enqueue(announce({ kind: 'cancelled', jobId: exited.id, at: event.outcome.at }));
+      }),
+      exitInterrupted: enqueueActions(({ context, event, enqueue }) => {
+        if (event.type !== 'ENCODER_EXITED') return;
+        const at = event.outcome.at;
+        const exited = withExit(context.job, context.elapsedBefore, event.outcome);
+        enqueue(attemptEnded(exited, 'interrupted', 'the daemon shut down', at));
+        enqueue.assign({ job: toInterrupted(exited, 'the daemon shut down', at) });
+        enqueue(announce({ kind: 'requeued', jobId: exited.id, at, reason: 'shutdown' }));
+      }),
+      exitFailed: enqueueActions(({ context, event, enqueue }) => {
+        if (event.type !== 'ENCODER_EXITED') return;
+        const exited = withExit(context.job, context.elapsedBefore, event.outcome);
+        enqueue(failAttempt({ job: exited, reason: describeFailure(exited, event.outcome), at: event.outcome.at }));
+      }),
+      outputCheckFailed: enqueueActions(({ context, event, enqueue }) => {
+        const error = 'error' in event ? (event as { error: unknown }).error : 'the output check failed';
+        enqueue(failAttempt({ job: context.job, reason: errorText(error), at: nowIso() }));
+      }),
+      /** A failed attempt: a retry after the backoff while attempts are left, else failed for good. */
+      failAttempt: enqueueActions(({ enqueue }, { job, reason, at }: { job: Job; reason: string; at: string }) => {
+        enqueue(attemptEnded(job, outcomeOf(job), reason, at));
+        if (canRetry(job)) {
+          const retry = toRetry(job, reason, outcomeOf(job), at);
+          enqueue.assign({ job: retry });
+          enqueue(announce({ kind: 'retry-scheduled', jobId: job.id, at, attempt: attemptInBudget(job) + 1, delayMs: retry.retryDelayMs ?? 0 }));
+        } else {
+          enqueue.assign({ job: toFailed(job, reason, outcomeOf(job), at) });
+          enqueue(announce({ kind: 'failed', jobId: job.id, at, reason }));
+        }
+      }),
+      outputValid: enqueueActions(({ context, enqueue }) => {
+        const at = nowIso();
+        enqueue(attemptEnded(context.job, 'done', null, at));
+        const job = toDone(context.job, at);
+        enqueue.assign({ job });
+        enqueue(announce({ kind: 'done', jobId: job.id, at, elapsedSeconds: job.elapsedSeconds }));
+      }),
+      /** Cancelled where no encoder runs: in line, waiting for an output, or before the spawn. */
+      cancelWithoutEncoder: enqueueActions(({ context, event, enqueue }) => {
+        const at = event.type === 'CANCEL' ? event.at : nowIso();
+        if (context.job.attempts > 0 && context.job.status !== 'queued') enqueue(attemptEnded(context.job, 'cancelled', 'cancelled', at));
+        enqueue.assign({ job: toCancelled(context.job, at) });
+        enqueue(announce({ kind: 'cancelled', jobId: context.job.id, at }));
+      }),
+      /** Stopped before any encoder ran: back in line, to run at the next start. */
+      interruptWithoutEncoder: enqueueActions(({ context, enqueue }) => {
+        const at = nowIso();
+        const external = context.job.external || context.job.status === 'finalizing';
+        // An external wait or a finished encode spent no attempt that must run again.
+        enqueue.assign({ job: external ? backInLine(context.job) : toInterrupted(context.job, 'the daemon shut down', at) });
+        enqueue(announce({ kind: 'requeued', jobId: context.job.id, at, reason: 'shutdown' }));
+      }),
+      finalizeExternal: enqueueActions(({ context, event, enqueue }) => {
+        if (event.type !== 'OUTPUT_READY') return;
+        enqueue.assign({ job: toFinalizing(withOutputReady(context.job, event.at)) });
+        enqueue(announce({ kind: 'output-ready', jobId: context.job.id, at: event.at, path: event.path }));
+        enqueue(announce({ kind: 'finalized', jobId: context.job.id, at: event.at }));
+      }),
+    },
+    guards: {
+      // Provided by the daemon: true when a watcher covers the output, so finalizing waits for it.
+      outputIsWatched: () => false,
+      isExternal: ({ context }) => context.job.external,
+      outputAlreadyReady: ({ context }) => context.job.outputReadyAt !== null,
+      endedByCancel: ({ context }) => context.job.terminationReason === 'cancel',
+      endedByShutdown: ({ context }) => context.job.terminationReason === 'shutdown',
+      encoderSucceeded: ({ event }) => event.type === 'ENCODER_EXITED' && succeeded(event.outcome),
+    },
+  }).createMachine({
+    id: 'job',
+    context: ({ input }) => ({ job: input.job, elapsedBefore: input.job.elapsedSeconds, progressThreshold: input.progressThreshold }),
+    initial: 'queued',
+    output: ({ context }) => context.job,
+    states: {
+      queued: {
+        on: {
+          START: [
+            { guard: 'isExternal', target: 'awaitingExternalOutput', actions: 'startAttempt' },
+            { target: 'running', actions: 'startAttempt' },
           ],
+          CANCEL: { target: 'cancelled', actions: 'cancelWithoutEncoder' },
         },
-        PROGRESS: {
-          actions: [
-            assign(({ context, event }) => ({
-              job: {
-                ...context.job,
-                ...event.progress,
-                logTail: event.logTail,
-                expectedDurationSeconds: context.job.expectedDurationSeconds ?? event.expectedDurationSeconds ?? null,
-                elapsedSeconds: context.elapsedBefore + event.runSeconds,
-                progressWrites: context.job.progressWrites + 1,
-              },
-            })),
-            'recordJob',
-          ],
-        },
-        OUTPUT_READY: { actions: [assign(({ context, event }) => ({ job: { ...context.job, outputReadyAt: event.at } })), 'recordJob'] },
-        ENCODER_EXITED: [
-          {
-            guard: 'endedByCancel',
-            target: 'cancelled',
-            actions: assign(({ context, event }) => {
-              const job = endAttempt(withExit(context.job, context.elapsedBefore, event.outcome), 'cancelled', 'cancelled', event.outcome.at);
-              return { job: finish(job, { status: 'cancelled' }, event.outcome.at) };
-            }),
-          },
-          {
-            guard: 'endedByShutdown',
-            target: 'interrupted',
-            // Back in line for the next start; the interrupted run still counts as an attempt.
-            actions: assign(({ context, event }) => {
-              const job = endAttempt(withExit(context.job, context.elapsedBefore, event.outcome), 'interrupted', 'the daemon shut down', event.outcome.at);
-              return { job: { ...job, status: 'queued' as const } };
-            }),
-          },
-          {
-            guard: and(['encoderSucceeded', 'outputIsWatched', not('outputAlreadyReady')]),
-            target: 'waitingForOutput',
-            actions: assign(({ context, event }) => ({ job: { ...withExit(context.job, context.elapsedBefore, event.outcome), status: 'finalizing' as const } })),
-          },
-          {
-            guard: 'encoderSucceeded',
-            target: 'finalizing',
-            actions: assign(({ context, event }) => ({ job: { ...withExit(context.job, context.elapsedBefore, event.outcome), status: 'finalizing' as const } })),
-          },
-          {
-            guard: 'canRetry',
-            target: 'retrying',
-            actions: assign(({ context, event }) => {
-              const job = withExit(context.job, context.elapsedBefore, event.outcome);
-              return { job: toRetry(job, describeFailure(job, event.outcome), outcomeOf(job), event.outcome.at) };
-            }),
-          },
-          {
-            target: 'failed',
-            actions: assign(({ context, event }) => {
-              const job = withExit(context.job, context.elapsedBefore, event.outcome);
-              return { job: toFailed(job, describeFailure(job, event.outcome), outcomeOf(job), event.outcome.at) };
-            }),
-          },
-        ],
       },
-      states: {
-        encoding: {
-          entry: 'recordJob',
-          after: {
-            encodeTimeout: { target: 'terminating', actions: assign(({ context }) => ({ job: timedOut(context.job, 'timeout', new Date().toISOString()) })) },
-          },
-          initial: 'active',
-          states: {
-            active: {
-              after: {
-                stallTimeout: { target: '#job.running.terminating', actions: assign(({ context }) => ({ job: timedOut(context.job, 'stall', new Date().toISOString()) })) },
-              },
-              // Anything new from the encoder starts the stall clock again.
-              on: { ACTIVITY: { target: 'active', reenter: true } },
+      running: {
+        initial: 'persisting',
+        states: {
+          /** The attempt is stored before its encoder starts, so a crash can always find it. */
+          persisting: {
+            entry: 'recordJob',
+            invoke: { src: 'persist', input: ({ context }) => ({ job: context.job }), onDone: 'working' },
+            on: {
+              CANCEL: { target: '#job.cancelled', actions: 'cancelWithoutEncoder' },
+              SHUTDOWN: { target: '#job.interrupted', actions: 'interruptWithoutEncoder' },
             },
           },
-          on: {
-            CANCEL: { target: 'terminating', actions: assign(terminationBy('cancel')) },
-            SHUTDOWN: { target: 'terminating', actions: assign(terminationBy('shutdown')) },
-          },
-        },
-        terminating: {
-          entry: ['recordJob', 'terminate'],
-          on: {
-            // A cancel outranks a timeout: the user asked for it.
-            CANCEL: { actions: [assign(terminationBy('cancel')), 'recordJob'] },
+          working: {
+            invoke: { id: 'runner', src: 'runner', input: ({ context }) => ({ job: context.job, progressThreshold: context.progressThreshold }) },
+            initial: 'encoding',
+            on: {
+              ENCODER_STARTED: { actions: ['encoderStarted', 'recordJob'] },
+              PROGRESS: { actions: ['progressed', 'recordJob'] },
+              OUTPUT_READY: { actions: ['outputReady', 'recordJob'] },
+              ENCODER_EXITED: [
+                { guard: 'endedByCancel', target: '#job.cancelled', actions: 'exitCancelled' },
+                { guard: 'endedByShutdown', target: '#job.interrupted', actions: 'exitInterrupted' },
+                { guard: and(['encoderSucceeded', 'outputIsWatched', not('outputAlreadyReady')]), target: '#job.waitingForOutput', actions: 'exitSucceeded' },
+                { guard: 'encoderSucceeded', target: '#job.finalizing', actions: 'exitSucceeded' },
+                { target: '#job.attemptFailed', actions: 'exitFailed' },
+              ],
+            },
+            states: {
+              encoding: {
+                after: { encodeTimeout: { target: 'terminating', actions: { type: 'markTimedOut', params: 'timeout' } } },
+                initial: 'active',
+                states: {
+                  active: {
+                    after: { stallTimeout: { target: '#job.running.working.terminating', actions: { type: 'markTimedOut', params: 'stall' } } },
+                    // Anything new from the encoder starts the stall clock again.
+                    on: { ACTIVITY: { target: 'active', reenter: true } },
+                  },
+                },
+                on: {
+                  CANCEL: { target: 'terminating', actions: { type: 'markTermination', params: 'cancel' } },
+                  SHUTDOWN: { target: 'terminating', actions: { type: 'markTermination', params: 'shutdown' } },
+                },
+              },
+              terminating: {
+                entry: ['recordJob', 'terminate'],
+                // A cancel outranks a timeout: the user asked for it.
+                on: { CANCEL: { actions: [{ type: 'markTermination', params: 'cancel' }, 'recordJob'] } },
+              },
+            },
           },
         },
       },
-    },
-    awaitingExternalOutput: {
-      entry: 'recordJob',
-      on: {
-        OUTPUT_READY: {
-          target: 'finalizing',
-          actions: assign(({ context, event }) => ({ job: { ...context.job, status: 'finalizing' as const, outputReadyAt: event.at } })),
+      awaitingExternalOutput: {
+        entry: 'recordJob',
+        on: {
+          OUTPUT_READY: { target: 'finalizing', actions: 'finalizeExternal' },
+          CANCEL: { target: 'cancelled', actions: 'cancelWithoutEncoder' },
+          // Nothing runs here to end: the job waits in line again for the next start.
+          SHUTDOWN: { target: 'interrupted', actions: 'interruptWithoutEncoder' },
         },
-        CANCEL: { target: 'cancelled', actions: 'cancelWithoutEncoder' },
-        // Nothing runs here to end: the job waits in line again for the next start.
-        SHUTDOWN: { target: 'interrupted', actions: 'backInLine' },
       },
-    },
-    /** The encoder exited 0; the watcher has not yet seen its writer finish with the output. */
-    waitingForOutput: {
-      entry: 'recordJob',
-      after: { outputWait: 'finalizing' },
-      on: {
-        OUTPUT_READY: { target: 'finalizing', actions: assign(({ context, event }) => ({ job: { ...context.job, outputReadyAt: event.at } })) },
-        CANCEL: { target: 'cancelled', actions: 'cancelWithoutEncoder' },
-        SHUTDOWN: { target: 'interrupted', actions: 'backInLine' },
-      },
-    },
-    finalizing: {
-      entry: 'recordJob',
-      invoke: {
-        src: 'outputCheck',
-        input: ({ context }) => ({ job: context.job }),
-        onDone: {
-          target: 'done',
-          actions: assign(({ context }) => {
-            const at = new Date().toISOString();
-            return { job: finish(endAttempt(context.job, 'done', null, at), { status: 'done', progress: 100, etaSeconds: 0 }, at) };
-          }),
+      /** The encoder exited 0; the watcher has not yet seen its writer finish with the output. */
+      waitingForOutput: {
+        entry: 'recordJob',
+        after: { outputWait: 'finalizing' },
+        on: {
+          OUTPUT_READY: { target: 'finalizing', actions: 'outputReady' },
+          CANCEL: { target: 'cancelled', actions: 'cancelWithoutEncoder' },
+          SHUTDOWN: { target: 'interrupted', actions: 'interruptWithoutEncoder' },
         },
-        onError: [
-          {
-            guard: 'canRetry',
-            target: 'retrying',
-            actions: assign(({ context, event }) => ({ job: toRetry(context.job, errorText(event.error), 'failed', new Date().toISOString()) })),
-          },
-          {
-            target: 'failed',
-            actions: assign(({ context, event }) => ({ job: toFailed(context.job, errorText(event.error), 'failed', new Date().toISOString()) })),
-          },
-        ],
       },
+      finalizing: {
+        entry: 'recordJob',
+        invoke: {
+          src: 'outputCheck',
+          input: ({ context }) => ({ job: context.job }),
+          onDone: { target: 'done', actions: 'outputValid' },
+          onError: { target: 'attemptFailed', actions: 'outputCheckFailed' },
+        },
+      },
+      /** Decided by failAttempt: queued for a retry (the supervisor requeues it after the backoff) or failed. */
+      attemptFailed: { always: [{ guard: ({ context }) => context.job.status === 'queued', target: 'retrying' }, { target: 'failed' }] },
+      done: { type: 'final', entry: 'recordJob' },
+      failed: { type: 'final', entry: 'recordJob' },
+      cancelled: { type: 'final', entry: 'recordJob' },
+      /** Failed with attempts left: the record says queued; the supervisor requeues it after the backoff. */
+      retrying: { type: 'final', entry: 'recordJob' },
+      /** Ended by a daemon shutdown: the record says queued, so the next start runs it again. */
+      interrupted: { type: 'final', entry: 'recordJob' },
     },
-    done: { type: 'final', entry: 'recordJob' },
-    failed: { type: 'final', entry: 'recordJob' },
-    cancelled: { type: 'final', entry: 'recordJob' },
-    /** Failed with attempts left: the record says queued; the supervisor requeues it after the backoff. */
-    retrying: { type: 'final', entry: 'recordJob' },
-    /** Ended by a daemon shutdown: the record says queued, so the next start runs it again. */
-    interrupted: { type: 'final', entry: 'recordJob' },
-  },
-});
+  });
 
-function terminationBy(reason: TerminationReason) {
-  return ({ context }: { context: JobContext }) => ({ job: { ...context.job, terminationReason: reason } });
+  function attemptEnded(job: Job, outcome: Parameters<typeof endAttempt>[1], reason: string | null, at: string) {
+    return announce({ kind: 'attempt-ended', jobId: job.id, at, attempt: attemptInBudget(job), outcome, reason, exitCode: job.exitCode, signal: job.signal });
+  }
+}
+
+export type JobMachine = ReturnType<typeof createJobMachine>;
+export type JobActor = ActorRefFrom<JobMachine>;
+
+function progressOf(job: Job): ProgressFields {
+  const { progress, frame, totalFrames, fps, bitrate, speed, etaSeconds } = job;
+  return { progress, frame, totalFrames, fps, bitrate, speed, etaSeconds };
 }
 
 function errorText(error: unknown): string {

@@ -85,7 +85,7 @@ export interface Job extends ProgressFields {
   /** Attempts allowed before the job fails for good (each manual retry allows as many again). */
   maxAttempts: number;
   /** `attempts` when the current budget began (0, or the count at the last manual retry). */
-  attemptsBeforeRetry: number;
+  attemptsBeforeManualRetry: number;
   /** Backoff before the first automatic retry; doubles for each one after. */
   retryBackoffSec: number;
   /** Delay before the pending automatic retry starts; null when none is pending. */
@@ -107,7 +107,8 @@ export interface Job extends ProgressFields {
   pid: number | null;
   /** The encoder's start time in clock ticks since boot (/proc/PID/stat), to tell it from a reused pid. */
   pidStartTicks: number | null;
-  progressWrites: number;
+  /** Progress updates the throttle let through (each one a store write of the record). */
+  progressUpdates: number;
   createdAt: string;
   startedAt: string | null;
   finishedAt: string | null;

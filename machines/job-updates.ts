@@ -1,6 +1,6 @@
 // How a job's record changes at each step of its machine: pure functions from record to record, so
-// the graph in job-machine.ts reads as a graph.
-import type { Attempt, AttemptOutcome, Job, TerminationReason } from './job-record.js';
+// the graph in job-machine.ts reads as a graph. Time always comes in as a parameter.
+import type { Attempt, AttemptOutcome, Job, ProgressFields, TerminationReason } from './job-record.js';
 
 /** How an encoder run ended: a value, never an exception. */
 export interface EncoderOutcome {
@@ -88,7 +88,7 @@ export function timedOut(job: Job, reason: TerminationReason, at: string): Job {
 
 /** Attempts left in the current budget (a manual retry starts a new budget). */
 export function canRetry(job: Job): boolean {
-  return job.attempts - job.attemptsBeforeRetry < job.maxAttempts;
+  return attemptInBudget(job) < job.maxAttempts;
 }
 
 const MAX_BACKOFF_MS = 10 * 60 * 1000;
@@ -118,4 +118,84 @@ export function toFailed(job: Job, reason: string, outcome: AttemptOutcome, at: 
 
 export function outcomeOf(job: Job): AttemptOutcome {
   return job.terminationReason === 'stall' ? 'stalled' : job.terminationReason === 'timeout' ? 'timeout' : 'failed';
+}
+
+/** The encoder process is up: its pid (and start time, to tell it from a reused pid) are kept. */
+export function withEncoderStarted(job: Job, pid: number, pidStartTicks: number | null, at: string): Job {
+  return { ...job, pid, pidStartTicks, startedAt: at };
+}
+
+export interface ProgressReport {
+  progress: ProgressFields;
+  /** Seconds this run has lasted so far. */
+  runSeconds: number;
+  logTail: string[];
+  /** The input's length, when the output should last as long (no trim). */
+  expectedDurationSeconds?: number | null;
+}
+
+export function withProgress(job: Job, report: ProgressReport, elapsedBefore: number): Job {
+  return {
+    ...job,
+    ...report.progress,
+    logTail: report.logTail,
+    expectedDurationSeconds: job.expectedDurationSeconds ?? report.expectedDurationSeconds ?? null,
+    elapsedSeconds: elapsedBefore + report.runSeconds,
+    progressUpdates: job.progressUpdates + 1,
+  };
+}
+
+export function withOutputReady(job: Job, at: string): Job {
+  return { ...job, outputReadyAt: at };
+}
+
+/** The encoder exited 0 (or an external output arrived): the output check comes next. */
+export function toFinalizing(job: Job): Job {
+  return { ...job, status: 'finalizing' };
+}
+
+export function toDone(job: Job, at: string): Job {
+  return finish(endAttempt(job, 'done', null, at), { status: 'done', progress: 100, etaSeconds: 0 }, at);
+}
+
+/** Cancelled: an attempt under way (encoding or finalizing) is closed as cancelled. */
+export function toCancelled(job: Job, at: string): Job {
+  const attemptOpen = job.attempts > 0 && job.status !== 'queued';
+  const ended = attemptOpen ? endAttempt(job, 'cancelled', 'cancelled', at) : job;
+  return finish(ended, { status: 'cancelled', terminationReason: 'cancel' }, at);
+}
+
+/** Interrupted by the daemon (a shutdown, a crash): back in line; the run counts as an attempt. */
+export function toInterrupted(job: Job, reason: string, at: string): Job {
+  const ended = endAttempt({ ...job, pid: null, pidStartTicks: null, etaSeconds: null, terminationReason: null }, 'interrupted', reason, at);
+  return { ...ended, status: 'queued', retryDelayMs: null };
+}
+
+/** Waiting for an output that no encoder here writes: back in line, no attempt spent. */
+export function backInLine(job: Job): Job {
+  return { ...job, status: 'queued', retryDelayMs: null };
+}
+
+/** A failed or cancelled job queued again by hand: a fresh start, with as many attempts again. */
+export function requeueByHand(job: Job): Job {
+  return {
+    ...job,
+    status: 'queued',
+    progress: 0,
+    frame: null,
+    etaSeconds: null,
+    exitCode: null,
+    signal: null,
+    error: null,
+    terminationReason: null,
+    timedOutAt: null,
+    retryDelayMs: null,
+    attemptsBeforeManualRetry: job.attempts,
+    finishedAt: null,
+  };
+}
+
+/** Attempts made within the current budget (a manual retry starts a new one). */
+export function attemptInBudget(job: Job): number {
+  return job.attempts - job.attemptsBeforeManualRetry;
 }

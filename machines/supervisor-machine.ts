@@ -1,24 +1,30 @@
 // The supervisor: owns the waiting line, starts the best waiting job whenever a slot is free, and
 // spawns one job actor per running job. Waiting jobs are plain records in the queue, not actors,
-// so a queue of a hundred thousand costs memory for records only.
-import { assign, enqueueActions, emit, setup } from 'xstate';
+// so a queue of a hundred thousand costs memory for records only. It is the only owner of a
+// waiting job: a priority change or a cancel of one goes through here, never around it.
+import { assign, emit, enqueueActions, setup } from 'xstate';
 import { JobQueue, freeSlots } from './job-queue.js';
 import type { Job } from './job-record.js';
-import { jobMachine } from './job-machine.js';
+import { type Clock, createJobMachine } from './job-machine.js';
+import { toCancelled } from './job-updates.js';
+import type { LifecycleEvent } from './lifecycle.js';
 
 export type SupervisorEvent =
-  /** A job that is already durable as queued joins the line. */
-  | { type: 'SUBMIT'; job: Job }
+  /** A new job, already durable as queued, joins the line. */
+  | { type: 'SUBMIT'; job: Job; at: string }
+  /** A failed or cancelled job queued again by hand. */
+  | { type: 'RETRY'; job: Job; at: string }
   | { type: 'CANCEL'; id: string; at: string }
   | { type: 'SET_MAX_CONCURRENT'; maxConcurrent: number }
+  | { type: 'SET_PROGRESS_THRESHOLD'; progressThreshold: number }
   /** Stop starting jobs and end the running ones (they are requeued). */
   | { type: 'SHUTDOWN' }
   /** Stop starting jobs; let the running ones finish. */
   | { type: 'DRAIN' }
-  /** A waiting job's priority changed: it moves to its new place in line. */
-  | { type: 'REPRIORITIZE'; job: Job }
+  /** A waiting job's priority changes: it moves to its new place in line. */
+  | { type: 'REPRIORITIZE'; id: string; priority: number; at: string }
   /** A failed job's backoff is over: back in line. */
-  | { type: 'REQUEUE'; job: Job }
+  | { type: 'REQUEUE'; job: Job; at: string }
   /** The watcher saw the output of job `id` complete. */
   | { type: 'OUTPUT_READY'; id: string; path: string; at: string }
   /** Sent by XState when a job actor reaches a final state. */
@@ -33,60 +39,113 @@ export interface SupervisorContext {
   /** Ids of external jobs waiting for their output: no encoder here, so no slot. */
   external: string[];
   maxConcurrent: number;
+  progressThreshold: number;
   /** External jobs found in the store at start, spawned on entry. */
   pendingExternal: Job[];
 }
+
+export interface SupervisorInput {
+  maxConcurrent: number;
+  progressThreshold: number;
+  queued?: Job[];
+}
+
+// The job logic is always provided (the daemon's, with its clock, runner and store); this one
+// only gives the types, and says so if it is ever run.
+const unprovidedClock: Clock = {
+  now() {
+    throw new Error('the supervisor needs its job logic: provide it with .provide({ actors: { job } })');
+  },
+};
+
+// Named actions enqueued from other actions: XState's types can't see a setup's own actions from
+// inside it (circular inference), hence the casts; at run time the daemon's versions run.
+const recordJob = (job: Job) => ({ type: 'recordJob', params: job }) as never;
+const announce = (event: LifecycleEvent) => ({ type: 'announce', params: event }) as never;
 
 export const supervisorMachine = setup({
   types: {
     context: {} as SupervisorContext,
     events: {} as SupervisorEvent,
-    input: {} as { maxConcurrent: number; queued?: Job[] },
-    emitted: {} as { type: 'jobChanged'; job: Job },
+    input: {} as SupervisorInput,
+    emitted: {} as { type: 'jobChanged'; job: Job } | { type: 'lifecycle'; event: LifecycleEvent },
   },
-  actors: { job: jobMachine },
+  actors: { job: createJobMachine(unprovidedClock) },
   actions: {
     recordJob: emit((_, job: Job) => ({ type: 'jobChanged' as const, job })),
+    announce: emit((_, event: LifecycleEvent) => ({ type: 'lifecycle' as const, event })),
+    enqueueJob: ({ context, event }) => {
+      if (event.type === 'SUBMIT' || event.type === 'RETRY' || event.type === 'REQUEUE') context.queue.enqueue(event.job);
+    },
     // A job that ended `queued` failed with attempts left: it rejoins the line after its backoff.
     retryLater: enqueueActions(({ event, enqueue }) => {
       const job = 'output' in event ? (event.output as Job | undefined) : undefined;
-      if (job?.status === 'queued') enqueue.raise({ type: 'REQUEUE', job }, { delay: job.retryDelayMs ?? 0 });
+      if (job?.status === 'queued' && job.retryDelayMs !== null) enqueue.raise({ type: 'REQUEUE', job, at: job.updatedAt }, { delay: job.retryDelayMs });
+      // Interrupted by a shutdown: the next start runs it.
     }),
     forgetFinished: assign(({ context, event }) => {
       const id = 'actorId' in event ? event.actorId : undefined;
       return { running: without(context.running, id), external: without(context.external, id) };
     }),
-    startExternal: enqueueActions(({ enqueue }, jobs: Job[]) => {
+    startExternal: enqueueActions(({ context, enqueue }, jobs: Job[]) => {
       for (const job of jobs) {
-        enqueue.spawnChild('job', { id: job.id, input: { job } });
+        enqueue.spawnChild('job', { id: job.id, input: { job, progressThreshold: context.progressThreshold } });
         enqueue.sendTo(job.id, { type: 'START' });
       }
-      enqueue.assign(({ context }) => ({ external: [...context.external, ...jobs.map((job) => job.id)], pendingExternal: [] }));
+      enqueue.assign(({ context: current }) => ({ external: [...current.external, ...jobs.map((job) => job.id)], pendingExternal: [] }));
     }),
     startWhatFits: enqueueActions(({ context, enqueue }) => {
-      const running = context.running.length;
-      let slots = freeSlots(running, context.maxConcurrent, context.queue.size);
+      let slots = freeSlots(context.running.length, context.maxConcurrent, context.queue.size);
       const started: string[] = [];
       while (slots-- > 0) {
         const job = context.queue.dequeue()!;
-        enqueue.spawnChild('job', { id: job.id, input: { job } });
+        enqueue.spawnChild('job', { id: job.id, input: { job, progressThreshold: context.progressThreshold } });
         enqueue.sendTo(job.id, { type: 'START' });
         started.push(job.id);
       }
-      if (started.length > 0) {
-        enqueue.assign(({ context: current }) => ({ running: [...current.running, ...started] }));
+      if (started.length > 0) enqueue.assign(({ context: current }) => ({ running: [...current.running, ...started] }));
+    }),
+    reprioritize: enqueueActions(({ context, event, enqueue }) => {
+      if (event.type !== 'REPRIORITIZE') return;
+      const waiting = context.queue.remove(event.id);
+      if (!waiting) return;
+      const moved = { ...waiting, priority: event.priority };
+      context.queue.enqueue(moved);
+      enqueue(recordJob(moved));
+      enqueue(announce({ kind: 'reprioritized', jobId: moved.id, at: event.at, priority: moved.priority }));
+    }),
+    cancel: enqueueActions(({ context, event, enqueue }) => {
+      if (event.type !== 'CANCEL') return;
+      const waiting = context.queue.remove(event.id);
+      if (waiting) {
+        enqueue(recordJob(toCancelled(waiting, event.at)));
+        enqueue(announce({ kind: 'cancelled', jobId: event.id, at: event.at }));
+      } else if (context.running.includes(event.id) || context.external.includes(event.id)) {
+        enqueue.sendTo(event.id, { type: 'CANCEL', at: event.at });
       }
+    }),
+    routeOutput: enqueueActions(({ context, event, enqueue }) => {
+      if (event.type !== 'OUTPUT_READY') return;
+      if (context.running.includes(event.id) || context.external.includes(event.id)) enqueue.sendTo(event.id, { type: 'OUTPUT_READY', path: event.path, at: event.at });
     }),
   },
   guards: {
     nothingRunning: ({ context }) => context.running.length === 0 && context.external.length === 0,
+    isExternal: ({ event }) => (event.type === 'SUBMIT' || event.type === 'RETRY') && event.job.external,
   },
 }).createMachine({
   id: 'supervisor',
   context: ({ input }) => {
     const queue = new JobQueue<Job>();
     for (const job of input.queued ?? []) if (!job.external) queue.enqueue(job);
-    return { queue, running: [], external: [], maxConcurrent: input.maxConcurrent, pendingExternal: (input.queued ?? []).filter((job) => job.external) };
+    return {
+      queue,
+      running: [],
+      external: [],
+      maxConcurrent: input.maxConcurrent,
+      progressThreshold: input.progressThreshold,
+      pendingExternal: (input.queued ?? []).filter((job) => job.external),
+    };
   },
   initial: 'accepting',
   states: {
@@ -94,19 +153,47 @@ export const supervisorMachine = setup({
       entry: [{ type: 'startExternal', params: ({ context }) => context.pendingExternal }, 'startWhatFits'],
       on: {
         SUBMIT: [
-          { guard: ({ event }) => event.job.external, actions: { type: 'startExternal', params: ({ event }) => [event.job] } },
-          { actions: [({ context, event }) => context.queue.enqueue(event.job), 'startWhatFits'] },
-        ],
-        SET_MAX_CONCURRENT: {
-          actions: [assign({ maxConcurrent: ({ event }) => event.maxConcurrent }), 'startWhatFits'],
-        },
-        'xstate.done.actor.*': { actions: ['forgetFinished', 'retryLater', 'startWhatFits'] },
-        REQUEUE: { actions: [({ context, event }) => context.queue.enqueue(event.job), 'startWhatFits'] },
-        REPRIORITIZE: {
-          actions: ({ context, event }) => {
-            if (context.queue.remove(event.job.id)) context.queue.enqueue(event.job);
+          {
+            guard: 'isExternal',
+            actions: [
+              { type: 'announce', params: ({ event }) => ({ kind: 'submitted', jobId: event.job.id, at: event.at, name: event.job.name, priority: event.job.priority }) },
+              { type: 'startExternal', params: ({ event }) => [event.job] },
+            ],
           },
+          {
+            actions: [
+              { type: 'announce', params: ({ event }) => ({ kind: 'submitted', jobId: event.job.id, at: event.at, name: event.job.name, priority: event.job.priority }) },
+              'enqueueJob',
+              'startWhatFits',
+            ],
+          },
+        ],
+        RETRY: [
+          {
+            guard: 'isExternal',
+            actions: [
+              { type: 'announce', params: ({ event }) => ({ kind: 'requeued', jobId: event.job.id, at: event.at, reason: 'manual-retry' }) },
+              { type: 'startExternal', params: ({ event }) => [event.job] },
+            ],
+          },
+          {
+            actions: [
+              { type: 'announce', params: ({ event }) => ({ kind: 'requeued', jobId: event.job.id, at: event.at, reason: 'manual-retry' }) },
+              'enqueueJob',
+              'startWhatFits',
+            ],
+          },
+        ],
+        REQUEUE: {
+          actions: [
+            { type: 'announce', params: ({ event }) => ({ kind: 'requeued', jobId: event.job.id, at: event.at, reason: 'backoff-over' }) },
+            'enqueueJob',
+            'startWhatFits',
+          ],
         },
+        SET_MAX_CONCURRENT: { actions: [assign({ maxConcurrent: ({ event }) => event.maxConcurrent }), 'startWhatFits'] },
+        'xstate.done.actor.*': { actions: ['forgetFinished', 'retryLater', 'startWhatFits'] },
+        REPRIORITIZE: { actions: 'reprioritize' },
         SHUTDOWN: 'stopping',
         DRAIN: 'draining',
       },
@@ -115,6 +202,7 @@ export const supervisorMachine = setup({
     draining: {
       on: {
         'xstate.done.actor.*': { actions: 'forgetFinished' },
+        REPRIORITIZE: { actions: 'reprioritize' },
         SHUTDOWN: 'stopping',
       },
     },
@@ -123,33 +211,14 @@ export const supervisorMachine = setup({
         for (const id of [...context.running, ...context.external]) enqueue.sendTo(id, { type: 'SHUTDOWN' });
       }),
       always: { guard: 'nothingRunning', target: 'stopped' },
-      on: {
-        'xstate.done.actor.*': { actions: 'forgetFinished' },
-      },
+      on: { 'xstate.done.actor.*': { actions: 'forgetFinished' } },
     },
     stopped: { type: 'final' },
   },
   on: {
-    OUTPUT_READY: {
-      actions: enqueueActions(({ context, event, enqueue }) => {
-        if (context.running.includes(event.id) || context.external.includes(event.id)) {
-          enqueue.sendTo(event.id, { type: 'OUTPUT_READY', path: event.path, at: event.at });
-        }
-      }),
-    },
-    CANCEL: {
-      actions: enqueueActions(({ context, event, enqueue }) => {
-        const waiting = context.queue.remove(event.id);
-        if (waiting) {
-          enqueue({
-            type: 'recordJob',
-            params: { ...waiting, status: 'cancelled', terminationReason: 'cancel', finishedAt: event.at },
-          });
-        } else if (context.running.includes(event.id) || context.external.includes(event.id)) {
-          enqueue.sendTo(event.id, { type: 'CANCEL', at: event.at });
-        }
-      }),
-    },
+    OUTPUT_READY: { actions: 'routeOutput' },
+    CANCEL: { actions: 'cancel' },
+    SET_PROGRESS_THRESHOLD: { actions: assign({ progressThreshold: ({ event }) => event.progressThreshold }) },
   },
 });
 

@@ -40,7 +40,7 @@ const encodes = [
 const ids: string[] = [];
 for (const encode of encodes) {
   const output = join(workDir, encode.file);
-  const job = await daemon.control.submit({
+  const job = await daemon.requests.submit({
     name: encode.name,
     command: [ffmpeg, '-hide_banner', '-y', '-i', clip, ...encode.args, '-c:a', 'aac', output],
     output,
@@ -55,7 +55,7 @@ const line = (job: Job) =>
 const interactive = process.stdout.isTTY;
 let drawn = 0;
 for (;;) {
-  const jobs = ids.map((id) => daemon.control.get(id));
+  const jobs = ids.map((id) => daemon.requests.get(id));
   if (interactive && drawn > 0) process.stdout.write(`\u001b[${drawn}A`);
   for (const job of jobs) process.stdout.write(`${interactive ? '\u001b[2K' : ''}${line(job)}\n`);
   drawn = jobs.length;
@@ -63,7 +63,7 @@ for (;;) {
   await new Promise((done) => setTimeout(done, interactive ? 500 : 2000));
 }
 
-const finished = ids.map((id) => daemon.control.get(id));
+const finished = ids.map((id) => daemon.requests.get(id));
 for (const job of finished) console.log(`${job.id} ${job.status}${job.error ? `: ${job.error}` : ''} -> ${job.output} (${formatDuration(job.elapsedSeconds)})`);
 if (keepRunning) {
   console.log(`\nthe daemon keeps running on ${daemon.url}; try: npx encsup --url ${daemon.url} --data-dir ${dataDir} list   (Ctrl-C to stop)`);

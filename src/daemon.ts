@@ -1,34 +1,40 @@
-// Wiring only: store → ledger → machines (with the pty runner) → API. `close()` is the shutdown:
-// stop starting jobs, end every encoder's process group, make every job durable, close the store.
-import type { AddressInfo } from 'node:net';
+// Wiring only: data folder and token → store and recovery → machines (with the pty runner, the
+// output check and the lifecycle feed) → views of the lifecycle (log, metrics, transitions, event
+// stream) → API. `close()` is shutdownDaemon: stop starting jobs, end every encoder's process group,
+// make every job durable, close the store.
+import type { Server } from 'node:http';
 import { extname, join, sep } from 'node:path';
-import { createActor, fromPromise, waitFor } from 'xstate';
-import { jobMachine } from '../machines/job-machine.js';
+import { type Actor, createActor, waitFor } from 'xstate';
+import { describeJobGraph } from '../machines/job-graph.js';
 import { supervisorMachine } from '../machines/supervisor-machine.js';
 import { EventHub } from './api/event-stream.js';
 import { hostPolicy } from './api/host-names.js';
+import { addressOf, listen, stopListening } from './api/listen.js';
 import { createApiServer } from './api/server.js';
 import { loadOrCreateToken } from './api/token.js';
 import { ConfigError, type DaemonConfig, watchedFolders } from './config.js';
 import { makePrivate, preparePrivateFolder } from './data-folder.js';
-import { OutputWatcher } from './watch/output-watcher.js';
-import { startInspection } from './inspect.js';
-import { TransitionLog } from './jobs/transition-log.js';
-import { createMetrics } from './metrics.js';
 import type { Deps } from './deps.js';
-import { JobControl, type RuntimeSettings } from './jobs/job-control.js';
+import { startInspection } from './inspect.js';
+import { createJobLogic } from './jobs/job-logic.js';
+import { JobRequests } from './jobs/job-requests.js';
+import { TransitionLog } from './jobs/transition-log.js';
+import { LifecycleFeed } from './lifecycle/lifecycle-feed.js';
+import { logLifecycle } from './lifecycle/log-entries.js';
+import type { Logger } from './logger.js';
 import { mediaToolPath } from './media/binaries.js';
 import { checkOutput } from './media/output-check.js';
 import { inputOf, probeTotals } from './media/probe.js';
-import { recoverJobs } from './recovery.js';
-import { endOrphan } from './runner/end-orphan.js';
+import { createMetrics } from './metrics.js';
+import { recoverStore } from './recover-store.js';
 import { LiveRuns, createRunnerActor, jobLogPath } from './runner/runner-actor.js';
 import { JobLedger } from './store/job-ledger.js';
+import { OutputWatcher } from './watch/output-watcher.js';
 
 export interface Daemon {
   url: string;
   port: number;
-  control: JobControl;
+  requests: JobRequests;
   ledger: JobLedger;
   /** Encoders running right now. */
   liveEncoders: () => number;
@@ -48,10 +54,7 @@ export async function startDaemon(config: DaemonConfig, deps: Deps): Promise<Dae
     throw new ConfigError('VIDEO_PROCESSING_FILE_WATCHER', 'true', 'the watcher is on but has no folder: set ENCSUP_OUTPUT_DIR or ENCSUP_WATCH_DIRS (or --watch)');
   }
   // Checked before anything starts: a watched folder that is missing or unreadable stops the start.
-  const watcher =
-    folders.length === 0
-      ? null
-      : new OutputWatcher({ folders, extensions: config.watchExtensions, stabilitySec: config.watchStabilitySec, pollIntervalSec: config.watcherIntervalSec });
+  const watcher = folders.length === 0 ? null : new OutputWatcher({ folders, extensions: config.watchExtensions, stabilitySec: config.watchStabilitySec, pollIntervalSec: config.watcherIntervalSec });
   const logDir = join(config.dataDir, 'logs');
   await preparePrivateFolder(config.dataDir, log);
   await preparePrivateFolder(logDir, log);
@@ -62,33 +65,16 @@ export async function startDaemon(config: DaemonConfig, deps: Deps): Promise<Dae
   await makePrivate(storePath);
   const nowIso = () => new Date(deps.nowMs()).toISOString();
 
-  const ledger = new JobLedger(store, {
-    nowIso,
-    onWriteError: (job, error) => log.error({ jobId: job.id, err: error }, 'could not write the job to the store; retrying'),
-  });
-  const loaded = await store.loadAll();
-  for (const problem of loaded.problems) log.warn({ problem }, 'a stored record could not be read');
-  ledger.adopt(loaded.jobs);
-  const recovery = recoverJobs(loaded.jobs, nowIso());
-  for (const orphan of recovery.orphans) {
-    const result = await endOrphan(orphan.pid, orphan.pidStartTicks, config.killGraceSec * 1000);
-    if (result === 'ended') log.warn({ jobId: orphan.jobId, pid: orphan.pid }, 'ended an encoder left running by the previous daemon');
-  }
-  await Promise.all(recovery.changed.map((job) => ledger.record(job)));
-  for (const job of recovery.changed) {
-    log.info({ jobId: job.id, attempts: job.attempts, status: job.status }, job.status === 'queued' ? 'job was running when the daemon stopped; queued again' : job.error ?? 'job failed');
-  }
-
-  // Without any ffprobe, totals come only from what encoders print.
-  const ffprobe = (() => {
-    try {
-      return mediaToolPath('ffprobe');
-    } catch {
-      return null;
-    }
-  })();
-  const settings: RuntimeSettings = { maxConcurrent: config.maxConcurrent, progressThreshold: config.progressThreshold };
+  const ledger = new JobLedger(store, { nowIso, onWriteError: (job, error) => log.error({ jobId: job.id, err: error }, 'could not write the job to the store; retrying') });
+  const feed = new LifecycleFeed((id) => ledger.whenDurable(id), (error) => log.error({ err: error }, 'a lifecycle listener failed'));
+  const transitions = new TransitionLog();
   const live = new LiveRuns();
+  const metrics = createMetrics(ledger, () => live.count);
+  const stopFeeds = [feed.subscribe(logLifecycle(log)), feed.subscribe((event) => metrics.observe(event)), feed.subscribe((event) => transitions.observe(event))];
+  const recovered = await recoverStore({ store, ledger, log, killGraceMs: config.killGraceSec * 1000, nowIso, announce: (event) => feed.announce(event, ledger.latest(event.jobId)) });
+  for (const job of ledger.list()) transitions.seed(job);
+
+  const ffprobe = optionalTool('ffprobe');
   const runner = createRunnerActor(
     {
       spawnPty: deps.spawnPty,
@@ -97,12 +83,8 @@ export async function startDaemon(config: DaemonConfig, deps: Deps): Promise<Dae
       baseEnv: deps.baseEnv,
       logDir,
       maxLogBytes: config.maxLogBytes,
-      throttle: () => ({
-        // With progress tracking off, only the first and the final update are written.
-        progressThreshold: config.trackProgress ? settings.progressThreshold : Number.POSITIVE_INFINITY,
-        heartbeatMs: config.trackProgress ? config.progressHeartbeatSec * 1000 : Number.POSITIVE_INFINITY,
-      }),
-      whenDurable: (id) => ledger.whenDurable(id),
+      trackProgress: config.trackProgress,
+      heartbeatMs: config.progressHeartbeatSec * 1000,
       onError: (jobId, error) => log.error({ jobId, err: error }, 'runner error'),
       probeInput: async (job) => {
         const input = inputOf(job);
@@ -111,35 +93,31 @@ export async function startDaemon(config: DaemonConfig, deps: Deps): Promise<Dae
     },
     live,
   );
-  const jobLogic = jobMachine.provide({
-    actors: {
-      runner,
-      outputCheck: fromPromise(({ input }) => checkOutput(input.job, { ffprobe, durationTolerancePct: config.durationTolerancePct })),
-    },
-    actions: { recordJob: ({ context }) => void ledger.record(context.job) },
-    guards: { outputIsWatched: ({ context }) => watcher !== null && watches(watcher.folders, config.watchExtensions, context.job.output) },
+  const jobLogic = createJobLogic({
+    clock: { now: deps.nowMs },
+    runner,
+    checkOutput: (job) => checkOutput(job, { ffprobe, durationTolerancePct: config.durationTolerancePct }),
+    ledger,
+    feed,
+    isWatchedOutput: (output) => watcher !== null && watches(watcher.folders, config.watchExtensions, output),
     // The watcher reports a file a stability window after its last write (and, polling, up to one
     // interval later); past that, finalizing checks the output anyway.
-    delays: { outputWait: (config.watchStabilitySec + config.watcherIntervalSec + 10) * 1000 },
+    outputWaitMs: (config.watchStabilitySec + config.watcherIntervalSec + 10) * 1000,
   });
   const inspection = config.inspectPort > 0 ? await startInspection(config.inspectPort, token) : null;
   if (inspection) log.info({ inspector: inspection.url }, 'Stately inspector: open this page in a browser on this machine');
   const supervisor = createActor(
     supervisorMachine.provide({
       actors: { job: jobLogic },
-      actions: { recordJob: (_, job) => void ledger.record(job) },
+      actions: { recordJob: (_, job) => void ledger.record(job), announce: (_, event) => feed.announce(event, ledger.latest(event.jobId)) },
     }),
-    { input: { maxConcurrent: settings.maxConcurrent, queued: recovery.queued }, ...(inspection ? { inspect: inspection.inspect } : {}) },
-  );
-  const unsubscribeLog = ledger.onCommitted((job) =>
-    log.debug({ jobId: job.id, status: job.status, progress: job.progress }, 'job recorded'),
+    { input: { maxConcurrent: config.maxConcurrent, progressThreshold: config.progressThreshold, queued: recovered.queued }, ...(inspection ? { inspect: inspection.inspect } : {}) },
   );
   supervisor.start();
 
-  const control = new JobControl({
+  const requests = new JobRequests({
     ledger,
     supervisor,
-    settings,
     newId: deps.newId,
     nowIso,
     defaultCwd: process.cwd(),
@@ -155,89 +133,95 @@ export async function startDaemon(config: DaemonConfig, deps: Deps): Promise<Dae
   if (watcher) {
     watcher.on('event', (event) => {
       if (event.kind !== 'complete') return log.warn({ watch: event }, 'output watcher');
-      const routed = control.outputComplete(event.path, event.at);
+      const routed = requests.outputComplete(event.path, event.at);
       log.info({ jobId: 'jobId' in routed ? routed.jobId : undefined, path: event.path, match: routed.kind }, 'output complete');
     });
     await watcher.start();
     log.info({ folders: watcher.folders }, 'watching output folders');
   }
-  const transitions = new TransitionLog();
-  const stopTransitions = ledger.onCommitted((job) => transitions.observe(job));
-  for (const job of ledger.list()) transitions.observe(job);
-  const metrics = createMetrics(ledger, () => live.count);
-  metrics.countRestarts(recovery.changed.filter((job) => job.status === 'queued').length);
-  const events = new EventHub({ onJob: (listener) => ledger.onCommitted(listener), onOutput: (listener) => control.onOutput(listener) });
+  const events = new EventHub({ onLifecycle: (listener) => feed.subscribe(listener), onOutput: (listener) => requests.onOutput(listener) });
   const server = createApiServer({
-    control,
+    requests,
     ledger,
     events,
     metrics: metrics.registry,
     transitions,
+    jobGraph: describeJobGraph(jobLogic),
     guard: { hosts: hostPolicy(config.host, config.allowedHosts), token },
     logPath: (id) => jobLogPath(logDir, id),
     health: () => ({
       ok: ledger.failure === null,
-      accepting: control.accepting,
-      store: ledger.failure === null ? { writable: true, problemsAtLoad: loaded.problems.length } : { writable: false, ...ledger.failure },
+      accepting: requests.accepting,
+      store: ledger.failure === null ? { writable: true, problemsAtLoad: recovered.problems.length } : { writable: false, ...ledger.failure },
     }),
     onError: (error, request) => log.error({ err: error, ...request }, 'a request failed inside the daemon; answered 500'),
   });
   // What the daemon holds once nothing runs any more: listeners, the inspector, the store.
   const release = async () => {
     supervisor.stop();
-    unsubscribeLog();
-    stopTransitions();
-    metrics.close();
     events.close();
     await inspection?.stop();
     await watcher?.close();
     await ledger.whenIdle();
+    await feed.whenPublished();
+    stopFeeds.forEach((stop) => stop());
     await store.close();
   };
+  let port: number;
   try {
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(config.port, config.host, () => resolve());
-    });
+    port = await listen(server, config.port, config.host);
   } catch (error) {
     // Nothing has run yet: give the store back so a second try (another port) can open it.
     await release();
     throw error;
   }
-  const port = (server.address() as AddressInfo).port;
   const url = addressOf(port, config.host);
-  log.info({ url, dataDir: config.dataDir, maxConcurrent: settings.maxConcurrent, queued: recovery.queued.length }, 'encsup daemon started');
+  log.info({ url, dataDir: config.dataDir, maxConcurrent: config.maxConcurrent, queued: recovered.queued.length }, 'encsup daemon started');
   // As Jupyter does: the link that logs a browser in, ready to open.
   const loginUrl = token === null ? null : `${url}/?token=${encodeURIComponent(token)}`;
   if (loginUrl) log.info({ dashboard: loginUrl }, 'dashboard ready: open this link to log in');
 
   let closing: Promise<void> | null = null;
-  const close = () =>
-    (closing ??= (async () => {
-      await watcher?.close();
-      if (config.drainSec > 0) {
-        log.info({ drainSec: config.drainSec }, 'draining: no new jobs start; waiting for running ones');
-        supervisor.send({ type: 'DRAIN' });
-        await waitFor(supervisor, (snapshot) => snapshot.context.running.length === 0, { timeout: config.drainSec * 1000 }).catch(() => undefined);
-      }
-      log.info('shutting down: ending encoders and requeuing their jobs');
-      supervisor.send({ type: 'SHUTDOWN' });
-      await waitFor(supervisor, (snapshot) => snapshot.status === 'done', { timeout: Infinity });
-      await live.whenAllExited();
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      await release();
-      log.info('encsup daemon stopped');
-    })());
+  const close = () => (closing ??= shutdownDaemon({ config, log, watcher, supervisor, live, server, release }));
+  return { url, port, requests, ledger, liveEncoders: () => live.count, token, loginUrl, inspectorUrl: inspection?.url ?? null, close };
+}
 
-  return { url, port, control, ledger, liveEncoders: () => live.count, token, loginUrl, inspectorUrl: inspection?.url ?? null, close };
+/** The shutdown: drain if asked, then end every encoder (their jobs are requeued), then let go. */
+async function shutdownDaemon(parts: {
+  config: DaemonConfig;
+  log: Logger;
+  watcher: OutputWatcher | null;
+  supervisor: Actor<typeof supervisorMachine>;
+  live: LiveRuns;
+  server: Server;
+  release: () => Promise<void>;
+}): Promise<void> {
+  const { config, log, supervisor } = parts;
+  await parts.watcher?.close();
+  if (config.drainSec > 0) {
+    log.info({ drainSec: config.drainSec }, 'draining: no new jobs start; waiting for running ones');
+    supervisor.send({ type: 'DRAIN' });
+    await waitFor(supervisor, (snapshot) => snapshot.context.running.length === 0, { timeout: config.drainSec * 1000 }).catch(() => undefined);
+  }
+  log.info('shutting down: ending encoders and requeuing their jobs');
+  supervisor.send({ type: 'SHUTDOWN' });
+  await waitFor(supervisor, (snapshot) => snapshot.status === 'done', { timeout: Infinity });
+  await parts.live.whenAllExited();
+  await stopListening(parts.server);
+  await parts.release();
+  log.info('encsup daemon stopped');
+}
+
+/** Without any ffprobe, totals come only from what encoders print, and outputs aren't probed. */
+function optionalTool(tool: 'ffprobe'): string | null {
+  try {
+    return mediaToolPath(tool);
+  } catch {
+    return null;
+  }
 }
 
 function watches(folders: string[], extensions: string[], output: string | null): boolean {
   if (output === null || !extensions.includes(extname(output).toLowerCase())) return false;
   return folders.some((folder) => output.startsWith(folder.endsWith(sep) ? folder : folder + sep));
-}
-
-export function addressOf(port: number, host: string): string {
-  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
 }

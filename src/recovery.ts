@@ -3,7 +3,7 @@
 // fails when that was its last allowed attempt; its encoder, if it outlived the daemon, is ended
 // first, so that one job never has two encoders. Pure: the caller ends the orphans.
 import type { Job } from '../machines/job-record.js';
-import { canRetry, endAttempt } from '../machines/job-updates.js';
+import { attemptInBudget, canRetry, toInterrupted } from '../machines/job-updates.js';
 
 export interface Orphan {
   jobId: string;
@@ -27,15 +27,14 @@ export function recoverJobs(jobs: Job[], nowIso: string): Recovery {
   for (const job of jobs) {
     if (job.status === 'encoding' || job.status === 'finalizing') {
       if (job.pid !== null) orphans.push({ jobId: job.id, pid: job.pid, pidStartTicks: job.pidStartTicks });
-      const reason = `the daemon stopped during attempt ${job.attempts - job.attemptsBeforeRetry} of ${job.maxAttempts}`;
-      const ended = endAttempt({ ...job, pid: null, pidStartTicks: null, etaSeconds: null, terminationReason: null }, 'interrupted', reason, nowIso);
+      const reason = `the daemon stopped during attempt ${attemptInBudget(job)} of ${job.maxAttempts}`;
+      const requeued = toInterrupted(job, reason, nowIso);
       // External jobs ran nothing here: waiting again costs no attempt.
-      if (job.external || canRetry(ended)) {
-        const requeued: Job = { ...ended, status: 'queued', retryDelayMs: null };
+      if (job.external || canRetry(requeued)) {
         changed.push(requeued);
         queued.push(requeued);
       } else {
-        changed.push({ ...ended, status: 'failed', error: `interrupted: ${reason}, the last one allowed`, finishedAt: nowIso });
+        changed.push({ ...requeued, status: 'failed', error: `interrupted: ${reason}, the last one allowed`, finishedAt: nowIso });
       }
     } else if (job.status === 'queued') {
       queued.push(job);

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { Job } from '../machines/job-record.js';
+import type { LifecycleEvent } from '../machines/lifecycle.js';
 import { EventHub } from '../src/api/event-stream.js';
 import { shellLine } from '../src/cli/commands/job-commands.js';
 import { cli } from './helpers/cli.js';
@@ -59,14 +60,16 @@ test("a shell job is one string; the CLI's --shell quotes each argument when it 
 });
 
 test('the event stream serializes each event once, drops a client that stops reading, and caps its clients', async () => {
-  const listeners = new Set<(job: Job) => void>();
+  const listeners = new Set<(event: LifecycleEvent, job: Job | undefined) => void>();
   let serialized = 0;
   const job = aJob('e1');
   Object.defineProperty(job, 'toJSON', { value: () => ((serialized += 1), { ...job, toJSON: undefined }), enumerable: false });
+  const jobs = new Map<string, Job>([['e1', job]]);
   const hub = new EventHub(
-    { onJob: (listener) => (listeners.add(listener), () => listeners.delete(listener)), onOutput: () => () => undefined },
+    { onLifecycle: (listener) => (listeners.add(listener), () => listeners.delete(listener)), onOutput: () => () => undefined },
     { maxClients: 3, maxBacklogBytes: 256 * 1024, keepaliveMs: 60_000 },
   );
+  const announce = (jobId: string) => listeners.forEach((listener) => listener({ kind: 'done', jobId, at: '2026-01-01T00:00:00.000Z', elapsedSeconds: 1 }, jobs.get(jobId)));
   const server = createServer((request, response) => hub.serve(request, response, null));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
@@ -83,22 +86,25 @@ test('the event stream serializes each event once, drops a client that stops rea
     stuck.write('GET / HTTP/1.1\r\nhost: x\r\n\r\n');
     await until(() => hub.clients === 3, 'three clients');
     assert.is((await fetch(`http://127.0.0.1:${port}/`)).status, 503, 'a fourth is refused');
-    listeners.forEach((listener) => listener(job));
+    announce('e1');
     assert.is(serialized, 1, 'one serialization for three clients');
     const reading = readers.map(async (reader) => {
       for (;;) if ((await reader.read()).done) return;
     });
-    const big = aJob('e2', { name: 'x'.repeat(64 * 1024) });
+    jobs.set('e2', aJob('e2', { name: 'x'.repeat(64 * 1024) }));
     for (let i = 0; i < 400 && hub.clients > 2; i++) {
-      listeners.forEach((listener) => listener(big));
+      announce('e2');
       await new Promise((resolve) => setImmediate(resolve));
     }
     assert.is(hub.clients, 2, 'the client that stopped reading was dropped; the readers stay');
     const text = new TextDecoder().decode((await fetch(`http://127.0.0.1:${port}/`).then(async (response) => {
       const reader = response.body!.getReader();
       await reader.read();
-      listeners.forEach((listener) => listener(aJob('e3', { env: { TOKEN: 'do-not-send' } })));
-      return (await reader.read()).value;
+      jobs.set('e3', aJob('e3', { env: { TOKEN: 'do-not-send' } }));
+      announce('e3');
+      let text = '';
+      while (!text.includes('event: job')) text += new TextDecoder().decode((await reader.read()).value);
+      return new TextEncoder().encode(text);
     }))!);
     assert.match(text, '"TOKEN":"***"', 'values are masked on the stream');
     stuck.destroy();

@@ -20,7 +20,7 @@ test('a real ffmpeg encode submitted through the API ends done at 100 % with an 
     assert.is(job.frame, 48);
     assert.is(job.exitCode, 0);
     assert.is(job.attempts, 1);
-    assert.ok(job.progressWrites >= 1);
+    assert.ok(job.progressUpdates >= 1);
     const media = probe(output);
     assert.is(media.streams[0]?.codec_type, 'video');
     assert.is(media.streams[0]?.nb_frames, '48');
@@ -97,7 +97,7 @@ test('cancel during an encode ends the job cancelled and leaves no process of it
     const submitted = await api.submit({ command: encodeCommand(output, { seconds: 120, realtime: true }), output });
     const running = await until(async () => {
       const job = await api.get(submitted.id);
-      return job.pid !== null && job.progressWrites > 0 ? job : null;
+      return job.pid !== null && job.progressUpdates > 0 ? job : null;
     }, 'the encoder to run and report progress');
     assert.ok(groupAlive(running.pid!));
     const cancelled = await api.cancel(submitted.id);

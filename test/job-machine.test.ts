@@ -3,10 +3,16 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { SimulatedClock, createActor, fromCallback, fromPromise, waitFor } from 'xstate';
-import { type RunnerCommand, type RunnerInput, jobMachine } from '../machines/job-machine.js';
+import { type Clock, type RunnerCommand, type RunnerInput, createJobMachine } from '../machines/job-machine.js';
 import type { EncoderOutcome } from '../machines/job-updates.js';
 import { NO_PROGRESS, type Job } from '../machines/job-record.js';
 import { aJob } from './helpers/jobs.js';
+
+const wallClock: Clock = { now: () => Date.now() };
+const jobMachine = createJobMachine(wallClock);
+const input = (job: Job) => ({ job, progressThreshold: 1 });
+/** The attempt is durable and its runner invoked: the encode timers are running. */
+const encoding = (actor: { getSnapshot(): { matches(state: unknown): boolean } }) => waitFor(actor as never, (s: { matches(state: unknown): boolean }) => s.matches({ running: { working: 'encoding' } }));
 
 interface Script {
   terminations: RunnerCommand[];
@@ -29,7 +35,7 @@ function scriptedRunner(script: Script) {
 
 function run(script: Script, job: Job = aJob('j1'), outputCheck = fromPromise<void, { job: Job }>(async () => {})) {
   const recorded: Job[] = [];
-  const actor = createActor(jobMachine.provide({ actors: { runner: scriptedRunner(script), outputCheck } }), { input: { job } });
+  const actor = createActor(jobMachine.provide({ actors: { runner: scriptedRunner(script), outputCheck } }), { input: input(job) });
   actor.on('jobChanged', (event) => recorded.push(event.job));
   actor.start();
   actor.send({ type: 'START' });
@@ -68,6 +74,7 @@ test('a signal fails the job with the signal named', async () => {
 test('cancel asks the runner to terminate, and the job ends cancelled once the encoder is gone', async () => {
   const script: Script = { terminations: [] };
   const { actor } = run(script);
+  await encoding(actor);
   actor.send({ type: 'CANCEL', at: '2026-01-01T00:00:03.000Z' });
   const job = (await waitFor(actor, (s) => s.status === 'done')).output!;
   assert.equal(script.terminations, [{ type: 'TERMINATE', reason: 'cancel' }]);
@@ -78,12 +85,45 @@ test('cancel asks the runner to terminate, and the job ends cancelled once the e
 test('a shutdown ends the encoder and leaves the job queued for the next start', async () => {
   const script: Script = { terminations: [] };
   const { actor } = run(script, aJob('j2', { elapsedSeconds: 10, attempts: 1 }));
+  await encoding(actor);
   actor.send({ type: 'SHUTDOWN' });
   const job = (await waitFor(actor, (s) => s.status === 'done')).output!;
   assert.equal(script.terminations, [{ type: 'TERMINATE', reason: 'shutdown' }]);
   assert.is(job.status, 'queued');
   assert.is(job.attempts, 2);
   assert.is(job.elapsedSeconds, 15, 'elapsed time adds up over attempts');
+});
+
+test('no encoder starts before the attempt is durable; a cancel meanwhile ends the job without one', async () => {
+  let persisted!: () => void;
+  let runnerStarted = false;
+  const persist = fromPromise<void, { job: Job }>(() => new Promise<void>((resolve) => (persisted = resolve)));
+  const runner = fromCallback<RunnerCommand, RunnerInput>(() => void (runnerStarted = true));
+  const actor = createActor(jobMachine.provide({ actors: { persist, runner } }), { input: input(aJob('p1')) });
+  const announced: string[] = [];
+  actor.on('lifecycle', ({ event }) => announced.push(event.kind));
+  actor.start();
+  actor.send({ type: 'START' });
+  await waitFor(actor, (s) => s.matches({ running: 'persisting' }));
+  assert.is(runnerStarted, false, 'the runner waits for the store');
+  actor.send({ type: 'CANCEL', at: '2026-01-01T00:00:02.000Z' });
+  const job = (await waitFor(actor, (s) => s.status === 'done')).output!;
+  persisted();
+  assert.is(runnerStarted, false);
+  assert.is(job.status, 'cancelled');
+  assert.equal(job.history.map((attempt) => attempt.outcome), ['cancelled']);
+  assert.equal(announced, ['started', 'attempt-ended', 'cancelled']);
+});
+
+test('each step is announced as a lifecycle event, in order, with the record change already made', async () => {
+  const events: { kind: string; status: string }[] = [];
+  const machine = jobMachine.provide({ actors: { runner: scriptedRunner({ terminations: [], exitWith: { exitCode: 0, signal: null } }) } });
+  const actor = createActor(machine, { input: input(aJob('l1')) });
+  actor.on('lifecycle', ({ event }) => events.push({ kind: event.kind, status: actor.getSnapshot().context.job.status }));
+  actor.start();
+  actor.send({ type: 'START' });
+  await waitFor(actor, (s) => s.status === 'done');
+  assert.equal(events.map((each) => each.kind), ['started', 'progress', 'finalized', 'attempt-ended', 'done']);
 });
 
 test('an output that fails its check fails the job with the reason', async () => {
@@ -97,7 +137,7 @@ test('an output that fails its check fails the job with the reason', async () =>
 });
 
 test('an external job waits in encoding, runs nothing, and finalizes when its output is reported complete', async () => {
-  const actor = createActor(jobMachine, { input: { job: aJob('ext', { external: true, command: [], output: '/renders/a.mp4' }) } });
+  const actor = createActor(jobMachine, { input: input(aJob('ext', { external: true, command: [], output: '/renders/a.mp4' })) });
   actor.start();
   actor.send({ type: 'START' });
   assert.ok(actor.getSnapshot().matches('awaitingExternalOutput'));
@@ -110,12 +150,12 @@ test('an external job waits in encoding, runs nothing, and finalizes when its ou
 
 test('with a watched output, finalizing waits for the watcher, and checks the output anyway once the wait is over', async () => {
   const clock = new SimulatedClock();
-  const machine = jobMachine.provide({
+  const machine = createJobMachine(clock).provide({
     actors: { runner: scriptedRunner({ terminations: [], exitWith: { exitCode: 0, signal: null } }) },
     guards: { outputIsWatched: () => true },
     delays: { outputWait: 5000 },
   });
-  const actor = createActor(machine, { input: { job: aJob('w1') }, clock });
+  const actor = createActor(machine, { input: input(aJob('w1')), clock });
   actor.start();
   actor.send({ type: 'START' });
   await waitFor(actor, (s) => s.matches('waitingForOutput'));
@@ -125,7 +165,7 @@ test('with a watched output, finalizing waits for the watcher, and checks the ou
   clock.increment(1);
   assert.is((await waitFor(actor, (s) => s.status === 'done')).output!.status, 'done');
 
-  const second = createActor(machine, { input: { job: aJob('w2') }, clock: new SimulatedClock() });
+  const second = createActor(machine, { input: input(aJob('w2')), clock: new SimulatedClock() });
   second.start();
   second.send({ type: 'START' });
   await waitFor(second, (s) => s.matches('waitingForOutput'));
@@ -136,12 +176,14 @@ test('with a watched output, finalizing waits for the watcher, and checks the ou
 test('the stall clock restarts on new output, and fires after stallTimeoutSec of silence', async () => {
   const clock = new SimulatedClock();
   const script: Script = { terminations: [] };
-  const actor = createActor(jobMachine.provide({ actors: { runner: scriptedRunner(script) } }), {
-    input: { job: aJob('s1', { stallTimeoutSec: 10, timeoutSec: 100 }) },
+  clock.set(Date.parse('2026-01-01T00:00:00.000Z'));
+  const actor = createActor(createJobMachine(clock).provide({ actors: { runner: scriptedRunner(script) } }), {
+    input: input(aJob('s1', { stallTimeoutSec: 10, timeoutSec: 100 })),
     clock,
   });
   actor.start();
   actor.send({ type: 'START' });
+  await encoding(actor);
   clock.increment(9000);
   actor.send({ type: 'ACTIVITY' });
   clock.increment(9000);
@@ -151,17 +193,19 @@ test('the stall clock restarts on new output, and fires after stallTimeoutSec of
   const job = (await waitFor(actor, (s) => s.status === 'done')).output!;
   assert.is(job.status, 'failed');
   assert.match(job.error!, /^stalled: ffmpeg printed nothing new/);
+  assert.is(job.timedOutAt, '2026-01-01T00:00:19.000Z', 'the time comes from the injected clock');
 });
 
 test('the whole-encode timeout fires even while output keeps coming', async () => {
   const clock = new SimulatedClock();
   const script: Script = { terminations: [] };
-  const actor = createActor(jobMachine.provide({ actors: { runner: scriptedRunner(script) } }), {
-    input: { job: aJob('t1', { stallTimeoutSec: 10, timeoutSec: 30 }) },
+  const actor = createActor(createJobMachine(clock).provide({ actors: { runner: scriptedRunner(script) } }), {
+    input: input(aJob('t1', { stallTimeoutSec: 10, timeoutSec: 30 })),
     clock,
   });
   actor.start();
   actor.send({ type: 'START' });
+  await encoding(actor);
   for (let second = 0; second < 29; second++) {
     clock.increment(1000);
     actor.send({ type: 'ACTIVITY' });

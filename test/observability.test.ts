@@ -42,7 +42,7 @@ test('/metrics parses as Prometheus text and its counts match the API', async ()
     assert.is(metrics.get('encsup_encoders_running'), 1);
     assert.is(metrics.get('encsup_retries_total'), 1, 'the failing job was retried once');
     assert.is(metrics.get('encsup_encode_duration_seconds_count'), 1);
-    assert.ok(metrics.get('encsup_progress_writes_total')! >= 1);
+    assert.ok(metrics.get('encsup_progress_updates_total')! >= 1);
     await api.cancel(hold.id);
   });
 });

@@ -13,8 +13,8 @@ test('an encode printing thousands of progress lines makes at most about 100/thr
       assert.is(job.status, 'done');
       const heartbeats = Math.ceil(job.elapsedSeconds / 5);
       const most = 100 / threshold + heartbeats + 2;
-      assert.ok(job.progressWrites <= most, `threshold ${threshold}: ${job.progressWrites} writes, at most ${most}`);
-      assert.ok(job.progressWrites >= 100 / threshold / 2, `threshold ${threshold}: progress was written as it moved (${job.progressWrites})`);
+      assert.ok(job.progressUpdates <= most, `threshold ${threshold}: ${job.progressUpdates} writes, at most ${most}`);
+      assert.ok(job.progressUpdates >= 100 / threshold / 2, `threshold ${threshold}: progress was written as it moved (${job.progressUpdates})`);
       assert.is(job.progress, 100);
     }
   });

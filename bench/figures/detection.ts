@@ -16,7 +16,7 @@ async function measure(dir: string, files: number, stabilitySec: number): Promis
   const polling: number[] = [];
   for (let i = 0; i < files; i++) {
     const output = join(watched, `out${i}.mp4`);
-    const job = await daemon.control.submit({ external: true, output, validate: false });
+    const job = await daemon.requests.submit({ external: true, output, validate: false });
     await daemon.ledger.waitFor(job.id, (j) => j.status === 'encoding', 5000);
     const fd = openSync(output, 'w');
     for (let chunk = 0; chunk < 8; chunk++) writeSync(fd, Buffer.alloc(256 * 1024, chunk));

@@ -18,7 +18,7 @@ export async function realEncodes(quick: boolean, dir: string): Promise<Figure[]
   const cpuBefore = cpuSeconds();
   const start = performance.now();
   const ids = [];
-  for (let i = 0; i < count; i++) ids.push((await daemon.control.submit({ command: command(i, 'd') })).id);
+  for (let i = 0; i < count; i++) ids.push((await daemon.requests.submit({ command: command(i, 'd') })).id);
   for (const id of ids) await daemon.ledger.waitFor(id, (job) => isFinished(job.status), 600_000);
   const daemonWall = elapsed(start);
   const cpuAfter = cpuSeconds();

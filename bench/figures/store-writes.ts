@@ -12,7 +12,7 @@ export async function storeWrites(_quick: boolean, dir: string): Promise<Figure[
   const lines = 10_000;
   const daemon = await benchDaemon(join(dir, 'writes-data'), { progressThreshold: 1 });
   const script = `i=0; while [ $i -lt ${lines} ]; do i=$((i+1)); echo "frame=$i fps=25 q=28.0 size=1kB time=00:00:01.00 bitrate=1kbits/s speed=1x"; done`;
-  const job = await daemon.control.submit({ command: ['sh', '-c', script], totalFrames: lines });
+  const job = await daemon.requests.submit({ command: ['sh', '-c', script], totalFrames: lines });
   const done = (await daemon.ledger.waitFor(job.id, (j) => isFinished(j.status), 120_000))!;
   await daemon.close();
 
@@ -25,7 +25,7 @@ export async function storeWrites(_quick: boolean, dir: string): Promise<Figure[
   const perWriteMs = (elapsed(start) * 1000) / sample;
   await store.close();
   return [
-    figure(`store writes for ${lines} progress lines`, done.progressWrites + 2, 'writes', lines, 'one write per line'),
-    figure(`store time for ${lines} progress lines`, (done.progressWrites + 2) * perWriteMs, 'ms', lines * perWriteMs, 'one write per line'),
+    figure(`store writes for ${lines} progress lines`, done.progressUpdates + 2, 'writes', lines, 'one write per line'),
+    figure(`store time for ${lines} progress lines`, (done.progressUpdates + 2) * perWriteMs, 'ms', lines * perWriteMs, 'one write per line'),
   ];
 }

@@ -1,6 +1,6 @@
 // The API as the CLI sees it: typed calls, and errors that say what to do.
 import type { Job } from '../../machines/job-record.js';
-import type { OutputEvent, RuntimeSettings } from '../jobs/job-control.js';
+import type { OutputEvent, RuntimeSettings } from '../jobs/job-requests.js';
 
 export class ClientError extends Error {
   constructor(

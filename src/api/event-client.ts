@@ -1,24 +1,30 @@
 // Following /api/events from Node (the CLI's `watch` and `submit --wait`): a small SSE reader.
+// Progress arrives as small `lifecycle` deltas; they are applied to the last record seen of their
+// job, so a consumer always gets whole jobs.
 import type { Job } from '../../machines/job-record.js';
+import type { LifecycleEvent } from '../../machines/lifecycle.js';
 
-export type StreamEvent = { type: 'job'; job: Job } | { type: 'output'; data: unknown };
+export type StreamEvent = { type: 'job'; job: Job } | { type: 'lifecycle'; event: LifecycleEvent } | { type: 'output'; data: unknown };
 
 /**
  * Calls `onEvent` for each event until it returns true or `signal` aborts. `onOpen` runs once the
- * daemon has the stream registered: what happened before can be read then without a gap.
+ * daemon has the stream registered: what happened before can be read then without a gap, and the
+ * jobs read are `remember`ed, so their progress deltas become whole jobs.
  */
 export async function followEvents(
   api: { baseUrl: string; token: string | null },
   jobId: string | null,
   onEvent: (event: StreamEvent) => boolean | void,
   signal: AbortSignal,
-  onOpen: () => Promise<boolean | void> = async () => undefined,
+  onOpen: (remember: (job: Job) => void) => Promise<boolean | void> = async () => undefined,
 ): Promise<void> {
+  const latest = new Map<string, Job>();
+  const remember = (job: Job) => void latest.set(job.id, job);
   const url = new URL('/api/events', api.baseUrl);
   if (jobId) url.searchParams.set('job', jobId);
   const response = await fetch(url, { signal, headers: api.token ? { authorization: `Bearer ${api.token}` } : {} });
   if (!response.ok || !response.body) throw new Error(`the event stream answered ${response.status}`);
-  if ((await onOpen()) === true) return;
+  if ((await onOpen(remember)) === true) return;
   const decoder = new TextDecoder();
   let buffer = '';
   for await (const chunk of response.body) {
@@ -30,9 +36,22 @@ export async function followEvents(
       const type = /^event: (.*)$/m.exec(block)?.[1];
       const data = /^data: (.*)$/m.exec(block)?.[1];
       if (!type || data === undefined) continue;
-      const event: StreamEvent = type === 'job' ? { type: 'job', job: JSON.parse(data) as Job } : { type: 'output', data: JSON.parse(data) };
-      // The callback returns true when it has seen enough.
-      if (onEvent(event) === true) return;
+      const events = readEvent(type, JSON.parse(data) as unknown, latest);
+      for (const event of events) {
+        if (event.type === 'job') remember(event.job);
+        // The callback returns true when it has seen enough.
+        if (onEvent(event) === true) return;
+      }
     }
   }
+}
+
+function readEvent(type: string, data: unknown, latest: Map<string, Job>): StreamEvent[] {
+  if (type === 'job') return [{ type: 'job', job: data as Job }];
+  if (type !== 'lifecycle') return [{ type: 'output', data }];
+  const event = data as LifecycleEvent;
+  const known = latest.get(event.jobId);
+  if (event.kind !== 'progress' || !known) return [{ type: 'lifecycle', event }];
+  const job: Job = { ...known, ...event.progress, elapsedSeconds: event.elapsedSeconds, updatedAt: event.at };
+  return [{ type: 'lifecycle', event }, { type: 'job', job }];
 }

@@ -1,16 +1,19 @@
-// GET /api/events: Server-Sent Events for the dashboard and the CLI. Every durable job change is a
-// `job` event (the record, environment values masked); watcher findings are `output` events.
-// `?job=ID` narrows it to one job. Each event is serialized once, whatever the number of clients;
+// GET /api/events: Server-Sent Events for the dashboard and the CLI. Every lifecycle event is a
+// `lifecycle` event in its documented shape (progress ticks are these small deltas); each one that
+// is not progress is followed by a `job` event with the whole record (environment values masked);
+// watcher findings are `output` events. `?job=ID` narrows it to one job. Each event is serialized once, whatever the number of clients;
 // a client that stops reading is dropped once its backlog passes a limit, and the number of
 // clients is capped, so no client can make the daemon hold memory for it.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Job } from '../../machines/job-record.js';
-import type { OutputEvent } from '../jobs/job-control.js';
+import type { LifecycleEvent } from '../../machines/lifecycle.js';
+import type { OutputEvent } from '../jobs/job-requests.js';
 import { ApiError, sendError } from './http.js';
 import { publicJob } from './public-job.js';
 
 export interface EventSource {
-  onJob(listener: (job: Job) => void): () => void;
+  /** Each event with the job's record as the event left it, for the `job` event that follows. */
+  onLifecycle(listener: (event: LifecycleEvent, job: Job | undefined) => void): () => void;
   onOutput(listener: (event: OutputEvent) => void): () => void;
 }
 
@@ -38,7 +41,10 @@ export class EventHub {
     private readonly limits: EventHubLimits = DEFAULT_EVENT_LIMITS,
   ) {
     this.#stop = [
-      source.onJob((job) => this.#broadcast(`event: job\ndata: ${JSON.stringify(publicJob(job))}\n\n`, job.id)),
+      source.onLifecycle((event, job) => {
+        this.#broadcast(`event: lifecycle\ndata: ${JSON.stringify(event)}\n\n`, event.jobId);
+        if (job && event.kind !== 'progress') this.#broadcast(`event: job\ndata: ${JSON.stringify(publicJob(job))}\n\n`, job.id);
+      }),
       source.onOutput((event) => this.#broadcast(`event: output\ndata: ${JSON.stringify(event)}\n\n`, 'jobId' in event ? event.jobId : null)),
     ];
     // A comment now and then keeps proxies from closing an idle stream.

@@ -1,12 +1,13 @@
 // The HTTP API that the CLI and the dashboard use. Every request passes the guard (Host, origin,
-// JSON for changes, token) before a route runs; routes map to JobControl; errors come back as JSON
+// JSON for changes, token) before a route runs; routes map to JobRequests; errors come back as JSON
 // {error, field?}. Nothing a request carries can end the daemon: a request that breaks a handler
 // gets a 500 and a log line, a malformed one a 400.
 import { readFile } from 'node:fs/promises';
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import type { Registry } from 'prom-client';
+import type { JobGraph } from '../../machines/job-graph.js';
 import { JOB_STATUSES, type JobStatus } from '../../machines/job-record.js';
-import { type JobControl, RequestError, type RequestErrorKind } from '../jobs/job-control.js';
+import { type JobRequests, RequestError, type RequestErrorKind } from '../jobs/job-requests.js';
 import type { TransitionLog } from '../jobs/transition-log.js';
 import type { JobLedger } from '../store/job-ledger.js';
 import { serveDashboardFile } from './dashboard-files.js';
@@ -26,11 +27,13 @@ import { setSecurityHeaders } from './security-headers.js';
 import { tokenMatches } from './token.js';
 
 export interface ApiDeps {
-  control: JobControl;
+  requests: JobRequests;
   ledger: JobLedger;
   events: EventHub;
   metrics: Registry;
   transitions: TransitionLog;
+  /** The job graph at the level of statuses, from the machine definition (the dashboard draws it). */
+  jobGraph: JobGraph;
   logPath: (jobId: string) => string;
   /** What /healthz says: open to monitors, so nothing about jobs. */
   health: () => { ok: boolean } & Record<string, unknown>;
@@ -45,25 +48,26 @@ const STATUS_OF: Record<RequestErrorKind, number> = { invalid: 400, 'not-found':
 const DASHBOARD_PAGE = /^\/(?:jobs\/[^/]+)?$/;
 
 export function createApiServer(deps: ApiDeps): Server {
-  const { control, ledger } = deps;
+  const { requests, ledger } = deps;
   const routes: [string, RegExp, Handler][] = [
     ['GET', /^\/metrics$/, async (_q, res) => {
       res.writeHead(200, { 'content-type': deps.metrics.contentType });
       res.end(await deps.metrics.metrics());
     }],
     ['GET', /^\/api\/events$/, (req, res, _p, url) => deps.events.serve(req, res, url.searchParams.get('job'))],
-    ['POST', /^\/api\/jobs$/, async (req, res) => sendJson(res, 201, publicJob(await control.submit(await readJsonBody(req))))],
+    ['POST', /^\/api\/jobs$/, async (req, res) => sendJson(res, 201, publicJob(await requests.submit(await readJsonBody(req))))],
     ['GET', /^\/api\/jobs$/, (_q, res, _p, url) => sendJson(res, 200, listJobs(ledger, url.searchParams.get('status')).map(publicJob))],
-    ['GET', /^\/api\/jobs\/([^/]+)$/, (_q, res, [id]) => sendJson(res, 200, publicJob(control.get(id!)))],
-    ['PATCH', /^\/api\/jobs\/([^/]+)$/, async (req, res, [id]) => sendJson(res, 200, publicJob(await control.setPriority(id!, await readJsonBody(req))))],
-    ['POST', /^\/api\/jobs\/([^/]+)\/cancel$/, async (_q, res, [id]) => sendJson(res, 200, publicJob(await control.cancel(id!)))],
-    ['POST', /^\/api\/jobs\/([^/]+)\/retry$/, async (_q, res, [id]) => sendJson(res, 200, publicJob(await control.retry(id!)))],
+    ['GET', /^\/api\/jobs\/([^/]+)$/, (_q, res, [id]) => sendJson(res, 200, publicJob(requests.get(id!)))],
+    ['PATCH', /^\/api\/jobs\/([^/]+)$/, async (req, res, [id]) => sendJson(res, 200, publicJob(await requests.setPriority(id!, await readJsonBody(req))))],
+    ['POST', /^\/api\/jobs\/([^/]+)\/cancel$/, async (_q, res, [id]) => sendJson(res, 200, publicJob(await requests.cancel(id!)))],
+    ['POST', /^\/api\/jobs\/([^/]+)\/retry$/, async (_q, res, [id]) => sendJson(res, 200, publicJob(await requests.retry(id!)))],
     ['GET', /^\/api\/jobs\/([^/]+)\/log$/, async (_q, res, [id]) => sendText(res, 200, await readLog(deps, id!))],
-    ['GET', /^\/api\/jobs\/([^/]+)\/transitions$/, (_q, res, [id]) => sendJson(res, 200, { status: control.get(id!).status, transitions: deps.transitions.of(id!) })],
-    ['POST', /^\/api\/outputs$/, async (req, res) => sendJson(res, 202, await control.reportOutput(await readJsonBody(req)))],
-    ['GET', /^\/api\/outputs$/, (_q, res) => sendJson(res, 200, control.outputEvents())],
-    ['GET', /^\/api\/config$/, (_q, res) => sendJson(res, 200, control.settings())],
-    ['PATCH', /^\/api\/config$/, async (req, res) => sendJson(res, 200, control.updateSettings(await readJsonBody(req)))],
+    ['GET', /^\/api\/jobs\/([^/]+)\/transitions$/, (_q, res, [id]) => sendJson(res, 200, { status: requests.get(id!).status, transitions: deps.transitions.of(id!) })],
+    ['POST', /^\/api\/outputs$/, async (req, res) => sendJson(res, 202, await requests.reportOutput(await readJsonBody(req)))],
+    ['GET', /^\/api\/outputs$/, (_q, res) => sendJson(res, 200, requests.outputEvents())],
+    ['GET', /^\/api\/machine$/, (_q, res) => sendJson(res, 200, deps.jobGraph)],
+    ['GET', /^\/api\/config$/, (_q, res) => sendJson(res, 200, requests.settings())],
+    ['PATCH', /^\/api\/config$/, async (req, res) => sendJson(res, 200, requests.updateSettings(await readJsonBody(req)))],
     ['GET', DASHBOARD_PAGE, (_q, res) => serveDashboardFile(res, 'index.html')],
   ];
 
@@ -159,7 +163,7 @@ function listJobs(ledger: JobLedger, status: string | null) {
 }
 
 async function readLog(deps: ApiDeps, id: string): Promise<string> {
-  const job = deps.control.get(id);
+  const job = deps.requests.get(id);
   try {
     return await readFile(deps.logPath(id), 'utf8');
   } catch (error) {

@@ -3,7 +3,9 @@
 // Everything that comes from a job (names, commands, encoder output) is put in the page as text,
 // never as markup.
 
-const STATUSES = ['queued', 'encoding', 'finalizing', 'done', 'failed', 'cancelled'];
+// The statuses and the job graph come from the daemon (GET /api/machine), read from the machine
+// definition itself: nothing here can drift from it.
+let machine = { statuses: [], finished: [], transitions: [] };
 
 // Signed in by the daemon's HttpOnly cookie (set when the page was opened with ?token=…): the
 // page never sees the token, and sends every change as JSON, the only kind the daemon accepts.
@@ -56,7 +58,7 @@ function progressBar(job) {
 
 function actionButtons(job) {
   const act = (label, fn, enabled, extra = {}) => el('button', { ...extra, disabled: !enabled, onclick: () => fn().catch((error) => alert(error.message)) }, label);
-  const finished = ['done', 'failed', 'cancelled'].includes(job.status);
+  const finished = machine.finished.includes(job.status);
   return [
     act('Cancel', () => api(`/api/jobs/${job.id}/cancel`, { method: 'POST' }), !finished, { 'data-action': 'cancel' }),
     act('Retry', () => api(`/api/jobs/${job.id}/retry`, { method: 'POST' }), job.status === 'failed' || job.status === 'cancelled', { 'data-action': 'retry' }),
@@ -68,7 +70,7 @@ function actionButtons(job) {
 function renderFilters() {
   const nav = document.getElementById('filters');
   nav.replaceChildren(
-    ...[null, ...STATUSES].map((status) =>
+    ...[null, ...machine.statuses].map((status) =>
       el('button', { 'aria-pressed': filter === status, 'data-filter': status ?? 'all', onclick: () => { filter = status; renderFilters(); renderTable(); } }, status ?? 'all'),
     ),
   );
@@ -96,27 +98,27 @@ function renderTable() {
   document.getElementById('empty').hidden = rows.length > 0;
 }
 
-// The statechart of a job as its machine has it (machines/job-machine.ts), at the level of the
-// statuses the API reports.
-const CHART_STATES = {
-  queued: [70, 125],
-  encoding: [240, 125],
-  finalizing: [410, 125],
-  done: [570, 50],
-  failed: [570, 125],
-  cancelled: [570, 205],
-};
-const CHART_EDGES = [
-  ['queued', 'encoding', 'START'],
-  ['encoding', 'finalizing', 'exit 0'],
-  ['finalizing', 'done', 'output valid'],
-  ['encoding', 'failed', 'exit ≠ 0, timeout, stall'],
-  ['finalizing', 'failed', 'invalid output'],
-  ['encoding', 'cancelled', 'CANCEL'],
-  ['queued', 'cancelled', 'CANCEL'],
-  ['encoding', 'queued', 'retry / shutdown'],
-  ['failed', 'queued', 'RETRY'],
-];
+// Where each status sits in the statechart: columns by distance from `queued` along the graph,
+// the finished statuses stacked in the last column.
+function chartLayout() {
+  const column = new Map([['queued', 0]]);
+  const open = machine.statuses.filter((status) => !machine.finished.includes(status));
+  for (let changed = true; changed; ) {
+    changed = false;
+    for (const { from, to } of machine.transitions) {
+      if (column.has(from) && !column.has(to) && open.includes(to)) {
+        column.set(to, column.get(from) + 1);
+        changed = true;
+      }
+    }
+  }
+  const last = Math.max(...column.values()) + 1;
+  const x = (index) => 70 + (index * 500) / last;
+  const positions = {};
+  for (const status of open) positions[status] = [x(column.get(status) ?? 0), 125];
+  machine.finished.forEach((status, index) => (positions[status] = [x(last), 50 + (index * 150) / Math.max(1, machine.finished.length - 1)]));
+  return positions;
+}
 
 function renderStatechart(current, transitions) {
   const svg = document.getElementById('statechart');
@@ -132,15 +134,16 @@ function renderStatechart(current, transitions) {
   marker.append(make('path', { d: 'M 0 0 L 10 5 L 0 10 z', fill: '#9aa3b5' }));
   defs.append(marker);
   const taken = new Set(transitions.map((t) => `${t.from}>${t.to}`));
-  const edges = CHART_EDGES.map(([from, to]) => {
-    const [x1, y1] = CHART_STATES[from];
-    const [x2, y2] = CHART_STATES[to];
+  const positions = chartLayout();
+  const edges = machine.transitions.map(({ from, to }) => {
+    const [x1, y1] = positions[from];
+    const [x2, y2] = positions[to];
     const back = x2 < x1;
     const bend = back ? (from === 'failed' ? 60 : -45) : 0;
     const path = `M ${x1 + (back ? -10 : 55)} ${y1 + (back ? 18 : 0)} Q ${(x1 + x2) / 2} ${(y1 + y2) / 2 + bend} ${x2 + (back ? 10 : -57)} ${y2 + (back ? 18 : 0)}`;
     return make('path', { d: path, class: `edge${taken.has(`${from}>${to}`) ? ' taken' : ''}`, 'data-edge': `${from}>${to}` });
   });
-  const states = Object.entries(CHART_STATES).map(([name, [x, y]]) => {
+  const states = Object.entries(positions).map(([name, [x, y]]) => {
     const group = make('g', { class: `state${name === current ? ' current' : ''}`, 'data-state': name });
     group.append(make('rect', { x: x - 55, y: y - 17, width: 110, height: 34, rx: 12 }), make('text', { x, y }, name));
     return group;
@@ -190,23 +193,43 @@ function route() {
 function connect() {
   const source = new EventSource('/api/events');
   const status = document.getElementById('connection');
-  source.onopen = () => (status.textContent = 'live');
+  let opened;
+  const open = new Promise((resolve) => (opened = resolve));
+  source.onopen = () => {
+    status.textContent = 'live';
+    opened();
+  };
   source.onerror = () => (status.textContent = 'reconnecting…');
+  // Progress arrives as small lifecycle deltas, applied to the job already shown.
+  source.addEventListener('lifecycle', (message) => {
+    const event = JSON.parse(message.data);
+    const job = jobs.get(event.jobId);
+    if (event.kind !== 'progress' || !job) return;
+    Object.assign(job, event.progress, { elapsedSeconds: event.elapsedSeconds });
+    if (openJobId === job.id) renderJobPage(job.id);
+    else if (openJobId === null) renderTable();
+  });
   source.addEventListener('job', (message) => {
     const job = JSON.parse(message.data);
     jobs.set(job.id, job);
     if (openJobId === job.id) renderJobPage(job.id);
     else if (openJobId === null) renderTable();
   });
+  return open;
 }
 
 async function start() {
   document.getElementById('logout').addEventListener('click', () => api('/api/logout', { method: 'POST' }).finally(() => location.assign('/')));
+  machine = await api('/api/machine');
   renderFilters();
-  for (const job of await api('/api/jobs')) jobs.set(job.id, job);
+  // The stream first, then the list: a job that changes in between is not missed, and the list
+  // never replaces a newer version the stream already brought.
+  await connect();
+  for (const job of await api('/api/jobs')) {
+    if (!jobs.has(job.id) || jobs.get(job.id).updatedAt < job.updatedAt) jobs.set(job.id, job);
+  }
   addEventListener('hashchange', route);
   route();
-  connect();
 }
 
 start().catch((error) => (document.getElementById('connection').textContent = `error: ${error.message}`));

@@ -1,5 +1,6 @@
-// The job machine's `runner` actor: starts the encoder once the job's encoding state is durable,
-// feeds its output through the progress pipeline, and reports PROGRESS and ENCODER_EXITED.
+// The job machine's `runner` actor: probes the input, starts the encoder (the machine invokes it
+// once the attempt is durable), feeds its output through the progress pipeline, and reports
+// ENCODER_STARTED, ACTIVITY, PROGRESS and ENCODER_EXITED.
 import { join } from 'node:path';
 import { share } from 'rxjs';
 import { fromCallback } from 'xstate';
@@ -26,10 +27,10 @@ export interface RunnerDeps {
   logDir: string;
   /** Cap of each job's log file, in bytes. */
   maxLogBytes: number;
-  /** Read at each run, so a threshold changed at runtime applies to the next run. */
-  throttle: () => ThrottleOptions;
-  /** Resolves once the job's current record is in the store: no encoder runs before that. */
-  whenDurable: (jobId: string) => Promise<void>;
+  /** false: only the first and the final progress update of a run are stored. */
+  trackProgress: boolean;
+  /** Store any progress change after this long, however small. */
+  heartbeatMs: number;
   onError: (jobId: string, error: unknown) => void;
   /** Totals read from the job's input before the encode (ffprobe); null when unknown. */
   probeInput: (job: Job) => Promise<Omit<KnownTotals, 'totalFrames'> | null>;
@@ -69,20 +70,15 @@ export function createRunnerActor(deps: RunnerDeps, live: LiveRuns) {
       else pendingTermination = command.reason;
     });
 
-    deps
-      .whenDurable(input.job.id)
-      .then(async () => {
-        // A job that states its frames needs no probe; otherwise ask ffprobe about the input.
-        const probed = input.job.totalFrames === null ? await deps.probeInput(input.job) : null;
-        return probed;
-      })
+    // A job that states its frames needs no probe; otherwise ask ffprobe about the input.
+    (input.job.totalFrames === null ? deps.probeInput(input.job) : Promise.resolve(null))
       .then((probed) => {
         if (stopped) return;
         if (pendingTermination) {
           send({ type: 'ENCODER_EXITED', outcome: { exitCode: null, signal: null, logTail: [], runSeconds: 0, at: isoNow(deps) } });
           return;
         }
-        run = launch(input.job, { totalFrames: input.job.totalFrames, ...probed }, deps, send);
+        run = launch(input, { totalFrames: input.job.totalFrames, ...probed }, deps, send);
         live.add(run);
       })
       .catch((error: unknown) => {
@@ -101,7 +97,9 @@ export function createRunnerActor(deps: RunnerDeps, live: LiveRuns) {
   });
 }
 
-function launch(job: Job, known: KnownTotals, deps: RunnerDeps, send: (event: JobEvent) => void): EncoderRun {
+function launch({ job, progressThreshold }: RunnerInput, known: KnownTotals, deps: RunnerDeps, send: (event: JobEvent) => void): EncoderRun {
+  // With progress tracking off, only the first and the final update are stored.
+  const throttle: ThrottleOptions = deps.trackProgress ? { progressThreshold, heartbeatMs: deps.heartbeatMs } : { progressThreshold: Infinity, heartbeatMs: Infinity };
   const startMs = deps.nowMs();
   const run = startEncoder(job, { spawnPty: deps.spawnPty, graceMs: deps.graceMs, baseEnv: deps.baseEnv });
   send({ type: 'ENCODER_STARTED', pid: run.pid, pidStartTicks: processStartTicks(run.pid), at: isoNow(deps) });
@@ -125,17 +123,11 @@ function launch(job: Job, known: KnownTotals, deps: RunnerDeps, send: (event: Jo
   lines
     .pipe(
       readProgress({ parse: createParser({ parser: job.parser ?? 'auto', pattern: job.pattern }), known, nowMs: deps.nowMs, startMs }),
-      throttleProgress(deps.throttle(), deps.nowMs),
+      throttleProgress(throttle, deps.nowMs),
     )
     .subscribe({
       next: (update) =>
-        send({
-          type: 'PROGRESS',
-          progress: update.fields,
-          runSeconds: update.runSeconds,
-          logTail: tail.lines(),
-          expectedDurationSeconds: durationApplies ? update.detail.durationSeconds : null,
-        }),
+        send({ type: 'PROGRESS', progress: update.fields, runSeconds: update.runSeconds, logTail: tail.lines(), expectedDurationSeconds: durationApplies ? update.detail.durationSeconds : null }),
       error: (error: unknown) => deps.onError(job.id, error),
     });
   void run.settled.then((exit) => {

@@ -47,6 +47,11 @@ export class JobLedger {
     return this.#committed.get(id);
   }
 
+  /** The newest version recorded, durable or still waiting to be written. */
+  latest(id: string): Job | undefined {
+    return this.#pending.get(id)?.job ?? this.#committed.get(id);
+  }
+
   list(status?: JobStatus): Job[] {
     const all = [...this.#committed.values()];
     return status ? all.filter((job) => job.status === status) : all;

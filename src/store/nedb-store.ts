@@ -65,7 +65,7 @@ export async function openNedbStore(filename: string): Promise<JobStore> {
       const problems: string[] = unreadable.map((line) => `${filename} line ${line} could not be read (a write cut short?) and was dropped`);
       for (const doc of docs) {
         try {
-          jobs.push(JSON.parse(doc.json) as Job);
+          jobs.push(upgradeRecord(JSON.parse(doc.json) as Job & OldFieldNames));
         } catch {
           problems.push(`job ${doc._id}: its stored record is not valid JSON`);
         }
@@ -87,5 +87,20 @@ export async function openNedbStore(filename: string): Promise<JobStore> {
       await compaction.compactDatafileAsync();
       await chmod(filename, 0o600);
     },
+  };
+}
+
+/** Names that records written before version 0.2 used. */
+interface OldFieldNames {
+  attemptsBeforeRetry?: number;
+  progressWrites?: number;
+}
+
+function upgradeRecord(record: Job & OldFieldNames): Job {
+  const { attemptsBeforeRetry, progressWrites, ...job } = record;
+  return {
+    ...job,
+    attemptsBeforeManualRetry: job.attemptsBeforeManualRetry ?? attemptsBeforeRetry ?? 0,
+    progressUpdates: job.progressUpdates ?? progressWrites ?? 0,
   };
 }

@@ -1,7 +1,7 @@
 // The commands about jobs: submit (and --wait), list, show, cancel, retry, logs, config.
 import { type Command, Option } from 'commander';
 import { resolve } from 'node:path';
-import { type Job, PARSER_NAMES, isFinished } from '../../../machines/job-record.js';
+import { JOB_STATUSES, type Job, PARSER_NAMES, isFinished } from '../../../machines/job-record.js';
 import type { ApiClient } from '../../api/client.js';
 import { followEvents } from '../../api/event-client.js';
 import { type CliContext, type CliIo, numberOrText, parseEnvPairs } from '../cli-context.js';
@@ -63,7 +63,7 @@ export function registerJobCommands(program: Command, ctx: CliContext): void {
   program
     .command('list')
     .description('list jobs, oldest first')
-    .addOption(new Option('--status <status>', 'only jobs in this state').choices(['queued', 'encoding', 'finalizing', 'done', 'failed', 'cancelled']))
+    .addOption(new Option('--status <status>', 'only jobs in this state').choices([...JOB_STATUSES]))
     .option('--json', 'print JSON')
     .action(async (options: { status?: string; json?: boolean }) => {
       const jobs = await client().list(options.status);
@@ -127,7 +127,12 @@ async function followToEnd(api: ApiClient, id: string, io: CliIo): Promise<Job> 
     if (isFinished(job.status)) ended = job;
     return ended !== null;
   };
-  await followEvents(api, id, (event) => (event.type === 'job' ? seen(event.job) : undefined), stop.signal, async () => seen(await api.get(id)));
+  const onOpen = async (remember: (job: Job) => void) => {
+    const job = await api.get(id);
+    remember(job);
+    return seen(job);
+  };
+  await followEvents(api, id, (event) => (event.type === 'job' ? seen(event.job) : undefined), stop.signal, onOpen);
   stop.abort();
   view.stop();
   return ended ?? (await api.get(id));

@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { delimiter, resolve } from 'node:path';
 import { isFinished } from '../../../machines/job-record.js';
 import { followEvents } from '../../api/event-client.js';
+import type { Job } from '../../../machines/job-record.js';
 import { resolveConfig } from '../../config.js';
 import { OutputWatcher } from '../../watch/output-watcher.js';
 import { type CliContext, UsageError } from '../cli-context.js';
@@ -17,12 +18,17 @@ export function registerWatchCommands(program: Command, ctx: CliContext): void {
     .action(async () => {
       const api = client();
       const view = io.terminal ? createBarView(io.terminal) : createPlainView(io.stdout);
-      for (const job of await api.list()) if (!isFinished(job.status)) view.show(job);
       const stop = new AbortController();
       void io.stopSignal().then(() => stop.abort());
+      const onOpen = async (remember: (job: Job) => void) => {
+        for (const job of await api.list()) {
+          remember(job);
+          if (!isFinished(job.status)) view.show(job);
+        }
+      };
       await followEvents(api, null, (event) => {
         if (event.type === 'job') view.show(event.job);
-      }, stop.signal).catch((error: Error) => {
+      }, stop.signal, onOpen).catch((error: Error) => {
         if (error.name !== 'AbortError') throw error;
       });
       view.stop();

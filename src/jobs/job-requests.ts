@@ -1,10 +1,13 @@
-// What a client can ask of the daemon: submit, cancel, retry, change settings. Every change is
-// durable before it is answered. Knows nothing of HTTP; the API maps RequestError kinds to codes.
+// What a client can ask of the daemon: submit, cancel, retry, reprioritize, change settings, report
+// an output. Every change is durable before it is answered; waiting jobs are the supervisor's, so
+// changes to them go through it as events. Knows nothing of HTTP: the API maps RequestError kinds
+// to status codes.
 import { existsSync, statSync } from 'node:fs';
 import { type OutputMatch, matchOutput } from '../watch/output-router.js';
 import { MAX_PATH_LENGTH, type ReportCheckOptions, ReportRefused, confirmReportedOutput } from '../watch/reported-output.js';
 import type { Actor } from 'xstate';
 import { type Job, isFinished } from '../../machines/job-record.js';
+import { requeueByHand } from '../../machines/job-updates.js';
 import type { supervisorMachine } from '../../machines/supervisor-machine.js';
 import { maxConcurrentSchema, progressThresholdSchema } from '../config.js';
 import type { JobLedger } from '../store/job-ledger.js';
@@ -53,10 +56,9 @@ function parseBody<T extends z.ZodType>(schema: T, body: unknown, unknownFieldNo
   throw new RequestError('invalid', problem.message, problem.field);
 }
 
-export interface JobControlDeps {
+export interface JobRequestsDeps {
   ledger: JobLedger;
   supervisor: Actor<typeof supervisorMachine>;
-  settings: RuntimeSettings;
   newId: () => string;
   nowIso: () => string;
   defaultCwd: string;
@@ -67,11 +69,11 @@ export interface JobControlDeps {
   reports: ReportCheckOptions;
 }
 
-export class JobControl {
+export class JobRequests {
   readonly #outputEvents: OutputEvent[] = [];
   readonly #outputListeners = new Set<(event: OutputEvent) => void>();
   readonly #pendingReports = new Map<string, Promise<OutputEvent>>();
-  constructor(private readonly deps: JobControlDeps) {}
+  constructor(private readonly deps: JobRequestsDeps) {}
 
   get accepting(): boolean {
     return this.deps.supervisor.getSnapshot().matches('accepting');
@@ -86,7 +88,7 @@ export class JobControl {
       throw new RequestError('invalid', `cwd: ${job.cwd} is not a folder on the daemon's machine`, 'cwd');
     }
     const accepted = await this.#store(job, 'the job was not accepted; try again once the store is writable');
-    this.deps.supervisor.send({ type: 'SUBMIT', job: accepted });
+    this.deps.supervisor.send({ type: 'SUBMIT', job: accepted, at: accepted.updatedAt });
     return accepted;
   }
 
@@ -110,48 +112,38 @@ export class JobControl {
     if (job.status !== 'failed' && job.status !== 'cancelled') {
       throw new RequestError('conflict', `job ${id} is ${job.status}; only a failed or cancelled job can be retried`);
     }
-    const fresh: Job = {
-      ...job,
-      status: 'queued',
-      progress: 0,
-      frame: null,
-      etaSeconds: null,
-      exitCode: null,
-      signal: null,
-      error: null,
-      terminationReason: null,
-      timedOutAt: null,
-      retryDelayMs: null,
-      // A manual retry allows as many attempts again as the job was given.
-      attemptsBeforeRetry: job.attempts,
-      finishedAt: null,
-    };
+    // A manual retry allows as many attempts again as the job was given.
+    const fresh = requeueByHand(job);
     const queued = await this.#store(fresh, 'the job was not queued again');
-    this.deps.supervisor.send({ type: 'SUBMIT', job: queued });
+    this.deps.supervisor.send({ type: 'RETRY', job: queued, at: queued.updatedAt });
     return queued;
   }
 
-  /** A waiting job moves to its new place in line; a running or finished one can't. */
+  /**
+   * A waiting job moves to its new place in line; a running or finished one can't. The supervisor,
+   * which holds the waiting line, makes the change, so it can't cross a cancel being written.
+   */
   async setPriority(id: string, body: unknown): Promise<Job> {
     const { priority } = parseBody(priorityPatchSchema, body);
     const job = this.get(id);
-    if (job.status !== 'queued') throw new RequestError('conflict', `job ${id} is ${job.status}; only a waiting job's priority can change`);
-    const changed = await this.#store({ ...job, priority }, 'the priority did not change');
-    this.deps.supervisor.send({ type: 'REPRIORITIZE', job: changed });
+    const refused = () => new RequestError('conflict', `job ${id} is ${this.get(id).status}; only a job waiting in line can change its priority`);
+    if (job.status !== 'queued') throw refused();
+    this.deps.supervisor.send({ type: 'REPRIORITIZE', id, priority, at: this.deps.nowIso() });
+    await this.deps.ledger.whenDurable(id);
+    const changed = this.get(id);
+    if (changed.status !== 'queued' || changed.priority !== priority) throw refused();
     return changed;
   }
 
   settings(): RuntimeSettings {
-    return { ...this.deps.settings };
+    const { maxConcurrent, progressThreshold } = this.deps.supervisor.getSnapshot().context;
+    return { maxConcurrent, progressThreshold };
   }
 
   updateSettings(body: unknown): RuntimeSettings {
     const { maxConcurrent, progressThreshold } = parseBody(settingsPatchSchema, body, 'not a setting that can change at runtime');
-    if (progressThreshold !== undefined) this.deps.settings.progressThreshold = progressThreshold;
-    if (maxConcurrent !== undefined) {
-      this.deps.settings.maxConcurrent = maxConcurrent;
-      this.deps.supervisor.send({ type: 'SET_MAX_CONCURRENT', maxConcurrent });
-    }
+    if (progressThreshold !== undefined) this.deps.supervisor.send({ type: 'SET_PROGRESS_THRESHOLD', progressThreshold });
+    if (maxConcurrent !== undefined) this.deps.supervisor.send({ type: 'SET_MAX_CONCURRENT', maxConcurrent });
     return this.settings();
   }
 

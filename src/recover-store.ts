@@ -1,0 +1,43 @@
+// What a start does with the store before anything runs: load every record, adopt them, end the
+// encoders a previous daemon left running (recovery.ts decides which), write the changed records
+// back, and say what happened. Returns the waiting line to start with.
+import type { Job } from '../machines/job-record.js';
+import type { LifecycleEvent } from '../machines/lifecycle.js';
+import type { Logger } from './logger.js';
+import { recoverJobs } from './recovery.js';
+import { endOrphan } from './runner/end-orphan.js';
+import type { JobLedger } from './store/job-ledger.js';
+import type { JobStore } from './store/job-store.js';
+
+export interface RecoveredStore {
+  /** Jobs to put in line, oldest first. */
+  queued: Job[];
+  /** Records that could not be read, described (reported on /healthz). */
+  problems: string[];
+}
+
+export async function recoverStore(options: {
+  store: JobStore;
+  ledger: JobLedger;
+  log: Logger;
+  killGraceMs: number;
+  nowIso: () => string;
+  announce: (event: LifecycleEvent) => void;
+}): Promise<RecoveredStore> {
+  const { store, ledger, log } = options;
+  const loaded = await store.loadAll();
+  for (const problem of loaded.problems) log.warn({ problem }, 'a stored record could not be read');
+  ledger.adopt(loaded.jobs);
+  const at = options.nowIso();
+  const recovery = recoverJobs(loaded.jobs, at);
+  for (const orphan of recovery.orphans) {
+    const result = await endOrphan(orphan.pid, orphan.pidStartTicks, options.killGraceMs);
+    if (result === 'ended') log.warn({ jobId: orphan.jobId, pid: orphan.pid }, 'ended an encoder left running by the previous daemon');
+  }
+  for (const job of recovery.changed) {
+    void ledger.record(job);
+    options.announce(job.status === 'queued' ? { kind: 'requeued', jobId: job.id, at, reason: 'recovery' } : { kind: 'failed', jobId: job.id, at, reason: job.error ?? 'interrupted' });
+  }
+  await ledger.whenIdle();
+  return { queued: recovery.queued, problems: loaded.problems };
+}
