@@ -38,6 +38,8 @@ export interface Daemon {
   ledger: JobLedger;
   /** Encoders running right now. */
   liveEncoders: () => number;
+  /** Clients following /api/events right now. */
+  eventStreams: () => number;
   /** The API token; null when the daemon runs with --no-auth. */
   token: string | null;
   /** The dashboard's address with the token, which logs a browser in; null without auth. */
@@ -183,7 +185,7 @@ export async function startDaemon(config: DaemonConfig, deps: Deps): Promise<Dae
 
   let closing: Promise<void> | null = null;
   const close = () => (closing ??= shutdownDaemon({ config, log, watcher, supervisor, live, server, release }));
-  return { url, port, requests, ledger, liveEncoders: () => live.count, token, loginUrl, inspectorUrl: inspection?.url ?? null, close };
+  return { url, port, requests, ledger, liveEncoders: () => live.count, eventStreams: () => events.clients, token, loginUrl, inspectorUrl: inspection?.url ?? null, close };
 }
 
 /** The shutdown: drain if asked, then end every encoder (their jobs are requeued), then let go. */

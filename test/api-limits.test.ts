@@ -136,15 +136,16 @@ test('a reported output counts only inside an accepted folder, symlinks resolved
       const job = await daemon.api.submit({ external: true, output: growing, validate: false });
       await waitForStatus(daemon.api, job.id, ['encoding']);
       writeFileSync(growing, 'start');
-      let lastWrite = 0;
-      const writer = setInterval(() => {
-        appendFileSync(growing, 'more data');
-        lastWrite = Date.now();
-      }, 100);
+      // A slow writer: 15 writes, 100 ms apart; the report comes at its first.
+      const writing = (async () => {
+        for (let i = 0; i < 15; i++) {
+          await new Promise((resolve) => setTimeout(resolve, 100));
+          appendFileSync(growing, 'more data');
+        }
+        return Date.now();
+      })();
       const answered = report(growing);
-      await new Promise((resolve) => setTimeout(resolve, 1500));
-      clearInterval(writer);
-      const stoppedAt = lastWrite;
+      const stoppedAt = await writing;
       const answer = await answered;
       assert.is(answer.status, 202, JSON.stringify(answer.json));
       const done = await waitForStatus(daemon.api, job.id, ['done', 'failed']);

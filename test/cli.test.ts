@@ -80,7 +80,7 @@ test('encsup parse prints one JSON update per progress change of a raw log, from
 });
 
 test('submit --wait follows the job to its end: exit 0 when done, 1 when it failed; watch prints plain lines off a terminal', async () => {
-  await withTestDaemon({}, async ({ url, dir }) => {
+  await withTestDaemon({}, async ({ url, dir, daemon }) => {
     const output = join(dir.path, 'waited.mp4');
     const waited = await cli(['--url', url, '--data-dir', dir.path, 'submit', '--wait', '--total-frames', '48', '--output', output, '--', ...encodeCommand(output, { seconds: 2, realtime: true })]);
     assert.is(waited.code, 0, waited.stderr);
@@ -93,7 +93,7 @@ test('submit --wait follows the job to its end: exit 0 when done, 1 when it fail
     assert.match(failed.stderr, 'failed: sh exited with code 7');
 
     const watching = await cliUntilStopped(['--url', url, '--data-dir', dir.path, 'watch']);
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await until(() => daemon.eventStreams() > 0, 'watch to follow the event stream');
     const second = join(dir.path, 'watched.mp4');
     await cli(['--url', url, '--data-dir', dir.path, 'submit', '--wait', '--name', 'watched one', '--output', second, '--', ...encodeCommand(second, { seconds: 1 })]);
     await until(() => / done .*watched one/.test(watching.out.stdout), 'watch to print the job done', 10_000);

@@ -105,7 +105,7 @@ test('encsup watch-output reports files from a folder the daemon accepts reports
   try {
     const output = join(elsewhere.path, 'remote.mp4');
     const job = await api.submit({ external: true, output });
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await waitForStatus(api, job.id, ['encoding']);
     renameSync(makeClip(join(dir.path, 'r.mp4'), 1), output);
     assert.is((await waitForStatus(api, job.id, ['done', 'failed'], 10_000)).status, 'done');
     await until(() => watching.out.stdout.includes(`job-output ${job.id} ${output}`), 'watch-output to print what it reported', 5000);

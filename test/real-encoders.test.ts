@@ -22,11 +22,14 @@ const FRAMES = 96; // 4 s at 24 fps
 const dir = tempDir('encsup-encoders-');
 const y4m = join(dir.path, 'clip.y4m');
 const mp4 = join(dir.path, 'clip.mp4');
-execFileSync(FFMPEG, ['-hide_banner', '-loglevel', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc2=duration=4:size=320x240:rate=24', '-pix_fmt', 'yuv420p', y4m]);
-execFileSync(FFMPEG, ['-hide_banner', '-loglevel', 'error', '-y', '-i', y4m, '-c:v', 'libx264', '-preset', 'ultrafast', mp4]);
 // HandBrakeCLI reports about once a second: its input must take it a few seconds.
 const longMp4 = join(dir.path, 'long.mp4');
-execFileSync(FFMPEG, ['-hide_banner', '-loglevel', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc2=duration=20:size=1280x720:rate=24', '-c:v', 'libx264', '-preset', 'ultrafast', longMp4]);
+// The clips are made when the suite runs, not when the file is imported.
+test.before(() => {
+  execFileSync(FFMPEG, ['-hide_banner', '-loglevel', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc2=duration=4:size=320x240:rate=24', '-pix_fmt', 'yuv420p', y4m]);
+  execFileSync(FFMPEG, ['-hide_banner', '-loglevel', 'error', '-y', '-i', y4m, '-c:v', 'libx264', '-preset', 'ultrafast', mp4]);
+  execFileSync(FFMPEG, ['-hide_banner', '-loglevel', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc2=duration=20:size=1280x720:rate=24', '-c:v', 'libx264', '-preset', 'ultrafast', longMp4]);
+});
 const ARTIFACTS = join(FIXTURES_DIR, '..', 'artifacts');
 mkdirSync(ARTIFACTS, { recursive: true });
 

@@ -8,7 +8,7 @@ import { spawnPty } from '../src/runner/pty.js';
 import { aJob } from './helpers/jobs.js';
 import { encodeCommand } from './helpers/media.js';
 import { tempDir } from './helpers/temp.js';
-import { groupAlive } from './helpers/wait.js';
+import { until, groupAlive } from './helpers/wait.js';
 
 const options = { spawnPty, graceMs: 1000, baseEnv: { PATH: process.env['PATH'] ?? '/usr/bin:/bin' } };
 
@@ -36,8 +36,10 @@ test('the job environment reaches the encoder, and a shell job runs through /bin
 
 test('terminate ends the whole process group, KILLing what ignores TERM after the grace period', async () => {
   // A shell that ignores TERM and starts a child that ignores it too.
-  const run = startEncoder(aJob('r3', { command: ["trap '' TERM; sh -c \"trap '' TERM; sleep 60\" & sleep 60"], shell: true }), options);
-  await new Promise((resolve) => setTimeout(resolve, 300));
+  const run = startEncoder(aJob('r3', { command: ["trap '' TERM; sh -c \"trap '' TERM; echo both-traps-set; sleep 60\" & sleep 60"], shell: true }), options);
+  let printed = '';
+  run.chunks.subscribe((chunk) => (printed += chunk));
+  await until(() => printed.includes('both-traps-set'), 'both shells to ignore TERM');
   assert.ok(groupAlive(run.pid));
   const started = Date.now();
   await run.terminate('cancel');

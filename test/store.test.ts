@@ -1,17 +1,51 @@
-// The store contract, run against the real nedb file. A later backend runs the same suite.
-import { appendFileSync, readFileSync } from 'node:fs';
+// The store contract: every backend (the nedb file, the in-memory store for unit tests, and later
+// PostgreSQL) must pass the same suite, alone and under the ledger: reload, replace, ordering,
+// merging and failures.
+import { execFileSync } from 'node:child_process';
+import { appendFileSync, chmodSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { JobLedger } from '../src/store/job-ledger.js';
 import type { JobStore } from '../src/store/job-store.js';
+import { type MemoryStore, openMemoryStore } from '../src/store/memory-store.js';
 import { openNedbStore } from '../src/store/nedb-store.js';
 import { aJob } from './helpers/jobs.js';
 import { tempDir } from './helpers/temp.js';
+import { until } from './helpers/wait.js';
 
-const backends: [string, (dir: string) => Promise<JobStore>][] = [['nedb', (dir) => openNedbStore(join(dir, 'jobs.db'))]];
+interface Backend {
+  open(dir: string): Promise<JobStore>;
+  /** Makes the store refuse writes (true) or take them again (false). */
+  refuseWrites(dir: string, refuse: boolean): void;
+}
 
-for (const [name, open] of backends) {
+// The in-memory store's records live beside it, keyed by folder, so a reopen sees them.
+const memory = new Map<string, MemoryStore>();
+const backends: [string, Backend][] = [
+  [
+    'nedb',
+    {
+      open: (dir) => openNedbStore(join(dir, 'jobs.db')),
+      // Root writes read-only files; an immutable file refuses even root.
+      refuseWrites: (dir, refuse) =>
+        process.getuid?.() === 0 ? execFileSync('chattr', [refuse ? '+i' : '-i', join(dir, 'jobs.db')]) : chmodSync(join(dir, 'jobs.db'), refuse ? 0o444 : 0o600),
+    },
+  ],
+  [
+    'memory',
+    {
+      open: async (dir) => {
+        const store = memory.get(dir)?.reopen() ?? openMemoryStore();
+        memory.set(dir, store);
+        return store;
+      },
+      refuseWrites: (dir, refuse) => memory.get(dir)!.failWrites(refuse ? new Error('EROFS: read-only file system') : null),
+    },
+  ],
+];
+
+for (const [name, { open, refuseWrites }] of backends) {
   test(`${name}: a job put is loaded back whole after reopening`, async () => {
     const dir = tempDir();
     try {
@@ -44,6 +78,75 @@ for (const [name, open] of backends) {
       dir.remove();
     }
   });
+test(`${name} + ledger: a change is visible only once it is durable, and concurrent changes coalesce to the newest`, async () => {
+  const dir = tempDir();
+  try {
+    const store = await open(dir.path);
+    const ledger = new JobLedger(store, { nowIso: () => '2026-01-01T00:00:00.000Z', onWriteError: () => undefined });
+    const first = ledger.record(aJob('a1', { progress: 1 }));
+    assert.is(ledger.get('a1'), undefined, 'not visible before the write');
+    void ledger.record(aJob('a1', { progress: 2 }));
+    void ledger.record(aJob('a1', { progress: 3 }));
+    await first;
+    await ledger.whenIdle();
+    assert.is(ledger.get('a1')?.progress, 3);
+    const { jobs } = await store.loadAll();
+    assert.is(jobs[0]?.progress, 3);
+    await store.close();
+  } finally {
+    dir.remove();
+  }
+});
+
+test(`${name} + ledger: changes to different jobs become durable in the order they happened`, async () => {
+  const dir = tempDir();
+  try {
+    const store = await open(dir.path);
+    const ledger = new JobLedger(store, { nowIso: () => '2026-01-01T00:00:00.000Z', onWriteError: () => undefined });
+    const order: string[] = [];
+    ledger.onCommitted((job) => order.push(`${job.id}:${job.status}`));
+    void ledger.record(aJob('a', { status: 'encoding' }));
+    void ledger.record(aJob('a', { status: 'encoding', progress: 50 }));
+    void ledger.record(aJob('a', { status: 'done' }));
+    void ledger.record(aJob('b', { status: 'encoding' }));
+    await ledger.whenIdle();
+    // a's newest version keeps a's place in line: b never shows as started before a as done.
+    assert.equal(order.slice(-2), ['a:done', 'b:encoding']);
+    await store.close();
+  } finally {
+    dir.remove();
+  }
+});
+
+  test(`${name} + ledger: a client's change the store refuses is rejected and kept nowhere; the daemon's own is retried until stored`, async () => {
+    const dir = tempDir();
+    try {
+      const store = await open(dir.path);
+      await store.put(aJob('kept'));
+      const errors: unknown[] = [];
+      const ledger = new JobLedger(store, { nowIso: () => '2026-01-01T00:00:00.000Z', onWriteError: (_job, error) => errors.push(error), retryMs: 20 });
+      refuseWrites(dir.path, true);
+      await ledger.tryRecord(aJob('refused')).then(
+        () => assert.unreachable('a refused write was accepted'),
+        (error: Error) => assert.match(error.message, /EACCES|EPERM|EROFS/),
+      );
+      assert.ok(ledger.failure, 'the failure is known');
+      const daemonChange = ledger.record(aJob('kept', { status: 'done' }));
+      await until(() => errors.length >= 2, 'a retry while the store refuses');
+      refuseWrites(dir.path, false);
+      await daemonChange;
+      assert.is(ledger.failure, null, 'writable again');
+      assert.ok(errors.length >= 2);
+      await store.close();
+      const again = await open(dir.path);
+      const { jobs } = await again.loadAll();
+      assert.equal(jobs.map((job) => [job.id, job.status]), [['kept', 'done']], 'the refused job is nowhere, the retried change is stored');
+      await again.close();
+    } finally {
+      dir.remove();
+    }
+  });
+
 }
 
 test('nedb: a file cut off in the middle of its last line still loads every complete record', async () => {
@@ -61,46 +164,6 @@ test('nedb: a file cut off in the middle of its last line still loads every comp
     assert.is(problems.length, 1);
     assert.match(problems[0]!, 'line 3 could not be read');
     await again.close();
-  } finally {
-    dir.remove();
-  }
-});
-
-test('ledger: a change is visible only once it is durable, and concurrent changes coalesce to the newest', async () => {
-  const dir = tempDir();
-  try {
-    const store = await openNedbStore(join(dir.path, 'jobs.db'));
-    const ledger = new JobLedger(store, { nowIso: () => '2026-01-01T00:00:00.000Z', onWriteError: () => undefined });
-    const first = ledger.record(aJob('a1', { progress: 1 }));
-    assert.is(ledger.get('a1'), undefined, 'not visible before the write');
-    void ledger.record(aJob('a1', { progress: 2 }));
-    void ledger.record(aJob('a1', { progress: 3 }));
-    await first;
-    await ledger.whenIdle();
-    assert.is(ledger.get('a1')?.progress, 3);
-    const { jobs } = await store.loadAll();
-    assert.is(jobs[0]?.progress, 3);
-    await store.close();
-  } finally {
-    dir.remove();
-  }
-});
-
-test('ledger: changes to different jobs become durable in the order they happened', async () => {
-  const dir = tempDir();
-  try {
-    const store = await openNedbStore(join(dir.path, 'jobs.db'));
-    const ledger = new JobLedger(store, { nowIso: () => '2026-01-01T00:00:00.000Z', onWriteError: () => undefined });
-    const order: string[] = [];
-    ledger.onCommitted((job) => order.push(`${job.id}:${job.status}`));
-    void ledger.record(aJob('a', { status: 'encoding' }));
-    void ledger.record(aJob('a', { status: 'encoding', progress: 50 }));
-    void ledger.record(aJob('a', { status: 'done' }));
-    void ledger.record(aJob('b', { status: 'encoding' }));
-    await ledger.whenIdle();
-    // a's newest version keeps a's place in line: b never shows as started before a as done.
-    assert.equal(order.slice(-2), ['a:done', 'b:encoding']);
-    await store.close();
   } finally {
     dir.remove();
   }

@@ -1,0 +1,31 @@
+// A JobStore in memory, for unit tests that need a store but not a disk. Records are kept as JSON
+// text, as a real store keeps bytes, so nothing shares objects with the caller; `reopen()` gives a
+// new store over the same records, as reopening a file does. It passes the same contract suite as
+// the nedb store (test/store.test.ts), so it can't drift from what a real store does.
+import type { Job } from '../../machines/job-record.js';
+import type { JobStore, LoadedJobs } from './job-store.js';
+
+export interface MemoryStore extends JobStore {
+  /** A new store over the same records. */
+  reopen(): MemoryStore;
+  /** While set, every put fails with this error and stores nothing (a full or read-only disk). */
+  failWrites(error: Error | null): void;
+}
+
+export function openMemoryStore(records: Map<string, string> = new Map()): MemoryStore {
+  let failure: Error | null = null;
+  return {
+    async loadAll(): Promise<LoadedJobs> {
+      return { jobs: [...records.values()].map((text) => JSON.parse(text) as Job), problems: [] };
+    },
+    async put(job: Job): Promise<void> {
+      if (failure) throw failure;
+      records.set(job.id, JSON.stringify(job));
+    },
+    async close(): Promise<void> {},
+    reopen: () => openMemoryStore(records),
+    failWrites(error) {
+      failure = error;
+    },
+  };
+}
