@@ -70,6 +70,13 @@ export interface JobContext {
   progressThreshold: number;
 }
 
+// Waiting with no encoder of its own (for an external output, for the watcher): a cancel ends the
+// job at once, and a shutdown puts it back in line for the next start.
+const NO_ENCODER_TO_END = {
+  CANCEL: { target: 'cancelled', actions: 'cancelWithoutEncoder' },
+  SHUTDOWN: { target: 'interrupted', actions: 'interruptWithoutEncoder' },
+} as const;
+
 // setTimeout fires at once for delays past 2^31-1 ms; a limit of 0 means none, so wait "forever".
 const NEVER_MS = 2 ** 31 - 1;
 const secondsOrNever = (seconds: number) => (seconds > 0 ? Math.min(NEVER_MS, seconds * 1000) : NEVER_MS);
@@ -290,9 +297,7 @@ export function createJobMachine(clock: Clock) {
         entry: 'recordJob',
         on: {
           OUTPUT_READY: { target: 'finalizing', actions: 'finalizeExternal' },
-          CANCEL: { target: 'cancelled', actions: 'cancelWithoutEncoder' },
-          // Nothing runs here to end: the job waits in line again for the next start.
-          SHUTDOWN: { target: 'interrupted', actions: 'interruptWithoutEncoder' },
+          ...NO_ENCODER_TO_END,
         },
       },
       /** The encoder exited 0; the watcher has not yet seen its writer finish with the output. */
@@ -301,8 +306,7 @@ export function createJobMachine(clock: Clock) {
         after: { outputWait: 'finalizing' },
         on: {
           OUTPUT_READY: { target: 'finalizing', actions: 'outputReady' },
-          CANCEL: { target: 'cancelled', actions: 'cancelWithoutEncoder' },
-          SHUTDOWN: { target: 'interrupted', actions: 'interruptWithoutEncoder' },
+          ...NO_ENCODER_TO_END,
         },
       },
       finalizing: {

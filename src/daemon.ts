@@ -12,7 +12,7 @@ import { hostPolicy } from './api/host-names.js';
 import { addressOf, listen, stopListening } from './api/listen.js';
 import { createApiServer } from './api/server.js';
 import { loadOrCreateToken } from './api/token.js';
-import { ConfigError, type DaemonConfig, watchedFolders } from './config.js';
+import { type DaemonConfig, watchedFolders } from './config.js';
 import { makePrivate, preparePrivateFolder } from './data-folder.js';
 import type { Deps } from './deps.js';
 import { startInspection } from './inspect.js';
@@ -52,9 +52,6 @@ export interface Daemon {
 export async function startDaemon(config: DaemonConfig, deps: Deps): Promise<Daemon> {
   const log = deps.logger;
   const folders = watchedFolders(config);
-  if (config.fileWatcher && folders.length === 0) {
-    throw new ConfigError('VIDEO_PROCESSING_FILE_WATCHER', 'true', 'the watcher is on but has no folder: set ENCSUP_OUTPUT_DIR or ENCSUP_WATCH_DIRS (or --watch)');
-  }
   // Checked before anything starts: a watched folder that is missing or unreadable stops the start.
   const watcher = folders.length === 0 ? null : new OutputWatcher({ folders, extensions: config.watchExtensions, stabilitySec: config.watchStabilitySec, pollIntervalSec: config.watcherIntervalSec });
   const logDir = join(config.dataDir, 'logs');

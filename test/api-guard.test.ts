@@ -136,7 +136,7 @@ test('thousands of random requests: the daemon stays up, answers no 5xx, and cha
     const before = readFileSync(storeFile, 'utf8');
     const port = daemon.port;
     const segment = fc.oneof(
-      fc.constantFrom('api', 'jobs', 'outputs', 'config', 'events', 'cancel', 'retry', 'log', 'transitions', 'metrics', 'healthz', 'dashboard', 'app.js', 'logout', done.id, '..', '.', ''),
+      fc.constantFrom('api', 'jobs', 'outputs', 'config', 'settings', 'machine', 'events', 'cancel', 'retry', 'log', 'transitions', 'metrics', 'healthz', 'dashboard', 'app.js', 'logout', done.id, '..', '.', ''),
       fc.string({ maxLength: 12 }).map((text) => encodeURIComponent(text)),
       fc.constantFrom('%', '%E0', '%zz', '%00', '%2F', '[', '//[', '?token=', '#', '\u00ff', ';', '*'),
     );

@@ -25,8 +25,10 @@ test('submit, list, show and logs work against a running daemon', async () => {
     assert.equal([job.priority, job.name, job.output], [10, 'from the cli', output]);
     assert.match((await cli(['--url', url, '--data-dir', dir.path, 'show', id])).stdout, /status\s+done/);
     assert.match((await cli(['--url', url, '--data-dir', dir.path, 'logs', id])).stdout, /frame=\s*24/);
-    const config = await cli(['--url', url, '--data-dir', dir.path, 'config', '--max-concurrent', '5']);
+    const config = await cli(['--url', url, '--data-dir', dir.path, 'settings', '--max-concurrent', '5']);
     assert.is(JSON.parse(config.stdout).maxConcurrent, 5);
+    const oldName = await cli(['--url', url, '--data-dir', dir.path, 'config']);
+    assert.is(JSON.parse(oldName.stdout).maxConcurrent, 5, '`encsup config` is the same command');
   });
 });
 

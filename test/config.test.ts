@@ -23,6 +23,7 @@ test('flags win over the environment, which wins over defaults', () => {
 
 test("the original system's VIDEO_PROCESSING_* names are read as aliases", () => {
   const config = resolveConfig({}, {
+    ENCSUP_OUTPUT_DIR: '/srv/renders',
     VIDEO_PROCESSING_MAX_CONCURRENT: '0',
     VIDEO_PROCESSING_PROGRESS_THRESHOLD: '2.5',
     VIDEO_PROCESSING_TRACK_PROGRESS: 'false',
@@ -56,6 +57,10 @@ test('an invalid value is an error that names the variable', () => {
     }
   }
   assert.throws(() => resolveConfig({ maxConcurrent: '1.5' }, {}), (error: Error) => error.message.includes('--max-concurrent'));
+});
+
+test('settings that contradict each other are refused at resolution, naming the one to change', () => {
+  assert.throws(() => resolveConfig({}, { VIDEO_PROCESSING_FILE_WATCHER: 'true' }), /VIDEO_PROCESSING_FILE_WATCHER="true" is not valid: the watcher is on but has no folder/);
 });
 
 test('an empty variable counts as not set', () => {

@@ -172,7 +172,7 @@ test('bad submissions get 400 naming the field, and the store is unchanged', asy
     assert.is(((await unknown.json()) as { error: string }).error, 'no job with id nope');
     const badFilter = await authed('/api/jobs?status=bogus');
     assert.is(badFilter.status, 400);
-    const badConfig = await authed('/api/config', { method: 'PATCH', body: JSON.stringify({ maxConcurrent: -1 }) });
+    const badConfig = await authed('/api/settings', { method: 'PATCH', body: JSON.stringify({ maxConcurrent: -1 }) });
     assert.is(badConfig.status, 400);
     assert.is(((await badConfig.json()) as { field: string }).field, 'maxConcurrent');
   });

@@ -1,6 +1,6 @@
 // The API as the CLI sees it: typed calls, and errors that say what to do.
 import type { Job } from '../../machines/job-record.js';
-import type { OutputEvent, RuntimeSettings } from '../jobs/job-requests.js';
+import type { CompletedOutput, RuntimeSettings } from '../jobs/job-requests.js';
 
 export class ClientError extends Error {
   constructor(
@@ -47,14 +47,14 @@ export class ApiClient {
     const response = await this.#request('GET', `/api/jobs/${encodeURIComponent(id)}/log`);
     return response.text();
   }
-  reportOutput(path: string): Promise<OutputEvent> {
+  reportOutput(path: string): Promise<CompletedOutput> {
     return this.#json('POST', '/api/outputs', { path });
   }
   settings(): Promise<RuntimeSettings> {
-    return this.#json('GET', '/api/config');
+    return this.#json('GET', '/api/settings');
   }
   updateSettings(patch: Partial<RuntimeSettings>): Promise<RuntimeSettings> {
-    return this.#json('PATCH', '/api/config', patch);
+    return this.#json('PATCH', '/api/settings', patch);
   }
 
   async #json<T>(method: string, path: string, body?: unknown): Promise<T> {

@@ -7,14 +7,14 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Job } from '../../machines/job-record.js';
 import type { LifecycleEvent } from '../../machines/lifecycle.js';
-import type { OutputEvent } from '../jobs/job-requests.js';
+import type { CompletedOutput } from '../jobs/job-requests.js';
 import { ApiError, sendError } from './http.js';
 import { publicJob } from './public-job.js';
 
 export interface EventSource {
   /** Each event with the job's record as the event left it, for the `job` event that follows. */
   onLifecycle(listener: (event: LifecycleEvent, job: Job | undefined) => void): () => void;
-  onOutput(listener: (event: OutputEvent) => void): () => void;
+  onOutput(listener: (event: CompletedOutput) => void): () => void;
 }
 
 export interface EventHubLimits {

@@ -66,8 +66,9 @@ export function createApiServer(deps: ApiDeps): Server {
     ['POST', /^\/api\/outputs$/, async (req, res) => sendJson(res, 202, await requests.reportOutput(await readJsonBody(req)))],
     ['GET', /^\/api\/outputs$/, (_q, res) => sendJson(res, 200, requests.outputEvents())],
     ['GET', /^\/api\/machine$/, (_q, res) => sendJson(res, 200, deps.jobGraph)],
-    ['GET', /^\/api\/config$/, (_q, res) => sendJson(res, 200, requests.settings())],
-    ['PATCH', /^\/api\/config$/, async (req, res) => sendJson(res, 200, requests.updateSettings(await readJsonBody(req)))],
+    // The runtime settings; /api/config is their old name, kept for existing scripts.
+    ['GET', /^\/api\/(?:settings|config)$/, (_q, res) => sendJson(res, 200, requests.settings())],
+    ['PATCH', /^\/api\/(?:settings|config)$/, async (req, res) => sendJson(res, 200, requests.updateSettings(await readJsonBody(req)))],
     ['GET', DASHBOARD_PAGE, (_q, res) => serveDashboardFile(res, 'index.html')],
   ];
 

@@ -3,7 +3,7 @@
 // changes to them go through it as events. Knows nothing of HTTP: the API maps RequestError kinds
 // to status codes.
 import { existsSync, statSync } from 'node:fs';
-import { type OutputMatch, matchOutput } from '../watch/output-router.js';
+import { type OutputOwner, ownerOfOutput } from '../watch/output-router.js';
 import { MAX_PATH_LENGTH, type ReportCheckOptions, ReportRefused, confirmReportedOutput } from '../watch/reported-output.js';
 import type { Actor } from 'xstate';
 import { type Job, isFinished } from '../../machines/job-record.js';
@@ -37,7 +37,7 @@ const settingsPatchSchema = z.strictObject({
   progressThreshold: progressThresholdSchema.optional(),
 });
 
-export type OutputEvent = OutputMatch & { path: string; at: string };
+export type CompletedOutput = OutputOwner & { path: string; at: string };
 
 const outputReportSchema = z.strictObject({
   path: z.string().min(1).max(MAX_PATH_LENGTH, `expected at most ${MAX_PATH_LENGTH} characters`),
@@ -70,9 +70,9 @@ export interface JobRequestsDeps {
 }
 
 export class JobRequests {
-  readonly #outputEvents: OutputEvent[] = [];
-  readonly #outputListeners = new Set<(event: OutputEvent) => void>();
-  readonly #pendingReports = new Map<string, Promise<OutputEvent>>();
+  readonly #outputEvents: CompletedOutput[] = [];
+  readonly #outputListeners = new Set<(event: CompletedOutput) => void>();
+  readonly #pendingReports = new Map<string, Promise<CompletedOutput>>();
   constructor(private readonly deps: JobRequestsDeps) {}
 
   get accepting(): boolean {
@@ -151,8 +151,8 @@ export class JobRequests {
    * A complete file seen by a watcher (the daemon's, or `encsup watch-output` elsewhere): sends
    * OUTPUT_READY to the job that waits for it; anything else is only recorded as an event.
    */
-  outputComplete(path: string, at: string): OutputEvent {
-    const match = matchOutput(path, this.deps.ledger.list());
+  outputComplete(path: string, at: string): CompletedOutput {
+    const match = ownerOfOutput(path, this.deps.ledger.list());
     if (match.kind === 'job-output') this.deps.supervisor.send({ type: 'OUTPUT_READY', id: match.jobId, path, at });
     const event = { ...match, path, at };
     this.#outputEvents.push(event);
@@ -165,7 +165,7 @@ export class JobRequests {
    * A file a client says is complete: routed once the daemon has seen it inside an accepted folder
    * and still for the stability window. Reports of one path while it is checked share one answer.
    */
-  async reportOutput(body: unknown): Promise<OutputEvent> {
+  async reportOutput(body: unknown): Promise<CompletedOutput> {
     const { path } = parseBody(outputReportSchema, body);
     const pending = this.#pendingReports.get(path);
     if (pending) return pending;
@@ -187,13 +187,13 @@ export class JobRequests {
     }
   }
 
-  onOutput(listener: (event: OutputEvent) => void): () => void {
+  onOutput(listener: (event: CompletedOutput) => void): () => void {
     this.#outputListeners.add(listener);
     return () => this.#outputListeners.delete(listener);
   }
 
   /** The latest output events, oldest first. */
-  outputEvents(): OutputEvent[] {
+  outputEvents(): CompletedOutput[] {
     return [...this.#outputEvents];
   }
 

@@ -3,12 +3,12 @@
 // (logged, never an error). Pure: the jobs come in as a parameter.
 import { type Job, isFinished } from '../../machines/job-record.js';
 
-export type OutputMatch =
+export type OutputOwner =
   | { kind: 'job-output'; jobId: string }
   | { kind: 'output-replaced'; jobId: string }
   | { kind: 'unmatched' };
 
-export function matchOutput(path: string, jobs: Iterable<Job>): OutputMatch {
+export function ownerOfOutput(path: string, jobs: Iterable<Job>): OutputOwner {
   let finished: Job | null = null;
   for (const job of jobs) {
     if (job.output !== path) continue;

@@ -102,8 +102,9 @@ export function registerJobCommands(program: Command, ctx: CliContext): void {
     .action(async (id: string) => io.stdout(await client().log(id)));
 
   program
-    .command('config')
-    .description('show the running daemon\'s settings, or change them without a restart')
+    .command('settings')
+    .alias('config')
+    .description('show the running daemon\'s runtime settings, or change them without a restart')
     .option('--max-concurrent <n>', 'encodes at once, 0 = no cap')
     .option('--progress-threshold <percent>', 'store progress when it moved this much')
     .action(async (options: { maxConcurrent?: string; progressThreshold?: string }) => {
