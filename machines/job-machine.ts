@@ -339,8 +339,8 @@ export type JobMachine = ReturnType<typeof createJobMachine>;
 export type JobActor = ActorRefFrom<JobMachine>;
 
 function progressOf(job: Job): ProgressFields {
-  const { progress, frame, totalFrames, fps, bitrate, speed, etaSeconds } = job;
-  return { progress, frame, totalFrames, fps, bitrate, speed, etaSeconds };
+  const { progress, pass, passes, frame, totalFrames, fps, bitrate, speed, etaSeconds } = job;
+  return { progress, pass, passes, frame, totalFrames, fps, bitrate, speed, etaSeconds };
 }
 
 function errorText(error: unknown): string {

@@ -47,7 +47,11 @@ export interface Attempt {
 
 /** The progress fields that the runner's pipeline reports; all optional because encoders differ. */
 export interface ProgressFields {
+  /** 0-100 of the whole job, every pass included. */
   progress: number;
+  /** The encoder pass under way (1-based) and how many the job makes; null when it makes one. */
+  pass: number | null;
+  passes: number | null;
   frame: number | null;
   totalFrames: number | null;
   fps: number | null;
@@ -119,6 +123,8 @@ export const LOG_TAIL_LINES = 50;
 
 export const NO_PROGRESS: ProgressFields = {
   progress: 0,
+  pass: null,
+  passes: null,
   frame: null,
   totalFrames: null,
   fps: null,

@@ -34,6 +34,8 @@ export function startAttempt(job: Job): Job {
     ...job,
     // Progress is per attempt: a retry starts from nothing, whatever the last one reached.
     progress: 0,
+    pass: null,
+    passes: null,
     frame: null,
     fps: null,
     speed: null,

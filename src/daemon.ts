@@ -24,7 +24,7 @@ import { logLifecycle } from './lifecycle/log-entries.js';
 import type { Logger } from './logger.js';
 import { mediaToolPath } from './media/binaries.js';
 import { checkOutput } from './media/output-check.js';
-import { inputOf, probeTotals } from './media/probe.js';
+import { inputsOf, probeInputs } from './media/probe.js';
 import { createMetrics } from './metrics.js';
 import { recoverStore } from './recover-store.js';
 import { LiveRuns, createRunnerActor, jobLogPath } from './runner/runner-actor.js';
@@ -85,10 +85,7 @@ export async function startDaemon(config: DaemonConfig, deps: Deps): Promise<Dae
       trackProgress: config.trackProgress,
       heartbeatMs: config.progressHeartbeatSec * 1000,
       onError: (jobId, error) => log.error({ jobId, err: error }, 'runner error'),
-      probeInput: async (job) => {
-        const input = inputOf(job);
-        return input && ffprobe ? probeTotals(input, ffprobe) : null;
-      },
+      probeInput: async (job) => (ffprobe ? probeInputs(inputsOf(job), ffprobe) : null),
     },
     live,
   );

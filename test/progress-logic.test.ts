@@ -2,6 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { NO_PROGRESS } from '../machines/job-record.js';
 import { INITIAL_ETA, nextEta } from '../src/progress/eta.js';
+import { createParser } from '../src/progress/parsers/index.js';
 import { applySample, initialProgress } from '../src/progress/progress-state.js';
 import { shouldWrite } from '../src/progress/throttle.js';
 
@@ -73,6 +74,15 @@ test('ETA: a slow start drops out of the estimate, and a change of speed takes o
   assert.ok(eta !== null && Math.abs(eta - (100 - percent) / 0.5) <= 5, `at 0.5 %/s about ${(100 - percent) / 0.5} s, got ${eta}`);
 });
 
+test('ETA: a source that reports ten times a second still gets an estimate, and keeps few points', () => {
+  let state = INITIAL_ETA;
+  let eta: number | null = null;
+  for (let tenth = 1; tenth <= 200; tenth++) ({ state, etaSeconds: eta } = nextEta(state, tenth / 10, tenth / 4));
+  // 2.5 % a second at 20 s (50 %): 20 s left.
+  assert.ok(eta !== null && Math.abs(eta - 20) <= 1, `about 20 s, got ${eta}`);
+  assert.ok(state.points.length <= 30, `points spaced out in the 5 s window (50 samples), ${state.points.length} kept`);
+});
+
 test('ETA never goes negative', () => {
   let state = INITIAL_ETA;
   for (let t = 1; t <= 50; t++) {
@@ -80,6 +90,20 @@ test('ETA never goes negative', () => {
     state = step.state;
     assert.ok(step.etaSeconds === null || step.etaSeconds >= 0);
   }
+});
+
+test('unnamed counters are read while no encoder format has been seen, and never over an encoder', () => {
+  const auto = createParser({ parser: 'auto' });
+  for (const [line, percent] of [['Processing 12/120', 10], ['[30/120] frames', 25], ['item 60 of 120', 50], ['(90/120)', 75]] as const) {
+    assert.is(auto(line)?.percent, percent, line);
+  }
+  assert.is(auto('backup of 2026/11/26 done'), null, 'a date is no counter');
+  assert.is(auto('using SAR=1/1'), null, 'nor a ratio');
+  assert.is(auto('30000/1001 fps'), null, 'nor a frame rate');
+  assert.is(auto('13/12 done'), null, 'a count over its total is no counter');
+  const ffmpeg = createParser({ parser: 'auto' });
+  assert.ok(ffmpeg('frame=   10 fps=5.0 q=28.0 size=  1kB time=00:00:00.40 bitrate=1.0kbits/s speed=1x'));
+  assert.is(ffmpeg('[3/4] writing trailer'), null, 'once ffmpeg is recognised, its incidental counters are not progress');
 });
 
 test.run();

@@ -11,7 +11,8 @@ export interface ProgressView {
 
 function detail(job: Job): string {
   const frames = job.totalFrames ? ` ${job.frame ?? 0}/${job.totalFrames}` : job.frame !== null ? ` frame ${job.frame}` : '';
-  return `${job.status}${frames} ETA ${formatDuration(job.etaSeconds)} ${job.fps ?? '-'} fps ${job.speed ?? '-'}x`;
+  const pass = job.passes ? ` pass ${job.pass ?? 1}/${job.passes}` : '';
+  return `${job.status}${pass}${frames} ETA ${formatDuration(job.etaSeconds)} ${job.fps ?? '-'} fps ${job.speed ?? '-'}x`;
 }
 
 export function plainLine(job: Job): string {

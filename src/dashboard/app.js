@@ -52,7 +52,7 @@ function progressBar(job) {
     'div',
     {},
     el('div', { class: 'bar', role: 'progressbar', 'aria-valuemin': 0, 'aria-valuemax': 100, 'aria-valuenow': percent.toFixed(1), 'data-job': job.id }, fill),
-    el('small', {}, `${percent.toFixed(1)} %${job.totalFrames ? ` · ${job.frame ?? 0}/${job.totalFrames}` : ''}`),
+    el('small', {}, `${percent.toFixed(1)} %${job.passes ? ` · pass ${job.pass ?? 1} of ${job.passes}` : ''}${job.totalFrames ? ` · ${job.frame ?? 0}/${job.totalFrames}` : ''}`),
   );
 }
 

@@ -5,16 +5,33 @@ import { stat } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import type { Job } from '../../machines/job-record.js';
+import { shellCommands } from '../progress/encode-plan.js';
 import type { KnownTotals } from '../progress/progress-state.js';
 
 const run = promisify(execFile);
 
-/** The first `-i FILE` / `--input FILE` of the command, resolved against the job's folder. */
-export function inputOf(job: Pick<Job, 'command' | 'cwd'>): string | null {
-  const index = job.command.findIndex((arg) => arg === '-i' || arg === '--input');
-  const input = index >= 0 ? job.command[index + 1] : undefined;
-  if (!input || input === '-' || input.includes(':') && !isAbsolute(input)) return null;
-  return isAbsolute(input) ? input : resolve(job.cwd, input);
+/**
+ * Every `-i FILE` / `--input FILE` of the command (of its last encoder run, for a shell line),
+ * resolved against the job's folder; null for an input that is no file (a pipe, a device, a URL).
+ */
+export function inputsOf(job: Pick<Job, 'command' | 'cwd' | 'shell'>): (string | null)[] {
+  const runs = job.shell ? shellCommands(job.command.join(' ')) : [[...job.command]];
+  const argv = runs.filter((each) => each.some((arg) => arg === '-i' || arg === '--input')).at(-1) ?? [];
+  const inputs: (string | null)[] = [];
+  argv.forEach((arg, index) => {
+    if (arg !== '-i' && arg !== '--input') return;
+    const input = argv[index + 1];
+    inputs.push(!input || input === '-' || (input.includes(':') && !isAbsolute(input)) ? null : isAbsolute(input) ? input : resolve(job.cwd, input));
+  });
+  return inputs;
+}
+
+/** Every input's length (null where unknown) and the first one's frame rate. */
+export async function probeInputs(paths: readonly (string | null)[], ffprobe: string): Promise<{ inputDurations: (number | null)[]; frameRate: number | null } | null> {
+  if (paths.length === 0) return null;
+  const probed = await Promise.all(paths.map((path) => (path === null ? null : probeTotals(path, ffprobe))));
+  if (probed.every((each) => each === null)) return null;
+  return { inputDurations: probed.map((each) => each?.durationSeconds ?? null), frameRate: probed[0]?.frameRate ?? null };
 }
 
 interface ProbeOutput {

@@ -26,7 +26,10 @@ export interface EtaState {
 
 export const INITIAL_ETA: EtaState = { points: [] };
 
-// Samples closer together than this add nothing to a rate over many seconds.
+// Samples closer together than this add nothing to a rate over many seconds: the newest point
+// replaces the last one while that one is still this close to the one before it. (Comparing with
+// the last point instead kept a source that prints faster than this at one point forever, so it
+// never had an ETA.)
 const MIN_SPACING_SECONDS = 0.25;
 
 export function nextEta(
@@ -35,8 +38,9 @@ export function nextEta(
   percent: number,
   options: EtaOptions = DEFAULT_ETA_OPTIONS,
 ): { state: EtaState; etaSeconds: number | null } {
-  const last = state.points.at(-1);
-  const points = last && runSeconds - last.seconds < MIN_SPACING_SECONDS ? [...state.points.slice(0, -1), { seconds: runSeconds, percent }] : [...state.points, { seconds: runSeconds, percent }];
+  const beforeLast = state.points.at(-2);
+  const tooClose = beforeLast !== undefined && runSeconds - beforeLast.seconds < MIN_SPACING_SECONDS;
+  const points = [...(tooClose ? state.points.slice(0, -1) : state.points), { seconds: runSeconds, percent }];
   const windowSeconds = Math.min(options.maxWindowSeconds, Math.max(options.minWindowSeconds, runSeconds / 5));
   // Keep one point older than the window as the anchor, so the window is always fully covered.
   let firstKept = 0;

@@ -3,6 +3,7 @@
 // encoder's own where it prints one.
 import { type Observable, distinctUntilChanged, from, map } from 'rxjs';
 import type { ParserName } from '../../machines/job-record.js';
+import type { EncodePlan } from './encode-plan.js';
 import { splitRecords } from './lines.js';
 import { createParser } from './parsers/index.js';
 import { readProgress } from './pipeline.js';
@@ -12,10 +13,14 @@ export interface ParseLogOptions {
   pattern?: string | null;
   totalFrames?: number | null;
   durationSeconds?: number | null;
+  /** The job's command, read for passes and trims; without one, one pass of the whole input. */
+  plan?: EncodePlan | null;
 }
 
 export interface ParsedUpdate {
   percent: number;
+  pass: number | null;
+  passes: number | null;
   frame: number | null;
   totalFrames: number | null;
   fps: number | null;
@@ -34,12 +39,14 @@ export function parseLog(chunks: AsyncIterable<Buffer | string> | Iterable<strin
     splitRecords(),
     readProgress({
       parse: createParser({ parser: options.parser, pattern: options.pattern ?? null }),
-      known: { totalFrames: options.totalFrames ?? null, durationSeconds: options.durationSeconds ?? null },
+      known: { totalFrames: options.totalFrames ?? null, durationSeconds: options.durationSeconds ?? null, plan: options.plan ?? null },
       nowMs: () => 0,
       startMs: 0,
     }),
     map(({ fields, detail }) => ({
       percent: fields.progress,
+      pass: fields.pass,
+      passes: fields.passes,
       frame: fields.frame,
       totalFrames: fields.totalFrames,
       fps: fields.fps,

@@ -1,7 +1,10 @@
 // Folds parsed samples into the job's progress: totals from the job, the headers or a probe of the
-// input; a percent that never goes backwards within one run and never passes 100; and the outer /
-// inner rule for render scripts with nested counters.
+// inputs, shaped by the command's plan (trims, setpts, concat: what is encoded, not what is read);
+// passes weighted into one 0-100 (a counter that restarts is the next pass); a percent that never
+// goes backwards within one run and never passes 100; and the outer / inner rule for render
+// scripts with nested counters.
 import type { ProgressFields } from '../../machines/job-record.js';
+import type { EncodePlan } from './encode-plan.js';
 import type { ProgressFormat, ProgressSample } from './sample.js';
 
 export interface ProgressDetail {
@@ -10,16 +13,32 @@ export interface ProgressDetail {
   timeSeconds: number | null;
   /** The encoder's own remaining-time estimate, where it prints one. */
   encoderEtaSeconds: number | null;
-  /** Seconds of media in the input, where known. */
+  /** Seconds of media the output will hold, where known (the input's, shaped by the plan). */
   durationSeconds: number | null;
   format: ProgressFormat | null;
 }
 
+interface PassState {
+  /** 1-based. */
+  index: number;
+  /** The highest frame, time and own percent seen in this pass, to notice a restart. */
+  frame: number;
+  time: number;
+  percent: number;
+  /** Work was reported in this pass: a header after that is the next run's. */
+  worked: boolean;
+  /** Input lengths read from this run's headers, in input order. */
+  headerInputs: (number | null)[];
+}
+
 export interface ProgressState {
   fields: ProgressFields;
-  /** `detail.durationSeconds` is the input's length, from the first `Duration:` header or a probe. */
   detail: ProgressDetail;
   frameRate: number | null;
+  plan: EncodePlan | null;
+  /** Input lengths from a probe before the run; headers fill in what a probe did not give. */
+  probedInputs: (number | null)[];
+  pass: PassState;
   /** Frames to encode as the job states them; wins over anything derived. */
   declaredTotalFrames: number | null;
   /** The last outer frame counter (Deforum's animation frame), which inner bars refine. */
@@ -28,42 +47,92 @@ export interface ProgressState {
 
 export interface KnownTotals {
   totalFrames: number | null;
+  /** The first input's length (one input), or use `inputDurations` for several. */
   durationSeconds?: number | null;
+  inputDurations?: (number | null)[];
   frameRate?: number | null;
+  /** What the command will encode; without one, the output is as long as the first input. */
+  plan?: EncodePlan | null;
 }
 
+const FRESH_PASS: PassState = { index: 1, frame: 0, time: 0, percent: 0, worked: false, headerInputs: [] };
+
 export function initialProgress(known: KnownTotals): ProgressState {
+  const plan = known.plan ?? null;
+  const probedInputs = known.inputDurations ?? (known.durationSeconds != null ? [known.durationSeconds] : []);
+  const passes = plan && plan.passes > 1 ? plan.passes : null;
   return {
-    fields: { progress: 0, frame: null, totalFrames: known.totalFrames, fps: null, bitrate: null, speed: null, etaSeconds: null },
-    detail: { step: null, totalSteps: null, timeSeconds: null, encoderEtaSeconds: null, durationSeconds: known.durationSeconds ?? null, format: null },
+    fields: { progress: 0, pass: passes ? 1 : null, passes, frame: null, totalFrames: known.totalFrames, fps: null, bitrate: null, speed: null, etaSeconds: null },
+    detail: { step: null, totalSteps: null, timeSeconds: null, encoderEtaSeconds: null, durationSeconds: outputLength(plan, probedInputs), format: null },
     frameRate: known.frameRate ?? null,
+    plan,
+    probedInputs,
+    pass: FRESH_PASS,
     declaredTotalFrames: known.totalFrames,
     outer: null,
   };
 }
 
+function outputLength(plan: EncodePlan | null, inputs: readonly (number | null)[]): number | null {
+  if (inputs.length === 0) return null;
+  return plan ? plan.outputDuration(inputs) : (inputs[0] ?? null);
+}
+
+/** The run's pass after this sample: a header after work, or a counter that restarts, is the next. */
+function nextPass(state: ProgressState, sample: ProgressSample): PassState {
+  const pass = state.pass;
+  const passes = state.plan?.passes ?? 1;
+  const isHeader = sample.header === true || sample.format === 'ffmpeg-header';
+  // An input's `Duration:` header opens each encoder run; other header lines (output streams) can
+  // come after the first stats line.
+  const restarted =
+    (isHeader && sample.durationSeconds !== undefined && pass.worked) ||
+    (sample.frame != null && pass.frame >= 10 && sample.frame < pass.frame / 2) ||
+    (sample.timeSeconds != null && pass.time >= 2 && sample.timeSeconds < pass.time / 2) ||
+    (sample.percent != null && pass.percent >= 50 && sample.percent < 10);
+  const current = restarted && pass.index < passes ? { ...FRESH_PASS, index: pass.index + 1 } : pass;
+  if (isHeader) {
+    const headerInputs = sample.durationSeconds !== undefined ? [...current.headerInputs, sample.durationSeconds] : current.headerInputs;
+    return { ...current, headerInputs };
+  }
+  return {
+    ...current,
+    worked: true,
+    frame: Math.max(current.frame, sample.frame ?? 0),
+    time: Math.max(current.time, sample.timeSeconds ?? 0),
+    percent: Math.max(current.percent, sample.percent ?? 0),
+  };
+}
+
 export function applySample(state: ProgressState, sample: ProgressSample): ProgressState {
-  // Only the first input's header counts: later Duration lines belong to other inputs.
-  const durationSeconds = state.detail.durationSeconds ?? sample.durationSeconds ?? null;
+  const pass = nextPass(state, sample);
+  // A probe's lengths win; each run's `Duration:` headers give them in input order otherwise.
+  const inputs = pass.headerInputs.map((length, index) => state.probedInputs[index] ?? length);
+  const known = state.probedInputs.length > inputs.length ? state.probedInputs : inputs;
+  const durationSeconds = outputLength(state.plan, known) ?? state.detail.durationSeconds;
   const frameRate = state.frameRate ?? sample.frameRate ?? null;
-  const totalFrames =
-    state.declaredTotalFrames ??
-    sample.totalFrames ??
-    state.fields.totalFrames ??
-    (durationSeconds !== null && frameRate !== null ? Math.round(durationSeconds * frameRate) : null);
+  const derivedFrames = durationSeconds !== null && frameRate !== null ? Math.round(durationSeconds * frameRate) : null;
+  const cap = state.plan?.maxFrames ?? null;
+  const totalFrames = state.declaredTotalFrames ?? sample.totalFrames ?? (cap !== null && derivedFrames !== null ? Math.min(cap, derivedFrames) : (cap ?? derivedFrames ?? state.fields.totalFrames));
   const previous = state.fields;
   const frame = sample.frame ?? previous.frame;
   const outer =
     sample.level === 'outer' && sample.format === 'steps' && sample.frame != null && sample.totalFrames
       ? { done: sample.frame, total: sample.totalFrames }
       : state.outer;
-  const measured = percentOf(sample, frame, totalFrames, durationSeconds, state.outer);
+  const inPass = percentOf(sample, frame, totalFrames, durationSeconds, state.outer, state.plan?.timeBasis === true);
+  const measured = inPass === null ? null : overallPercent(state.plan, pass.index, inPass);
   return {
     frameRate,
+    plan: state.plan,
+    probedInputs: state.probedInputs,
+    pass,
     declaredTotalFrames: state.declaredTotalFrames,
     outer,
     fields: {
       progress: measured === null ? previous.progress : Math.max(previous.progress, clampPercent(measured)),
+      pass: previous.passes === null ? null : pass.index,
+      passes: previous.passes,
       frame,
       totalFrames,
       fps: sample.fps ?? previous.fps,
@@ -82,18 +151,29 @@ export function applySample(state: ProgressState, sample: ProgressSample): Progr
   };
 }
 
+/** A pass's own percent as a share of the whole job: the passes before it, plus its weight's part. */
+function overallPercent(plan: EncodePlan | null, pass: number, percent: number): number {
+  if (!plan || plan.passes <= 1) return percent;
+  const before = plan.passWeights.slice(0, pass - 1).reduce((total, weight) => total + weight, 0);
+  return (before + (plan.passWeights[pass - 1] ?? 0) * (Math.min(100, percent) / 100)) * 100;
+}
+
 function percentOf(
   sample: ProgressSample,
   frame: number | null,
   totalFrames: number | null,
   durationSeconds: number | null,
   outer: ProgressState['outer'],
+  timeBasis: boolean,
 ): number | null {
   if (sample.percent != null) {
     // Within one outer unit, an inner bar only says how far into that unit the work is.
     if (sample.level === 'inner' && outer) return ((outer.done + sample.percent / 100) / outer.total) * 100;
     return sample.percent;
   }
+  // Where the command changes timing, frames counted against a derived total mislead: output time
+  // against the output's length does not.
+  if (timeBasis && sample.timeSeconds != null && durationSeconds) return (sample.timeSeconds / durationSeconds) * 100;
   if (sample.frame != null && totalFrames) return (frame! / totalFrames) * 100;
   if (sample.timeSeconds != null && durationSeconds) return (sample.timeSeconds / durationSeconds) * 100;
   return null;

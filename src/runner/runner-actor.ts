@@ -10,6 +10,7 @@ import { createParser } from '../progress/parsers/index.js';
 import type { KnownTotals } from '../progress/progress-state.js';
 import { readProgress, throttleProgress } from '../progress/pipeline.js';
 import { inputDurationApplies } from '../media/expected-duration.js';
+import { planOf } from '../progress/encode-plan.js';
 import { splitRecords } from '../progress/lines.js';
 import type { ThrottleOptions } from '../progress/throttle.js';
 import { type EncoderRun, startEncoder } from './encoder-run.js';
@@ -78,7 +79,7 @@ export function createRunnerActor(deps: RunnerDeps, live: LiveRuns) {
           send({ type: 'ENCODER_EXITED', outcome: { exitCode: null, signal: null, logTail: [], runSeconds: 0, at: isoNow(deps) } });
           return;
         }
-        run = launch(input, { totalFrames: input.job.totalFrames, ...probed }, deps, send);
+        run = launch(input, { totalFrames: input.job.totalFrames, ...probed, plan: planOf(input.job.command, input.job.shell) }, deps, send);
         live.add(run);
       })
       .catch((error: unknown) => {

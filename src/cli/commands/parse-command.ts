@@ -2,6 +2,7 @@
 import { type Command, Option } from 'commander';
 import { createReadStream } from 'node:fs';
 import { PARSER_NAMES, type ParserName } from '../../../machines/job-record.js';
+import { planOf } from '../../progress/encode-plan.js';
 import { parseLog } from '../../progress/parse-log.js';
 import { compilePattern } from '../../progress/parsers/pattern.js';
 import { type CliContext, UsageError, optionalNumber } from '../cli-context.js';
@@ -15,8 +16,9 @@ export function registerParseCommand(program: Command, ctx: CliContext): void {
     .addOption(new Option('--parser <name>', 'the output format').choices([...PARSER_NAMES]).default('auto'))
     .option('--pattern <regex>', 'your own regular expression with named groups current/total or percent')
     .option('--total-frames <n>', 'frames the run encodes')
-    .option('--duration <seconds>', 'seconds of media the run encodes')
-    .action(async (file: string, options: { parser: ParserName; pattern?: string; totalFrames?: string; duration?: string }) => {
+    .option('--duration <seconds>', "seconds of media in the input (shaped by --command's trims into the output's length)")
+    .option('--command <line>', 'the command the job ran, as one shell line: its passes and trims are read from it, as the daemon reads them')
+    .action(async (file: string, options: { parser: ParserName; pattern?: string; totalFrames?: string; duration?: string; command?: string }) => {
       const totalFrames = optionalNumber('--total-frames', options.totalFrames);
       const durationSeconds = optionalNumber('--duration', options.duration);
       if (options.pattern) {
@@ -29,7 +31,8 @@ export function registerParseCommand(program: Command, ctx: CliContext): void {
       const parser = options.pattern && options.parser === 'auto' ? 'pattern' : options.parser;
       const input = file === '-' ? io.stdin() : createReadStream(file);
       await new Promise<void>((resolve, reject) => {
-        parseLog(input, { parser, pattern: options.pattern ?? null, totalFrames, durationSeconds }).subscribe({
+        const plan = options.command ? planOf([options.command], true) : null;
+        parseLog(input, { parser, pattern: options.pattern ?? null, totalFrames, durationSeconds, plan }).subscribe({
           next: (update) => io.stdout(`${JSON.stringify(update)}\n`),
           error: (error: NodeJS.ErrnoException) =>
             reject(error.code === 'ENOENT' ? new UsageError(`cannot read ${file}: no such file`) : error),

@@ -1,6 +1,7 @@
 // The parsers a job can name, and `auto`: every line goes to each encoder's parser in turn, first
-// match wins. The loose generic readers (plain percentages) are heard only until an encoder's own
-// format has been recognised, so a tool's incidental "76.2%" can't move an ffmpeg job.
+// match wins. The loose generic readers (plain percentages, unnamed counters) are heard only until
+// an encoder's own format has been recognised, so a tool's incidental "76.2%" or "3/4" can't move
+// an ffmpeg job.
 import type { ParserName } from '../../../machines/job-record.js';
 import type { LineParser, ProgressSample } from '../sample.js';
 import { parseFfmpegProgress } from './ffmpeg-progress.js';
@@ -11,6 +12,7 @@ import { parseAv1an } from './av1an.js';
 import { parseBlender } from './blender.js';
 import { parseRav1e } from './rav1e.js';
 import { parseCounter } from './counters.js';
+import { parseGenericCounter } from './generic-counter.js';
 import { createPatternParser } from './pattern.js';
 import { parsePlainPercent } from './percent.js';
 import { parseSvtAv1 } from './svtav1.js';
@@ -54,7 +56,7 @@ export function createParser(choice: ParserChoice): LineParser {
     case 'tqdm':
       return parseTqdm;
     case 'steps':
-      return parseCounter;
+      return firstOf([parseCounter, parseGenericCounter]);
     case 'percent':
       return parsePlainPercent;
   }
@@ -90,9 +92,10 @@ function createAutoParser(custom: LineParser | null): LineParser {
   return (line) => {
     const sample: ProgressSample | null = specific(line);
     if (sample) {
-      if (!sample.header) recognised = true;
+      // A header (ffmpeg's `Duration:`) names the encoder as surely as its status line does.
+      recognised = true;
       return sample;
     }
-    return recognised ? null : parsePlainPercent(line);
+    return recognised ? null : (parsePlainPercent(line) ?? parseGenericCounter(line));
   };
 }

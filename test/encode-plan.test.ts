@@ -1,0 +1,44 @@
+// What a command will encode, read before it runs: passes, their weights, and the output's length.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { planOf, shellCommands } from '../src/progress/encode-plan.js';
+
+const ffmpeg = (...args: string[]) => ['ffmpeg', '-hide_banner', ...args];
+
+test('one plain encode: one pass, the output as long as the input', () => {
+  const plan = planOf(ffmpeg('-i', 'in.mp4', '-c:v', 'libx264', 'out.mp4'), false);
+  assert.equal([plan.passes, plan.passWeights, plan.timeBasis], [1, [1], false]);
+  assert.is(plan.outputDuration([30]), 30);
+});
+
+test('two ffmpeg runs in one shell line are two passes, the first weighing less', () => {
+  const line = "ffmpeg -y -i 'my clip.mp4' -c:v libx264 -b:v 1M -pass 1 -an -f null /dev/null && ffmpeg -i 'my clip.mp4' -c:v libx264 -b:v 1M -pass 2 out.mp4";
+  const plan = planOf([line], true);
+  assert.is(plan.passes, 2);
+  assert.equal(plan.passWeights.map((weight) => Math.round(weight * 100)), [33, 67]);
+  assert.equal(shellCommands(line)[0]!.slice(0, 4), ['ffmpeg', '-y', '-i', 'my clip.mp4']);
+  assert.is(planOf(['SvtAv1EncApp', '-i', 'in.y4m', '--passes', '2', '-b', 'out.ivf'], false).passes, 2);
+  assert.is(planOf(['x264 --pass 1 -o /dev/null in.y4m; x264 --pass 2 -o out.mkv in.y4m'], true).passes, 2);
+});
+
+test('trims before and after -i, -to, setpts and concat give the output length', () => {
+  assert.is(planOf(ffmpeg('-ss', '5', '-t', '10', '-i', 'in.mp4', 'out.mp4'), false).outputDuration([30]), 10);
+  assert.is(planOf(ffmpeg('-i', 'in.mp4', '-ss', '5', '-t', '10', 'out.mp4'), false).outputDuration([30]), 10);
+  assert.is(planOf(ffmpeg('-i', 'in.mp4', '-ss', '00:00:20', 'out.mp4'), false).outputDuration([30]), 10);
+  assert.is(planOf(ffmpeg('-ss', '5', '-to', '12', '-i', 'in.mp4', 'out.mp4'), false).outputDuration([30]), 7);
+  assert.is(planOf(ffmpeg('-i', 'in.mp4', '-t', '60', 'out.mp4'), false).outputDuration([30]), 30, 'a limit past the end changes nothing');
+  assert.is(planOf(ffmpeg('-i', 'in.mp4', '-vf', 'setpts=0.5*PTS', 'out.mp4'), false).outputDuration([30]), 15);
+  assert.is(planOf(ffmpeg('-i', 'in.mp4', '-vf', 'setpts=PTS/4', 'out.mp4'), false).outputDuration([30]), 7.5);
+  const concat = planOf(ffmpeg('-i', 'a.mp4', '-i', 'b.mp4', '-i', 'c.mp4', '-filter_complex', '[0:v][1:v][2:v]concat=n=3:v=1:a=0[v]', '-map', '[v]', 'out.mp4'), false);
+  assert.is(concat.outputDuration([10, 20, 30]), 60);
+  assert.is(concat.timeBasis, true);
+  assert.is(planOf(ffmpeg('-i', 'in.mp4', '-frames:v', '100', 'out.mp4'), false).maxFrames, 100);
+});
+
+test('what a command cannot tell is unknown, not a guess', () => {
+  assert.is(planOf(ffmpeg('-i', 'in.mp4', '-vf', "select='gt(scene,0.4)'", 'out.mp4'), false).outputDuration([30]), null);
+  assert.is(planOf(ffmpeg('-stream_loop', '3', '-i', 'in.mp4', 'out.mp4'), false).outputDuration([30]), null);
+  assert.is(planOf(ffmpeg('-i', 'in.mp4', 'out.mp4'), false).outputDuration([null]), null);
+});
+
+test.run();

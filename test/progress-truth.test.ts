@@ -1,0 +1,101 @@
+// Progress on everyday encodes that used to lie: two passes as one job from 0 to 100, trims and
+// retimes measured against what is encoded, counters that restart. Real ffmpeg through a real
+// daemon, sampled while it runs; the truth is what the encode did (its pass, its output frames).
+import { join } from 'node:path';
+import { lastValueFrom, toArray } from 'rxjs';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import type { Job } from '../machines/job-record.js';
+import { planOf } from '../src/progress/encode-plan.js';
+import { parseLog } from '../src/progress/parse-log.js';
+import { waitForStatus, withTestDaemon } from './helpers/daemon.js';
+import { FFMPEG, makeClip, probe } from './helpers/media.js';
+import { sampleEvery } from './helpers/wait.js';
+
+async function sampled(api: { get(id: string): Promise<Job> }, id: string): Promise<{ samples: Job[]; ended: Job }> {
+  const samples: Job[] = [];
+  const sampler = sampleEvery(100, async () => void samples.push(await api.get(id)));
+  const ended = await waitForStatus(api as never, id, ['done', 'failed'], 90_000);
+  await sampler.stop();
+  return { samples: samples.filter((job) => job.status === 'encoding'), ended };
+}
+
+function assertMonotonic(samples: Job[]): void {
+  for (let i = 1; i < samples.length; i++) assert.ok(samples[i]!.progress >= samples[i - 1]!.progress, `never backwards: ${samples[i - 1]!.progress} then ${samples[i]!.progress}`);
+}
+
+test('a two-pass shell job is one job from 0 to 100: pass 1 is its first third, and 100 only at the end', async () => {
+  await withTestDaemon({}, async ({ api, dir }) => {
+    const clip = makeClip(join(dir.path, 'in.mp4'), 6, 24);
+    const encode = (pass: number, out: string) => `${FFMPEG} -hide_banner -y -re -i ${clip} -c:v libx264 -preset ultrafast -b:v 400k -pass ${pass} -passlogfile ${join(dir.path, 'log')} ${pass === 1 ? '-an -f null /dev/null' : out}`;
+    const output = join(dir.path, 'two-pass.mp4');
+    const job = await api.submit({ command: `${encode(1, '')} && ${encode(2, output)}`, shell: true, output, cwd: dir.path });
+    const { samples, ended } = await sampled(api, job.id);
+    assert.is(ended.status, 'done', ended.error ?? '');
+    assert.is(ended.progress, 100);
+    assertMonotonic(samples);
+    const first = samples.filter((each) => each.pass === 1 && each.progress > 0);
+    const second = samples.filter((each) => each.pass === 2);
+    assert.ok(first.length >= 3 && second.length >= 3, `both passes seen (${first.length}, ${second.length})`);
+    assert.ok(first.every((each) => each.passes === 2 && each.progress <= 34), `pass 1 stays within its third: ${first.map((each) => each.progress).join(' ')}`);
+    const firstEnd = Math.max(...first.map((each) => each.progress));
+    // 100 only once pass 2 has encoded its last frame (its last report), never before.
+    const beforeLastReport = second.filter((each) => each.frame !== second.at(-1)!.frame);
+    assert.ok(second.every((each) => each.progress >= firstEnd), `pass 2 goes on from where pass 1 ended (${firstEnd})`);
+    assert.ok(beforeLastReport.every((each) => each.progress < 100), `not done before pass 2 ends: ${second.map((each) => each.progress).join(' ')}`);
+    assert.ok(Math.max(...second.map((each) => each.progress)) > 80, 'and it gets near the end');
+  });
+});
+
+test('a trimmed encode (-ss/-t) and a retimed one (setpts) are measured against what they encode', async () => {
+  await withTestDaemon({}, async ({ api, dir }) => {
+    const clip = makeClip(join(dir.path, 'in.mp4'), 12, 24);
+    for (const [name, args, seconds] of [
+      ['trim', ['-ss', '2', '-t', '4'], 4],
+      ['setpts', ['-vf', 'setpts=0.5*PTS'], 6],
+    ] as const) {
+      const output = join(dir.path, `${name}.mp4`);
+      const job = await api.submit({ command: [FFMPEG, '-hide_banner', '-y', '-re', '-i', clip, ...args, '-c:v', 'libx264', '-preset', 'ultrafast', output], output });
+      const { samples, ended } = await sampled(api, job.id);
+      assert.is(ended.status, 'done', ended.error ?? '');
+      assertMonotonic(samples);
+      const outputSeconds = Number(probe(output).format.duration);
+      assert.ok(Math.abs(outputSeconds - seconds) < 0.5, `${name}: the output is ${outputSeconds} s`);
+      // Before: the total was the whole input, so these sat at a third or a half, then jumped.
+      const last = samples.at(-1)!;
+      assert.ok(last.progress >= 75, `${name}: near the end the job says ${last.progress} %`);
+      const working = samples.filter((each) => each.progress > 0);
+      const middle = working[Math.floor(working.length / 2)];
+      assert.ok(middle && middle.progress >= 25 && middle.progress <= 85, `${name}: half way it says ${middle?.progress} %`);
+    }
+  });
+});
+
+test('several inputs joined with concat count every input, not the first', async () => {
+  await withTestDaemon({}, async ({ api, dir }) => {
+    const a = makeClip(join(dir.path, 'a.mp4'), 3, 24);
+    const b = makeClip(join(dir.path, 'b.mp4'), 6, 24);
+    const output = join(dir.path, 'joined.mp4');
+    const job = await api.submit({
+      command: [FFMPEG, '-hide_banner', '-y', '-re', '-i', a, '-re', '-i', b, '-filter_complex', '[0:v][1:v]concat=n=2:v=1:a=0[v]', '-map', '[v]', '-c:v', 'libx264', '-preset', 'ultrafast', output],
+      output,
+    });
+    const { samples, ended } = await sampled(api, job.id);
+    assert.is(ended.status, 'done', ended.error ?? '');
+    assertMonotonic(samples);
+    // Before: the total was the first input's 3 s, so the job sat at 100 % for the last two thirds.
+    const atTwoThirds = samples.filter((each) => (each.frame ?? 0) >= 144 && (each.frame ?? 0) < 170);
+    assert.ok(atTwoThirds.length > 0 && atTwoThirds.every((each) => each.progress < 90), `two thirds in (frame 144 of 216): ${atTwoThirds.map((each) => each.progress).join(' ')}`);
+  });
+});
+
+test('encsup parse reads a two-pass log as the daemon does when given the command', async () => {
+  const stats = (frame: number) => `frame=${String(frame).padStart(5)} fps= 50 q=28.0 size=     100kB time=00:00:${String(Math.floor(frame / 24)).padStart(2, '0')}.00 bitrate= 100kbits/s speed=2x\r`;
+  const header = '  Duration: 00:00:10.00, start: 0.000000, bitrate: 1000 kb/s\n    Stream #0:0(und): Video: h264, yuv420p, 320x240, 24 fps, 24 tbr\n';
+  const log = [header, ...[48, 120, 240].map(stats), '\n', header, ...[48, 120, 240].map(stats), '\n'];
+  const plan = planOf(['ffmpeg -i in.mp4 -pass 1 -f null /dev/null && ffmpeg -i in.mp4 -pass 2 out.mp4'], true);
+  const updates = await lastValueFrom(parseLog(log, { parser: 'auto', plan }).pipe(toArray()));
+  assert.equal(updates.map((each) => [each.pass, Math.round(each.percent)]), [[1, 7], [1, 17], [1, 33], [2, 47], [2, 67], [2, 100]]);
+});
+
+test.run();
