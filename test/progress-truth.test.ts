@@ -1,12 +1,14 @@
 // Progress on everyday encodes that used to lie: two passes as one job from 0 to 100, trims and
 // retimes measured against what is encoded, counters that restart. Real ffmpeg through a real
 // daemon, sampled while it runs; the truth is what the encode did (its pass, its output frames).
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { lastValueFrom, toArray } from 'rxjs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { Job } from '../machines/job-record.js';
 import { planOf } from '../src/progress/encode-plan.js';
+import { NO_COUNTERS, jobFraction, observeCounter } from '../src/progress/nested-counters.js';
 import { parseLog } from '../src/progress/parse-log.js';
 import { waitForStatus, withTestDaemon } from './helpers/daemon.js';
 import { FFMPEG, makeClip, probe } from './helpers/media.js';
@@ -87,6 +89,59 @@ test('several inputs joined with concat count every input, not the first', async
     const atTwoThirds = samples.filter((each) => (each.frame ?? 0) >= 144 && (each.frame ?? 0) < 170);
     assert.ok(atTwoThirds.length > 0 && atTwoThirds.every((each) => each.progress < 90), `two thirds in (frame 144 of 216): ${atTwoThirds.map((each) => each.progress).join(' ')}`);
   });
+});
+
+test('nested tqdm bars: the outer bar is the job, the inner one refines it, against the script\'s own log of its progress', async () => {
+  await withTestDaemon({}, async ({ api, dir }) => {
+    const script = String.raw`import time, sys
+from tqdm import tqdm
+log = open('truth.log', 'w')
+for i in tqdm(range(10), desc='items', position=0, file=sys.stdout):
+    for j in tqdm(range(50), desc='steps', position=1, leave=False, file=sys.stdout):
+        time.sleep(0.006)
+        log.write(str((i * 50 + j + 1) / 5) + chr(10)); log.flush()
+`;
+    writeFileSync(join(dir.path, 'nested.py'), script);
+    // Debian's python3, where .ci/run installs python3-tqdm.
+    const job = await api.submit({ command: ['/usr/bin/python3', 'nested.py'], cwd: dir.path });
+    const errors: number[] = [];
+    const samples: Job[] = [];
+    const sampler = sampleEvery(100, async () => {
+      const seen = await api.get(job.id);
+      const truth = Number(readFileSync(join(dir.path, 'truth.log'), 'utf8').trim().split('\n').at(-1) ?? 0);
+      if (seen.status !== 'encoding') return;
+      samples.push(seen);
+      errors.push(Math.abs(seen.progress - truth));
+    });
+    const ended = await waitForStatus(api, job.id, ['done', 'failed'], 60_000);
+    await sampler.stop();
+    assert.is(ended.status, 'done', ended.logTail.join('\n'));
+    assertMonotonic(samples);
+    errors.sort((a, b) => a - b);
+    const median = errors[Math.floor(errors.length / 2)]!;
+    // Before: 96 % after the first inner loop (10 % of the work), then stuck there.
+    assert.ok(errors.length >= 5 && median <= 10, `median error ${median.toFixed(1)} points over ${errors.length} samples: ${samples.map((each) => each.progress).join(' ')}`);
+  });
+});
+
+test('nested counters: a restarting inner counter refines the outer one and never moves it back or to 100', async () => {
+  let counters = NO_COUNTERS;
+  const seen: number[] = [];
+  for (let item = 0; item < 4; item++) {
+    counters = observeCounter(counters, 'items/4', item, 4);
+    seen.push(jobFraction(counters)!);
+    for (let step = 1; step <= 5; step++) {
+      counters = observeCounter(counters, 'steps/5', step, 5);
+      seen.push(jobFraction(counters)!);
+    }
+  }
+  counters = observeCounter(counters, 'items/4', 4, 4);
+  seen.push(jobFraction(counters)!);
+  assert.equal(seen.slice(0, 7).map((each) => Math.round(each * 100)), [0, 5, 10, 15, 20, 25, 25]);
+  assert.ok(seen.at(-2)! < 1 && seen.at(-2)! > 0.99, 'the last inner step takes the job to just short of 100');
+  for (let i = 1; i < seen.length; i++) assert.ok(seen[i]! >= seen[i - 1]!, `never backwards at ${i}: ${seen[i - 1]} then ${seen[i]}`);
+  assert.ok(seen.slice(0, -1).every((each) => each < 1), '100 only when the outer counter ends');
+  assert.is(seen.at(-1), 1);
 });
 
 test('encsup parse reads a two-pass log as the daemon does when given the command', async () => {

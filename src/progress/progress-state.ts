@@ -5,6 +5,7 @@
 // scripts with nested counters.
 import type { ProgressFields } from '../../machines/job-record.js';
 import type { EncodePlan } from './encode-plan.js';
+import { type Counters, NO_COUNTERS, jobFraction, observeCounter } from './nested-counters.js';
 import type { ProgressFormat, ProgressSample } from './sample.js';
 
 export interface ProgressDetail {
@@ -43,6 +44,8 @@ export interface ProgressState {
   declaredTotalFrames: number | null;
   /** The last outer frame counter (Deforum's animation frame), which inner bars refine. */
   outer: { done: number; total: number } | null;
+  /** Named counters (tqdm bars) seen so far, to tell a nested inner bar from the job's own. */
+  counters: Counters;
 }
 
 export interface KnownTotals {
@@ -70,6 +73,7 @@ export function initialProgress(known: KnownTotals): ProgressState {
     pass: FRESH_PASS,
     declaredTotalFrames: known.totalFrames,
     outer: null,
+    counters: NO_COUNTERS,
   };
 }
 
@@ -120,7 +124,11 @@ export function applySample(state: ProgressState, sample: ProgressSample): Progr
     sample.level === 'outer' && sample.format === 'steps' && sample.frame != null && sample.totalFrames
       ? { done: sample.frame, total: sample.totalFrames }
       : state.outer;
-  const inPass = percentOf(sample, frame, totalFrames, durationSeconds, state.outer, state.plan?.timeBasis === true);
+  // Bars told apart by name, with no outer counter of another kind: nested bars decide together.
+  const named = sample.counter !== undefined && sample.step != null && sample.totalSteps && !state.outer;
+  const counters = named ? observeCounter(state.counters, sample.counter!, sample.step!, sample.totalSteps!) : state.counters;
+  const nestedFraction = named ? jobFraction(counters) : null;
+  const inPass = nestedFraction !== null ? nestedFraction * 100 : percentOf(sample, frame, totalFrames, durationSeconds, state.outer, state.plan?.timeBasis === true);
   const measured = inPass === null ? null : overallPercent(state.plan, pass.index, inPass);
   return {
     frameRate,
@@ -129,6 +137,7 @@ export function applySample(state: ProgressState, sample: ProgressSample): Progr
     pass,
     declaredTotalFrames: state.declaredTotalFrames,
     outer,
+    counters,
     fields: {
       progress: measured === null ? previous.progress : Math.max(previous.progress, clampPercent(measured)),
       pass: previous.passes === null ? null : pass.index,

@@ -29,6 +29,8 @@ export interface ProgressSample {
    * one unit of it (sampler steps of one frame), which only refines the outer counter.
    */
   level?: 'outer' | 'inner';
+  /** Which counter this is, where a line can show one of several (a tqdm bar's description). */
+  counter?: string;
   /** A header line that only states totals; no work is reported by it. */
   header?: boolean;
 }

@@ -11,6 +11,8 @@ const COUNT = String.raw`(\d+(?:\.\d+)?)([kMGT]?)`;
 // on any line, however long.
 const BAR = new RegExp(String.raw`(?<![\d.])${COUNT}\/${COUNT} \[([\d:]+)<([\d:?]+),\s*([\d.?]+)\s*([^\]\s,]*)`, 'g');
 const NO_TOTAL = /(?<!\d)(\d+)it \[([\d:]+), ([\d.?]+)it\/s\]/;
+// Where a bar's percentage begins; the lookbehind keeps the search linear.
+const PERCENT_START = /(?<![\d.])\d+(?:\.\d+)?%/;
 // Overall bars of render scripts: A1111's "Total progress", Deforum's "Deforum progress".
 const OVERALL = /(total|deforum) progress/i;
 
@@ -24,8 +26,12 @@ export function parseTqdm(line: string): ProgressSample | null {
     const before = line.slice(0, bar.index);
     // Deforum glues its overall step bar right after the animation frame counter.
     const overall = OVERALL.test(before) || /Animation frame:\s*\d+\/\d+/.test(before);
+    // The bar's own description (before its percentage) tells nested bars apart.
+    const percentAt = before.search(PERCENT_START);
+    const counter = `${(percentAt >= 0 ? before.slice(0, percentAt) : before).trim().slice(0, 80)}/${totalSteps}`;
     return {
       format: 'tqdm',
+      counter,
       step,
       totalSteps,
       percent: totalSteps > 0 ? (step / totalSteps) * 100 : null,
