@@ -27,7 +27,7 @@ import { checkOutput } from './media/output-check.js';
 import { inputsOf, probeInputs } from './media/probe.js';
 import { createMetrics } from './metrics.js';
 import { recoverStore } from './recover-store.js';
-import { LiveRuns, createRunnerActor, jobLogPath } from './runner/runner-actor.js';
+import { LiveRuns, type LiveProgress, createRunnerActor, jobLogPath } from './runner/runner-actor.js';
 import { JobLedger } from './store/job-ledger.js';
 import { OutputWatcher } from './watch/output-watcher.js';
 
@@ -74,6 +74,8 @@ export async function startDaemon(config: DaemonConfig, deps: Deps): Promise<Dae
   for (const job of ledger.list()) transitions.seed(job);
 
   const ffprobe = optionalTool('ffprobe');
+  // Progress as it is now, for the event stream only: never stored, so never throttled by the store.
+  const liveViews = new Set<(update: LiveProgress) => void>();
   const runner = createRunnerActor(
     {
       spawnPty: deps.spawnPty,
@@ -85,6 +87,7 @@ export async function startDaemon(config: DaemonConfig, deps: Deps): Promise<Dae
       trackProgress: config.trackProgress,
       heartbeatMs: config.progressHeartbeatSec * 1000,
       onError: (jobId, error) => log.error({ jobId, err: error }, 'runner error'),
+      onLive: (update) => liveViews.forEach((view) => view(update)),
       probeInput: async (job) => (ffprobe ? probeInputs(inputsOf(job), ffprobe) : null),
     },
     live,
@@ -135,7 +138,11 @@ export async function startDaemon(config: DaemonConfig, deps: Deps): Promise<Dae
     await watcher.start();
     log.info({ folders: watcher.folders }, 'watching output folders');
   }
-  const events = new EventHub({ onLifecycle: (listener) => feed.subscribe(listener), onOutput: (listener) => requests.onOutput(listener) });
+  const events = new EventHub({
+    onLifecycle: (listener) => feed.subscribe(listener),
+    onLive: (listener) => (liveViews.add(listener), () => void liveViews.delete(listener)),
+    onOutput: (listener) => requests.onOutput(listener),
+  });
   const server = createApiServer({
     requests,
     ledger,

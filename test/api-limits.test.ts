@@ -66,7 +66,7 @@ test('the event stream serializes each event once, drops a client that stops rea
   Object.defineProperty(job, 'toJSON', { value: () => ((serialized += 1), { ...job, toJSON: undefined }), enumerable: false });
   const jobs = new Map<string, Job>([['e1', job]]);
   const hub = new EventHub(
-    { onLifecycle: (listener) => (listeners.add(listener), () => listeners.delete(listener)), onOutput: () => () => undefined },
+    { onLifecycle: (listener) => (listeners.add(listener), () => listeners.delete(listener)), onLive: () => () => undefined, onOutput: () => () => undefined },
     { maxClients: 3, maxBacklogBytes: 256 * 1024, keepaliveMs: 60_000 },
   );
   const announce = (jobId: string) => listeners.forEach((listener) => listener({ kind: 'done', jobId, at: '2026-01-01T00:00:00.000Z', elapsedSeconds: 1 }, jobs.get(jobId)));

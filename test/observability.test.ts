@@ -68,6 +68,24 @@ test('the event stream sends each durable job change', async () => {
   }
 });
 
+test('live progress reaches the event stream a few times a second, though only the throttled updates are stored', async () => {
+  await withTestDaemon({ progressThreshold: 50 }, async ({ api, authed }) => {
+    const controller = new AbortController();
+    const response = await authed('/api/events', { signal: controller.signal });
+    const reader = response.body!.getReader();
+    const job = await api.submit({ command: 'for i in $(seq 1 100); do echo "Step $i/100"; sleep 0.02; done', shell: true });
+    let text = '';
+    while (!text.includes('"kind":"done"')) text += new TextDecoder().decode((await reader.read()).value);
+    controller.abort();
+    const live = [...text.matchAll(/event: live\ndata: (.*)\n/g)].map((m) => JSON.parse(m[1]!) as { jobId: string; progress: { progress: number } }).filter((each) => each.jobId === job.id);
+    const stored = [...text.matchAll(/event: lifecycle\ndata: (.*)\n/g)].map((m) => JSON.parse(m[1]!) as { kind: string }).filter((each) => each.kind === 'progress');
+    assert.ok(live.length >= 5, `${live.length} live updates`);
+    assert.ok(stored.length <= 3, `${stored.length} stored updates at a 50 % threshold`);
+    assert.ok(new Set(live.map((each) => each.progress.progress)).size >= 5, 'the live percent moves between stored updates');
+    assert.is((await api.get(job.id)).status, 'done');
+  });
+});
+
 test('bound beyond loopback, the API needs the token: 401 without, 200 with; --no-auth refuses to start there', async () => {
   const dir = tempDir();
   try {

@@ -1,7 +1,7 @@
 // Following /api/events from Node (the CLI's `watch` and `submit --wait`): a small SSE reader.
-// Progress arrives as small `lifecycle` deltas; they are applied to the last record seen of their
-// job, so a consumer always gets whole jobs.
-import type { Job } from '../../machines/job-record.js';
+// Progress arrives as small deltas (`lifecycle` progress once stored, `live` as it is now); they
+// are applied to the last record seen of their job, so a consumer always gets whole jobs.
+import type { Job, ProgressFields } from '../../machines/job-record.js';
 import type { LifecycleEvent } from '../../machines/lifecycle.js';
 
 export type StreamEvent = { type: 'job'; job: Job } | { type: 'lifecycle'; event: LifecycleEvent } | { type: 'output'; data: unknown };
@@ -48,6 +48,12 @@ export async function followEvents(
 
 function readEvent(type: string, data: unknown, latest: Map<string, Job>): StreamEvent[] {
   if (type === 'job') return [{ type: 'job', job: data as Job }];
+  if (type === 'live') {
+    // Progress as it is now, not stored: applied to the last whole record seen.
+    const live = data as { jobId: string; at: string; progress: ProgressFields };
+    const known = latest.get(live.jobId);
+    return known ? [{ type: 'job', job: { ...known, ...live.progress, updatedAt: live.at } }] : [];
+  }
   if (type !== 'lifecycle') return [{ type: 'output', data }];
   const event = data as LifecycleEvent;
   const known = latest.get(event.jobId);

@@ -1,19 +1,23 @@
 // GET /api/events: Server-Sent Events for the dashboard and the CLI. Every lifecycle event is a
-// `lifecycle` event in its documented shape (progress ticks are these small deltas); each one that
-// is not progress is followed by a `job` event with the whole record (environment values masked);
-// watcher findings are `output` events. `?job=ID` narrows it to one job. Each event is serialized once, whatever the number of clients;
+// `lifecycle` event in its documented shape (stored progress ticks are these small deltas); each
+// one that is not progress is followed by a `job` event with the whole record (environment values
+// masked); a running job's progress as it is now, stored or not, is a `live` event a few times a
+// second; watcher findings are `output` events. `?job=ID` narrows it to one job. Each event is serialized once, whatever the number of clients;
 // a client that stops reading is dropped once its backlog passes a limit, and the number of
 // clients is capped, so no client can make the daemon hold memory for it.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Job } from '../../machines/job-record.js';
 import type { LifecycleEvent } from '../../machines/lifecycle.js';
 import type { CompletedOutput } from '../jobs/job-requests.js';
+import type { LiveProgress } from '../runner/runner-actor.js';
 import { ApiError, sendError } from './http.js';
 import { publicJob } from './public-job.js';
 
 export interface EventSource {
   /** Each event with the job's record as the event left it, for the `job` event that follows. */
   onLifecycle(listener: (event: LifecycleEvent, job: Job | undefined) => void): () => void;
+  /** A running job's progress as it is now (not durable), a few times a second. */
+  onLive(listener: (live: LiveProgress) => void): () => void;
   onOutput(listener: (event: CompletedOutput) => void): () => void;
 }
 
@@ -45,6 +49,7 @@ export class EventHub {
         this.#broadcast(`event: lifecycle\ndata: ${JSON.stringify(event)}\n\n`, event.jobId);
         if (job && event.kind !== 'progress') this.#broadcast(`event: job\ndata: ${JSON.stringify(publicJob(job))}\n\n`, job.id);
       }),
+      source.onLive((live) => this.#broadcast(`event: live\ndata: ${JSON.stringify(live)}\n\n`, live.jobId)),
       source.onOutput((event) => this.#broadcast(`event: output\ndata: ${JSON.stringify(event)}\n\n`, 'jobId' in event ? event.jobId : null)),
     ];
     // A comment now and then keeps proxies from closing an idle stream.

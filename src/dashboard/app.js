@@ -209,6 +209,15 @@ function connect() {
     if (openJobId === job.id) renderJobPage(job.id);
     else if (openJobId === null) renderTable();
   });
+  // Progress as it is now (not stored yet), a few times a second while a job runs.
+  source.addEventListener('live', (message) => {
+    const live = JSON.parse(message.data);
+    const job = jobs.get(live.jobId);
+    if (!job || job.status !== 'encoding') return;
+    Object.assign(job, live.progress);
+    // The job page refreshes on stored changes (it reads the log); the table on every one.
+    if (openJobId === null) renderTable();
+  });
   source.addEventListener('job', (message) => {
     const job = JSON.parse(message.data);
     jobs.set(job.id, job);

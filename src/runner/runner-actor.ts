@@ -2,10 +2,10 @@
 // once the attempt is durable), feeds its output through the progress pipeline, and reports
 // ENCODER_STARTED, ACTIVITY, PROGRESS and ENCODER_EXITED.
 import { join } from 'node:path';
-import { share } from 'rxjs';
+import { asyncScheduler, share, throttleTime } from 'rxjs';
 import { fromCallback } from 'xstate';
 import type { JobEvent, RunnerCommand, RunnerInput } from '../../machines/job-machine.js';
-import type { Job } from '../../machines/job-record.js';
+import type { Job, ProgressFields } from '../../machines/job-record.js';
 import { createParser } from '../progress/parsers/index.js';
 import type { KnownTotals } from '../progress/progress-state.js';
 import { readProgress, throttleProgress } from '../progress/pipeline.js';
@@ -33,12 +33,25 @@ export interface RunnerDeps {
   /** Store any progress change after this long, however small. */
   heartbeatMs: number;
   onError: (jobId: string, error: unknown) => void;
+  /** Every progress change of a running encoder, at most a few times a second. */
+  onLive: (live: LiveProgress) => void;
   /** Totals read from the job's input before the encode (ffprobe); null when unknown. */
   probeInput: (job: Job) => Promise<Omit<KnownTotals, 'totalFrames'> | null>;
 }
 
 // The stall clock needs no finer news than this.
 const ACTIVITY_EVERY_MS = 1000;
+// Live views need no more than a few frames a second.
+const LIVE_EVERY_MS = 250;
+
+/** A run's progress as it is now, for the views: not stored, not announced as a lifecycle event. */
+export interface LiveProgress {
+  jobId: string;
+  at: string;
+  progress: ProgressFields;
+  /** Seconds of this attempt's run so far. */
+  runSeconds: number;
+}
 
 export function jobLogPath(logDir: string, jobId: string): string {
   return join(logDir, `${jobId}.log`);
@@ -121,11 +134,15 @@ function launch({ job, progressThreshold }: RunnerInput, known: KnownTotals, dep
     }
     lastLine = line;
   });
-  lines
-    .pipe(
-      readProgress({ parse: createParser({ parser: job.parser ?? 'auto', pattern: job.pattern }), known, nowMs: deps.nowMs, startMs }),
-      throttleProgress(throttle, deps.nowMs),
-    )
+  const updates = lines.pipe(readProgress({ parse: createParser({ parser: job.parser ?? 'auto', pattern: job.pattern }), known, nowMs: deps.nowMs, startMs }), share());
+  // Live, not durable: every change of frame, fps, speed and ETA, a few times a second, for the
+  // views; only the throttled updates below become store writes.
+  updates.pipe(throttleTime(LIVE_EVERY_MS, asyncScheduler, { leading: true, trailing: true })).subscribe({
+    next: (update) => deps.onLive({ jobId: job.id, at: isoNow(deps), progress: update.fields, runSeconds: update.runSeconds }),
+    error: () => undefined,
+  });
+  updates
+    .pipe(throttleProgress(throttle, deps.nowMs))
     .subscribe({
       next: (update) =>
         send({ type: 'PROGRESS', progress: update.fields, runSeconds: update.runSeconds, logTail: tail.lines(), expectedDurationSeconds: durationApplies ? update.detail.durationSeconds : null }),
