@@ -47,8 +47,8 @@ export interface Attempt {
 
 /** The progress fields that the runner's pipeline reports; all optional because encoders differ. */
 export interface ProgressFields {
-  /** 0-100 of the whole job, every pass included. */
-  progress: number;
+  /** 0-100 of the whole job, every pass included; null while nothing can tell the total. */
+  progress: number | null;
   /** The encoder pass under way (1-based) and how many the job makes; null when it makes one. */
   pass: number | null;
   passes: number | null;

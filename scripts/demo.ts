@@ -9,7 +9,7 @@ import { resolveConfig } from '../src/config.js';
 import { startDaemon } from '../src/daemon.js';
 import { createDefaultDeps } from '../src/deps.js';
 import { createLogger } from '../src/logger.js';
-import { formatDuration } from '../src/cli/format.js';
+import { formatDuration, formatPercent } from '../src/cli/format.js';
 import { mediaToolPath } from '../src/media/binaries.js';
 
 const keepRunning = process.argv.includes('--keep-running');
@@ -50,7 +50,7 @@ for (const encode of encodes) {
 }
 
 const line = (job: Job) =>
-  `${job.id}  ${job.status.padEnd(10)} ${bar(job.progress)} ${job.progress.toFixed(1).padStart(5)}%  ` +
+  `${job.id}  ${job.status.padEnd(10)} ${bar(job.progress ?? 0)} ${formatPercent(job.progress).padStart(6)}  ` +
   `frame ${job.frame ?? '-'}/${job.totalFrames ?? '?'}  ${job.fps ?? '-'} fps  ${job.speed ?? '-'}x  ETA ${formatDuration(job.etaSeconds)}`;
 const interactive = process.stdout.isTTY;
 let drawn = 0;

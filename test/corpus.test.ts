@@ -190,7 +190,7 @@ async function read(text: string, totalFrames: number | null = null): Promise<Re
     const parsed = parse(record);
     if (parsed) state = applySample(state, parsed);
     samples.push(parsed);
-    progress.push(state.fields.progress);
+    progress.push(state.fields.progress ?? 0);
   }
   return { records, samples, progress };
 }

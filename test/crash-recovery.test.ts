@@ -90,7 +90,7 @@ test('with the data folder read-only, a submission gets 503 and health says why;
     const { api, url, authed } = daemon;
     const ticking = ['sh', '-c', 'for i in $(seq 1 40); do echo "Step $i/40"; sleep 0.1; done'];
     const accepted = await api.submit({ command: ticking, name: 'accepted before' });
-    await until(async () => (await api.get(accepted.id)).progress > 0, 'the first job to make progress');
+    await until(async () => ((await api.get(accepted.id)).progress ?? 0) > 0, 'the first job to make progress');
     setReadOnly(data, (readOnly = true));
     const refused = await authed('/api/jobs', { method: 'POST', body: JSON.stringify({ command: ['true'] }) });
     assert.is(refused.status, 503);

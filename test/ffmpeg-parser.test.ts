@@ -53,7 +53,7 @@ test('the real ffmpeg pty capture reads to 240 of 240 frames, rising, ending at 
   assert.is(last.totalFrames, 240);
   assert.is(last.frame, 240);
   assert.is(last.progress, 100);
-  for (let i = 1; i < updates.length; i++) assert.ok(updates[i]!.fields.progress >= updates[i - 1]!.fields.progress, 'never backwards');
+  for (let i = 1; i < updates.length; i++) assert.ok((updates[i]!.fields.progress ?? 0) >= (updates[i - 1]!.fields.progress ?? 0), 'never backwards');
 });
 
 test.run();

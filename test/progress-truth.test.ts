@@ -22,8 +22,15 @@ async function sampled(api: { get(id: string): Promise<Job> }, id: string): Prom
   return { samples: samples.filter((job) => job.status === 'encoding'), ended };
 }
 
+/** A job's percent, with an unknown total (null) read as nothing done yet. */
+const percent = (job: Job) => job.progress ?? 0;
+
 function assertMonotonic(samples: Job[]): void {
-  for (let i = 1; i < samples.length; i++) assert.ok(samples[i]!.progress >= samples[i - 1]!.progress, `never backwards: ${samples[i - 1]!.progress} then ${samples[i]!.progress}`);
+  for (let i = 1; i < samples.length; i++) {
+    const [before, after] = [samples[i - 1]!.progress, samples[i]!.progress];
+    assert.ok(!(before !== null && after === null), 'once known, the percent never becomes unknown again');
+    assert.ok((after ?? 0) >= (before ?? 0), `never backwards: ${before} then ${after}`);
+  }
 }
 
 test('a two-pass shell job is one job from 0 to 100: pass 1 is its first third, and 100 only at the end', async () => {
@@ -36,16 +43,16 @@ test('a two-pass shell job is one job from 0 to 100: pass 1 is its first third, 
     assert.is(ended.status, 'done', ended.error ?? '');
     assert.is(ended.progress, 100);
     assertMonotonic(samples);
-    const first = samples.filter((each) => each.pass === 1 && each.progress > 0);
+    const first = samples.filter((each) => each.pass === 1 && percent(each) > 0);
     const second = samples.filter((each) => each.pass === 2);
     assert.ok(first.length >= 3 && second.length >= 3, `both passes seen (${first.length}, ${second.length})`);
-    assert.ok(first.every((each) => each.passes === 2 && each.progress <= 34), `pass 1 stays within its third: ${first.map((each) => each.progress).join(' ')}`);
-    const firstEnd = Math.max(...first.map((each) => each.progress));
+    assert.ok(first.every((each) => each.passes === 2 && percent(each) <= 34), `pass 1 stays within its third: ${first.map((each) => percent(each)).join(' ')}`);
+    const firstEnd = Math.max(...first.map((each) => percent(each)));
     // 100 only once pass 2 has encoded its last frame (its last report), never before.
     const beforeLastReport = second.filter((each) => each.frame !== second.at(-1)!.frame);
-    assert.ok(second.every((each) => each.progress >= firstEnd), `pass 2 goes on from where pass 1 ended (${firstEnd})`);
-    assert.ok(beforeLastReport.every((each) => each.progress < 100), `not done before pass 2 ends: ${second.map((each) => each.progress).join(' ')}`);
-    assert.ok(Math.max(...second.map((each) => each.progress)) > 80, 'and it gets near the end');
+    assert.ok(second.every((each) => percent(each) >= firstEnd), `pass 2 goes on from where pass 1 ended (${firstEnd})`);
+    assert.ok(beforeLastReport.every((each) => percent(each) < 100), `not done before pass 2 ends: ${second.map((each) => percent(each)).join(' ')}`);
+    assert.ok(Math.max(...second.map((each) => percent(each))) > 80, 'and it gets near the end');
   });
 });
 
@@ -65,10 +72,10 @@ test('a trimmed encode (-ss/-t) and a retimed one (setpts) are measured against 
       assert.ok(Math.abs(outputSeconds - seconds) < 0.5, `${name}: the output is ${outputSeconds} s`);
       // Before: the total was the whole input, so these sat at a third or a half, then jumped.
       const last = samples.at(-1)!;
-      assert.ok(last.progress >= 75, `${name}: near the end the job says ${last.progress} %`);
-      const working = samples.filter((each) => each.progress > 0);
+      assert.ok(percent(last) >= 75, `${name}: near the end the job says ${percent(last)} %`);
+      const working = samples.filter((each) => percent(each) > 0);
       const middle = working[Math.floor(working.length / 2)];
-      assert.ok(middle && middle.progress >= 25 && middle.progress <= 85, `${name}: half way it says ${middle?.progress} %`);
+      assert.ok(middle && percent(middle) >= 25 && percent(middle) <= 85, `${name}: half way it says ${middle ? percent(middle) : '-'} %`);
     }
   });
 });
@@ -87,7 +94,7 @@ test('several inputs joined with concat count every input, not the first', async
     assertMonotonic(samples);
     // Before: the total was the first input's 3 s, so the job sat at 100 % for the last two thirds.
     const atTwoThirds = samples.filter((each) => (each.frame ?? 0) >= 144 && (each.frame ?? 0) < 170);
-    assert.ok(atTwoThirds.length > 0 && atTwoThirds.every((each) => each.progress < 90), `two thirds in (frame 144 of 216): ${atTwoThirds.map((each) => each.progress).join(' ')}`);
+    assert.ok(atTwoThirds.length > 0 && atTwoThirds.every((each) => percent(each) < 90), `two thirds in (frame 144 of 216): ${atTwoThirds.map((each) => percent(each)).join(' ')}`);
   });
 });
 
@@ -111,7 +118,7 @@ for i in tqdm(range(10), desc='items', position=0, file=sys.stdout):
       const truth = Number(readFileSync(join(dir.path, 'truth.log'), 'utf8').trim().split('\n').at(-1) ?? 0);
       if (seen.status !== 'encoding') return;
       samples.push(seen);
-      errors.push(Math.abs(seen.progress - truth));
+      errors.push(Math.abs(percent(seen) - truth));
     });
     const ended = await waitForStatus(api, job.id, ['done', 'failed'], 60_000);
     await sampler.stop();
@@ -120,7 +127,7 @@ for i in tqdm(range(10), desc='items', position=0, file=sys.stdout):
     errors.sort((a, b) => a - b);
     const median = errors[Math.floor(errors.length / 2)]!;
     // Before: 96 % after the first inner loop (10 % of the work), then stuck there.
-    assert.ok(errors.length >= 5 && median <= 10, `median error ${median.toFixed(1)} points over ${errors.length} samples: ${samples.map((each) => each.progress).join(' ')}`);
+    assert.ok(errors.length >= 5 && median <= 10, `median error ${median.toFixed(1)} points over ${errors.length} samples: ${samples.map((each) => percent(each)).join(' ')}`);
   });
 });
 
@@ -144,13 +151,36 @@ test('nested counters: a restarting inner counter refines the outer one and neve
   assert.is(seen.at(-1), 1);
 });
 
+test('with nothing to tell the total (a stream from a pipe), progress is unknown, not 0 %, while frames keep counting', async () => {
+  await withTestDaemon({}, async ({ api, authed, dir }) => {
+    const clip = makeClip(join(dir.path, 'in.mp4'), 4, 24);
+    const output = join(dir.path, 'from-pipe.mp4');
+    const command = `${FFMPEG} -hide_banner -loglevel error -re -i ${clip} -c copy -f mpegts - | ${FFMPEG} -hide_banner -y -probesize 32 -analyzeduration 0 -f mpegts -i - -c:v libx264 -preset ultrafast ${output}`;
+    const stop = new AbortController();
+    const events = await authed('/api/events', { signal: stop.signal });
+    const job = await api.submit({ command, shell: true, output });
+    let text = '';
+    const reader = events.body!.getReader();
+    while (!text.includes('"kind":"done"')) text += new TextDecoder().decode((await reader.read()).value);
+    stop.abort();
+    const live = [...text.matchAll(/event: live\ndata: (.*)\n/g)].map((m) => JSON.parse(m[1]!) as { jobId: string; progress: Job }).filter((each) => each.jobId === job.id).map((each) => each.progress);
+    const counting = live.filter((each) => (each.frame ?? 0) > 0);
+    assert.ok(counting.length >= 3, `frames seen while it ran (${counting.length} live updates)`);
+    assert.ok(counting.every((each) => each.progress === null && each.etaSeconds === null), `unknown, not a number: ${counting.map((each) => each.progress).join(' ')}`);
+    assert.ok(new Set(counting.map((each) => each.frame)).size >= 3, 'the frame count stays live');
+    const ended = await waitForStatus(api, job.id, ['done', 'failed']);
+    assert.is(ended.status, 'done', ended.error ?? '');
+    assert.is(ended.progress, 100, 'done is 100 %');
+  });
+});
+
 test('encsup parse reads a two-pass log as the daemon does when given the command', async () => {
   const stats = (frame: number) => `frame=${String(frame).padStart(5)} fps= 50 q=28.0 size=     100kB time=00:00:${String(Math.floor(frame / 24)).padStart(2, '0')}.00 bitrate= 100kbits/s speed=2x\r`;
   const header = '  Duration: 00:00:10.00, start: 0.000000, bitrate: 1000 kb/s\n    Stream #0:0(und): Video: h264, yuv420p, 320x240, 24 fps, 24 tbr\n';
   const log = [header, ...[48, 120, 240].map(stats), '\n', header, ...[48, 120, 240].map(stats), '\n'];
   const plan = planOf(['ffmpeg -i in.mp4 -pass 1 -f null /dev/null && ffmpeg -i in.mp4 -pass 2 out.mp4'], true);
   const updates = await lastValueFrom(parseLog(log, { parser: 'auto', plan }).pipe(toArray()));
-  assert.equal(updates.map((each) => [each.pass, Math.round(each.percent)]), [[1, 7], [1, 17], [1, 33], [2, 47], [2, 67], [2, 100]]);
+  assert.equal(updates.map((each) => [each.pass, Math.round(each.percent ?? -1)]), [[1, 7], [1, 17], [1, 33], [2, 47], [2, 67], [2, 100]]);
 });
 
 test.run();

@@ -59,11 +59,11 @@ function assertReadsToTheEnd(name: string, run: Run, expectedFrames: number | nu
   assert.is(run.exitCode, 0, `${name} exits 0`);
   assert.ok(run.updates.length >= 2, `${name}: progress updates were read (${run.updates.length})`);
   const last = run.updates.at(-1)!.fields;
-  assert.ok(last.progress >= 99, `${name}: reaches the end, got ${last.progress} %`);
-  assert.ok(last.progress <= 100);
+  assert.ok((last.progress ?? 0) >= 99, `${name}: reaches the end, got ${last.progress} %`);
+  assert.ok((last.progress ?? 0) <= 100);
   if (expectedFrames !== null) assert.is(last.frame, expectedFrames, `${name}: frames`);
   for (let i = 1; i < run.updates.length; i++) {
-    assert.ok(run.updates[i]!.fields.progress >= run.updates[i - 1]!.fields.progress, `${name}: never backwards`);
+    assert.ok((run.updates[i]!.fields.progress ?? 0) >= (run.updates[i - 1]!.fields.progress ?? 0), `${name}: never backwards`);
   }
 }
 

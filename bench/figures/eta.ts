@@ -33,7 +33,7 @@ async function encodeOnce(clip: string, dir: string): Promise<{ observations: Ob
   await run.exited;
   const endMs = Date.now();
   return {
-    observations: updates.map((u) => ({ atMs: startMs + u.runSeconds * 1000, percent: u.fields.progress, ours: u.fields.etaSeconds, encoders: u.detail.encoderEtaSeconds })),
+    observations: updates.map((u) => ({ atMs: startMs + u.runSeconds * 1000, percent: u.fields.progress ?? 0, ours: u.fields.etaSeconds, encoders: u.detail.encoderEtaSeconds })),
     endMs,
   };
 }

@@ -17,7 +17,7 @@ export function formatJobTable(jobs: Job[]): string {
     ...jobs.map((job) => [
       job.id,
       job.status,
-      `${job.progress.toFixed(1)}%`,
+      formatPercent(job.progress),
       formatDuration(job.etaSeconds),
       formatDuration(job.elapsedSeconds),
       String(job.priority),
@@ -33,7 +33,7 @@ export function formatJob(job: Job): string {
     ['id', job.id],
     ['name', job.name],
     ['status', job.status],
-    ['progress', `${job.progress.toFixed(1)}%`],
+    ['progress', formatPercent(job.progress)],
     ['frame', job.totalFrames ? `${job.frame ?? 0}/${job.totalFrames}` : String(job.frame ?? '-')],
     ['fps', String(job.fps ?? '-')],
     ['speed', job.speed === null ? '-' : `${job.speed}x`],
@@ -54,4 +54,9 @@ export function formatJob(job: Job): string {
   const text = lines.map(([key, value]) => `${key.padEnd(10)} ${value}`).join('\n');
   const tail = job.status === 'failed' && job.logTail.length > 0 ? `\n\nlast output:\n${job.logTail.slice(-10).join('\n')}` : '';
   return `${text}${tail}\n`;
+}
+
+/** A percent, or `?` while nothing can tell the total. */
+export function formatPercent(progress: number | null): string {
+  return progress === null ? '?%' : `${progress.toFixed(1)}%`;
 }

@@ -2,7 +2,7 @@
 // (one per change) when it isn't, so it logs well.
 import { MultiBar, type SingleBar } from 'cli-progress';
 import type { Job } from '../../machines/job-record.js';
-import { formatDuration } from './format.js';
+import { formatDuration, formatPercent } from './format.js';
 
 export interface ProgressView {
   show(job: Job): void;
@@ -12,11 +12,12 @@ export interface ProgressView {
 function detail(job: Job): string {
   const frames = job.totalFrames ? ` ${job.frame ?? 0}/${job.totalFrames}` : job.frame !== null ? ` frame ${job.frame}` : '';
   const pass = job.passes ? ` pass ${job.pass ?? 1}/${job.passes}` : '';
-  return `${job.status}${pass}${frames} ETA ${formatDuration(job.etaSeconds)} ${job.fps ?? '-'} fps ${job.speed ?? '-'}x`;
+  const unknown = job.progress === null && job.status === 'encoding' ? ' (total unknown)' : '';
+  return `${job.status}${unknown}${pass}${frames} ETA ${formatDuration(job.etaSeconds)} ${job.fps ?? '-'} fps ${job.speed ?? '-'}x`;
 }
 
 export function plainLine(job: Job): string {
-  return `${job.updatedAt} ${job.id} ${job.progress.toFixed(1)}% ${detail(job)} ${job.name}${job.error ? ` (${job.error})` : ''}`;
+  return `${job.updatedAt} ${job.id} ${formatPercent(job.progress)} ${detail(job)} ${job.name}${job.error ? ` (${job.error})` : ''}`;
 }
 
 /** Plain lines: one per change of status or whole percent. */
@@ -24,7 +25,8 @@ export function createPlainView(write: (text: string) => void): ProgressView {
   const shown = new Map<string, string>();
   return {
     show(job) {
-      const key = `${job.status}:${Math.floor(job.progress)}`;
+      // With an unknown total, a line per hundred frames instead of per percent.
+      const key = `${job.status}:${job.progress === null ? `f${Math.floor((job.frame ?? 0) / 100)}` : Math.floor(job.progress)}`;
       if (shown.get(job.id) === key) return;
       shown.set(job.id, key);
       write(`${plainLine(job)}\n`);
@@ -43,7 +45,7 @@ export function createBarView(stream: NodeJS.WriteStream): ProgressView {
       const payload = { name: job.name.slice(0, 28).padEnd(28), detail: detail(job) };
       const bar = byJob.get(job.id) ?? bars.create(100, 0, payload);
       byJob.set(job.id, bar);
-      bar.update(Math.floor(job.progress), payload);
+      bar.update(Math.floor(job.progress ?? 0), payload);
     },
     stop: () => bars.stop(),
   };

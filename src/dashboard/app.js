@@ -44,15 +44,18 @@ function duration(seconds) {
 }
 
 function progressBar(job) {
-  const percent = Math.max(0, Math.min(100, job.progress));
+  // An unknown total (a pipe, a stream) is an indeterminate bar, with the frames still counting.
+  const unknown = job.progress === null;
+  const percent = unknown ? 0 : Math.max(0, Math.min(100, job.progress));
   const fill = el('span');
   // Set through the CSSOM: the page's content security policy allows no inline style attributes.
-  fill.style.width = `${percent}%`;
+  fill.style.width = unknown ? '30%' : `${percent}%`;
+  const label = unknown ? 'total unknown' : `${percent.toFixed(1)} %`;
   return el(
     'div',
     {},
-    el('div', { class: 'bar', role: 'progressbar', 'aria-valuemin': 0, 'aria-valuemax': 100, 'aria-valuenow': percent.toFixed(1), 'data-job': job.id }, fill),
-    el('small', {}, `${percent.toFixed(1)} %${job.passes ? ` · pass ${job.pass ?? 1} of ${job.passes}` : ''}${job.totalFrames ? ` · ${job.frame ?? 0}/${job.totalFrames}` : ''}`),
+    el('div', { class: `bar${unknown ? ' indeterminate' : ''}`, role: 'progressbar', 'aria-valuemin': 0, 'aria-valuemax': 100, ...(unknown ? {} : { 'aria-valuenow': percent.toFixed(1) }), 'data-job': job.id }, fill),
+    el('small', {}, `${label}${job.passes ? ` · pass ${job.pass ?? 1} of ${job.passes}` : ''}${job.totalFrames ? ` · ${job.frame ?? 0}/${job.totalFrames}` : job.frame !== null ? ` · frame ${job.frame}` : ''}`),
   );
 }
 
@@ -157,7 +160,7 @@ async function renderJobPage(id) {
   document.getElementById('job-title').textContent = `${job.name} (${job.id})`;
   const facts = [
     ['status', job.status],
-    ['progress', `${job.progress.toFixed(1)} %`],
+    ['progress', job.progress === null ? 'total unknown' : `${job.progress.toFixed(1)} %`],
     ['frames', job.totalFrames ? `${job.frame ?? 0} / ${job.totalFrames}` : job.frame ?? '–'],
     ['fps', job.fps ?? '–'],
     ['speed', job.speed === null ? '–' : `${job.speed}x`],

@@ -9,7 +9,7 @@ type Formatter<K extends LifecycleKind> = (event: LifecycleEventOf<K>) => { leve
 const FORMATTERS: { [K in LifecycleKind]: Formatter<K> } = {
   submitted: (e) => ({ level: 'info', message: `job submitted: ${e.name}` }),
   started: (e) => ({ level: 'info', message: e.external ? 'waiting for the external output' : `attempt ${e.attempt} started` }),
-  progress: (e) => ({ level: 'debug', message: `progress ${e.progress.progress.toFixed(1)} %` }),
+  progress: (e) => ({ level: 'debug', message: e.progress.progress === null ? `frame ${e.progress.frame ?? '?'}, total unknown` : `progress ${e.progress.progress.toFixed(1)} %` }),
   stalled: (e) => ({ level: 'warn', message: `stalled: nothing new for ${e.stallTimeoutSec} s; ending the encoder` }),
   'timed-out': (e) => ({ level: 'warn', message: `timed out after ${e.timeoutSec} s; ending the encoder` }),
   'attempt-ended': (e) => ({ level: e.outcome === 'done' ? 'info' : 'warn', message: `attempt ${e.attempt} ended: ${e.outcome}${e.reason ? ` (${e.reason})` : ''}` }),

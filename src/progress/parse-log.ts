@@ -18,7 +18,8 @@ export interface ParseLogOptions {
 }
 
 export interface ParsedUpdate {
-  percent: number;
+  /** null while nothing in the log (or the options) gives a total. */
+  percent: number | null;
   pass: number | null;
   passes: number | null;
   frame: number | null;

@@ -34,7 +34,8 @@ export function readProgress(options: ReadProgressOptions): OperatorFunction<str
       scan((acc, sample) => {
         const runSeconds = (options.nowMs() - options.startMs) / 1000;
         const progress = applySample(acc.progress, sample);
-        const eta = nextEta(acc.eta, runSeconds, progress.fields.progress);
+        // No percent, no rate of it: an unknown total has no ETA.
+        const eta = progress.fields.progress === null ? { state: acc.eta, etaSeconds: null } : nextEta(acc.eta, runSeconds, progress.fields.progress);
         return {
           progress: { ...progress, fields: { ...progress.fields, etaSeconds: eta.etaSeconds } },
           eta: eta.state,

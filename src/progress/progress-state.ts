@@ -65,7 +65,7 @@ export function initialProgress(known: KnownTotals): ProgressState {
   const probedInputs = known.inputDurations ?? (known.durationSeconds != null ? [known.durationSeconds] : []);
   const passes = plan && plan.passes > 1 ? plan.passes : null;
   return {
-    fields: { progress: 0, pass: passes ? 1 : null, passes, frame: null, totalFrames: known.totalFrames, fps: null, bitrate: null, speed: null, etaSeconds: null },
+    fields: { progress: null, pass: passes ? 1 : null, passes, frame: null, totalFrames: known.totalFrames, fps: null, bitrate: null, speed: null, etaSeconds: null },
     detail: { step: null, totalSteps: null, timeSeconds: null, encoderEtaSeconds: null, durationSeconds: outputLength(plan, probedInputs), format: null },
     frameRate: known.frameRate ?? null,
     plan,
@@ -139,7 +139,8 @@ export function applySample(state: ProgressState, sample: ProgressSample): Progr
     outer,
     counters,
     fields: {
-      progress: measured === null ? previous.progress : Math.max(previous.progress, clampPercent(measured)),
+      // Unknown (null) until something gives a basis; from then on, never backwards.
+      progress: measured === null ? previous.progress : Math.max(previous.progress ?? 0, clampPercent(measured)),
       pass: previous.passes === null ? null : pass.index,
       passes: previous.passes,
       frame,

@@ -16,7 +16,8 @@ export interface Written {
 
 export function shouldWrite(last: Written | null, next: ProgressFields, nowMs: number, options: ThrottleOptions): boolean {
   if (last === null) return true;
-  if (next.progress - last.fields.progress >= options.progressThreshold) return true;
+  // Becoming known (null → a number) is worth a write; so is moving past the threshold.
+  if (next.progress !== null && (last.fields.progress === null || next.progress - last.fields.progress >= options.progressThreshold)) return true;
   return nowMs - last.atMs >= options.heartbeatMs && changed(last.fields, next);
 }
 
