@@ -2,7 +2,7 @@
 // output takes, one JSON object per progress update. A log has no clock, so the ETA shown is the
 // encoder's own where it prints one.
 import { type Observable, distinctUntilChanged, from, map } from 'rxjs';
-import type { ParserName } from '../../machines/job-record.js';
+import type { ParserName, ProgressFields } from '../../machines/job-record.js';
 import type { EncodePlan } from './encode-plan.js';
 import { splitRecords } from './lines.js';
 import { createParser } from './parsers/index.js';
@@ -17,22 +17,17 @@ export interface ParseLogOptions {
   plan?: EncodePlan | null;
 }
 
-export interface ParsedUpdate {
+/** The job's progress fields, `progress` named `percent`, with what the log itself says. */
+export type ParsedUpdate = Omit<ProgressFields, 'progress' | 'etaSeconds'> & {
   /** null while nothing in the log (or the options) gives a total. */
   percent: number | null;
-  pass: number | null;
-  passes: number | null;
-  frame: number | null;
-  totalFrames: number | null;
-  fps: number | null;
-  bitrate: number | null;
-  speed: number | null;
   timeSeconds: number | null;
+  /** The encoder's own estimate: a log has no clock. */
   etaSeconds: number | null;
   step: number | null;
   totalSteps: number | null;
   format: string | null;
-}
+};
 
 export function parseLog(chunks: AsyncIterable<Buffer | string> | Iterable<string>, options: ParseLogOptions): Observable<ParsedUpdate> {
   return from(chunks).pipe(
