@@ -1,7 +1,7 @@
 // The daemon killed with SIGKILL at random moments, and a store that can't be written: every job
 // still ends in a known state, exactly once, and nothing accepted is lost.
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdirSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -100,7 +100,11 @@ test('with the data folder read-only, a submission gets 503 and health says why;
     const body = (await health.json()) as { ok: boolean; store: { writable: boolean; message: string } };
     assert.equal([body.ok, body.store.writable], [false, false]);
     assert.match(body.store.message, /EPERM|EACCES/);
-    await new Promise((resolve) => setTimeout(resolve, 1500)); // the job goes on meanwhile, in memory
+    // The job goes on meanwhile, in memory: its log (a folder of its own) shows it got further.
+    const logFile = join(data, 'logs', `${accepted.id}.log`);
+    const stepNow = () => Math.max(0, ...[...readFileSync(logFile, 'utf8').matchAll(/Step (\d+)\/40/g)].map((match) => Number(match[1])));
+    const stepAtRefusal = stepNow();
+    await until(() => stepNow() >= Math.min(40, stepAtRefusal + 10), 'the running job to get on while the store refuses writes');
     setReadOnly(data, (readOnly = false));
     const done = await until(async () => {
       const job = await api.get(accepted.id);
