@@ -106,4 +106,14 @@ test('unnamed counters are read while no encoder format has been seen, and never
   assert.is(ffmpeg('[3/4] writing trailer'), null, 'once ffmpeg is recognised, its incidental counters are not progress');
 });
 
+test('HandBrake --json: a Rate far below any frame rate is unknown, not an fps of 2.3e-7', () => {
+  const handbrake = createParser({ parser: 'handbrake' });
+  const block = (rate: number) => ['Progress: {', '    "State": "WORKING",', '    "Working": {', `        "Progress": 0.5,`, `        "Rate": ${rate},`, '        "ETASeconds": 10,', '        "Hours": 0', '    }', '}'];
+  let sample = null;
+  for (const line of block(2.3e-7)) sample = handbrake(line) ?? sample;
+  assert.is(sample?.fps, null);
+  for (const line of block(41.5)) sample = handbrake(line) ?? sample;
+  assert.is(sample?.fps, 41.5);
+});
+
 test.run();

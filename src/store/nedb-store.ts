@@ -1,7 +1,8 @@
 // The default store: one nedb-promises file in the data folder. The only file that imports nedb.
 // Each job is kept as its JSON text, so nedb's rules for field names (no `.`, no leading `$`)
 // never meet a job's environment variables.
-import { chmod, readFile, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import Datastore from 'nedb-promises';
 import type { Job } from '../../machines/job-record.js';
 import type { JobStore, LoadedJobs } from './job-store.js';
@@ -49,6 +50,7 @@ export async function openNedbStore(filename: string): Promise<JobStore> {
   const unreadable = await unreadableLines(filename);
   // Records hold jobs' environments: the file is the daemon user's alone. nedb rewrites it at
   // each compaction (a new file), so the mode is set again after each.
+  await mkdir(dirname(filename), { recursive: true, mode: 0o700 });
   await writeFile(filename, '', { flag: 'a', mode: 0o600 });
   const db = Datastore.create({ filename, autoload: false, corruptAlertThreshold: 1 });
   await db.load();

@@ -24,6 +24,9 @@ export function parseHandbrakeStatus(line: string): ProgressSample | null {
   return null;
 }
 
+// An encode slower than one frame per hundred seconds is not what a Rate this small means.
+const MIN_PLAUSIBLE_FPS = 0.01;
+
 interface WorkingState {
   State: string;
   Working?: { Progress?: number; Pass?: number; PassCount?: number; Rate?: number; ETASeconds?: number; Hours?: number };
@@ -67,7 +70,8 @@ function fromJson(state: WorkingState): ProgressSample | null {
     format: 'handbrake',
     percent: overall(Math.max(1, Pass), Math.max(1, PassCount), Progress * 100),
     // Until HandBrake knows its rate it reports Rate 0, ETASeconds 0 and Hours -1: unknown, not 0.
-    fps: Rate ? Rate : null,
+    // Some builds report a Rate far below any frame rate (2.3e-7 was seen): not fps, so unknown.
+    fps: Rate !== undefined && Rate >= MIN_PLAUSIBLE_FPS ? Rate : null,
     encoderEtaSeconds: Hours === undefined || Hours < 0 ? null : (ETASeconds ?? null),
   };
 }
