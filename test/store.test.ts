@@ -2,7 +2,7 @@
 // PostgreSQL) must pass the same suite, alone and under the ledger: reload, replace, ordering,
 // merging and failures.
 import { execFileSync } from 'node:child_process';
-import { appendFileSync, chmodSync, readFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -148,6 +148,24 @@ test(`${name} + ledger: changes to different jobs become durable in the order th
   });
 
 }
+
+test('nedb: a record written by the previous version loads under the new field names', async () => {
+  const dir = tempDir();
+  try {
+    const file = join(dir.path, 'jobs.db');
+    const { attemptsBeforeManualRetry: _a, progressUpdates: _p, pass: _pass, passes: _passes, ...current } = aJob('old', { status: 'done', progress: 100 });
+    const old = { ...current, attemptsBeforeRetry: 2, progressWrites: 17 };
+    writeFileSync(file, `${JSON.stringify({ _id: 'old', status: 'done', json: JSON.stringify(old) })}\n`);
+    const store = await openNedbStore(file);
+    const { jobs, problems } = await store.loadAll();
+    assert.equal(problems, []);
+    assert.equal([jobs[0]!.attemptsBeforeManualRetry, jobs[0]!.progressUpdates, jobs[0]!.pass, jobs[0]!.passes], [2, 17, null, null]);
+    assert.not.ok('attemptsBeforeRetry' in jobs[0]!);
+    await store.close();
+  } finally {
+    dir.remove();
+  }
+});
 
 test('nedb: a file cut off in the middle of its last line still loads every complete record', async () => {
   const dir = tempDir();

@@ -104,5 +104,7 @@ function upgradeRecord(record: Job & OldFieldNames): Job {
     ...job,
     attemptsBeforeManualRetry: job.attemptsBeforeManualRetry ?? attemptsBeforeRetry ?? 0,
     progressUpdates: job.progressUpdates ?? progressWrites ?? 0,
+    pass: job.pass ?? null,
+    passes: job.passes ?? null,
   };
 }
