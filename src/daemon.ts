@@ -13,7 +13,7 @@ import { addressOf, listen, stopListening } from './api/listen.js';
 import { createApiServer } from './api/server.js';
 import { loadOrCreateToken } from './api/token.js';
 import { type DaemonConfig, watchedFolders } from './config.js';
-import { makePrivate, preparePrivateFolder } from './data-folder.js';
+import { preparePrivateFolder } from './data-folder.js';
 import type { Deps } from './deps.js';
 import { startInspection } from './inspect.js';
 import { createJobLogic } from './jobs/job-logic.js';
@@ -24,7 +24,7 @@ import { logLifecycle } from './lifecycle/log-entries.js';
 import type { Logger } from './logger.js';
 import { mediaToolPath } from './media/binaries.js';
 import { checkOutput } from './media/output-check.js';
-import { inputsOf, probeInputs } from './media/probe.js';
+import { probeInputs } from './media/probe.js';
 import { createMetrics } from './metrics.js';
 import { recoverStore } from './recover-store.js';
 import { LiveRuns, type LiveProgress, createRunnerActor, jobLogPath } from './runner/runner-actor.js';
@@ -59,9 +59,7 @@ export async function startDaemon(config: DaemonConfig, deps: Deps): Promise<Dae
   await preparePrivateFolder(logDir, log);
   const token = config.auth ? await loadOrCreateToken(config.dataDir, config.token) : null;
   if (token === null) log.warn({ host: config.host }, 'running with --no-auth: every local user and program can run commands through this daemon');
-  const storePath = join(config.dataDir, 'jobs.db');
-  const store = await deps.openStore(storePath);
-  await makePrivate(storePath);
+  const store = await deps.openStore(join(config.dataDir, 'jobs.db'));
   const nowIso = () => new Date(deps.nowMs()).toISOString();
 
   const ledger = new JobLedger(store, { nowIso, onWriteError: (job, error) => log.error({ jobId: job.id, err: error }, 'could not write the job to the store; retrying') });
@@ -88,7 +86,7 @@ export async function startDaemon(config: DaemonConfig, deps: Deps): Promise<Dae
       heartbeatMs: config.progressHeartbeatSec * 1000,
       onError: (jobId, error) => log.error({ jobId, err: error }, 'runner error'),
       onLive: (update) => liveViews.forEach((view) => view(update)),
-      probeInput: async (job) => (ffprobe ? probeInputs(inputsOf(job), ffprobe) : null),
+      probeInputs: async (inputs) => (ffprobe ? probeInputs(inputs, ffprobe) : null),
     },
     live,
   );

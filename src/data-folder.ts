@@ -22,10 +22,3 @@ export async function preparePrivateFolder(path: string, log: Logger): Promise<v
     log.warn({ folder: path, mode: (info.mode & 0o7777).toString(8) }, 'the data folder can be read by other users, and encsup may not narrow it: job environments are exposed');
   }
 }
-
-/** Makes a file 0600 if it exists (nedb recreates its file at each compaction). */
-export async function makePrivate(path: string): Promise<void> {
-  await chmod(path, PRIVATE_FILE).catch((error: NodeJS.ErrnoException) => {
-    if (error.code !== 'ENOENT') throw error;
-  });
-}

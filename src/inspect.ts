@@ -40,9 +40,6 @@ export function sanitizeInspection(value: unknown): unknown {
   return text === undefined ? undefined : JSON.parse(text);
 }
 
-/** A job's (or the supervisor's) context as the inspector is sent it. */
-export const sanitizeContext = (context: unknown): unknown => sanitizeInspection(context);
-
 export interface Inspection {
   inspect: (event: InspectionEvent) => void;
   /** The page to open in a browser (carries the token). */

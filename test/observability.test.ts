@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { runCli } from '../src/cli/main.js';
-import { sanitizeContext } from '../src/inspect.js';
+import { sanitizeInspection } from '../src/inspect.js';
 import { startTestDaemon, withTestDaemon, waitForStatus } from './helpers/daemon.js';
 import { encodeCommand } from './helpers/media.js';
 import { tempDir } from './helpers/temp.js';
@@ -120,7 +120,7 @@ test('bound beyond loopback, the API needs the token: 401 without, 200 with; --n
 
 test('what the inspector is sent holds no environment variables or command arguments', () => {
   const context = { job: aJob('i1', { env: { API_KEY: 'secret' }, command: ['ffmpeg', '-i', 'https://user:pass@host/x'] }), elapsedBefore: 0 };
-  const clean = sanitizeContext(context) as { job: Record<string, unknown> };
+  const clean = sanitizeInspection(context) as { job: Record<string, unknown> };
   const text = JSON.stringify(clean);
   assert.not.match(text, 'secret');
   assert.not.match(text, 'user:pass');

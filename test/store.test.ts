@@ -11,7 +11,7 @@ import type { JobStore } from '../src/store/job-store.js';
 import { type MemoryStore, openMemoryStore } from '../src/store/memory-store.js';
 import { openNedbStore } from '../src/store/nedb-store.js';
 import { aJob } from './helpers/jobs.js';
-import { tempDir } from './helpers/temp.js';
+import { withTempDir } from './helpers/temp.js';
 import { until } from './helpers/wait.js';
 
 interface Backend {
@@ -47,8 +47,7 @@ const backends: [string, Backend][] = [
 
 for (const [name, { open, refuseWrites }] of backends) {
   test(`${name}: a job put is loaded back whole after reopening`, async () => {
-    const dir = tempDir();
-    try {
+    await withTempDir(async (dir) => {
       const store = await open(dir.path);
       const job = aJob('a1', { env: { 'WEIRD.NAME': 'x', $HOME: 'y' }, logTail: ['one', 'two'] });
       await store.put(job);
@@ -58,14 +57,11 @@ for (const [name, { open, refuseWrites }] of backends) {
       assert.equal(jobs, [job]);
       assert.equal(problems, []);
       await again.close();
-    } finally {
-      dir.remove();
-    }
+    });
   });
 
   test(`${name}: a second put replaces the first`, async () => {
-    const dir = tempDir();
-    try {
+    await withTempDir(async (dir) => {
       const store = await open(dir.path);
       await store.put(aJob('a1'));
       await store.put(aJob('a1', { status: 'done', progress: 100 }));
@@ -74,13 +70,10 @@ for (const [name, { open, refuseWrites }] of backends) {
       assert.is(jobs.length, 2);
       assert.is(jobs.find((job) => job.id === 'a1')?.status, 'done');
       await store.close();
-    } finally {
-      dir.remove();
-    }
+    });
   });
 test(`${name} + ledger: a change is visible only once it is durable, and concurrent changes coalesce to the newest`, async () => {
-  const dir = tempDir();
-  try {
+  await withTempDir(async (dir) => {
     const store = await open(dir.path);
     const ledger = new JobLedger(store, { nowIso: () => '2026-01-01T00:00:00.000Z', onWriteError: () => undefined });
     const first = ledger.record(aJob('a1', { progress: 1 }));
@@ -93,14 +86,11 @@ test(`${name} + ledger: a change is visible only once it is durable, and concurr
     const { jobs } = await store.loadAll();
     assert.is(jobs[0]?.progress, 3);
     await store.close();
-  } finally {
-    dir.remove();
-  }
+  });
 });
 
 test(`${name} + ledger: changes to different jobs become durable in the order they happened`, async () => {
-  const dir = tempDir();
-  try {
+  await withTempDir(async (dir) => {
     const store = await open(dir.path);
     const ledger = new JobLedger(store, { nowIso: () => '2026-01-01T00:00:00.000Z', onWriteError: () => undefined });
     const order: string[] = [];
@@ -113,14 +103,11 @@ test(`${name} + ledger: changes to different jobs become durable in the order th
     // a's newest version keeps a's place in line: b never shows as started before a as done.
     assert.equal(order.slice(-2), ['a:done', 'b:encoding']);
     await store.close();
-  } finally {
-    dir.remove();
-  }
+  });
 });
 
   test(`${name} + ledger: a client's change the store refuses is rejected and kept nowhere; the daemon's own is retried until stored`, async () => {
-    const dir = tempDir();
-    try {
+    await withTempDir(async (dir) => {
       const store = await open(dir.path);
       await store.put(aJob('kept'));
       const errors: unknown[] = [];
@@ -142,16 +129,13 @@ test(`${name} + ledger: changes to different jobs become durable in the order th
       const { jobs } = await again.loadAll();
       assert.equal(jobs.map((job) => [job.id, job.status]), [['kept', 'done']], 'the refused job is nowhere, the retried change is stored');
       await again.close();
-    } finally {
-      dir.remove();
-    }
+    });
   });
 
 }
 
 test('nedb: a record written by the previous version loads under the new field names', async () => {
-  const dir = tempDir();
-  try {
+  await withTempDir(async (dir) => {
     const file = join(dir.path, 'jobs.db');
     const { attemptsBeforeManualRetry: _a, progressUpdates: _p, pass: _pass, passes: _passes, ...current } = aJob('old', { status: 'done', progress: 100 });
     const old = { ...current, attemptsBeforeRetry: 2, progressWrites: 17 };
@@ -162,14 +146,11 @@ test('nedb: a record written by the previous version loads under the new field n
     assert.equal([jobs[0]!.attemptsBeforeManualRetry, jobs[0]!.progressUpdates, jobs[0]!.pass, jobs[0]!.passes], [2, 17, null, null]);
     assert.not.ok('attemptsBeforeRetry' in jobs[0]!);
     await store.close();
-  } finally {
-    dir.remove();
-  }
+  });
 });
 
 test('nedb: a file cut off in the middle of its last line still loads every complete record', async () => {
-  const dir = tempDir();
-  try {
+  await withTempDir(async (dir) => {
     const store = await openNedbStore(join(dir.path, 'jobs.db'));
     await store.put(aJob('a1'));
     await store.put(aJob('b2'));
@@ -182,9 +163,7 @@ test('nedb: a file cut off in the middle of its last line still loads every comp
     assert.is(problems.length, 1);
     assert.match(problems[0]!, 'line 3 could not be read');
     await again.close();
-  } finally {
-    dir.remove();
-  }
+  });
 });
 
 test('ledger: a failed write is retried until the store takes it, and nothing is dropped', async () => {

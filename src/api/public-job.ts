@@ -4,9 +4,7 @@ import type { Job } from '../../machines/job-record.js';
 
 export const MASKED = '***';
 
-export type PublicJob = Job;
-
-export function publicJob(job: Job): PublicJob {
+export function publicJob(job: Job): Job {
   const names = Object.keys(job.env);
   if (names.length === 0) return job;
   return { ...job, env: Object.fromEntries(names.map((name) => [name, MASKED])) };

@@ -3,8 +3,9 @@
 // with no setup. Comparison is constant-time whatever the lengths.
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { PRIVATE_FILE } from '../data-folder.js';
 
 export const TOKEN_FILE = 'token';
 export const MIN_TOKEN_LENGTH = 16;
@@ -17,23 +18,24 @@ export function tokenPath(dataDir: string): string {
 export async function loadOrCreateToken(dataDir: string, configured: string): Promise<string> {
   if (configured !== '') return configured;
   const path = tokenPath(dataDir);
-  const existing = await readToken(path);
+  const existing = readToken(path);
   if (existing !== null) return existing;
   // 256 random bits; base64url so it can sit in an address unescaped.
   const token = randomBytes(32).toString('base64url');
   try {
-    await writeFile(path, `${token}\n`, { mode: 0o600, flag: 'wx' });
+    await writeFile(path, `${token}\n`, { mode: PRIVATE_FILE, flag: 'wx' });
     return token;
   } catch (error) {
     // Another process created it between our read and write: theirs is the token.
-    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return (await readToken(path)) ?? token;
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return readToken(path) ?? token;
     throw error;
   }
 }
 
-async function readToken(path: string): Promise<string | null> {
+/** The token in a file, or null when there is none (or it is too short to be one). */
+function readToken(path: string): string | null {
   try {
-    const text = (await readFile(path, 'utf8')).trim();
+    const text = readFileSync(path, 'utf8').trim();
     return text.length >= MIN_TOKEN_LENGTH ? text : null;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
@@ -44,8 +46,7 @@ async function readToken(path: string): Promise<string | null> {
 /** For the CLI: the token in a data folder, or null when there is none or it can't be read. */
 export function readTokenFileSync(dataDir: string): string | null {
   try {
-    const text = readFileSync(tokenPath(dataDir), 'utf8').trim();
-    return text === '' ? null : text;
+    return readToken(tokenPath(dataDir));
   } catch {
     return null;
   }

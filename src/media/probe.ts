@@ -4,26 +4,14 @@ import { execFile } from 'node:child_process';
 import { stat } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import type { Job } from '../../machines/job-record.js';
-import { shellCommands } from '../progress/encode-plan.js';
 import type { KnownTotals } from '../progress/progress-state.js';
 
 const run = promisify(execFile);
 
-/**
- * Every `-i FILE` / `--input FILE` of the command (of its last encoder run, for a shell line),
- * resolved against the job's folder; null for an input that is no file (a pipe, a device, a URL).
- */
-export function inputsOf(job: Pick<Job, 'command' | 'cwd' | 'shell'>): (string | null)[] {
-  const runs = job.shell ? shellCommands(job.command.join(' ')) : [[...job.command]];
-  const argv = runs.filter((each) => each.some((arg) => arg === '-i' || arg === '--input')).at(-1) ?? [];
-  const inputs: (string | null)[] = [];
-  argv.forEach((arg, index) => {
-    if (arg !== '-i' && arg !== '--input') return;
-    const input = argv[index + 1];
-    inputs.push(!input || input === '-' || (input.includes(':') && !isAbsolute(input)) ? null : isAbsolute(input) ? input : resolve(job.cwd, input));
-  });
-  return inputs;
+/** A command's inputs as files, resolved against the job's folder; null for one that is no file
+ * (a pipe, a device, a URL). */
+export function inputsOf(inputs: readonly string[], cwd: string): (string | null)[] {
+  return inputs.map((input) => (input === '-' || (input.includes(':') && !isAbsolute(input)) ? null : isAbsolute(input) ? input : resolve(cwd, input)));
 }
 
 /** Every input's length (null where unknown) and the first one's frame rate. */

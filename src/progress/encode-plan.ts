@@ -16,6 +16,8 @@ export interface EncodePlan {
   maxFrames: number | null;
   /** True when timing changes (trims, setpts, concat): percent is output time over output length. */
   timeBasis: boolean;
+  /** The `-i` / `--input` arguments of the last encoder run, in order, as written. */
+  inputs: string[];
 }
 
 // A first pass analyses and writes nothing: it usually takes about half as long as a later one.
@@ -34,6 +36,7 @@ export function planOf(command: readonly string[], shell: boolean): EncodePlan {
     outputDuration: ffmpeg ? ffmpeg.outputDuration : (inputs) => inputs[0] ?? null,
     maxFrames: ffmpeg?.maxFrames ?? null,
     timeBasis: ffmpeg?.changesTiming ?? false,
+    inputs: last.flatMap((arg, index) => ((arg === '-i' || arg === '--input') && last[index + 1] !== undefined ? [last[index + 1]!] : [])),
   };
 }
 

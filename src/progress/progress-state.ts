@@ -77,6 +77,12 @@ export function initialProgress(known: KnownTotals): ProgressState {
   };
 }
 
+/** A probe's lengths win; each run's `Duration:` headers give them in input order otherwise. */
+function knownInputs(probed: readonly (number | null)[], fromHeaders: readonly (number | null)[]): readonly (number | null)[] {
+  const inputs = fromHeaders.map((length, index) => probed[index] ?? length);
+  return probed.length > inputs.length ? probed : inputs;
+}
+
 function outputLength(plan: EncodePlan | null, inputs: readonly (number | null)[]): number | null {
   if (inputs.length === 0) return null;
   return plan ? plan.outputDuration(inputs) : (inputs[0] ?? null);
@@ -110,10 +116,10 @@ function nextPass(state: ProgressState, sample: ProgressSample): PassState {
 
 export function applySample(state: ProgressState, sample: ProgressSample): ProgressState {
   const pass = nextPass(state, sample);
-  // A probe's lengths win; each run's `Duration:` headers give them in input order otherwise.
-  const inputs = pass.headerInputs.map((length, index) => state.probedInputs[index] ?? length);
-  const known = state.probedInputs.length > inputs.length ? state.probedInputs : inputs;
-  const durationSeconds = outputLength(state.plan, known) ?? state.detail.durationSeconds;
+  // The output's length changes only when a header names an input's length: not worked out again
+  // for every status line.
+  const durationSeconds =
+    pass.headerInputs === state.pass.headerInputs ? state.detail.durationSeconds : (outputLength(state.plan, knownInputs(state.probedInputs, pass.headerInputs)) ?? state.detail.durationSeconds);
   const frameRate = state.frameRate ?? sample.frameRate ?? null;
   const derivedFrames = durationSeconds !== null && frameRate !== null ? Math.round(durationSeconds * frameRate) : null;
   const cap = state.plan?.maxFrames ?? null;

@@ -5,11 +5,12 @@ import { join } from 'node:path';
 import { asyncScheduler, share, throttleTime } from 'rxjs';
 import { fromCallback } from 'xstate';
 import type { JobEvent, RunnerCommand, RunnerInput } from '../../machines/job-machine.js';
-import type { Job, ProgressFields } from '../../machines/job-record.js';
+import type { ProgressFields } from '../../machines/job-record.js';
 import { createParser } from '../progress/parsers/index.js';
 import type { KnownTotals } from '../progress/progress-state.js';
 import { readProgress, throttleProgress } from '../progress/pipeline.js';
 import { inputDurationApplies } from '../media/expected-duration.js';
+import { inputsOf } from '../media/probe.js';
 import { planOf } from '../progress/encode-plan.js';
 import { splitRecords } from '../progress/lines.js';
 import type { ThrottleOptions } from '../progress/throttle.js';
@@ -36,7 +37,7 @@ export interface RunnerDeps {
   /** Every progress change of a running encoder, at most a few times a second. */
   onLive: (live: LiveProgress) => void;
   /** Totals read from the job's input before the encode (ffprobe); null when unknown. */
-  probeInput: (job: Job) => Promise<Omit<KnownTotals, 'totalFrames'> | null>;
+  probeInputs: (inputs: (string | null)[]) => Promise<Omit<KnownTotals, 'totalFrames'> | null>;
 }
 
 // The stall clock needs no finer news than this.
@@ -85,14 +86,15 @@ export function createRunnerActor(deps: RunnerDeps, live: LiveRuns) {
     });
 
     // A job that states its frames needs no probe; otherwise ask ffprobe about the input.
-    (input.job.totalFrames === null ? deps.probeInput(input.job) : Promise.resolve(null))
+    const plan = planOf(input.job.command, input.job.shell);
+    (input.job.totalFrames === null ? deps.probeInputs(inputsOf(plan.inputs, input.job.cwd)) : Promise.resolve(null))
       .then((probed) => {
         if (stopped) return;
         if (pendingTermination) {
           send({ type: 'ENCODER_EXITED', outcome: { exitCode: null, signal: null, logTail: [], runSeconds: 0, at: isoNow(deps) } });
           return;
         }
-        run = launch(input, { totalFrames: input.job.totalFrames, ...probed, plan: planOf(input.job.command, input.job.shell) }, deps, send);
+        run = launch(input, { totalFrames: input.job.totalFrames, ...probed, plan }, deps, send);
         live.add(run);
       })
       .catch((error: unknown) => {

@@ -4,6 +4,7 @@
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import Datastore from 'nedb-promises';
+import { PRIVATE_FILE, PRIVATE_FOLDER } from '../data-folder.js';
 import type { Job } from '../../machines/job-record.js';
 import type { JobStore, LoadedJobs } from './job-store.js';
 
@@ -50,15 +51,15 @@ export async function openNedbStore(filename: string): Promise<JobStore> {
   const unreadable = await unreadableLines(filename);
   // Records hold jobs' environments: the file is the daemon user's alone. nedb rewrites it at
   // each compaction (a new file), so the mode is set again after each.
-  await mkdir(dirname(filename), { recursive: true, mode: 0o700 });
-  await writeFile(filename, '', { flag: 'a', mode: 0o600 });
+  await mkdir(dirname(filename), { recursive: true, mode: PRIVATE_FOLDER });
+  await writeFile(filename, '', { flag: 'a', mode: PRIVATE_FILE });
   const db = Datastore.create({ filename, autoload: false, corruptAlertThreshold: 1 });
   await db.load();
   // nedb-promises leaves these out of its types; call them on the wrapped @seald-io/nedb
   // datastore itself, since setting fields through nedb-promises' proxy fails.
   const compaction = (db as unknown as { __original: Compaction }).__original;
-  compaction.on('compaction.done', () => void chmod(filename, 0o600).catch(() => undefined));
-  await chmod(filename, 0o600);
+  compaction.on('compaction.done', () => void chmod(filename, PRIVATE_FILE).catch(() => undefined));
+  await chmod(filename, PRIVATE_FILE);
   compaction.setAutocompactionInterval(COMPACT_EVERY_MS);
   return {
     async loadAll(): Promise<LoadedJobs> {
@@ -87,7 +88,7 @@ export async function openNedbStore(filename: string): Promise<JobStore> {
     async close(): Promise<void> {
       compaction.stopAutocompaction();
       await compaction.compactDatafileAsync();
-      await chmod(filename, 0o600);
+      await chmod(filename, PRIVATE_FILE);
     },
   };
 }
