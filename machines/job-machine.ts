@@ -6,7 +6,7 @@
 // src/.
 import { type ActorRefFrom, and, assign, emit, enqueueActions, fromCallback, fromPromise, not, sendTo, setup } from 'xstate';
 import type { LifecycleEvent } from './lifecycle.js';
-import type { Job, ProgressFields, TerminationReason } from './job-record.js';
+import { type Job, type TerminationReason, progressFieldsOf } from './job-record.js';
 import {
   type EncoderOutcome,
   type ProgressReport,
@@ -130,7 +130,7 @@ export function createJobMachine(clock: Clock) {
         if (event.type !== 'PROGRESS') return;
         const job = withProgress(context.job, event, context.elapsedBefore);
         enqueue.assign({ job });
-        enqueue(announce({ kind: 'progress', jobId: job.id, at: nowIso(), progress: progressOf(job), elapsedSeconds: job.elapsedSeconds }));
+        enqueue(announce({ kind: 'progress', jobId: job.id, at: nowIso(), progress: progressFieldsOf(job), elapsedSeconds: job.elapsedSeconds }));
       }),
       outputReady: enqueueActions(({ context, event, enqueue }) => {
         if (event.type !== 'OUTPUT_READY') return;
@@ -337,11 +337,6 @@ export function createJobMachine(clock: Clock) {
 
 export type JobMachine = ReturnType<typeof createJobMachine>;
 export type JobActor = ActorRefFrom<JobMachine>;
-
-function progressOf(job: Job): ProgressFields {
-  const { progress, pass, passes, frame, totalFrames, fps, bitrate, speed, etaSeconds } = job;
-  return { progress, pass, passes, frame, totalFrames, fps, bitrate, speed, etaSeconds };
-}
 
 function errorText(error: unknown): string {
   return error instanceof Error ? error.message : String(error);

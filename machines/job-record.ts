@@ -45,10 +45,19 @@ export interface Attempt {
   reason: string | null;
 }
 
+/**
+ * What the percent is measured on: the encoder's own percent, frames over the output's frames,
+ * output time over the output's length, or a script's counters (steps).
+ */
+export const PROGRESS_BASES = ['percent', 'frames', 'time', 'steps'] as const;
+export type ProgressBasis = (typeof PROGRESS_BASES)[number];
+
 /** The progress fields that the runner's pipeline reports; all optional because encoders differ. */
 export interface ProgressFields {
   /** 0-100 of the whole job, every pass included; null while nothing can tell the total. */
   progress: number | null;
+  /** What `progress` was last measured on; null while it is unknown. */
+  basis: ProgressBasis | null;
   /** The encoder pass under way (1-based) and how many the job makes; null when it makes one. */
   pass: number | null;
   passes: number | null;
@@ -82,6 +91,16 @@ export interface Job extends ProgressFields {
   validate: boolean;
   /** Seconds the output should last, where known: the job's own, or the input's when not trimmed. */
   expectedDurationSeconds: number | null;
+  /** Which jobs this one is like, for learning how long it takes (program, codec, preset, size). */
+  kind: string;
+  /** Encoder passes the submission declared; null: read them from the command. */
+  declaredPasses: number | null;
+  /** Seconds of media the last run encodes (its plan's output length), where known. */
+  mediaSeconds: number | null;
+  /** Seconds into the last run at which each pass after the first began; null for one pass. */
+  passStartSeconds: number[] | null;
+  /** How long the last run's encoder ran, in seconds; null before one has ended. */
+  runSeconds: number | null;
   /** When the watcher reported the output complete (null: not yet, or not watched). */
   outputReadyAt: string | null;
   /** Encoder runs started so far; an interrupted run counts. */
@@ -123,6 +142,7 @@ export const LOG_TAIL_LINES = 50;
 
 export const NO_PROGRESS: ProgressFields = {
   progress: 0,
+  basis: null,
   pass: null,
   passes: null,
   frame: null,
@@ -132,3 +152,9 @@ export const NO_PROGRESS: ProgressFields = {
   speed: null,
   etaSeconds: null,
 };
+
+/** The progress fields of a job record. */
+export function progressFieldsOf(job: Job): ProgressFields {
+  const { progress, basis, pass, passes, frame, totalFrames, fps, bitrate, speed, etaSeconds } = job;
+  return { progress, basis, pass, passes, frame, totalFrames, fps, bitrate, speed, etaSeconds };
+}

@@ -34,6 +34,7 @@ export function startAttempt(job: Job): Job {
     ...job,
     // Progress is per attempt: a retry starts from nothing, whatever the last one reached.
     progress: 0,
+    basis: null,
     pass: null,
     passes: null,
     frame: null,
@@ -63,6 +64,7 @@ export function withExit(job: Job, elapsedBefore: number, outcome: EncoderOutcom
     signal: outcome.signal,
     logTail: outcome.logTail,
     elapsedSeconds: elapsedBefore + outcome.runSeconds,
+    runSeconds: outcome.runSeconds,
   };
 }
 
@@ -134,6 +136,9 @@ export interface ProgressReport {
   logTail: string[];
   /** The input's length, when the output should last as long (no trim). */
   expectedDurationSeconds?: number | null;
+  /** Seconds of media the run encodes, as its plan works out. */
+  mediaSeconds?: number | null;
+  passStartSeconds?: number[] | null;
 }
 
 export function withProgress(job: Job, report: ProgressReport, elapsedBefore: number): Job {
@@ -142,6 +147,8 @@ export function withProgress(job: Job, report: ProgressReport, elapsedBefore: nu
     ...report.progress,
     logTail: report.logTail,
     expectedDurationSeconds: job.expectedDurationSeconds ?? report.expectedDurationSeconds ?? null,
+    mediaSeconds: report.mediaSeconds ?? job.mediaSeconds,
+    passStartSeconds: report.passStartSeconds ?? null,
     elapsedSeconds: elapsedBefore + report.runSeconds,
     progressUpdates: job.progressUpdates + 1,
   };

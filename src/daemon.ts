@@ -24,7 +24,11 @@ import { logLifecycle } from './lifecycle/log-entries.js';
 import type { Logger } from './logger.js';
 import { mediaToolPath } from './media/binaries.js';
 import { checkOutput } from './media/output-check.js';
-import { probeInputs } from './media/probe.js';
+import { inputsOf, probeInputs } from './media/probe.js';
+import { Forecaster } from './forecast/forecaster.js';
+import { createJobViews } from './forecast/job-view.js';
+import { LiveBoard } from './forecast/live-board.js';
+import { planOf } from './progress/encode-plan.js';
 import { createMetrics } from './metrics.js';
 import { recoverStore } from './recover-store.js';
 import { LiveRuns, type LiveProgress, createRunnerActor, jobLogPath } from './runner/runner-actor.js';
@@ -74,6 +78,24 @@ export async function startDaemon(config: DaemonConfig, deps: Deps): Promise<Dae
   const ffprobe = optionalTool('ffprobe');
   // Progress as it is now, for the event stream only: never stored, so never throttled by the store.
   const liveViews = new Set<(update: LiveProgress) => void>();
+  const board = new LiveBoard(deps.nowMs);
+  liveViews.add((update) => board.record(update));
+  const forecaster = new Forecaster({
+    nowMs: deps.nowMs,
+    probeMediaSeconds: async (job) => {
+      const plan = planOf(job.command, job.shell);
+      const probed = ffprobe ? await probeInputs(inputsOf(plan.inputs, job.cwd), ffprobe) : null;
+      return probed ? plan.outputDuration(probed.inputDurations) : null;
+    },
+  });
+  // Learned from the done jobs the store holds, oldest first, so the latest runs are the ones kept.
+  for (const job of ledger.list('done').sort((a, b) => (a.finishedAt ?? '').localeCompare(b.finishedAt ?? ''))) forecaster.observe(job);
+  stopFeeds.push(
+    feed.subscribe((event, job) => {
+      if (event.kind === 'attempt-ended' || event.kind === 'requeued') board.forget(event.jobId);
+      if ((event.kind === 'done' || event.kind === 'failed' || event.kind === 'cancelled') && job) forecaster.observe(job);
+    }),
+  );
   const runner = createRunnerActor(
     {
       spawnPty: deps.spawnPty,
@@ -87,6 +109,7 @@ export async function startDaemon(config: DaemonConfig, deps: Deps): Promise<Dae
       onError: (jobId, error) => log.error({ jobId, err: error }, 'runner error'),
       onLive: (update) => liveViews.forEach((view) => view(update)),
       probeInputs: async (inputs) => (ffprobe ? probeInputs(inputs, ffprobe) : null),
+      priorFor: (job, mediaSeconds) => forecaster.priorFor(job, mediaSeconds),
     },
     live,
   );
@@ -144,6 +167,8 @@ export async function startDaemon(config: DaemonConfig, deps: Deps): Promise<Dae
   const server = createApiServer({
     requests,
     ledger,
+    views: createJobViews({ forecaster, board, allJobs: () => ledger.list(), maxConcurrent: () => requests.settings().maxConcurrent }),
+    kinds: () => forecaster.history.kinds(),
     events,
     metrics: metrics.registry,
     transitions,

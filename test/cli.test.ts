@@ -58,7 +58,7 @@ test('encsup parse prints one JSON update per progress change of a raw log, from
   assert.is(fromFile.code, 0, fromFile.stderr);
   const updates = fromFile.stdout.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
   assert.ok(updates.length > 3);
-  assert.equal(Object.keys(updates[0]!), ['percent', 'pass', 'passes', 'frame', 'totalFrames', 'fps', 'bitrate', 'speed', 'timeSeconds', 'etaSeconds', 'step', 'totalSteps', 'format']);
+  assert.equal(Object.keys(updates[0]!), ['percent', 'basis', 'pass', 'passes', 'frame', 'totalFrames', 'fps', 'bitrate', 'speed', 'timeSeconds', 'etaSeconds', 'step', 'totalSteps', 'format']);
   assert.equal([updates.at(-1)!['percent'], updates.at(-1)!['frame'], updates.at(-1)!['totalFrames']], [100, 240, 240]);
   let stdout = '';
   const code = await runCli(['parse', '--pattern', 'tile (?<current>\\d+)/(?<total>\\d+)', '-'], {

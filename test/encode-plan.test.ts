@@ -1,7 +1,7 @@
 // What a command will encode, read before it runs: passes, their weights, and the output's length.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { planOf, shellCommands } from '../src/progress/encode-plan.js';
+import { adjustPlan, planOf, shellCommands } from '../src/progress/encode-plan.js';
 
 const ffmpeg = (...args: string[]) => ['ffmpeg', '-hide_banner', ...args];
 
@@ -36,9 +36,30 @@ test('trims before and after -i, -to, setpts and concat give the output length',
 });
 
 test('what a command cannot tell is unknown, not a guess', () => {
-  assert.is(planOf(ffmpeg('-i', 'in.mp4', '-vf', "select='gt(scene,0.4)'", 'out.mp4'), false).outputDuration([30]), null);
+  assert.is(planOf(ffmpeg('-i', 'in.mp4', '-vf', 'trim=start=3:end=9', 'out.mp4'), false).outputDuration([30]), null);
   assert.is(planOf(ffmpeg('-stream_loop', '3', '-i', 'in.mp4', 'out.mp4'), false).outputDuration([30]), null);
   assert.is(planOf(ffmpeg('-i', 'in.mp4', 'out.mp4'), false).outputDuration([null]), null);
+});
+
+
+test('the output frame rate (-r after the inputs, fps=) counts the output frames; a select leaves them unknown', () => {
+  assert.is(planOf(['ffmpeg', '-r', '10', '-i', 'a.mp4', '-r', '30000/1001', 'out.mp4'], false).outputFrameRate, 30000 / 1001);
+  assert.is(planOf(['ffmpeg', '-i', 'a.mp4', '-vf', 'scale=640:-2,fps=fps=12', 'out.mp4'], false).outputFrameRate, 12);
+  assert.is(planOf(['ffmpeg', '-i', 'a.mp4', '-r', 'ntsc', 'out.mp4'], false).outputFrameRate, null);
+  const select = planOf(['ffmpeg', '-i', 'a.mp4', '-vf', "select='not(mod(n,3))'", 'out.mp4'], false);
+  assert.equal([select.framesUnknown, select.timeBasis, select.outputDuration([9])], [true, true, 9]);
+  // Retimed by frame number after a select: neither frames nor time can be known.
+  assert.is(planOf(['ffmpeg', '-i', 'a.mp4', '-vf', "select='not(mod(n,3))',setpts=N/FRAME_RATE/TB", 'out.mp4'], false).outputDuration([9]), null);
+});
+
+test("a job's own passes win over the command, and a learned first-pass share over the default", () => {
+  const plan = planOf(['ffmpeg', '-i', 'a.mp4', 'out.mp4'], false);
+  assert.equal(adjustPlan(plan, 2, null).passWeights, [1 / 3, 2 / 3]);
+  assert.equal(adjustPlan(plan, 3, 0.1).passWeights.map((weight) => Math.round(weight * 100)), [10, 45, 45]);
+  assert.equal(adjustPlan(plan, null, 0.2).passWeights, [1]);
+  const twoPass = planOf(['ffmpeg -pass 1 -i a.mp4 -f null - && ffmpeg -pass 2 -i a.mp4 out.mp4'], true);
+  assert.equal(adjustPlan(twoPass, null, 0.25).passWeights, [0.25, 0.75]);
+  assert.equal(adjustPlan(twoPass, null, 1.5).passWeights, twoPass.passWeights, 'a share that is no share is ignored');
 });
 
 test.run();

@@ -4,6 +4,7 @@ import { NO_PROGRESS } from '../machines/job-record.js';
 import { INITIAL_ETA, nextEta } from '../src/progress/eta.js';
 import { createParser } from '../src/progress/parsers/index.js';
 import { applySample, initialProgress } from '../src/progress/progress-state.js';
+import { planOf } from '../src/progress/encode-plan.js';
 import { shouldWrite } from '../src/progress/throttle.js';
 
 const options = { progressThreshold: 1, heartbeatMs: 5000 };
@@ -114,6 +115,25 @@ test('HandBrake --json: a Rate far below any frame rate is unknown, not an fps o
   assert.is(sample?.fps, null);
   for (const line of block(41.5)) sample = handbrake(line) ?? sample;
   assert.is(sample?.fps, 41.5);
+});
+
+
+test('the basis says what the percent is measured on; -r counts output frames; a frame cap shortens the time basis', () => {
+  const plan = (command: string[]) => planOf(command, false);
+  let state = initialProgress({ totalFrames: null, durationSeconds: 10, frameRate: 25, plan: plan(['ffmpeg', '-i', 'a.mp4', '-r', '10', 'b.mp4']) });
+  state = applySample(state, { format: 'ffmpeg', frame: 50, timeSeconds: 5 });
+  assert.equal([state.fields.totalFrames, state.fields.progress, state.fields.basis], [100, 50, 'frames']);
+  state = initialProgress({ totalFrames: null, durationSeconds: 10, frameRate: 25, plan: plan(['ffmpeg', '-ss', '2', '-i', 'a.mp4', '-frames:v', '50', 'b.mp4']) });
+  state = applySample(state, { format: 'ffmpeg', frame: 25, timeSeconds: 1 });
+  assert.equal([state.fields.progress, state.fields.basis], [50, 'time'], 'the output lasts 50 frames (2 s), not the 8 s left of the input');
+  state = initialProgress({ totalFrames: null, durationSeconds: 10, frameRate: 25, plan: plan(['ffmpeg', '-i', 'a.mp4', '-vf', "select='not(mod(n,2))'", 'b.mp4']) });
+  state = applySample(state, { format: 'ffmpeg', frame: 60, timeSeconds: 5 });
+  assert.equal([state.fields.totalFrames, state.fields.progress, state.fields.basis], [null, 50, 'time'], 'frames a select keeps are not counted against the input');
+  state = initialProgress({ totalFrames: null });
+  state = applySample(state, { format: 'handbrake', percent: 40 });
+  assert.equal([state.fields.progress, state.fields.basis], [40, 'percent']);
+  state = applySample(state, { format: 'steps', step: 5, totalSteps: 10, percent: 50 });
+  assert.is(state.fields.basis, 'steps');
 });
 
 test.run();

@@ -1,5 +1,6 @@
 // The API as the CLI sees it: typed calls, and errors that say what to do.
 import type { Job } from '../../machines/job-record.js';
+import type { JobView } from '../forecast/job-view.js';
 import type { CompletedOutput, RuntimeSettings } from '../jobs/job-requests.js';
 
 export class ClientError extends Error {
@@ -31,10 +32,10 @@ export class ApiClient {
   submit(body: Record<string, unknown>): Promise<Job> {
     return this.#json('POST', '/api/jobs', body);
   }
-  list(status?: string): Promise<Job[]> {
+  list(status?: string): Promise<JobView[]> {
     return this.#json('GET', `/api/jobs${status ? `?status=${encodeURIComponent(status)}` : ''}`);
   }
-  get(id: string): Promise<Job> {
+  get(id: string): Promise<JobView> {
     return this.#json('GET', `/api/jobs/${encodeURIComponent(id)}`);
   }
   cancel(id: string): Promise<Job> {

@@ -4,7 +4,7 @@ import type { Job } from '../../machines/job-record.js';
 
 export const MASKED = '***';
 
-export function publicJob(job: Job): Job {
+export function publicJob<T extends Job>(job: T): T {
   const names = Object.keys(job.env);
   if (names.length === 0) return job;
   return { ...job, env: Object.fromEntries(names.map((name) => [name, MASKED])) };

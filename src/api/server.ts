@@ -6,7 +6,9 @@ import { readFile } from 'node:fs/promises';
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import type { Registry } from 'prom-client';
 import type { JobGraph } from '../../machines/job-graph.js';
-import { JOB_STATUSES, type JobStatus } from '../../machines/job-record.js';
+import { type Job, JOB_STATUSES, type JobStatus } from '../../machines/job-record.js';
+import type { JobViews } from '../forecast/job-view.js';
+import type { KindEstimate } from '../forecast/run-history.js';
 import { type JobRequests, RequestError, type RequestErrorKind } from '../jobs/job-requests.js';
 import type { TransitionLog } from '../jobs/transition-log.js';
 import type { JobLedger } from '../store/job-ledger.js';
@@ -29,6 +31,10 @@ import { tokenMatches } from './token.js';
 export interface ApiDeps {
   requests: JobRequests;
   ledger: JobLedger;
+  /** Jobs as they are now (live progress, ETA counted down), with when each should start and end. */
+  views: JobViews;
+  /** What finished jobs taught about each kind of job. */
+  kinds: () => KindEstimate[];
   events: EventHub;
   metrics: Registry;
   transitions: TransitionLog;
@@ -49,6 +55,7 @@ const DASHBOARD_PAGE = /^\/(?:jobs\/[^/]+)?$/;
 
 export function createApiServer(deps: ApiDeps): Server {
   const { requests, ledger } = deps;
+  const view = (job: Job) => publicJob(deps.views.present([job])[0]!);
   const routes: [string, RegExp, Handler][] = [
     ['GET', /^\/metrics$/, async (_q, res) => {
       res.writeHead(200, { 'content-type': deps.metrics.contentType });
@@ -56,8 +63,9 @@ export function createApiServer(deps: ApiDeps): Server {
     }],
     ['GET', /^\/api\/events$/, (req, res, _p, url) => deps.events.serve(req, res, url.searchParams.get('job'))],
     ['POST', /^\/api\/jobs$/, async (req, res) => sendJson(res, 201, publicJob(await requests.submit(await readJsonBody(req))))],
-    ['GET', /^\/api\/jobs$/, (_q, res, _p, url) => sendJson(res, 200, listJobs(ledger, url.searchParams.get('status')).map(publicJob))],
-    ['GET', /^\/api\/jobs\/([^/]+)$/, (_q, res, [id]) => sendJson(res, 200, publicJob(requests.get(id!)))],
+    ['GET', /^\/api\/jobs$/, (_q, res, _p, url) => sendJson(res, 200, deps.views.present(listJobs(ledger, url.searchParams.get('status'))).map(publicJob))],
+    ['GET', /^\/api\/jobs\/([^/]+)$/, (_q, res, [id]) => sendJson(res, 200, view(requests.get(id!)))],
+    ['GET', /^\/api\/forecast$/, (_q, res) => sendJson(res, 200, { kinds: deps.kinds(), jobs: Object.fromEntries(deps.views.present(ledger.list().filter(isWaitingOrRunning)).map((job) => [job.id, job.forecast])) })],
     ['PATCH', /^\/api\/jobs\/([^/]+)$/, async (req, res, [id]) => sendJson(res, 200, publicJob(await requests.setPriority(id!, await readJsonBody(req))))],
     ['POST', /^\/api\/jobs\/([^/]+)\/cancel$/, async (_q, res, [id]) => sendJson(res, 200, publicJob(await requests.cancel(id!)))],
     ['POST', /^\/api\/jobs\/([^/]+)\/retry$/, async (_q, res, [id]) => sendJson(res, 200, publicJob(await requests.retry(id!)))],
@@ -154,6 +162,10 @@ function decodeParam(text: string): string {
   } catch {
     throw new ApiError(400, `the path holds a malformed percent-escape: ${text.slice(0, 80)}`);
   }
+}
+
+function isWaitingOrRunning(job: Job): boolean {
+  return job.status === 'queued' || job.status === 'encoding' || job.status === 'finalizing';
 }
 
 function listJobs(ledger: JobLedger, status: string | null) {

@@ -1,5 +1,9 @@
 // How jobs look in a terminal: pure functions from records to text.
 import type { Job } from '../../machines/job-record.js';
+import type { JobForecast } from '../forecast/queue-forecast.js';
+
+/** A job as the API gives it: a list or a single job carries its forecast; a streamed one may not. */
+export type ShownJob = Job & { forecast?: JobForecast | null };
 
 export function formatDuration(seconds: number | null): string {
   if (seconds === null) return '-';
@@ -10,15 +14,16 @@ export function formatDuration(seconds: number | null): string {
   return h > 0 ? `${h}h${String(m).padStart(2, '0')}m` : m > 0 ? `${m}m${String(s).padStart(2, '0')}s` : `${s}s`;
 }
 
-export function formatJobTable(jobs: Job[]): string {
+export function formatJobTable(jobs: ShownJob[]): string {
   if (jobs.length === 0) return 'no jobs\n';
   const rows = [
-    ['ID', 'STATUS', 'PROGRESS', 'ETA', 'ELAPSED', 'PRIO', 'NAME'],
+    ['ID', 'STATUS', 'PROGRESS', 'ETA', 'FORECAST', 'ELAPSED', 'PRIO', 'NAME'],
     ...jobs.map((job) => [
       job.id,
       job.status,
       formatPercent(job.progress),
       formatDuration(job.etaSeconds),
+      formatForecast(job),
       formatDuration(job.elapsedSeconds),
       String(job.priority),
       job.name,
@@ -28,7 +33,27 @@ export function formatJobTable(jobs: Job[]): string {
   return rows.map((row) => row.map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column]!))).join('  ')).join('\n') + '\n';
 }
 
-export function formatJob(job: Job): string {
+/**
+ * When a waiting job should start and end, and how long it should run (from finished jobs of its
+ * kind); when a running one should end. `-` where nothing is known.
+ */
+export function formatForecast(job: ShownJob): string {
+  const forecast = job.forecast;
+  if (!forecast) return '-';
+  const run = forecast.expectedRunSeconds === null ? null : `runs ~${formatDuration(forecast.expectedRunSeconds)}`;
+  if (job.status === 'queued') {
+    const starts = forecast.startsAt === null ? 'start unknown' : `starts ${clock(forecast.startsAt)}`;
+    return [starts, forecast.finishesAt === null ? null : `ends ${clock(forecast.finishesAt)}`, run].filter(Boolean).join(', ');
+  }
+  return forecast.finishesAt === null ? '-' : `ends ${clock(forecast.finishesAt)}`;
+}
+
+/** Local wall-clock time, HH:MM:SS: what an operator compares with the clock on the wall. */
+function clock(iso: string): string {
+  return new Date(iso).toTimeString().slice(0, 8);
+}
+
+export function formatJob(job: ShownJob): string {
   const lines: [string, string][] = [
     ['id', job.id],
     ['name', job.name],
@@ -38,6 +63,8 @@ export function formatJob(job: Job): string {
     ['fps', String(job.fps ?? '-')],
     ['speed', job.speed === null ? '-' : `${job.speed}x`],
     ['eta', formatDuration(job.etaSeconds)],
+    ['forecast', formatForecast(job)],
+    ['basis', job.basis ?? '-'],
     ['elapsed', formatDuration(job.elapsedSeconds)],
     ['priority', String(job.priority)],
     ['attempts', String(job.attempts)],

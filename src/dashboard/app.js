@@ -11,6 +11,10 @@ let machine = { statuses: [], finished: [], transitions: [] };
 // page never sees the token, and sends every change as JSON, the only kind the daemon accepts.
 
 const jobs = new Map();
+// When each job's ETA was last heard (this page's clock), so it counts down between reports.
+const etaHeardAt = new Map();
+// Expected start, end and run length of waiting and running jobs (GET /api/forecast).
+let forecasts = {};
 let filter = null;
 let openJobId = null;
 
@@ -41,6 +45,33 @@ function duration(seconds) {
   const h = Math.floor(s / 3600);
   const m = Math.floor((s % 3600) / 60);
   return h > 0 ? `${h}h${String(m).padStart(2, '0')}m` : m > 0 ? `${m}m${String(s % 60).padStart(2, '0')}s` : `${s % 60}s`;
+}
+
+function heard(job) {
+  etaHeardAt.set(job.id, Date.now());
+  return job;
+}
+
+function etaNow(job) {
+  if (job.etaSeconds === null || job.etaSeconds === undefined || job.status !== 'encoding') return job.etaSeconds;
+  return Math.max(0, job.etaSeconds - (Date.now() - (etaHeardAt.get(job.id) ?? Date.now())) / 1000);
+}
+
+function clockTime(iso) {
+  return new Date(iso).toLocaleTimeString();
+}
+
+/** The ETA cell: the time left of a running job; a waiting job's expected start, end and run. */
+function etaText(job) {
+  const forecast = forecasts[job.id];
+  if (job.status === 'queued' && forecast) {
+    const parts = [forecast.startsAt ? `starts ${clockTime(forecast.startsAt)}` : 'start unknown'];
+    if (forecast.expectedRunSeconds !== null) parts.push(`runs ~${duration(forecast.expectedRunSeconds)}`);
+    return parts.join(' · ');
+  }
+  const eta = etaNow(job);
+  if ((eta === null || eta === undefined) && forecast?.finishesAt) return `ends ~${clockTime(forecast.finishesAt)}`;
+  return duration(eta);
 }
 
 function progressBar(job) {
@@ -90,7 +121,7 @@ function renderTable() {
         el('td', { class: 'name' }, el('a', { href: `#/jobs/${job.id}` }, job.name), el('small', {}, job.id)),
         el('td', { class: `status status-${job.status}`, 'data-status': job.status }, job.status),
         el('td', {}, progressBar(job)),
-        el('td', {}, duration(job.etaSeconds)),
+        el('td', { 'data-eta': job.id }, etaText(job)),
         el('td', {}, duration(job.elapsedSeconds)),
         el('td', {}, job.fps ?? '–'),
         el('td', {}, job.priority),
@@ -164,7 +195,8 @@ async function renderJobPage(id) {
     ['frames', job.totalFrames ? `${job.frame ?? 0} / ${job.totalFrames}` : job.frame ?? '–'],
     ['fps', job.fps ?? '–'],
     ['speed', job.speed === null ? '–' : `${job.speed}x`],
-    ['ETA', duration(job.etaSeconds)],
+    ['ETA', etaText(job)],
+    ['basis', job.basis ?? '–'],
     ['elapsed', duration(job.elapsedSeconds)],
     ['priority', job.priority],
     ['attempts', `${job.attempts} of ${job.maxAttempts}`],
@@ -208,7 +240,7 @@ function connect() {
     const event = JSON.parse(message.data);
     const job = jobs.get(event.jobId);
     if (event.kind !== 'progress' || !job) return;
-    Object.assign(job, event.progress, { elapsedSeconds: event.elapsedSeconds });
+    heard(Object.assign(job, event.progress, { elapsedSeconds: event.elapsedSeconds }));
     if (openJobId === job.id) renderJobPage(job.id);
     else if (openJobId === null) renderTable();
   });
@@ -217,13 +249,13 @@ function connect() {
     const live = JSON.parse(message.data);
     const job = jobs.get(live.jobId);
     if (!job || job.status !== 'encoding') return;
-    Object.assign(job, live.progress);
+    heard(Object.assign(job, live.progress));
     // The job page refreshes on stored changes (it reads the log); the table on every one.
     if (openJobId === null) renderTable();
   });
   source.addEventListener('job', (message) => {
     const job = JSON.parse(message.data);
-    jobs.set(job.id, job);
+    jobs.set(job.id, heard(job));
     if (openJobId === job.id) renderJobPage(job.id);
     else if (openJobId === null) renderTable();
   });
@@ -238,8 +270,19 @@ async function start() {
   // never replaces a newer version the stream already brought.
   await connect();
   for (const job of await api('/api/jobs')) {
-    if (!jobs.has(job.id) || jobs.get(job.id).updatedAt < job.updatedAt) jobs.set(job.id, job);
+    if (!jobs.has(job.id) || jobs.get(job.id).updatedAt < job.updatedAt) jobs.set(job.id, heard(job));
+    if (job.forecast) forecasts[job.id] = job.forecast;
   }
+  // Between reports, the ETAs count down; the forecast of the waiting line is read again now and then.
+  setInterval(() => {
+    for (const cell of document.querySelectorAll('td[data-eta]')) {
+      const job = jobs.get(cell.dataset.eta);
+      if (job) cell.textContent = etaText(job);
+    }
+  }, 1000);
+  setInterval(() => {
+    api('/api/forecast').then((report) => (forecasts = report.jobs), () => undefined);
+  }, 5000);
   addEventListener('hashchange', route);
   route();
 }

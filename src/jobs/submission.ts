@@ -3,6 +3,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
 import { type Job, NO_PROGRESS, PARSER_NAMES } from '../../machines/job-record.js';
 import { MAX_TIMER_SEC } from '../config.js';
+import { jobKind } from '../forecast/job-kind.js';
 import { compilePattern } from '../progress/parsers/pattern.js';
 import { type ValidationProblem, firstProblem } from '../validation-problem.js';
 
@@ -63,6 +64,7 @@ export const submissionSchema = z.strictObject({
   priority: prioritySchema.optional(),
   output: path('output').optional(),
   totalFrames: z.number().int('expected a whole number').positive('expected a number of frames above 0').max(1e10, 'expected at most 1e10 frames').optional(),
+  passes: z.number().int('expected a whole number').min(1, 'expected at least 1 pass').max(10, 'expected at most 10 passes').optional(),
   external: z.boolean().optional(),
   validate: z.boolean().optional(),
   expectedDurationSeconds: z.number().positive('expected a number of seconds above 0').max(1e9, 'expected at most 1e9 seconds').optional(),
@@ -134,14 +136,21 @@ export const BUILT_IN_JOB_DEFAULTS: JobDefaults = { timeoutSec: 7200, stallTimeo
 export function newJobRecord(submission: Submission, id: string, nowIso: string, defaultCwd: string, defaults: JobDefaults = BUILT_IN_JOB_DEFAULTS): Job {
   const cwd = resolve(defaultCwd, submission.cwd ?? '.');
   const output = submission.output === undefined ? null : isAbsolute(submission.output) ? submission.output : resolve(cwd, submission.output);
+  const command = typeof submission.command === 'string' ? [submission.command] : (submission.command ?? []);
+  const shell = submission.shell ?? false;
   return {
     ...NO_PROGRESS,
     id,
     name: submission.name ?? [submission.command ?? ['external', submission.output ?? '']].flat().join(' ').slice(0, 80),
-    command: typeof submission.command === 'string' ? [submission.command] : (submission.command ?? []),
+    command,
     cwd,
     env: submission.env ?? {},
-    shell: submission.shell ?? false,
+    shell,
+    kind: submission.external ? 'external' : jobKind(command, shell),
+    declaredPasses: submission.passes ?? null,
+    mediaSeconds: null,
+    passStartSeconds: null,
+    runSeconds: null,
     parser: submission.parser ?? (submission.pattern ? 'pattern' : 'auto'),
     pattern: submission.pattern ?? null,
     priority: submission.priority ?? 0,

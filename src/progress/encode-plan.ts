@@ -1,7 +1,8 @@
 // What a command will encode, read from its arguments before it runs: how many encoder passes it
 // makes (two ffmpeg runs joined by `&&`, x264/x265 `--pass`, SVT-AV1 `--passes 2`), what share of
 // the job each pass is, and how long the output will be given the inputs' lengths (input and
-// output -ss/-t/-to, -frames, setpts, concat of several inputs). Pure: a command in, a plan out.
+// output -ss/-t/-to, -frames, setpts, concat of several inputs) and at what frame rate (-r, fps=).
+// Pure: a command in, a plan out.
 import { basename } from 'node:path';
 import { parseClock } from './units.js';
 
@@ -14,8 +15,12 @@ export interface EncodePlan {
   outputDuration(inputs: readonly (number | null)[]): number | null;
   /** An output frame cap (-frames:v, -vframes); null for none. */
   maxFrames: number | null;
-  /** True when timing changes (trims, setpts, concat): percent is output time over output length. */
+  /** The output's frame rate where the command sets one (-r after the inputs, fps=); else the input's. */
+  outputFrameRate: number | null;
+  /** True when timing changes (trims, setpts, concat, select): percent is output time over output length. */
   timeBasis: boolean;
+  /** True when the output's frame count can't be read from the command (select drops frames). */
+  framesUnknown: boolean;
   /** The `-i` / `--input` arguments of the last encoder run, in order, as written. */
   inputs: string[];
 }
@@ -28,16 +33,34 @@ export function planOf(command: readonly string[], shell: boolean): EncodePlan {
   const last = runs.at(-1) ?? [...command];
   const ffmpeg = encoderOf(last) === 'ffmpeg' ? readFfmpeg(last) : null;
   const passes = Math.max(runs.length, ...runs.map(internalPasses));
-  const raw = Array.from({ length: passes }, (_, index) => (index === 0 && passes > 1 ? FIRST_PASS_WEIGHT : 1));
-  const sum = raw.reduce((total, weight) => total + weight, 0);
   return {
     passes,
-    passWeights: raw.map((weight) => weight / sum),
+    passWeights: defaultPassWeights(passes),
     outputDuration: ffmpeg ? ffmpeg.outputDuration : (inputs) => inputs[0] ?? null,
     maxFrames: ffmpeg?.maxFrames ?? null,
+    outputFrameRate: ffmpeg?.outputFrameRate ?? null,
     timeBasis: ffmpeg?.changesTiming ?? false,
+    framesUnknown: ffmpeg?.framesUnknown ?? false,
     inputs: last.flatMap((arg, index) => ((arg === '-i' || arg === '--input') && last[index + 1] !== undefined ? [last[index + 1]!] : [])),
   };
+}
+
+function defaultPassWeights(passes: number): number[] {
+  const raw = Array.from({ length: passes }, (_, index) => (index === 0 && passes > 1 ? FIRST_PASS_WEIGHT : 1));
+  const sum = raw.reduce((total, weight) => total + weight, 0);
+  return raw.map((weight) => weight / sum);
+}
+
+/**
+ * The plan as the job and its history say: a job's own `passes` wins over what the command shows,
+ * and a first pass's share learned from this kind of job wins over the default guess.
+ */
+export function adjustPlan(plan: EncodePlan, declaredPasses: number | null, firstPassShare: number | null): EncodePlan {
+  const passes = declaredPasses ?? plan.passes;
+  if (passes <= 1) return { ...plan, passes: 1, passWeights: [1] };
+  if (firstPassShare === null || !(firstPassShare > 0 && firstPassShare < 1)) return { ...plan, passes, passWeights: passes === plan.passes ? plan.passWeights : defaultPassWeights(passes) };
+  const rest = (1 - firstPassShare) / (passes - 1);
+  return { ...plan, passes, passWeights: [firstPassShare, ...Array.from({ length: passes - 1 }, () => rest)] };
 }
 
 type Encoder = 'ffmpeg' | 'x264' | 'x265' | 'svtav1' | 'other';
@@ -69,6 +92,8 @@ function readFfmpeg(argv: readonly string[]) {
   let pending: InputTrim = { ss: null, t: null, to: null };
   const output: InputTrim = { ss: null, t: null, to: null };
   let maxFrames: number | null = null;
+  let outputFrameRate: number | null = null;
+  let framesUnknown = false;
   let setpts = 1;
   let concatInputs: number | null = null;
   let unknowable = false;
@@ -85,6 +110,9 @@ function readFfmpeg(argv: readonly string[]) {
       i++;
     } else if (arg === '-ss' || arg === '-t' || arg === '-to') {
       target[arg.slice(1) as keyof InputTrim] = parseClock(value);
+      i++;
+    } else if ((arg === '-r' || arg === '-r:v') && i > lastInput) {
+      outputFrameRate = frameRateOf(value);
       i++;
     } else if (arg === '-frames:v' || arg === '-vframes' || arg === '-frames') {
       maxFrames = Number(value) || null;
@@ -104,10 +132,16 @@ function readFfmpeg(argv: readonly string[]) {
     const concat = /\bconcat=(?:n=)?(\d+)/.exec(graph);
     if (concat) concatInputs = Number(concat[1]);
     else if (/\bconcat\b/.test(graph)) concatInputs = inputs.length;
-    // Which frames a trim or select keeps can't be read from the command.
-    if (/\b(a?trim|select|aselect|loop)\b/.test(graph)) unknowable = true;
+    const fps = /\bfps=(?:fps=)?([\d.]+(?:\/[\d.]+)?)/.exec(graph);
+    if (fps) outputFrameRate = frameRateOf(fps[1]);
+    // Which frames a select keeps can't be read from the command; left alone, their timestamps
+    // still tell how far into the input the encode is.
+    if (/\b(select|aselect)\b/.test(graph)) framesUnknown = true;
+    // What a trim or loop makes of the input can't be either.
+    if (/\b(a?trim|loop)\b/.test(graph)) unknowable = true;
   }
-  const changesTiming = [output.ss, output.t, output.to, ...inputs.flatMap((input) => [input.ss, input.t, input.to])].some((each) => each !== null) || setpts !== 1 || concatInputs !== null;
+  const changesTiming =
+    [output.ss, output.t, output.to, ...inputs.flatMap((input) => [input.ss, input.t, input.to])].some((each) => each !== null) || setpts !== 1 || concatInputs !== null || framesUnknown;
   const outputDuration = (lengths: readonly (number | null)[]): number | null => {
     if (unknowable) return null;
     const trimmed = inputs.map((input, index) => trimmedLength(lengths[index] ?? null, input));
@@ -119,7 +153,14 @@ function readFfmpeg(argv: readonly string[]) {
     if (output.t !== null) length = Math.min(length, output.t);
     return length > 0 ? length : null;
   };
-  return { outputDuration, maxFrames, changesTiming };
+  return { outputDuration, maxFrames, outputFrameRate, changesTiming, framesUnknown };
+}
+
+/** `-r 30`, `-r 30000/1001`, `fps=25`: frames per second, or null for anything else (ntsc, a typo). */
+function frameRateOf(value: string | undefined): number | null {
+  const [num, den] = (value ?? '').split('/').map(Number);
+  const rate = den === undefined ? num! : num! / den;
+  return Number.isFinite(rate) && rate > 0 && rate <= 1000 ? rate : null;
 }
 
 /** An input's length once its own -ss/-t/-to are applied (`-to` is a position in the input). */

@@ -12,7 +12,10 @@ export interface EtaOptions {
   maxWindowSeconds: number;
 }
 
-export const DEFAULT_ETA_OPTIONS: EtaOptions = { minSeconds: 3, minPercent: 1, minWindowSeconds: 5, maxWindowSeconds: 300 };
+export const DEFAULT_ETA_OPTIONS: EtaOptions = { minSeconds: 1, minPercent: 0.5, minWindowSeconds: 5, maxWindowSeconds: 300 };
+
+// A rate over less than this is noise (two lines of one burst of output).
+const MIN_SPAN_SECONDS = 0.5;
 
 interface Point {
   seconds: number;
@@ -51,6 +54,7 @@ export function nextEta(
     return { state: next, etaSeconds: null };
   }
   const anchor = next.points[0]!;
+  if (runSeconds - anchor.seconds < MIN_SPAN_SECONDS) return { state: next, etaSeconds: null };
   const rate = (percent - anchor.percent) / (runSeconds - anchor.seconds);
   if (!(rate > 0)) return { state: next, etaSeconds: null };
   return { state: next, etaSeconds: Math.max(0, Math.round((100 - percent) / rate)) };

@@ -41,6 +41,7 @@ export function parseLog(chunks: AsyncIterable<Buffer | string> | Iterable<strin
     }),
     map(({ fields, detail }) => ({
       percent: fields.progress,
+      basis: fields.basis,
       pass: fields.pass,
       passes: fields.passes,
       frame: fields.frame,

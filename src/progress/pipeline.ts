@@ -12,6 +12,8 @@ export interface ProgressUpdate {
   detail: ProgressDetail;
   /** Seconds since the run started. */
   runSeconds: number;
+  /** Seconds into the run at which each pass after the first began; null for one pass. */
+  passStartSeconds: number[] | null;
 }
 
 export interface ReadProgressOptions {
@@ -19,13 +21,17 @@ export interface ReadProgressOptions {
   known: KnownTotals;
   nowMs: () => number;
   startMs: number;
+  /** How long runs of this kind have taken (learned from finished jobs); null when nothing is known. */
+  expectedRunSeconds?: number | null;
 }
 
 export function readProgress(options: ReadProgressOptions): OperatorFunction<string, ProgressUpdate> {
-  const start: { progress: ProgressState; eta: EtaState; runSeconds: number } = {
+  const prior = options.expectedRunSeconds ?? null;
+  const start = {
     progress: initialProgress(options.known),
     eta: INITIAL_ETA,
     runSeconds: 0,
+    passStartSeconds: null as number[] | null,
   };
   return (lines) =>
     lines.pipe(
@@ -34,19 +40,40 @@ export function readProgress(options: ReadProgressOptions): OperatorFunction<str
       scan((acc, sample) => {
         const runSeconds = (options.nowMs() - options.startMs) / 1000;
         const progress = applySample(acc.progress, sample);
-        // No percent, no rate of it: an unknown total has no ETA.
-        const eta = progress.fields.progress === null ? { state: acc.eta, etaSeconds: null } : nextEta(acc.eta, runSeconds, progress.fields.progress);
+        const percent = progress.fields.progress;
+        // No percent, no rate of it: an unknown total has only the prior's ETA, if any.
+        const measured = percent === null ? { state: acc.eta, etaSeconds: null } : nextEta(acc.eta, runSeconds, percent);
+        const etaSeconds = blendEta(measured.etaSeconds, prior, runSeconds, percent);
+        const passStartSeconds = progress.pass.index > acc.progress.pass.index ? [...(acc.passStartSeconds ?? []), runSeconds] : acc.passStartSeconds;
         return {
-          progress: { ...progress, fields: { ...progress.fields, etaSeconds: eta.etaSeconds } },
-          eta: eta.state,
+          progress: { ...progress, fields: { ...progress.fields, etaSeconds } },
+          eta: measured.state,
           runSeconds,
+          passStartSeconds,
           // Header lines set totals; an update is due only once the encoder reports work.
           reportsWork: sample.header !== true,
         };
       }, { ...start, reportsWork: false }),
       filter((acc) => acc.reportsWork),
-      map((acc) => ({ fields: acc.progress.fields, detail: acc.progress.detail, runSeconds: acc.runSeconds })),
+      map((acc) => ({ fields: acc.progress.fields, detail: acc.progress.detail, runSeconds: acc.runSeconds, passStartSeconds: acc.passStartSeconds })),
     );
+}
+
+// The measured rate is trusted fully from this far in; before it, the prior weighs in too.
+const PRIOR_FADES_BY_PERCENT = 10;
+
+/**
+ * The ETA from the measured rate, the prior (how long this kind of run takes), or both: the prior
+ * alone before anything is measured (what remains of the expected run, as far as the percent
+ * says), the measured one alone from 10 % on, a mix of the two in between.
+ */
+export function blendEta(measured: number | null, expectedRunSeconds: number | null, runSeconds: number, percent: number | null): number | null {
+  if (percent !== null && percent >= 100) return 0;
+  if (expectedRunSeconds === null) return measured;
+  const fromPrior = percent !== null && percent > 0 ? Math.max(expectedRunSeconds * (1 - percent / 100), 0) : Math.max(expectedRunSeconds - runSeconds, 0);
+  if (measured === null) return Math.round(fromPrior);
+  const weight = Math.min(1, (percent ?? 0) / PRIOR_FADES_BY_PERCENT);
+  return Math.round(weight * measured + (1 - weight) * fromPrior);
 }
 
 /** Passes the updates worth a store write, and on completion the last one if it was held back. */

@@ -3,7 +3,7 @@
 // passes weighted into one 0-100 (a counter that restarts is the next pass); a percent that never
 // goes backwards within one run and never passes 100; and the outer / inner rule for render
 // scripts with nested counters.
-import type { ProgressFields } from '../../machines/job-record.js';
+import type { ProgressBasis, ProgressFields } from '../../machines/job-record.js';
 import type { EncodePlan } from './encode-plan.js';
 import { type Counters, NO_COUNTERS, jobFraction, observeCounter } from './nested-counters.js';
 import type { ProgressFormat, ProgressSample } from './sample.js';
@@ -65,7 +65,7 @@ export function initialProgress(known: KnownTotals): ProgressState {
   const probedInputs = known.inputDurations ?? (known.durationSeconds != null ? [known.durationSeconds] : []);
   const passes = plan && plan.passes > 1 ? plan.passes : null;
   return {
-    fields: { progress: null, pass: passes ? 1 : null, passes, frame: null, totalFrames: known.totalFrames, fps: null, bitrate: null, speed: null, etaSeconds: null },
+    fields: { progress: null, basis: null, pass: passes ? 1 : null, passes, frame: null, totalFrames: known.totalFrames, fps: null, bitrate: null, speed: null, etaSeconds: null },
     detail: { step: null, totalSteps: null, timeSeconds: null, encoderEtaSeconds: null, durationSeconds: outputLength(plan, probedInputs), format: null },
     frameRate: known.frameRate ?? null,
     plan,
@@ -121,9 +121,14 @@ export function applySample(state: ProgressState, sample: ProgressSample): Progr
   const durationSeconds =
     pass.headerInputs === state.pass.headerInputs ? state.detail.durationSeconds : (outputLength(state.plan, knownInputs(state.probedInputs, pass.headerInputs)) ?? state.detail.durationSeconds);
   const frameRate = state.frameRate ?? sample.frameRate ?? null;
-  const derivedFrames = durationSeconds !== null && frameRate !== null ? Math.round(durationSeconds * frameRate) : null;
-  const cap = state.plan?.maxFrames ?? null;
+  const plan = state.plan;
+  // Frames are counted at the output's rate (-r, fps=); a select keeps frames no command can count.
+  const outputRate = plan?.outputFrameRate ?? frameRate;
+  const derivedFrames = durationSeconds !== null && outputRate !== null && !plan?.framesUnknown ? Math.round(durationSeconds * outputRate) : null;
+  const cap = plan?.maxFrames ?? null;
   const totalFrames = state.declaredTotalFrames ?? sample.totalFrames ?? (cap !== null && derivedFrames !== null ? Math.min(cap, derivedFrames) : (cap ?? derivedFrames ?? state.fields.totalFrames));
+  // A frame cap ends the output early: its length is then the cap's, for the time basis too.
+  const outputSeconds = cap !== null && outputRate !== null && durationSeconds !== null ? Math.min(durationSeconds, cap / outputRate) : durationSeconds;
   const previous = state.fields;
   const frame = sample.frame ?? previous.frame;
   const outer =
@@ -134,8 +139,8 @@ export function applySample(state: ProgressState, sample: ProgressSample): Progr
   const named = sample.counter !== undefined && sample.step != null && sample.totalSteps && !state.outer;
   const counters = named ? observeCounter(state.counters, sample.counter!, sample.step!, sample.totalSteps!) : state.counters;
   const nestedFraction = named ? jobFraction(counters) : null;
-  const inPass = nestedFraction !== null ? nestedFraction * 100 : percentOf(sample, frame, totalFrames, durationSeconds, state.outer, state.plan?.timeBasis === true);
-  const measured = inPass === null ? null : overallPercent(state.plan, pass.index, inPass);
+  const inPass: Measured | null = nestedFraction !== null ? { percent: nestedFraction * 100, basis: 'steps' } : percentOf(sample, frame, totalFrames, outputSeconds, state.outer, plan?.timeBasis === true);
+  const measured = inPass === null ? null : overallPercent(plan, pass.index, inPass.percent);
   return {
     frameRate,
     plan: state.plan,
@@ -147,6 +152,7 @@ export function applySample(state: ProgressState, sample: ProgressSample): Progr
     fields: {
       // Unknown (null) until something gives a basis; from then on, never backwards.
       progress: measured === null ? previous.progress : Math.max(previous.progress ?? 0, clampPercent(measured)),
+      basis: inPass?.basis ?? previous.basis,
       pass: previous.passes === null ? null : pass.index,
       passes: previous.passes,
       frame,
@@ -174,6 +180,11 @@ function overallPercent(plan: EncodePlan | null, pass: number, percent: number):
   return (before + (plan.passWeights[pass - 1] ?? 0) * (Math.min(100, percent) / 100)) * 100;
 }
 
+interface Measured {
+  percent: number;
+  basis: ProgressBasis;
+}
+
 function percentOf(
   sample: ProgressSample,
   frame: number | null,
@@ -181,18 +192,18 @@ function percentOf(
   durationSeconds: number | null,
   outer: ProgressState['outer'],
   timeBasis: boolean,
-): number | null {
+): Measured | null {
   if (sample.percent != null) {
     // Within one outer unit, an inner bar only says how far into that unit the work is.
-    if (sample.level === 'inner' && outer) return ((outer.done + sample.percent / 100) / outer.total) * 100;
-    return sample.percent;
+    if (sample.level === 'inner' && outer) return { percent: ((outer.done + sample.percent / 100) / outer.total) * 100, basis: 'steps' };
+    return { percent: sample.percent, basis: sample.step != null ? 'steps' : 'percent' };
   }
   // Where the command changes timing, frames counted against a derived total mislead: output time
   // against the output's length does not.
-  if (timeBasis && sample.timeSeconds != null && durationSeconds) return (sample.timeSeconds / durationSeconds) * 100;
-  if (sample.frame != null && totalFrames) return (frame! / totalFrames) * 100;
-  if (sample.timeSeconds != null && durationSeconds) return (sample.timeSeconds / durationSeconds) * 100;
-  return null;
+  const byTime = sample.timeSeconds != null && durationSeconds ? { percent: (sample.timeSeconds / durationSeconds) * 100, basis: 'time' as const } : null;
+  if (timeBasis && byTime) return byTime;
+  if (sample.frame != null && totalFrames) return { percent: (frame! / totalFrames) * 100, basis: sample.format === 'steps' ? 'steps' : 'frames' };
+  return byTime;
 }
 
 function clampPercent(value: number): number {

@@ -5,13 +5,13 @@ import { join } from 'node:path';
 import { asyncScheduler, share, throttleTime } from 'rxjs';
 import { fromCallback } from 'xstate';
 import type { JobEvent, RunnerCommand, RunnerInput } from '../../machines/job-machine.js';
-import type { ProgressFields } from '../../machines/job-record.js';
+import type { Job, ProgressFields } from '../../machines/job-record.js';
 import { createParser } from '../progress/parsers/index.js';
 import type { KnownTotals } from '../progress/progress-state.js';
 import { readProgress, throttleProgress } from '../progress/pipeline.js';
 import { inputDurationApplies } from '../media/expected-duration.js';
 import { inputsOf } from '../media/probe.js';
-import { planOf } from '../progress/encode-plan.js';
+import { adjustPlan, planOf } from '../progress/encode-plan.js';
 import { splitRecords } from '../progress/lines.js';
 import type { ThrottleOptions } from '../progress/throttle.js';
 import { type EncoderRun, startEncoder } from './encoder-run.js';
@@ -38,6 +38,14 @@ export interface RunnerDeps {
   onLive: (live: LiveProgress) => void;
   /** Totals read from the job's input before the encode (ffprobe); null when unknown. */
   probeInputs: (inputs: (string | null)[]) => Promise<Omit<KnownTotals, 'totalFrames'> | null>;
+  /** What finished jobs of this kind teach about this run, for the plan's pass weights and the ETA. */
+  priorFor: (job: Job, mediaSeconds: number | null) => RunPrior;
+}
+
+export interface RunPrior {
+  expectedRunSeconds: number | null;
+  /** The share of the run the first pass takes, for jobs of several passes. */
+  firstPassShare: number | null;
 }
 
 // The stall clock needs no finer news than this.
@@ -86,15 +94,19 @@ export function createRunnerActor(deps: RunnerDeps, live: LiveRuns) {
     });
 
     // A job that states its frames needs no probe; otherwise ask ffprobe about the input.
-    const plan = planOf(input.job.command, input.job.shell);
-    (input.job.totalFrames === null ? deps.probeInputs(inputsOf(plan.inputs, input.job.cwd)) : Promise.resolve(null))
+    const commandPlan = planOf(input.job.command, input.job.shell);
+    (input.job.totalFrames === null ? deps.probeInputs(inputsOf(commandPlan.inputs, input.job.cwd)) : Promise.resolve(null))
       .then((probed) => {
         if (stopped) return;
         if (pendingTermination) {
           send({ type: 'ENCODER_EXITED', outcome: { exitCode: null, signal: null, logTail: [], runSeconds: 0, at: isoNow(deps) } });
           return;
         }
-        run = launch(input, { totalFrames: input.job.totalFrames, ...probed, plan }, deps, send);
+        const inputs = probed?.inputDurations ?? (probed?.durationSeconds != null ? [probed.durationSeconds] : []);
+        const mediaSeconds = inputs.length > 0 ? commandPlan.outputDuration(inputs) : input.job.expectedDurationSeconds;
+        const prior = deps.priorFor(input.job, mediaSeconds);
+        const plan = adjustPlan(commandPlan, input.job.declaredPasses, prior.firstPassShare);
+        run = launch(input, { totalFrames: input.job.totalFrames, ...probed, plan }, prior.expectedRunSeconds, deps, send);
         live.add(run);
       })
       .catch((error: unknown) => {
@@ -113,7 +125,7 @@ export function createRunnerActor(deps: RunnerDeps, live: LiveRuns) {
   });
 }
 
-function launch({ job, progressThreshold }: RunnerInput, known: KnownTotals, deps: RunnerDeps, send: (event: JobEvent) => void): EncoderRun {
+function launch({ job, progressThreshold }: RunnerInput, known: KnownTotals, expectedRunSeconds: number | null, deps: RunnerDeps, send: (event: JobEvent) => void): EncoderRun {
   // With progress tracking off, only the first and the final update are stored.
   const throttle: ThrottleOptions = deps.trackProgress ? { progressThreshold, heartbeatMs: deps.heartbeatMs } : { progressThreshold: Infinity, heartbeatMs: Infinity };
   const startMs = deps.nowMs();
@@ -136,7 +148,7 @@ function launch({ job, progressThreshold }: RunnerInput, known: KnownTotals, dep
     }
     lastLine = line;
   });
-  const updates = lines.pipe(readProgress({ parse: createParser({ parser: job.parser ?? 'auto', pattern: job.pattern }), known, nowMs: deps.nowMs, startMs }), share());
+  const updates = lines.pipe(readProgress({ parse: createParser({ parser: job.parser ?? 'auto', pattern: job.pattern }), known, nowMs: deps.nowMs, startMs, expectedRunSeconds }), share());
   // Live, not durable: every change of frame, fps, speed and ETA, a few times a second, for the
   // views; only the throttled updates below become store writes.
   updates.pipe(throttleTime(LIVE_EVERY_MS, asyncScheduler, { leading: true, trailing: true })).subscribe({
@@ -147,7 +159,15 @@ function launch({ job, progressThreshold }: RunnerInput, known: KnownTotals, dep
     .pipe(throttleProgress(throttle, deps.nowMs))
     .subscribe({
       next: (update) =>
-        send({ type: 'PROGRESS', progress: update.fields, runSeconds: update.runSeconds, logTail: tail.lines(), expectedDurationSeconds: durationApplies ? update.detail.durationSeconds : null }),
+        send({
+          type: 'PROGRESS',
+          progress: update.fields,
+          runSeconds: update.runSeconds,
+          logTail: tail.lines(),
+          expectedDurationSeconds: durationApplies ? update.detail.durationSeconds : null,
+          mediaSeconds: update.detail.durationSeconds,
+          passStartSeconds: update.passStartSeconds,
+        }),
       error: (error: unknown) => deps.onError(job.id, error),
     });
   void run.settled.then((exit) => {

@@ -6,6 +6,7 @@ import { dirname } from 'node:path';
 import Datastore from 'nedb-promises';
 import { PRIVATE_FILE, PRIVATE_FOLDER } from '../data-folder.js';
 import type { Job } from '../../machines/job-record.js';
+import { jobKind } from '../forecast/job-kind.js';
 import type { JobStore, LoadedJobs } from './job-store.js';
 
 interface JobDocument {
@@ -107,5 +108,11 @@ function upgradeRecord(record: Job & OldFieldNames): Job {
     progressUpdates: job.progressUpdates ?? progressWrites ?? 0,
     pass: job.pass ?? null,
     passes: job.passes ?? null,
+    basis: job.basis ?? null,
+    kind: typeof job.kind === 'string' ? job.kind : job.external ? 'external' : jobKind(Array.isArray(job.command) ? job.command.map(String) : [], job.shell === true),
+    declaredPasses: job.declaredPasses ?? null,
+    mediaSeconds: job.mediaSeconds ?? null,
+    passStartSeconds: job.passStartSeconds ?? null,
+    runSeconds: job.runSeconds ?? null,
   };
 }
