@@ -31,7 +31,8 @@ test('trims before and after -i, -to, setpts and concat give the output length',
   assert.is(planOf(ffmpeg('-i', 'in.mp4', '-vf', 'setpts=PTS/4', 'out.mp4'), false).outputDuration([30]), 7.5);
   const concat = planOf(ffmpeg('-i', 'a.mp4', '-i', 'b.mp4', '-i', 'c.mp4', '-filter_complex', '[0:v][1:v][2:v]concat=n=3:v=1:a=0[v]', '-map', '[v]', 'out.mp4'), false);
   assert.is(concat.outputDuration([10, 20, 30]), 60);
-  assert.is(concat.timeBasis, true);
+  assert.is(concat.timeBasis, false, 'the frames of the inputs add up');
+  assert.is(planOf(ffmpeg('-i', 'in.mp4', '-vf', 'setpts=0.5*PTS', '-fps_mode', 'passthrough', 'out.mp4'), false).timeBasis, true, 'every frame kept in half the time: frames over a derived total would mislead');
   assert.is(planOf(ffmpeg('-i', 'in.mp4', '-frames:v', '100', 'out.mp4'), false).maxFrames, 100);
 });
 

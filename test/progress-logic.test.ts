@@ -125,7 +125,10 @@ test('the basis says what the percent is measured on; -r counts output frames; a
   assert.equal([state.fields.totalFrames, state.fields.progress, state.fields.basis], [100, 50, 'frames']);
   state = initialProgress({ totalFrames: null, durationSeconds: 10, frameRate: 25, plan: plan(['ffmpeg', '-ss', '2', '-i', 'a.mp4', '-frames:v', '50', 'b.mp4']) });
   state = applySample(state, { format: 'ffmpeg', frame: 25, timeSeconds: 1 });
-  assert.equal([state.fields.progress, state.fields.basis], [50, 'time'], 'the output lasts 50 frames (2 s), not the 8 s left of the input');
+  assert.equal([state.fields.totalFrames, state.fields.progress, state.fields.basis], [50, 50, 'frames'], 'the output holds 50 frames, not the 8 s left of the input');
+  state = initialProgress({ totalFrames: null, durationSeconds: 10, frameRate: 25, plan: plan(['ffmpeg', '-i', 'a.mp4', '-vf', "select='gt(scene,0.3)'", '-frames:v', '50', 'b.mp4']) });
+  state = applySample(state, { format: 'ffmpeg', frame: 25, timeSeconds: 1 });
+  assert.equal([state.fields.progress, state.fields.basis], [50, 'time'], 'on the time basis, a frame cap ends the output early: 2 s, not 10');
   state = initialProgress({ totalFrames: null, durationSeconds: 10, frameRate: 25, plan: plan(['ffmpeg', '-i', 'a.mp4', '-vf', "select='not(mod(n,2))'", 'b.mp4']) });
   state = applySample(state, { format: 'ffmpeg', frame: 60, timeSeconds: 5 });
   assert.equal([state.fields.totalFrames, state.fields.progress, state.fields.basis], [null, 50, 'time'], 'frames a select keeps are not counted against the input');

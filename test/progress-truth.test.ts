@@ -13,6 +13,8 @@ import { parseLog } from '../src/progress/parse-log.js';
 import { waitForStatus, withTestDaemon } from './helpers/daemon.js';
 import { FFMPEG, makeClip, probe } from './helpers/media.js';
 import { sampleEvery } from './helpers/wait.js';
+import { cli } from './helpers/cli.js';
+import { tempDir } from './helpers/temp.js';
 
 async function sampled(api: { get(id: string): Promise<Job> }, id: string): Promise<{ samples: Job[]; ended: Job }> {
   const samples: Job[] = [];
@@ -181,6 +183,19 @@ test('encsup parse reads a two-pass log as the daemon does when given the comman
   const plan = planOf(['ffmpeg -i in.mp4 -pass 1 -f null /dev/null && ffmpeg -i in.mp4 -pass 2 out.mp4'], true);
   const updates = await lastValueFrom(parseLog(log, { parser: 'auto', plan }).pipe(toArray()));
   assert.equal(updates.map((each) => [each.pass, Math.round(each.percent ?? -1)]), [[1, 7], [1, 17], [1, 33], [2, 47], [2, 67], [2, 100]]);
+  // A wrapper script's log: the passes as the job declared them, weighed as the daemon learned them.
+  const dir = tempDir();
+  try {
+    writeFileSync(join(dir.path, 'job.log'), log.join(''));
+    const parsed = await cli(['parse', '--passes', '2', '--first-pass-share', '0.5', join(dir.path, 'job.log')]);
+    assert.is(parsed.code, 0, parsed.stderr);
+    const lines = parsed.stdout.trim().split('\n').map((line) => JSON.parse(line) as { pass: number; percent: number; basis: string });
+    assert.equal(lines.map((each) => [each.pass, Math.round(each.percent)]), [[1, 10], [1, 25], [1, 50], [2, 60], [2, 75], [2, 100]]);
+    assert.is(lines[0]!.basis, 'frames');
+    assert.match((await cli(['parse', '--passes', '2.5', join(dir.path, 'job.log')])).stderr, /--passes 2.5: expected a whole number/);
+  } finally {
+    dir.remove();
+  }
 });
 
 test.run();

@@ -17,7 +17,11 @@ export interface EncodePlan {
   maxFrames: number | null;
   /** The output's frame rate where the command sets one (-r after the inputs, fps=); else the input's. */
   outputFrameRate: number | null;
-  /** True when timing changes (trims, setpts, concat, select): percent is output time over output length. */
+  /**
+   * True when frames can't be counted ahead (a select, a retime whose frames pass through as they
+   * are): percent is output time over output length. Otherwise frames over the output's frames,
+   * which, unlike the time ffmpeg prints, does not lag behind by the muxer's delay.
+   */
   timeBasis: boolean;
   /** True when the output's frame count can't be read from the command (select drops frames). */
   framesUnknown: boolean;
@@ -39,7 +43,7 @@ export function planOf(command: readonly string[], shell: boolean): EncodePlan {
     outputDuration: ffmpeg ? ffmpeg.outputDuration : (inputs) => inputs[0] ?? null,
     maxFrames: ffmpeg?.maxFrames ?? null,
     outputFrameRate: ffmpeg?.outputFrameRate ?? null,
-    timeBasis: ffmpeg?.changesTiming ?? false,
+    timeBasis: ffmpeg?.timeBasis ?? false,
     framesUnknown: ffmpeg?.framesUnknown ?? false,
     inputs: last.flatMap((arg, index) => ((arg === '-i' || arg === '--input') && last[index + 1] !== undefined ? [last[index + 1]!] : [])),
   };
@@ -95,6 +99,7 @@ function readFfmpeg(argv: readonly string[]) {
   let outputFrameRate: number | null = null;
   let framesUnknown = false;
   let setpts = 1;
+  let passthrough = false;
   let concatInputs: number | null = null;
   let unknowable = false;
   const filters: string[] = [];
@@ -120,6 +125,9 @@ function readFfmpeg(argv: readonly string[]) {
     } else if (arg === '-vf' || arg === '-filter:v' || arg === '-filter_complex' || arg === '-lavfi' || arg === '-af' || arg === '-filter:a') {
       filters.push(value ?? '');
       i++;
+    } else if (arg === '-vsync' || arg === '-fps_mode' || arg.startsWith('-fps_mode:')) {
+      passthrough = /^(0|2|passthrough|vfr|drop)$/.test(value ?? '');
+      i++;
     } else if (arg === '-stream_loop' || arg === '-sseof') {
       unknowable = true;
       i++;
@@ -140,8 +148,8 @@ function readFfmpeg(argv: readonly string[]) {
     // What a trim or loop makes of the input can't be either.
     if (/\b(a?trim|loop)\b/.test(graph)) unknowable = true;
   }
-  const changesTiming =
-    [output.ss, output.t, output.to, ...inputs.flatMap((input) => [input.ss, input.t, input.to])].some((each) => each !== null) || setpts !== 1 || concatInputs !== null || framesUnknown;
+  // A retime whose frames pass through unchanged keeps every input frame in a shorter output.
+  const timeBasis = framesUnknown || (setpts !== 1 && passthrough);
   const outputDuration = (lengths: readonly (number | null)[]): number | null => {
     if (unknowable) return null;
     const trimmed = inputs.map((input, index) => trimmedLength(lengths[index] ?? null, input));
@@ -153,7 +161,7 @@ function readFfmpeg(argv: readonly string[]) {
     if (output.t !== null) length = Math.min(length, output.t);
     return length > 0 ? length : null;
   };
-  return { outputDuration, maxFrames, outputFrameRate, changesTiming, framesUnknown };
+  return { outputDuration, maxFrames, outputFrameRate, timeBasis, framesUnknown };
 }
 
 /** `-r 30`, `-r 30000/1001`, `fps=25`: frames per second, or null for anything else (ntsc, a typo). */

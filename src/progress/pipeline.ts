@@ -43,7 +43,10 @@ export function readProgress(options: ReadProgressOptions): OperatorFunction<str
         const percent = progress.fields.progress;
         // No percent, no rate of it: an unknown total has only the prior's ETA, if any.
         const measured = percent === null ? { state: acc.eta, etaSeconds: null } : nextEta(acc.eta, runSeconds, percent);
-        const etaSeconds = blendEta(measured.etaSeconds, prior, runSeconds, percent);
+        // Before the window holds a rate, the average since the run began: a little pessimistic (it
+        // counts the encoder's start), but there from the first percent on.
+        const sinceStart = percent !== null && percent >= 1 && runSeconds > 0 ? Math.round((runSeconds * (100 - percent)) / percent) : null;
+        const etaSeconds = blendEta(measured.etaSeconds ?? sinceStart, prior, runSeconds, percent);
         const passStartSeconds = progress.pass.index > acc.progress.pass.index ? [...(acc.passStartSeconds ?? []), runSeconds] : acc.passStartSeconds;
         return {
           progress: { ...progress, fields: { ...progress.fields, etaSeconds } },

@@ -18,6 +18,7 @@ export function registerJobCommands(program: Command, ctx: CliContext): void {
     .option('--priority <priority>', 'a whole number, or high (10), normal (0), low (-10)')
     .option('--output <path>', 'the file the job writes; checked when the encoder exits')
     .option('--total-frames <n>', 'frames the job will encode, for an exact percentage')
+    .option('--passes <n>', 'encoder passes the job makes, where its command does not show them (a wrapper script)')
     .option('--cwd <dir>', 'folder to run in (default: this folder)')
     .option('--env <KEY=VALUE...>', 'environment variables for the encoder')
     .option('--shell', 'run the command through /bin/sh -c: one argument is the shell line; several are quoted and joined')
@@ -45,6 +46,7 @@ export function registerJobCommands(program: Command, ctx: CliContext): void {
       if (options['name'] !== undefined) body['name'] = options['name'];
       if (options['priority'] !== undefined) body['priority'] = numberOrText(options['priority'] as string);
       if (options['output'] !== undefined) body['output'] = resolve(io.cwd, options['output'] as string);
+      if (options['passes'] !== undefined) body['passes'] = numberOrText(options['passes'] as string);
       if (options['totalFrames'] !== undefined) body['totalFrames'] = numberOrText(options['totalFrames'] as string);
       if (options['shell']) body['shell'] = true;
       if (options['parser'] !== undefined) body['parser'] = options['parser'];

@@ -2,7 +2,7 @@
 import { type Command, Option } from 'commander';
 import { createReadStream } from 'node:fs';
 import { PARSER_NAMES, type ParserName } from '../../../machines/job-record.js';
-import { planOf } from '../../progress/encode-plan.js';
+import { adjustPlan, planOf } from '../../progress/encode-plan.js';
 import { parseLog } from '../../progress/parse-log.js';
 import { compilePattern } from '../../progress/parsers/pattern.js';
 import { type CliContext, UsageError, optionalNumber } from '../cli-context.js';
@@ -18,7 +18,9 @@ export function registerParseCommand(program: Command, ctx: CliContext): void {
     .option('--total-frames <n>', 'frames the run encodes')
     .option('--duration <seconds>', "seconds of media in the input (shaped by --command's trims into the output's length)")
     .option('--command <line>', 'the command the job ran, as one shell line: its passes and trims are read from it, as the daemon reads them')
-    .action(async (file: string, options: { parser: ParserName; pattern?: string; totalFrames?: string; duration?: string; command?: string }) => {
+    .option('--passes <n>', "the passes the job declared (its submission's passes)")
+    .option('--first-pass-share <fraction>', 'the share of the run its first pass takes (the daemon learns it per kind; GET /api/forecast shows it)')
+    .action(async (file: string, options: { parser: ParserName; pattern?: string; totalFrames?: string; duration?: string; command?: string; passes?: string; firstPassShare?: string }) => {
       const totalFrames = optionalNumber('--total-frames', options.totalFrames);
       const durationSeconds = optionalNumber('--duration', options.duration);
       if (options.pattern) {
@@ -31,7 +33,12 @@ export function registerParseCommand(program: Command, ctx: CliContext): void {
       const parser = options.pattern && options.parser === 'auto' ? 'pattern' : options.parser;
       const input = file === '-' ? io.stdin() : createReadStream(file);
       await new Promise<void>((resolve, reject) => {
-        const plan = options.command ? planOf([options.command], true) : null;
+        const passes = optionalNumber('--passes', options.passes);
+        if (passes !== null && !(Number.isInteger(passes) && passes <= 10)) throw new UsageError(`--passes ${options.passes}: expected a whole number from 1 to 10`);
+        const share = optionalNumber('--first-pass-share', options.firstPassShare);
+        if (share !== null && share >= 1) throw new UsageError(`--first-pass-share ${options.firstPassShare}: expected a fraction between 0 and 1`);
+        const commandPlan = options.command ? planOf([options.command], true) : passes !== null ? planOf([], false) : null;
+        const plan = commandPlan && adjustPlan(commandPlan, passes, share);
         parseLog(input, { parser, pattern: options.pattern ?? null, totalFrames, durationSeconds, plan }).subscribe({
           next: (update) => io.stdout(`${JSON.stringify(update)}\n`),
           error: (error: NodeJS.ErrnoException) =>
