@@ -174,10 +174,30 @@ export function toCancelled(job: Job, at: string): Job {
   return finish(ended, { status: 'cancelled', terminationReason: 'cancel' }, at);
 }
 
-/** Interrupted by the daemon (a shutdown, a crash): back in line; the run counts as an attempt. */
+/**
+ * Interrupted by the daemon (a shutdown, a crash): back in line, its progress reset. The run is in
+ * its history, but it spends no attempt of the encoder's budget: interruptions have their own.
+ */
 export function toInterrupted(job: Job, reason: string, at: string): Job {
-  const ended = endAttempt({ ...job, pid: null, pidStartTicks: null, etaSeconds: null, terminationReason: null }, 'interrupted', reason, at);
-  return { ...ended, status: 'queued', retryDelayMs: null };
+  const ended = endAttempt({ ...job, pid: null, pidStartTicks: null, terminationReason: null }, 'interrupted', reason, at);
+  return { ...ended, ...progressReset(job), status: 'queued', retryDelayMs: null };
+}
+
+/** A new start: nothing of the last run's progress shows (a declared total stays). */
+function progressReset(job: Job): Partial<Job> {
+  return { progress: 0, basis: null, pass: null, passes: null, frame: null, totalFrames: job.totalFrames, fps: null, bitrate: null, speed: null, etaSeconds: null };
+}
+
+/**
+ * Interruptions a job may take before it fails for good: a job that takes the daemon down with it
+ * (a memory hog the kernel kills along with the daemon) must end, without a crash loop of the
+ * daemon failing the front of the line for everyone.
+ */
+export const INTERRUPTION_BUDGET = 10;
+
+/** Runs of the current budget that the daemon's stop or crash cut short. */
+export function interruptionsInBudget(job: Job): number {
+  return job.history.filter((attempt) => attempt.outcome === 'interrupted' && attempt.attempt > job.attemptsBeforeManualRetry).length;
 }
 
 /** Waiting for an output that no encoder here writes: back in line, no attempt spent. */
@@ -189,10 +209,8 @@ export function backInLine(job: Job): Job {
 export function requeueByHand(job: Job): Job {
   return {
     ...job,
+    ...progressReset(job),
     status: 'queued',
-    progress: 0,
-    frame: null,
-    etaSeconds: null,
     exitCode: null,
     signal: null,
     error: null,
@@ -204,7 +222,7 @@ export function requeueByHand(job: Job): Job {
   };
 }
 
-/** Attempts made within the current budget (a manual retry starts a new one). */
+/** The encoder's attempts within the current budget (a manual retry starts a new one); runs the daemon interrupted don't count. */
 export function attemptInBudget(job: Job): number {
-  return job.attempts - job.attemptsBeforeManualRetry;
+  return job.attempts - job.attemptsBeforeManualRetry - interruptionsInBudget(job);
 }

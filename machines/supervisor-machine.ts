@@ -42,6 +42,8 @@ export interface SupervisorContext {
   progressThreshold: number;
   /** External jobs found in the store at start, spawned on entry. */
   pendingExternal: Job[];
+  /** Jobs waiting out a retry's backoff: neither in line nor running, and still cancellable. */
+  backingOff: Record<string, Job>;
 }
 
 export interface SupervisorInput {
@@ -60,6 +62,13 @@ const unprovidedClock: Clock = {
 
 // Named actions enqueued from other actions: XState's types can't see a setup's own actions from
 // inside it (circular inference), hence the casts; at run time the daemon's versions run.
+const backoffId = (jobId: string) => `backoff:${jobId}`;
+
+function withoutKey<T>(record: Record<string, T>, key: string): Record<string, T> {
+  const { [key]: _removed, ...rest } = record;
+  return rest;
+}
+
 const recordJob = (job: Job) => ({ type: 'recordJob', params: job }) as never;
 const announce = (event: LifecycleEvent) => ({ type: 'announce', params: event }) as never;
 
@@ -80,7 +89,11 @@ export const supervisorMachine = setup({
     // A job that ended `queued` failed with attempts left: it rejoins the line after its backoff.
     retryLater: enqueueActions(({ event, enqueue }) => {
       const job = 'output' in event ? (event.output as Job | undefined) : undefined;
-      if (job?.status === 'queued' && job.retryDelayMs !== null) enqueue.raise({ type: 'REQUEUE', job, at: job.updatedAt }, { delay: job.retryDelayMs });
+      if (job?.status === 'queued' && job.retryDelayMs !== null) {
+        enqueue.assign(({ context }) => ({ backingOff: { ...context.backingOff, [job.id]: job } }));
+        // Named, so a cancel during the backoff can take it back.
+        enqueue.raise({ type: 'REQUEUE', job, at: job.updatedAt }, { delay: job.retryDelayMs, id: backoffId(job.id) });
+      }
       // Interrupted by a shutdown: the next start runs it.
     }),
     forgetFinished: assign(({ context, event }) => {
@@ -122,6 +135,11 @@ export const supervisorMachine = setup({
         enqueue(announce({ kind: 'cancelled', jobId: event.id, at: event.at }));
       } else if (context.running.includes(event.id) || context.external.includes(event.id)) {
         enqueue.sendTo(event.id, { type: 'CANCEL', at: event.at });
+      } else if (context.backingOff[event.id]) {
+        enqueue.cancel(backoffId(event.id));
+        enqueue(recordJob(toCancelled(context.backingOff[event.id]!, event.at)));
+        enqueue(announce({ kind: 'cancelled', jobId: event.id, at: event.at }));
+        enqueue.assign(({ context: current }) => ({ backingOff: withoutKey(current.backingOff, event.id) }));
       }
     }),
     routeOutput: enqueueActions(({ context, event, enqueue }) => {
@@ -145,6 +163,7 @@ export const supervisorMachine = setup({
       maxConcurrent: input.maxConcurrent,
       progressThreshold: input.progressThreshold,
       pendingExternal: (input.queued ?? []).filter((job) => job.external),
+      backingOff: {},
     };
   },
   initial: 'accepting',
@@ -185,7 +204,10 @@ export const supervisorMachine = setup({
           },
         ],
         REQUEUE: {
+          // A backoff cancelled in the meantime raises nothing more; this guards the race anyway.
+          guard: ({ context, event }) => context.backingOff[event.job.id] !== undefined,
           actions: [
+            assign({ backingOff: ({ context, event }) => withoutKey(context.backingOff, event.job.id) }),
             { type: 'announce', params: ({ event }) => ({ kind: 'requeued', jobId: event.job.id, at: event.at, reason: 'backoff-over' }) },
             'enqueueJob',
             'startWhatFits',

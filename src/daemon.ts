@@ -14,6 +14,7 @@ import { createApiServer } from './api/server.js';
 import { loadOrCreateToken } from './api/token.js';
 import { type DaemonConfig, watchedFolders } from './config.js';
 import { preparePrivateFolder } from './data-folder.js';
+import { type FolderLock, lockDataFolder } from './folder-lock.js';
 import type { Deps } from './deps.js';
 import { startInspection } from './inspect.js';
 import { createJobLogic } from './jobs/job-logic.js';
@@ -54,12 +55,24 @@ export interface Daemon {
 }
 
 export async function startDaemon(config: DaemonConfig, deps: Deps): Promise<Daemon> {
-  const log = deps.logger;
   const folders = watchedFolders(config);
   // Checked before anything starts: a watched folder that is missing or unreadable stops the start.
   const watcher = folders.length === 0 ? null : new OutputWatcher({ folders, extensions: config.watchExtensions, stabilitySec: config.watchStabilitySec, pollIntervalSec: config.watcherIntervalSec });
+  await preparePrivateFolder(config.dataDir, deps.logger);
+  // One owner per data folder, before the store is opened or any process is touched: a second
+  // daemon stops here, having changed nothing.
+  const lock = await lockDataFolder(config.dataDir, () => new Date(deps.nowMs()).toISOString());
+  try {
+    return await startOwnedDaemon(config, deps, watcher, folders, lock);
+  } catch (error) {
+    await lock.release();
+    throw error;
+  }
+}
+
+async function startOwnedDaemon(config: DaemonConfig, deps: Deps, watcher: OutputWatcher | null, folders: string[], lock: FolderLock): Promise<Daemon> {
+  const log = deps.logger;
   const logDir = join(config.dataDir, 'logs');
-  await preparePrivateFolder(config.dataDir, log);
   await preparePrivateFolder(logDir, log);
   const token = config.auth ? await loadOrCreateToken(config.dataDir, config.token) : null;
   if (token === null) log.warn({ host: config.host }, 'running with --no-auth: every local user and program can run commands through this daemon');
@@ -192,6 +205,7 @@ export async function startDaemon(config: DaemonConfig, deps: Deps): Promise<Dae
     await feed.whenPublished();
     stopFeeds.forEach((stop) => stop());
     await store.close();
+    await lock.release();
   };
   let port: number;
   try {

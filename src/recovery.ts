@@ -1,9 +1,10 @@
 // What a start makes of the jobs it finds in the store, after a clean stop or a `kill -9`. A job
-// that was encoding or finalizing goes back in line (its interrupted run counts in `attempts`), or
-// fails when that was its last allowed attempt; its encoder, if it outlived the daemon, is ended
+// that was encoding or finalizing goes back in line, its progress reset and its place kept (its
+// interrupted run is in `attempts` and its history, but spends no attempt of the encoder's budget:
+// interruptions have their own), or fails once interruptions alone used up theirs; its encoder, if it outlived the daemon, is ended
 // first, so that one job never has two encoders. Pure: the caller ends the orphans.
 import type { Job } from '../machines/job-record.js';
-import { attemptInBudget, canRetry, toInterrupted } from '../machines/job-updates.js';
+import { INTERRUPTION_BUDGET, attemptInBudget, interruptionsInBudget, toInterrupted } from '../machines/job-updates.js';
 
 export interface Orphan {
   jobId: string;
@@ -29,12 +30,15 @@ export function recoverJobs(jobs: Job[], nowIso: string): Recovery {
       if (job.pid !== null) orphans.push({ jobId: job.id, pid: job.pid, pidStartTicks: job.pidStartTicks });
       const reason = `the daemon stopped during attempt ${attemptInBudget(job)} of ${job.maxAttempts}`;
       const requeued = toInterrupted(job, reason, nowIso);
-      // External jobs ran nothing here: waiting again costs no attempt.
-      if (job.external || canRetry(requeued)) {
+      // External jobs ran nothing here: waiting again costs nothing. Others spend an interruption,
+      // not an attempt: a crash loop of the daemon fails nobody's encode before its time.
+      const interruptions = interruptionsInBudget(requeued);
+      if (job.external || interruptions < INTERRUPTION_BUDGET) {
         changed.push(requeued);
         queued.push(requeued);
       } else {
-        changed.push({ ...requeued, status: 'failed', error: `interrupted: ${reason}, the last one allowed`, finishedAt: nowIso });
+        const error = `interrupted ${interruptions} times: the daemon stopped or crashed during each of this job's last ${interruptions} runs (it may be what takes the daemon down)`;
+        changed.push({ ...requeued, status: 'failed', error, finishedAt: nowIso });
       }
     } else if (job.status === 'queued') {
       queued.push(job);

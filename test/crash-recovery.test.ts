@@ -123,4 +123,38 @@ test('with the data folder read-only, a submission gets 503 and health says why;
   }
 });
 
+test('10 crashes in a row with 20 jobs waiting: interruptions spend their own budget, not attempts; only a job interrupted 10 times fails, saying so', async () => {
+  const dir = tempDir();
+  try {
+    let daemon = await spawnDaemon(dir.path, ['--max-concurrent', '2']);
+    const client = () => new ApiClient(daemon.url, readTokenFileSync(dir.path));
+    // One attempt each: before, a single interruption failed a job for good.
+    const ids: string[] = [];
+    for (let n = 0; n < 20; n++) ids.push((await client().submit({ command: ['sleep', '120'], maxAttempts: 1, name: `sleeper-${n}` })).id);
+    for (let crash = 1; crash <= 10; crash++) {
+      await until(async () => (await client().list('encoding')).filter((job) => job.pid !== null).length === 2, `crash ${crash}: two jobs running`, 30_000);
+      daemon.child.kill('SIGKILL');
+      await daemon.exited;
+      daemon = await spawnDaemon(dir.path, ['--max-concurrent', '2']);
+    }
+    const jobs = await client().list();
+    const failed = jobs.filter((job) => job.status === 'failed');
+    for (const job of failed) {
+      assert.match(job.error ?? '', /^interrupted 10 times: the daemon stopped or crashed during each of this job's last 10 runs/);
+      assert.is(job.history.filter((attempt) => attempt.outcome === 'interrupted').length, 10);
+    }
+    assert.ok(failed.length <= 2, `only the jobs at the front, interrupted every time, may fail: ${failed.length}`);
+    const others = jobs.filter((job) => job.status !== 'failed');
+    assert.is(others.length, 20 - failed.length);
+    assert.ok(others.every((job) => job.status === 'queued' || job.status === 'encoding'), 'nobody else failed');
+    const requeued = others.filter((job) => job.status === 'queued' && job.history.some((attempt) => attempt.outcome === 'interrupted'));
+    assert.ok(requeued.every((job) => job.progress === 0 && job.etaSeconds === null && job.frame === null), 'a requeued job shows none of its last run');
+    // A clean stop ends the running sleepers itself.
+    daemon.child.kill('SIGTERM');
+    await daemon.exited;
+  } finally {
+    dir.remove();
+  }
+});
+
 test.run();

@@ -36,8 +36,16 @@ test('trims before and after -i, -to, setpts and concat give the output length',
   assert.is(planOf(ffmpeg('-i', 'in.mp4', '-frames:v', '100', 'out.mp4'), false).maxFrames, 100);
 });
 
+test('a trim filter in seconds is read as an input trim', () => {
+  assert.is(planOf(ffmpeg('-i', 'in.mp4', '-vf', 'trim=start=3:end=9,setpts=PTS-STARTPTS', 'out.mp4'), false).outputDuration([30]), 6);
+  assert.is(planOf(ffmpeg('-i', 'in.mp4', '-vf', 'trim=2:8', 'out.mp4'), false).outputDuration([30]), 6);
+  assert.is(planOf(ffmpeg('-i', 'in.mp4', '-filter_complex', '[0:v]trim=duration=5[v];[0:a]atrim=duration=5[a]', 'out.mp4'), false).outputDuration([30]), 5);
+  assert.is(planOf(ffmpeg('-i', 'in.mp4', '-vf', 'trim=start=25:end=40', 'out.mp4'), false).outputDuration([30]), 5, 'no longer than the input');
+});
+
 test('what a command cannot tell is unknown, not a guess', () => {
-  assert.is(planOf(ffmpeg('-i', 'in.mp4', '-vf', 'trim=start=3:end=9', 'out.mp4'), false).outputDuration([30]), null);
+  assert.is(planOf(ffmpeg('-i', 'in.mp4', '-vf', 'trim=start_frame=10:end_frame=90', 'out.mp4'), false).outputDuration([30]), null);
+  assert.is(planOf(ffmpeg('-i', 'in.mp4', '-vf', 'trim=3:9,loop=2', 'out.mp4'), false).outputDuration([30]), null);
   assert.is(planOf(ffmpeg('-stream_loop', '3', '-i', 'in.mp4', 'out.mp4'), false).outputDuration([30]), null);
   assert.is(planOf(ffmpeg('-i', 'in.mp4', 'out.mp4'), false).outputDuration([null]), null);
 });

@@ -10,6 +10,7 @@ import { JobLedger } from '../src/store/job-ledger.js';
 import type { JobStore } from '../src/store/job-store.js';
 import { type MemoryStore, openMemoryStore } from '../src/store/memory-store.js';
 import { openNedbStore } from '../src/store/nedb-store.js';
+import { startTestDaemon } from './helpers/daemon.js';
 import { aJob } from './helpers/jobs.js';
 import { withTempDir } from './helpers/temp.js';
 import { until } from './helpers/wait.js';
@@ -146,6 +147,48 @@ test('nedb: a record written by the previous version loads under the new field n
     assert.equal([jobs[0]!.attemptsBeforeManualRetry, jobs[0]!.progressUpdates, jobs[0]!.pass, jobs[0]!.passes], [2, 17, null, null]);
     assert.not.ok('attemptsBeforeRetry' in jobs[0]!);
     await store.close();
+  });
+});
+
+test('nedb: records that are not jobs are set aside in quarantine.jsonl with the reason; the rest load, and a start does not stop', async () => {
+  await withTempDir(async (dir) => {
+    const file = join(dir.path, 'jobs.db');
+    const line = (id: string, json: string) => `${JSON.stringify({ _id: id, status: 'queued', json })}\n`;
+    writeFileSync(
+      file,
+      line('good', JSON.stringify(aJob('good'))) +
+        line('x', JSON.stringify({ id: 'x', status: 'queued' })) +
+        line('badstatus', JSON.stringify({ ...aJob('badstatus'), status: 'running?' })) +
+        line('badpid', JSON.stringify({ ...aJob('badpid'), pid: -1 })) +
+        line('nojson', '{"id": "nojson", ') +
+        line('number', '5'),
+    );
+    const store = await openNedbStore(file);
+    const { jobs, problems } = await store.loadAll();
+    assert.equal(jobs.map((job) => job.id), ['good']);
+    assert.is(problems.length, 5);
+    assert.ok(problems.some((problem) => /^job x: name: /.test(problem)), problems.join('\n'));
+    assert.ok(problems.some((problem) => /^job badstatus: status: /.test(problem)));
+    assert.ok(problems.some((problem) => /^job badpid: pid: /.test(problem)));
+    assert.ok(problems.every((problem) => problem.includes('quarantine.jsonl')));
+    await store.close();
+    const quarantined = readFileSync(join(dir.path, 'quarantine.jsonl'), 'utf8').trim().split('\n').map((each) => JSON.parse(each) as { id: string; reason: string; record: string });
+    assert.equal(quarantined.map((each) => each.id).sort(), ['badpid', 'badstatus', 'nojson', 'number', 'x']);
+    assert.is(JSON.parse(quarantined.find((each) => each.id === 'x')!.record).id, 'x', 'the record is kept as it was');
+    // Set aside once: the next start loads the good job and reports nothing.
+    const again = await openNedbStore(file);
+    assert.equal(await again.loadAll(), { jobs: (await again.loadAll()).jobs, problems: [] });
+    await again.close();
+    // The daemon starts on such a folder, and /healthz says what it set aside.
+    writeFileSync(file, line('good', JSON.stringify(aJob('good', { status: 'done', progress: 100 }))) + line('x', JSON.stringify({ id: 'x', status: 'queued' })));
+    const daemon = await startTestDaemon(dir.path);
+    try {
+      const health = (await (await fetch(`${daemon.url}/healthz`)).json()) as { store: { problemsAtLoad: number } };
+      assert.is(health.store.problemsAtLoad, 1);
+      assert.is((await daemon.api.get('good')).id, 'good');
+    } finally {
+      await daemon.close();
+    }
   });
 });
 

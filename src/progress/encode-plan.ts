@@ -100,6 +100,7 @@ function readFfmpeg(argv: readonly string[]) {
   let framesUnknown = false;
   let setpts = 1;
   let passthrough = false;
+  let filterTrim: InputTrim | null = null;
   let concatInputs: number | null = null;
   let unknowable = false;
   const filters: string[] = [];
@@ -136,7 +137,10 @@ function readFfmpeg(argv: readonly string[]) {
   for (const graph of filters) {
     const pts = /setpts=\s*(?:(\d+(?:\.\d+)?)\s*\*\s*PTS|PTS\s*\/\s*(\d+(?:\.\d+)?)|PTS\s*\*\s*(\d+(?:\.\d+)?))/i.exec(graph);
     if (pts) setpts *= pts[1] ? Number(pts[1]) : pts[2] ? 1 / Number(pts[2]) : Number(pts[3]);
-    else if (/setpts=/i.test(graph)) unknowable = true;
+    // A shift to start at 0 keeps the rate; numbering frames anew keeps it too, unless a select
+    // dropped some first. Any other expression is not read.
+    else if (/setpts=/i.test(graph) && !/setpts=['"]?(?:PTS-STARTPTS|N\/(?:FRAME_RATE|FR)\/TB)\b/i.test(graph)) unknowable = true;
+    if (/setpts=['"]?N\//i.test(graph) && /\bselect\b/.test(graph)) unknowable = true;
     const concat = /\bconcat=(?:n=)?(\d+)/.exec(graph);
     if (concat) concatInputs = Number(concat[1]);
     else if (/\bconcat\b/.test(graph)) concatInputs = inputs.length;
@@ -145,8 +149,15 @@ function readFfmpeg(argv: readonly string[]) {
     // Which frames a select keeps can't be read from the command; left alone, their timestamps
     // still tell how far into the input the encode is.
     if (/\b(select|aselect)\b/.test(graph)) framesUnknown = true;
-    // What a trim or loop makes of the input can't be either.
-    if (/\b(a?trim|loop)\b/.test(graph)) unknowable = true;
+    // A trim in seconds is read (`trim=2:8`, `trim=start=2:duration=6`); one in frames or
+    // samples, or a loop, is not.
+    const trims = [...graph.matchAll(/\b(a?trim)=([^,;[\]]*)/g)];
+    if (trims.length > 0) {
+      const kept = trims.map((match) => trimOf(match[2]!));
+      if (kept.some((each) => each === null) || new Set(kept.map((each) => JSON.stringify(each))).size > 1) unknowable = true;
+      else filterTrim = kept[0]!;
+    } else if (/\b(a?trim)\b/.test(graph)) unknowable = true;
+    if (/\bloop\b/.test(graph)) unknowable = true;
   }
   // A retime whose frames pass through unchanged keeps every input frame in a shorter output.
   const timeBasis = framesUnknown || (setpts !== 1 && passthrough);
@@ -155,13 +166,35 @@ function readFfmpeg(argv: readonly string[]) {
     const trimmed = inputs.map((input, index) => trimmedLength(lengths[index] ?? null, input));
     const used = concatInputs !== null ? trimmed.slice(0, concatInputs) : trimmed.slice(0, 1);
     if (used.length === 0 || used.some((each) => each === null)) return null;
-    let length = used.reduce<number>((total, each) => total + each!, 0) * setpts;
+    let length = used.reduce<number>((total, each) => total + each!, 0);
+    if (filterTrim !== null) {
+      const trimmed = trimmedLength(length, filterTrim);
+      if (trimmed === null) return null;
+      length = trimmed;
+    }
+    length *= setpts;
     if (output.ss !== null) length -= output.ss;
     if (output.to !== null) length = Math.min(length, output.to - (output.ss ?? 0));
     if (output.t !== null) length = Math.min(length, output.t);
     return length > 0 ? length : null;
   };
   return { outputDuration, maxFrames, outputFrameRate, timeBasis, framesUnknown };
+}
+
+/** `trim=2:8`, `trim=start=2:end=8`, `trim=duration=5`: seconds kept, as an input's own -ss/-to/-t; null for frames or samples. */
+function trimOf(options: string): InputTrim | null {
+  const trim: InputTrim = { ss: null, t: null, to: null };
+  const positional: (keyof InputTrim)[] = ['ss', 'to'];
+  const named: Record<string, keyof InputTrim> = { start: 'ss', starti: 'ss', end: 'to', endi: 'to', duration: 't', durationi: 't' };
+  const parts = options.replace(/^['"]|['"]$/g, '').split(':').filter((part) => part !== '');
+  for (const [index, part] of parts.entries()) {
+    const [key, value] = part.includes('=') ? part.split('=', 2) : [undefined, part];
+    const field = key === undefined ? positional[index] : named[key];
+    const seconds = parseClock(value);
+    if (field === undefined || seconds === null) return null;
+    trim[field] = seconds;
+  }
+  return trim;
 }
 
 /** `-r 30`, `-r 30000/1001`, `fps=25`: frames per second, or null for anything else (ntsc, a typo). */

@@ -196,7 +196,7 @@ function percentOf(
   if (sample.percent != null) {
     // Within one outer unit, an inner bar only says how far into that unit the work is.
     if (sample.level === 'inner' && outer) return { percent: ((outer.done + sample.percent / 100) / outer.total) * 100, basis: 'steps' };
-    return { percent: sample.percent, basis: sample.step != null ? 'steps' : 'percent' };
+    return { percent: sample.percent, basis: sample.step != null || sample.format === 'steps' ? 'steps' : 'percent' };
   }
   // Where the command changes timing, frames counted against a derived total mislead: output time
   // against the output's length does not.

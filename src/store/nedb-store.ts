@@ -1,13 +1,14 @@
 // The default store: one nedb-promises file in the data folder. The only file that imports nedb.
 // Each job is kept as its JSON text, so nedb's rules for field names (no `.`, no leading `$`)
 // never meet a job's environment variables.
-import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { appendFile, chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import Datastore from 'nedb-promises';
 import { PRIVATE_FILE, PRIVATE_FOLDER } from '../data-folder.js';
 import type { Job } from '../../machines/job-record.js';
 import { jobKind } from '../forecast/job-kind.js';
 import type { JobStore, LoadedJobs } from './job-store.js';
+import { checkRecord } from './record-schema.js';
 
 interface JobDocument {
   _id: string;
@@ -55,6 +56,7 @@ export async function openNedbStore(filename: string): Promise<JobStore> {
   await mkdir(dirname(filename), { recursive: true, mode: PRIVATE_FOLDER });
   await writeFile(filename, '', { flag: 'a', mode: PRIVATE_FILE });
   const db = Datastore.create({ filename, autoload: false, corruptAlertThreshold: 1 });
+  const quarantine = join(dirname(filename), 'quarantine.jsonl');
   await db.load();
   // nedb-promises leaves these out of its types; call them on the wrapped @seald-io/nedb
   // datastore itself, since setting fields through nedb-promises' proxy fails.
@@ -68,11 +70,15 @@ export async function openNedbStore(filename: string): Promise<JobStore> {
       const jobs: Job[] = [];
       const problems: string[] = unreadable.map((line) => `${filename} line ${line} could not be read (a write cut short?) and was dropped`);
       for (const doc of docs) {
-        try {
-          jobs.push(upgradeRecord(JSON.parse(doc.json) as Job & OldFieldNames));
-        } catch {
-          problems.push(`job ${doc._id}: its stored record is not valid JSON`);
+        const checked = readRecord(doc.json);
+        if (checked.ok) {
+          jobs.push(checked.job);
+          continue;
         }
+        // Set aside, not dropped: the operator can read it, mend it and submit the job again.
+        await appendFile(quarantine, `${JSON.stringify({ at: new Date().toISOString(), id: doc._id, reason: checked.reason, record: doc.json })}\n`, { mode: PRIVATE_FILE });
+        await db.remove({ _id: doc._id }, {});
+        problems.push(`job ${doc._id}: ${checked.reason}; set aside in ${quarantine}`);
       }
       return { jobs, problems };
     },
@@ -98,6 +104,18 @@ export async function openNedbStore(filename: string): Promise<JobStore> {
 interface OldFieldNames {
   attemptsBeforeRetry?: number;
   progressWrites?: number;
+}
+
+/** A stored record as a job, upgraded from older versions and checked field by field. */
+function readRecord(json: unknown): { ok: true; job: Job } | { ok: false; reason: string } {
+  let record: unknown;
+  try {
+    record = JSON.parse(String(json));
+  } catch {
+    return { ok: false, reason: 'its stored record is not valid JSON' };
+  }
+  if (record === null || typeof record !== 'object' || Array.isArray(record)) return { ok: false, reason: 'its stored record is not an object' };
+  return checkRecord(upgradeRecord(record as Job & OldFieldNames));
 }
 
 function upgradeRecord(record: Job & OldFieldNames): Job {

@@ -83,7 +83,7 @@ export function registerJobCommands(program: Command, ctx: CliContext): void {
     });
 
   const transitions = [
-    ['cancel', 'cancel a queued or running job (its encoder is ended)', (id: string) => client().cancel(id)],
+    ['cancel', 'cancel a job in any state before it ends: waiting, running, retrying after its backoff, an external one (exits 1 unless it ended cancelled)', (id: string) => client().cancel(id)],
     ['retry', 'queue a failed or cancelled job again', (id: string) => client().retry(id)],
   ] as const;
   for (const [name, description, request] of transitions) {
@@ -94,6 +94,11 @@ export function registerJobCommands(program: Command, ctx: CliContext): void {
       .action(async (id: string) => {
         const job = await request(id);
         io.stdout(`${job.id} ${job.status}\n`);
+        // A cancel that did not end the job (its encoder is still ending) says so, and fails.
+        if (name === 'cancel' && job.status !== 'cancelled') {
+          io.stderr(`encsup: job ${job.id} is ${job.status}, not cancelled yet; see encsup show ${job.id}\n`);
+          ctx.setExitCode(1);
+        }
       });
   }
 

@@ -30,13 +30,14 @@ export function registerParseCommand(program: Command, ctx: CliContext): void {
           throw new UsageError(`--pattern: ${(error as Error).message}`);
         }
       }
+      const passes = optionalNumber('--passes', options.passes);
+      if (passes !== null && !(Number.isInteger(passes) && passes <= 10)) throw new UsageError(`--passes ${options.passes}: expected a whole number from 1 to 10`);
+      const share = optionalNumber('--first-pass-share', options.firstPassShare);
+      if (share !== null && share >= 1) throw new UsageError(`--first-pass-share ${options.firstPassShare}: expected a fraction between 0 and 1`);
       const parser = options.pattern && options.parser === 'auto' ? 'pattern' : options.parser;
+      // Every option is checked before the file is opened: nothing is left reading after a usage error.
       const input = file === '-' ? io.stdin() : createReadStream(file);
       await new Promise<void>((resolve, reject) => {
-        const passes = optionalNumber('--passes', options.passes);
-        if (passes !== null && !(Number.isInteger(passes) && passes <= 10)) throw new UsageError(`--passes ${options.passes}: expected a whole number from 1 to 10`);
-        const share = optionalNumber('--first-pass-share', options.firstPassShare);
-        if (share !== null && share >= 1) throw new UsageError(`--first-pass-share ${options.firstPassShare}: expected a fraction between 0 and 1`);
         const commandPlan = options.command ? planOf([options.command], true) : passes !== null ? planOf([], false) : null;
         const plan = commandPlan && adjustPlan(commandPlan, passes, share);
         parseLog(input, { parser, pattern: options.pattern ?? null, totalFrames, durationSeconds, plan }).subscribe({

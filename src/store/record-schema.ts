@@ -1,0 +1,84 @@
+// What a stored job record must be before the daemon acts on it: every field of the Job type, of
+// the right type. A store file edited by hand, written by a newer version or damaged on disk can
+// hold records that parse as JSON and still are not jobs ({"id": "x", "status": "queued"}); one
+// of those must not stop the daemon (a crash loop under Restart=always) nor run anything.
+import { z } from 'zod';
+import { JOB_STATUSES, type Job, PARSER_NAMES, PROGRESS_BASES } from '../../machines/job-record.js';
+
+const count = z.number().int().min(0);
+const seconds = z.number().min(0);
+const iso = z.string().refine((text) => !Number.isNaN(Date.parse(text)), 'expected an ISO time');
+const nullable = <T extends z.ZodType>(schema: T) => schema.nullable();
+
+const attemptSchema = z.object({
+  attempt: count,
+  startedAt: nullable(iso),
+  endedAt: iso,
+  exitCode: nullable(z.number()),
+  signal: nullable(z.string()),
+  outcome: z.enum(['done', 'failed', 'timeout', 'stalled', 'cancelled', 'interrupted']),
+  reason: nullable(z.string()),
+});
+
+export const jobRecordSchema: z.ZodType<Job> = z.object({
+  id: z.string().min(1).max(200),
+  name: z.string(),
+  command: z.array(z.string()),
+  cwd: z.string(),
+  env: z.record(z.string(), z.string()),
+  shell: z.boolean(),
+  parser: z.enum(PARSER_NAMES),
+  pattern: nullable(z.string()),
+  priority: z.number().int(),
+  status: z.enum(JOB_STATUSES),
+  kind: z.string(),
+  declaredPasses: nullable(count),
+  mediaSeconds: nullable(seconds),
+  passStartSeconds: nullable(z.array(seconds)),
+  runSeconds: nullable(seconds),
+  progress: nullable(z.number().min(0).max(100)),
+  basis: nullable(z.enum(PROGRESS_BASES)),
+  pass: nullable(count),
+  passes: nullable(count),
+  frame: nullable(z.number()),
+  totalFrames: nullable(z.number()),
+  fps: nullable(z.number()),
+  bitrate: nullable(z.number()),
+  speed: nullable(z.number()),
+  etaSeconds: nullable(z.number()),
+  elapsedSeconds: seconds,
+  output: nullable(z.string()),
+  external: z.boolean(),
+  validate: z.boolean(),
+  expectedDurationSeconds: nullable(seconds),
+  outputReadyAt: nullable(iso),
+  attempts: count,
+  maxAttempts: count,
+  attemptsBeforeManualRetry: count,
+  retryBackoffSec: seconds,
+  retryDelayMs: nullable(seconds),
+  timeoutSec: seconds,
+  stallTimeoutSec: seconds,
+  timedOutAt: nullable(iso),
+  history: z.array(attemptSchema),
+  exitCode: nullable(z.number()),
+  signal: nullable(z.string()),
+  error: nullable(z.string()),
+  terminationReason: nullable(z.enum(['cancel', 'shutdown', 'timeout', 'stall'])),
+  logTail: z.array(z.string()),
+  pid: nullable(z.number().int().positive()),
+  pidStartTicks: nullable(z.number()),
+  progressUpdates: count,
+  createdAt: iso,
+  startedAt: nullable(iso),
+  finishedAt: nullable(iso),
+  updatedAt: iso,
+});
+
+/** The record as a Job, or what is wrong with it (the first field that is). */
+export function checkRecord(record: unknown): { ok: true; job: Job } | { ok: false; reason: string } {
+  const parsed = jobRecordSchema.safeParse(record);
+  if (parsed.success) return { ok: true, job: parsed.data };
+  const issue = parsed.error.issues[0]!;
+  return { ok: false, reason: `${issue.path.join('.') || 'the record'}: ${issue.message}` };
+}

@@ -1,0 +1,74 @@
+// One owner per data folder: of two daemons started on one folder at once, exactly one runs and
+// the other names it and touches nothing; a killed owner's lock is free at once.
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { FolderLockedError } from '../src/folder-lock.js';
+import { startTestDaemon, waitForStatus } from './helpers/daemon.js';
+import { spawnDaemon } from './helpers/daemon-process.js';
+import { FFMPEG, makeClip } from './helpers/media.js';
+import { tempDir } from './helpers/temp.js';
+import { groupAlive, until } from './helpers/wait.js';
+
+test('two daemons started on one folder at once, ten times: exactly one runs, the other names it', async () => {
+  for (let round = 0; round < 10; round++) {
+    const dir = tempDir();
+    try {
+      const started = await Promise.allSettled([startTestDaemon(dir.path), startTestDaemon(dir.path)]);
+      const running = started.filter((each) => each.status === 'fulfilled');
+      const refused = started.filter((each): each is PromiseRejectedResult => each.status === 'rejected');
+      assert.is(running.length, 1, `round ${round}: ${refused.map((each) => String(each.reason)).join('; ')}`);
+      const error = refused[0]!.reason as Error;
+      assert.instance(error, FolderLockedError);
+      assert.match(error.message, new RegExp(`pid ${process.pid} on \\S+, running since \\d{4}-`));
+      await running[0]!.value.close();
+      // Closed, the folder is free for the next daemon.
+      const next = await startTestDaemon(dir.path);
+      await next.close();
+    } finally {
+      dir.remove();
+    }
+  }
+});
+
+test("a second daemon on a busy folder ends nobody's encoder; a killed owner's lock is taken over at once", async () => {
+  const dir = tempDir();
+  try {
+    const first = await spawnDaemon(dir.path);
+    const token = (await import('node:fs')).readFileSync(join(dir.path, 'token'), 'utf8').trim();
+    const { ApiClient } = await import('../src/api/client.js');
+    const api = new ApiClient(first.url, token);
+    const clip = makeClip(join(dir.path, 'in.mp4'), 6, 24);
+    const job = await api.submit({ command: [FFMPEG, '-hide_banner', '-y', '-re', '-i', clip, '-c:v', 'libx264', '-preset', 'ultrafast', join(dir.path, 'out.mp4')] });
+    const running = await until(async () => {
+      const seen = await api.get(job.id);
+      return seen.pid !== null ? seen : null;
+    }, 'the encode to start');
+    // By hand, as an operator would: the CLI's daemon command, on the same folder.
+    let message = '';
+    try {
+      execFileSync(process.execPath, ['--import', 'tsx', 'src/cli/bin.ts', 'daemon', '--port', '0', '--data-dir', dir.path], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 20_000 });
+    } catch (error) {
+      message = String((error as { stderr: string }).stderr);
+      assert.is((error as { status: number }).status, 1);
+    }
+    assert.match(message, new RegExp(`another encsup daemon owns .*pid ${first.child.pid}`));
+    assert.ok(groupAlive(running.pid!), 'the running encode was not touched');
+    assert.is((await api.get(job.id)).status, 'encoding');
+    first.child.kill('SIGKILL');
+    await first.exited;
+    // The lock died with its owner: a new daemon starts at once and recovers the job.
+    const second = await startTestDaemon(dir.path);
+    try {
+      const ended = await waitForStatus(second.api, job.id, ['done', 'failed'], 60_000);
+      assert.is(ended.status, 'done', ended.error ?? '');
+    } finally {
+      await second.close();
+    }
+  } finally {
+    dir.remove();
+  }
+});
+
+test.run();
