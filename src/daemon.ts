@@ -32,6 +32,7 @@ import { LiveBoard } from './forecast/live-board.js';
 import { planOf } from './progress/encode-plan.js';
 import { createMetrics } from './metrics.js';
 import { recoverStore } from './recover-store.js';
+import { folderTag } from './runner/process-tag.js';
 import { LiveRuns, type LiveProgress, createRunnerActor, jobLogPath } from './runner/runner-actor.js';
 import { JobLedger } from './store/job-ledger.js';
 import { OutputWatcher } from './watch/output-watcher.js';
@@ -85,7 +86,9 @@ async function startOwnedDaemon(config: DaemonConfig, deps: Deps, watcher: Outpu
   const live = new LiveRuns();
   const metrics = createMetrics(ledger, () => live.count);
   const stopFeeds = [feed.subscribe(logLifecycle(log)), feed.subscribe((event) => metrics.observe(event)), feed.subscribe((event) => transitions.observe(event))];
-  const recovered = await recoverStore({ store, ledger, log, killGraceMs: config.killGraceSec * 1000, nowIso, announce: (event) => feed.announce(event, ledger.latest(event.jobId)) });
+  // Every process this folder's daemons ever started carries this in its tag.
+  const runsOf = folderTag(config.dataDir);
+  const recovered = await recoverStore({ store, ledger, log, killGraceMs: config.killGraceSec * 1000, nowIso, folderTag: runsOf, announce: (event) => feed.announce(event, ledger.latest(event.jobId)) });
   for (const job of ledger.list()) transitions.seed(job);
 
   const ffprobe = optionalTool('ffprobe');
@@ -122,6 +125,8 @@ async function startOwnedDaemon(config: DaemonConfig, deps: Deps, watcher: Outpu
       onError: (jobId, error) => log.error({ jobId, err: error }, 'runner error'),
       onLive: (update) => liveViews.forEach((view) => view(update)),
       probeInputs: async (inputs) => (ffprobe ? probeInputs(inputs, ffprobe) : null),
+      folderTag: runsOf,
+      faultPoint: deps.faultPoint,
       priorFor: (job, mediaSeconds) => forecaster.priorFor(job, mediaSeconds),
     },
     live,

@@ -14,6 +14,23 @@ export interface Deps {
   logger: Logger;
   /** The environment encoders start from, under each job's own variables. */
   baseEnv: Record<string, string>;
+  /**
+   * Called at named points where a crash would be worst, so a test can end the daemon exactly
+   * there (kill -9 of itself). Does nothing unless ENCSUP_TEST_CRASH_AT names the point.
+   */
+  faultPoint: (point: FaultPoint) => void;
+}
+
+export const FAULT_POINTS = ['after-spawn'] as const;
+export type FaultPoint = (typeof FAULT_POINTS)[number];
+
+/** ENCSUP_TEST_CRASH_AT=after-spawn: the daemon kills itself (SIGKILL) at that point, as a power cut would. */
+export function faultPointFrom(env: NodeJS.ProcessEnv): (point: FaultPoint) => void {
+  const at = env['ENCSUP_TEST_CRASH_AT'];
+  if (at === undefined || !(FAULT_POINTS as readonly string[]).includes(at)) return () => undefined;
+  return (point) => {
+    if (point === at) process.kill(process.pid, 'SIGKILL');
+  };
 }
 
 export function createDefaultDeps(overrides: Partial<Deps> = {}): Deps {
@@ -25,6 +42,7 @@ export function createDefaultDeps(overrides: Partial<Deps> = {}): Deps {
     openStore: openNedbStore,
     logger: createLogger(),
     baseEnv: encoderEnvironment(process.env),
+    faultPoint: faultPointFrom(process.env),
     ...overrides,
   };
 }

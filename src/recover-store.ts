@@ -6,6 +6,7 @@ import type { LifecycleEvent } from '../machines/lifecycle.js';
 import type { Logger } from './logger.js';
 import { recoverJobs } from './recovery.js';
 import { endOrphan } from './runner/end-orphan.js';
+import { endTagged } from './runner/process-tag.js';
 import type { JobLedger } from './store/job-ledger.js';
 import type { JobStore } from './store/job-store.js';
 
@@ -22,6 +23,8 @@ export async function recoverStore(options: {
   log: Logger;
   killGraceMs: number;
   nowIso: () => string;
+  /** The data folder's process tag: every tagged process found is a previous daemon's. */
+  folderTag: string;
   announce: (event: LifecycleEvent) => void;
 }): Promise<RecoveredStore> {
   const { store, ledger, log } = options;
@@ -33,6 +36,13 @@ export async function recoverStore(options: {
   for (const orphan of recovery.orphans) {
     const result = await endOrphan(orphan.pid, orphan.pidStartTicks, options.killGraceMs);
     if (result === 'ended') log.warn({ jobId: orphan.jobId, pid: orphan.pid }, 'ended an encoder left running by the previous daemon');
+  }
+  // This daemon holds the folder's lock and has started nothing yet: every process tagged with
+  // this folder is a previous daemon's, found even where no pid was stored (a crash right after
+  // a spawn) or where it left its process group (setsid).
+  const prefix = `${options.folderTag}/`;
+  for (const found of await endTagged((tag) => tag.startsWith(prefix), options.killGraceMs)) {
+    log.warn({ jobId: found.tag.split('/')[1], attempt: Number(found.tag.split('/')[2]), pid: found.pid }, 'ended a process a previous daemon started, found by its run tag');
   }
   for (const job of recovery.changed) {
     void ledger.record(job);

@@ -3,6 +3,7 @@
 import { Observable, ReplaySubject } from 'rxjs';
 import type { Job, TerminationReason } from '../../machines/job-record.js';
 import type { PtyExit, SpawnPty } from './pty.js';
+import { RUN_TAG_VARIABLE, endTagged } from './process-tag.js';
 import { terminateGroup } from './terminate.js';
 
 export interface EncoderRun {
@@ -11,8 +12,9 @@ export interface EncoderRun {
   chunks: Observable<string>;
   exited: Promise<PtyExit>;
   /**
-   * The leader's exit, once nothing of its process group is left: whatever it started in the
-   * background is ended too (TERM, then KILL), so a finished job never leaves an encoder behind.
+   * The leader's exit, once nothing of its process group and nothing carrying its tag is left:
+   * whatever it started in the background is ended too (TERM, then KILL), so a finished job never
+   * leaves an encoder behind and the next attempt never overlaps this one.
    */
   settled: Promise<PtyExit>;
   /** Ends the whole process group: TERM, then KILL after the grace period. */
@@ -25,6 +27,8 @@ export interface EncoderRunOptions {
   graceMs: number;
   /** The daemon's environment, under the job's own variables. */
   baseEnv: Record<string, string>;
+  /** This run's tag (process-tag.ts), inherited by every process it starts. */
+  tag: string;
 }
 
 /** argv for the job: its command as given, or through /bin/sh when it asks for a shell. */
@@ -36,7 +40,8 @@ export function commandLine(job: Pick<Job, 'command' | 'shell'>): { file: string
 
 export function startEncoder(job: Job, options: EncoderRunOptions): EncoderRun {
   const { file, args } = commandLine(job);
-  const child = options.spawnPty(file, args, { cwd: job.cwd, env: { ...options.baseEnv, ...job.env } });
+  // The tag last: no job's env can take it off or borrow another run's.
+  const child = options.spawnPty(file, args, { cwd: job.cwd, env: { ...options.baseEnv, ...job.env, [RUN_TAG_VARIABLE]: options.tag } });
   const output = new ReplaySubject<string>(64);
   let resolveExit!: (exit: PtyExit) => void;
   const exited = new Promise<PtyExit>((resolve) => (resolveExit = resolve));
@@ -48,19 +53,24 @@ export function startEncoder(job: Job, options: EncoderRunOptions): EncoderRun {
       resolveExit(exit);
     }, 20);
   });
+  // The group, and every process that carries the run's tag wherever it went (a setsid grandchild,
+  // a wrapper that daemonized): nothing of a run outlives it.
+  const endEverything = () => Promise.all([terminateGroup(child.pid, { graceMs: options.graceMs, exited }), endTagged((tag) => tag === options.tag, options.graceMs)]);
   let terminating: Promise<unknown> | null = null;
   const run: EncoderRun = {
     pid: child.pid,
     chunks: output.asObservable(),
     exited,
     settled: exited.then(async (exit) => {
-      await (terminating ?? terminateGroup(child.pid, { graceMs: options.graceMs, exited }));
+      await (terminating ?? endEverything());
+      // A tagged process may have been started while the group was being ended.
+      await endTagged((tag) => tag === options.tag, options.graceMs);
       return exit;
     }),
     terminationReason: null,
     async terminate(reason) {
       run.terminationReason ??= reason;
-      terminating ??= terminateGroup(child.pid, { graceMs: options.graceMs, exited });
+      terminating ??= endEverything();
       await terminating;
     },
   };

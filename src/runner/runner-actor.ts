@@ -18,6 +18,8 @@ import { type EncoderRun, startEncoder } from './encoder-run.js';
 import { JobLogFile } from './job-log.js';
 import { LogTail } from './log-tail.js';
 import { processStartTicks } from './process-identity.js';
+import { runTag } from './process-tag.js';
+import type { FaultPoint } from '../deps.js';
 import type { SpawnPty } from './pty.js';
 
 export interface RunnerDeps {
@@ -38,6 +40,9 @@ export interface RunnerDeps {
   onLive: (live: LiveProgress) => void;
   /** Totals read from the job's input before the encode (ffprobe); null when unknown. */
   probeInputs: (inputs: (string | null)[]) => Promise<Omit<KnownTotals, 'totalFrames'> | null>;
+  /** The data folder's tag (process-tag.ts): with the job and attempt, each run's processes are known. */
+  folderTag: string;
+  faultPoint: (point: FaultPoint) => void;
   /** What finished jobs of this kind teach about this run, for the plan's pass weights and the ETA. */
   priorFor: (job: Job, mediaSeconds: number | null) => RunPrior;
 }
@@ -129,7 +134,10 @@ function launch({ job, progressThreshold }: RunnerInput, known: KnownTotals, exp
   // With progress tracking off, only the first and the final update are stored.
   const throttle: ThrottleOptions = deps.trackProgress ? { progressThreshold, heartbeatMs: deps.heartbeatMs } : { progressThreshold: Infinity, heartbeatMs: Infinity };
   const startMs = deps.nowMs();
-  const run = startEncoder(job, { spawnPty: deps.spawnPty, graceMs: deps.graceMs, baseEnv: deps.baseEnv });
+  // The attempt is durable before this spawn (the machine persists it first), so its tag is known
+  // to a daemon that starts after a crash here, even if the pid below never gets stored.
+  const run = startEncoder(job, { spawnPty: deps.spawnPty, graceMs: deps.graceMs, baseEnv: deps.baseEnv, tag: runTag(deps.folderTag, job.id, job.attempts) });
+  deps.faultPoint('after-spawn');
   send({ type: 'ENCODER_STARTED', pid: run.pid, pidStartTicks: processStartTicks(run.pid), at: isoNow(deps) });
   const tail = new LogTail();
   const log = new JobLogFile(jobLogPath(deps.logDir, job.id), deps.maxLogBytes, (error) => deps.onError(job.id, error));

@@ -9,10 +9,10 @@ export interface DaemonProcess {
   stderr: () => string;
 }
 
-export async function spawnDaemon(dataDir: string, args: string[] = []): Promise<DaemonProcess> {
+export async function spawnDaemon(dataDir: string, args: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<DaemonProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/bin.ts', 'daemon', '--port', '0', '--data-dir', dataDir, ...args], {
     stdio: ['ignore', 'ignore', 'pipe'],
-    env: { ...process.env, ENCSUP_LOG_LEVEL: 'warn' },
+    env: { ...process.env, ENCSUP_LOG_LEVEL: 'warn', ...env },
   });
   let stderr = '';
   child.stderr!.on('data', (chunk) => (stderr += chunk));

@@ -1,0 +1,114 @@
+// Every process of a job's run carries a tag in its environment (ENCSUP_RUN=<folder>/<job>/<attempt>),
+// set by the daemon at the spawn and inherited by whatever the encoder starts: a shell's children,
+// a wrapper that daemonizes, a grandchild that calls setsid and leaves the process group. The tag
+// is read back from /proc/<pid>/environ (the environment a process was started with), so a run's
+// processes are found wherever they went, and a crash before the pid was stored loses nothing.
+// What it cannot find: a process that clears its environment and leaves the group (README).
+import { createHash } from 'node:crypto';
+import { readFileSync, readdirSync, realpathSync } from 'node:fs';
+import { processStartTicks } from './process-identity.js';
+
+export const RUN_TAG_VARIABLE = 'ENCSUP_RUN';
+
+/** Which data folder's daemon started a process: a short hash of the folder's real path. */
+export function folderTag(dataDir: string): string {
+  let path = dataDir;
+  try {
+    path = realpathSync(dataDir);
+  } catch {
+    // Not there yet: the path as given.
+  }
+  return createHash('sha256').update(path).digest('hex').slice(0, 12);
+}
+
+export function runTag(folder: string, jobId: string, attempt: number): string {
+  return `${folder}/${jobId}/${attempt}`;
+}
+
+export interface TaggedProcess {
+  pid: number;
+  startTicks: number | null;
+  tag: string;
+}
+
+const NEEDLE = Buffer.from(`\0${RUN_TAG_VARIABLE}=`);
+
+/** The processes (of this user: others' environ can't be read) whose tag matches. */
+export function taggedProcesses(matches: (tag: string) => boolean): TaggedProcess[] {
+  const found: TaggedProcess[] = [];
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return found;
+  }
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry)) continue;
+    const pid = Number(entry);
+    if (pid === process.pid) continue;
+    const tag = tagOf(pid);
+    if (tag !== null && matches(tag)) found.push({ pid, startTicks: processStartTicks(pid), tag });
+  }
+  return found;
+}
+
+function tagOf(pid: number): string | null {
+  let environ: Buffer;
+  try {
+    environ = readFileSync(`/proc/${pid}/environ`);
+  } catch {
+    return null;
+  }
+  // Searched in the bytes, with a NUL before it so that FOO_ENCSUP_RUN= never matches.
+  const padded = Buffer.concat([Buffer.from([0]), environ]);
+  const at = padded.indexOf(NEEDLE);
+  if (at < 0) return null;
+  const start = at + NEEDLE.length;
+  const end = padded.indexOf(0, start);
+  return padded.subarray(start, end < 0 ? padded.length : end).toString();
+}
+
+/**
+ * Ends every process whose tag matches: TERM, then KILL after the grace period, then waits until
+ * they are gone. Each is signalled only while it is still the process that was found (its start
+ * time), so a reused pid is never touched. Returns the processes it found.
+ */
+export async function endTagged(matches: (tag: string) => boolean, graceMs: number): Promise<TaggedProcess[]> {
+  const ended: TaggedProcess[] = [];
+  // A process may start another while it is being ended; that one carries the tag too. A few
+  // rounds catch them; a process that forks faster than it can be killed is KILLed in the last.
+  for (let round = 0; round < 3; round++) {
+    const found = taggedProcesses(matches).filter((each) => !isZombie(each.pid));
+    if (found.length === 0) break;
+    ended.push(...found);
+    const alive = () => found.filter((each) => each.startTicks !== null && processStartTicks(each.pid) === each.startTicks && !isZombie(each.pid));
+    for (const each of alive()) signal(each.pid, round === 2 ? 'SIGKILL' : 'SIGTERM');
+    const deadline = Date.now() + graceMs;
+    while (alive().length > 0 && Date.now() < deadline) await pause(25);
+    for (const each of alive()) signal(each.pid, 'SIGKILL');
+    const killed = Date.now() + 3000;
+    while (alive().length > 0 && Date.now() < killed) await pause(25);
+  }
+  return ended;
+}
+
+function signal(pid: number, name: NodeJS.Signals): void {
+  try {
+    process.kill(pid, name);
+  } catch {
+    // Gone already.
+  }
+}
+
+function isZombie(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z');
+  } catch {
+    return true;
+  }
+}
+
+function pause(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
