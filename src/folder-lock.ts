@@ -56,7 +56,7 @@ export async function lockDataFolder(folder: string, nowIso: () => string): Prom
     holder.once('exit', (code) => resolve({ code, stderr }));
   });
   if (outcome !== 'locked') {
-    if (outcome.code === HELD_ELSEWHERE) throw new FolderLockedError(folder, await readOwner(path));
+    if (outcome.code === HELD_ELSEWHERE) throw new FolderLockedError(folder, await ownerOnceWritten(path));
     const why = outcome.error && (outcome.error as NodeJS.ErrnoException).code === 'ENOENT' ? 'the flock command (util-linux) is not installed' : outcome.error?.message ?? outcome.stderr.trim();
     throw new Error(`could not lock the data folder ${folder}: ${why}`);
   }
@@ -66,6 +66,26 @@ export async function lockDataFolder(folder: string, nowIso: () => string): Prom
   // The daemon's own event loop need not wait on the holder: its exit frees the lock anyway.
   unrefHolder(holder);
   return { path, owner, release: () => release(holder) };
+}
+
+/** The owner's note: it writes it just after taking the lock, so a daemon started at the same moment waits a little for it. */
+async function ownerOnceWritten(path: string): Promise<FolderOwner | null> {
+  for (let tries = 0; tries < 40; tries++) {
+    const owner = await readOwner(path);
+    // A note left by an owner that died is the last one's: the new owner is about to write its own.
+    if (owner && (owner.host !== hostname() || processAlive(owner.pid))) return owner;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  return null;
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 async function readOwner(path: string): Promise<FolderOwner | null> {

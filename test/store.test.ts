@@ -218,6 +218,10 @@ test('ledger: a failed write is retried until the store takes it, and nothing is
       if (failures-- > 0) throw new Error('disk full');
       saved.push(job.id);
     },
+    sync: async () => undefined,
+    checkWritable: async () => {
+      if (failures > 0) throw new Error('disk full');
+    },
     close: async () => undefined,
   };
   const errors: string[] = [];

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { isFinished } from '../../machines/job-record.js';
 import { openNedbStore } from '../../src/store/nedb-store.js';
 import { newJobRecord } from '../../src/jobs/submission.js';
+import { JobLedger } from '../../src/store/job-ledger.js';
 import { benchDaemon } from '../daemon.js';
 import { type Figure, elapsed, figure } from '../lib.js';
 
@@ -24,8 +25,27 @@ export async function storeWrites(_quick: boolean, dir: string): Promise<Figure[
   for (let i = 0; i < sample; i++) await store.put({ ...record, frame: i });
   const perWriteMs = (elapsed(start) * 1000) / sample;
   await store.close();
+  const synced = await confirmedPerSecond(dir, true);
+  const unsynced = await confirmedPerSecond(dir, false);
   return [
+    figure('confirmed submissions a second, each on disk (fsync, group commit) before its answer, 8 clients at once', synced, 'jobs/s', unsynced, 'the same with no fsync (before issue 13)'),
     figure(`store writes for ${lines} progress lines`, done.progressUpdates + 2, 'writes', lines, 'one write per line'),
     figure(`store time for ${lines} progress lines`, (done.progressUpdates + 2) * perWriteMs, 'ms', lines * perWriteMs, 'one write per line'),
   ];
+}
+
+/** Submissions stored through the ledger as the API stores them, 8 clients each waiting for its answer. */
+async function confirmedPerSecond(dir: string, durable: boolean): Promise<number> {
+  const store = await openNedbStore(join(dir, `${durable ? 'synced' : 'unsynced'}.db`), { durable });
+  const ledger = new JobLedger(store, { nowIso: () => new Date().toISOString(), onWriteError: () => undefined });
+  const perClient = 250;
+  const start = performance.now();
+  await Promise.all(
+    Array.from({ length: 8 }, async (_, client) => {
+      for (let i = 0; i < perClient; i++) await ledger.tryRecord(newJobRecord({ command: ['x'] }, `c${client}-${i}`, new Date().toISOString(), dir));
+    }),
+  );
+  const seconds = elapsed(start);
+  await store.close();
+  return (8 * perClient) / seconds;
 }

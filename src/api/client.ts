@@ -1,4 +1,5 @@
 // The API as the CLI sees it: typed calls, and errors that say what to do.
+import { randomUUID } from 'node:crypto';
 import type { Job } from '../../machines/job-record.js';
 import type { JobView } from '../forecast/job-view.js';
 import type { CompletedOutput, RuntimeSettings } from '../jobs/job-requests.js';
@@ -11,6 +12,9 @@ export class ClientError extends Error {
     super(message);
   }
 }
+
+// A submission that could not reach the daemon is tried this often, with its one key.
+const SUBMIT_TRIES = 3;
 
 export const DEFAULT_URL = 'http://127.0.0.1:8787';
 
@@ -29,8 +33,21 @@ export class ApiClient {
     private readonly fetchImpl: typeof fetch = fetch,
   ) {}
 
-  submit(body: Record<string, unknown>): Promise<Job> {
-    return this.#json('POST', '/api/jobs', body);
+  /**
+   * Submits once, whatever happens on the way: the submission carries an idempotency key (the
+   * body's clientId, or a new UUID), and a try that could not reach the daemon or lost its answer
+   * is made again with the same key, so the daemon makes one job of them.
+   */
+  async submit(body: Record<string, unknown>): Promise<Job> {
+    const key = typeof body['clientId'] === 'string' ? body['clientId'] : randomUUID();
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.#json<Job>('POST', '/api/jobs', body, { 'idempotency-key': key });
+      } catch (error) {
+        if (!(error instanceof ClientError) || error.status !== undefined || attempt >= SUBMIT_TRIES) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 250 * attempt));
+      }
+    }
   }
   list(status?: string): Promise<JobView[]> {
     return this.#json('GET', `/api/jobs${status ? `?status=${encodeURIComponent(status)}` : ''}`);
@@ -58,18 +75,18 @@ export class ApiClient {
     return this.#json('PATCH', '/api/settings', patch);
   }
 
-  async #json<T>(method: string, path: string, body?: unknown): Promise<T> {
-    return (await (await this.#request(method, path, body)).json()) as T;
+  async #json<T>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<T> {
+    return (await (await this.#request(method, path, body, headers)).json()) as T;
   }
 
-  async #request(method: string, path: string, body?: unknown): Promise<Response> {
+  async #request(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Response> {
     let response: Response;
     // The daemon takes changes only as JSON, so a change with nothing to say sends {}.
     const payload = method === 'GET' ? null : JSON.stringify(body ?? {});
     try {
       response = await this.fetchImpl(new URL(path, this.baseUrl), {
         method,
-        headers: { ...(payload === null ? {} : { 'content-type': 'application/json' }), ...(this.token ? { authorization: `Bearer ${this.token}` } : {}) },
+        headers: { ...(payload === null ? {} : { 'content-type': 'application/json' }), ...(this.token ? { authorization: `Bearer ${this.token}` } : {}), ...headers },
         body: payload,
       });
     } catch (error) {

@@ -62,7 +62,13 @@ export function createApiServer(deps: ApiDeps): Server {
       res.end(await deps.metrics.metrics());
     }],
     ['GET', /^\/api\/events$/, (req, res, _p, url) => deps.events.serve(req, res, url.searchParams.get('job'))],
-    ['POST', /^\/api\/jobs$/, async (req, res) => sendJson(res, 201, publicJob(await requests.submit(await readJsonBody(req))))],
+    ['POST', /^\/api\/jobs$/, async (req, res) => {
+      const key = req.headers['idempotency-key'];
+      const { job, replayed } = await requests.submitOnce(await readJsonBody(req), typeof key === 'string' ? key : null);
+      // A replay answers 200 with the job the key made the first time; a new job, 201.
+      if (replayed) res.setHeader('idempotent-replayed', 'true');
+      sendJson(res, replayed ? 200 : 201, publicJob(job));
+    }],
     ['GET', /^\/api\/jobs$/, (_q, res, _p, url) => sendJson(res, 200, deps.views.present(listJobs(ledger, url.searchParams.get('status'))).map(publicJob))],
     ['GET', /^\/api\/jobs\/([^/]+)$/, (_q, res, [id]) => sendJson(res, 200, view(requests.get(id!)))],
     ['GET', /^\/api\/forecast$/, (_q, res) => sendJson(res, 200, { kinds: deps.kinds(), jobs: Object.fromEntries(deps.views.present(ledger.list().filter(isWaitingOrRunning)).map((job) => [job.id, job.forecast])) })],

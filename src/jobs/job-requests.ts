@@ -2,6 +2,7 @@
 // an output. Every change is durable before it is answered; waiting jobs are the supervisor's, so
 // changes to them go through it as events. Knows nothing of HTTP: the API maps RequestError kinds
 // to status codes.
+import { idempotencyKeySchema } from './submission.js';
 import { existsSync, statSync } from 'node:fs';
 import { type OutputOwner, ownerOfOutput } from '../watch/output-router.js';
 import { MAX_PATH_LENGTH, type ReportCheckOptions, ReportRefused, confirmReportedOutput } from '../watch/reported-output.js';
@@ -73,14 +74,53 @@ export class JobRequests {
   readonly #outputEvents: CompletedOutput[] = [];
   readonly #outputListeners = new Set<(event: CompletedOutput) => void>();
   readonly #pendingReports = new Map<string, Promise<CompletedOutput>>();
+  readonly #clientIds = new Map<string, string>();
+  readonly #submitting = new Map<string, Promise<Job>>();
   constructor(private readonly deps: JobRequestsDeps) {}
 
   get accepting(): boolean {
     return this.deps.supervisor.getSnapshot().matches('accepting');
   }
 
+  /**
+   * A new job, or, for an idempotency key already used (the `Idempotency-Key` header or the
+   * `clientId` field), the job that key made: a client that retries after a timeout, whether or not
+   * its first try got through, gets one job. `replayed` says which.
+   */
   async submit(body: unknown): Promise<Job> {
+    return (await this.submitOnce(body, null)).job;
+  }
+
+  async submitOnce(body: unknown, idempotencyKey: string | null): Promise<{ job: Job; replayed: boolean }> {
     this.#requireAccepting();
+    const withKey = withIdempotencyKey(body, idempotencyKey);
+    const key = withKey.clientId;
+    if (key !== undefined) {
+      const known = this.#byClientId(key);
+      if (known) return { job: known, replayed: true };
+      const inFlight = this.#submitting.get(key);
+      if (inFlight) return { job: await inFlight, replayed: true };
+    }
+    const submitting = this.#submitNew(withKey.body);
+    if (key === undefined) return { job: await submitting, replayed: false };
+    this.#submitting.set(key, submitting);
+    try {
+      const job = await submitting;
+      this.#clientIds.set(key, job.id);
+      return { job, replayed: false };
+    } finally {
+      this.#submitting.delete(key);
+    }
+  }
+
+  #byClientId(key: string): Job | undefined {
+    // Built once from the stored jobs; kept up to date by submit from then on.
+    if (this.#clientIds.size === 0) for (const job of this.deps.ledger.list()) if (job.clientId !== null) this.#clientIds.set(job.clientId, job.id);
+    const id = this.#clientIds.get(key);
+    return id === undefined ? undefined : this.deps.ledger.get(id);
+  }
+
+  async #submitNew(body: unknown): Promise<Job> {
     const parsed = parseSubmission(body);
     if (!parsed.ok) throw new RequestError('invalid', parsed.problem.message, parsed.problem.field);
     const job = newJobRecord(parsed.submission, this.deps.newId(), this.deps.nowIso(), this.deps.defaultCwd, this.deps.jobDefaults);
@@ -210,4 +250,19 @@ export class JobRequests {
   #requireAccepting(): void {
     if (!this.accepting) throw new RequestError('unavailable', 'the daemon is shutting down and takes no new work');
   }
+}
+
+/** The submission with its idempotency key in `clientId`, from the header or the body (they must agree). */
+function withIdempotencyKey(body: unknown, header: string | null): { body: unknown; clientId: string | undefined } {
+  const fromBody = body !== null && typeof body === 'object' && !Array.isArray(body) ? (body as { clientId?: unknown }).clientId : undefined;
+  if (header === null) return { body, clientId: typeof fromBody === 'string' ? checkedKey(fromBody, 'clientId') : undefined };
+  const key = checkedKey(header, 'Idempotency-Key');
+  if (fromBody !== undefined && fromBody !== key) throw new RequestError('invalid', 'clientId: differs from the Idempotency-Key header; send one of them', 'clientId');
+  return { body: { ...(body as object), clientId: key }, clientId: key };
+}
+
+function checkedKey(key: string, field: string): string {
+  const checked = idempotencyKeySchema.safeParse(key);
+  if (!checked.success) throw new RequestError('invalid', `${field}: ${checked.error.issues[0]!.message}`, 'clientId');
+  return key;
 }

@@ -46,6 +46,13 @@ const commandArraySchema = z
   .max(L.commandArgs, `expected at most ${L.commandArgs} arguments`)
   .refine((args) => totalLength(args) <= L.commandChars, `the arguments are longer than ${L.commandChars} characters together`);
 
+/** An idempotency key: what a client chose to name one submission, so its retries are one job. */
+export const idempotencyKeySchema = z
+  .string()
+  .min(1, 'expected a key of 1 to 200 characters')
+  .max(200, 'expected a key of at most 200 characters')
+  .regex(/^[\x21-\x7e]+$/, 'expected printable ASCII with no spaces (a UUID, say)');
+
 export const submissionSchema = z.strictObject({
   name: z.string().trim().min(1).max(200, 'expected at most 200 characters').optional(),
   // With shell: true, one string (the shell line); else the program and its arguments, unquoted.
@@ -65,6 +72,7 @@ export const submissionSchema = z.strictObject({
   output: path('output').optional(),
   totalFrames: z.number().int('expected a whole number').positive('expected a number of frames above 0').max(1e10, 'expected at most 1e10 frames').optional(),
   passes: z.number().int('expected a whole number').min(1, 'expected at least 1 pass').max(10, 'expected at most 10 passes').optional(),
+  clientId: idempotencyKeySchema.optional(),
   external: z.boolean().optional(),
   validate: z.boolean().optional(),
   expectedDurationSeconds: z.number().positive('expected a number of seconds above 0').max(1e9, 'expected at most 1e9 seconds').optional(),
@@ -148,6 +156,7 @@ export function newJobRecord(submission: Submission, id: string, nowIso: string,
     shell,
     kind: submission.external ? 'external' : jobKind(command, shell),
     declaredPasses: submission.passes ?? null,
+    clientId: submission.clientId ?? null,
     mediaSeconds: null,
     passStartSeconds: null,
     runSeconds: null,

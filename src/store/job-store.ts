@@ -11,7 +11,11 @@ export interface LoadedJobs {
 export interface JobStore {
   /** Every job in the store. */
   loadAll(): Promise<LoadedJobs>;
-  /** Writes the whole record, replacing any earlier one with the same id. */
+  /** Writes the whole record, replacing any earlier one with the same id; durable after `sync`. */
   put(job: Job): Promise<void>;
+  /** Makes every put so far durable (fsync): one call for many puts, a group commit. */
+  sync(): Promise<void>;
+  /** Rejects while the store can't take a write (disk full, read-only); changes no record. */
+  checkWritable(): Promise<void>;
   close(): Promise<void>;
 }

@@ -22,6 +22,12 @@ export function openMemoryStore(records: Map<string, string> = new Map()): Memor
       if (failure) throw failure;
       records.set(job.id, JSON.stringify(job));
     },
+    async sync(): Promise<void> {
+      if (failure) throw failure;
+    },
+    async checkWritable(): Promise<void> {
+      if (failure) throw failure;
+    },
     async close(): Promise<void> {},
     reopen: () => openMemoryStore(records),
     failWrites(error) {

@@ -1,7 +1,7 @@
 // The default store: one nedb-promises file in the data folder. The only file that imports nedb.
 // Each job is kept as its JSON text, so nedb's rules for field names (no `.`, no leading `$`)
 // never meet a job's environment variables.
-import { appendFile, chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { appendFile, chmod, mkdir, open, readFile, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import Datastore from 'nedb-promises';
 import { PRIVATE_FILE, PRIVATE_FOLDER } from '../data-folder.js';
@@ -46,7 +46,13 @@ interface Compaction {
 // nedb rewrites its append-only file on this period, so progress updates don't grow it forever.
 const COMPACT_EVERY_MS = 10 * 60 * 1000;
 
-export async function openNedbStore(filename: string): Promise<JobStore> {
+export interface NedbStoreOptions {
+  /** false: no fsync (only for the benchmark that measures what fsync costs). */
+  durable?: boolean;
+}
+
+export async function openNedbStore(filename: string, options: NedbStoreOptions = {}): Promise<JobStore> {
+  const durable = options.durable ?? true;
   // Tolerate any number of unreadable lines: losing the good records to refuse one bad line
   // would be worse. Unreadable lines (a write cut short by a crash) are reported by loadAll;
   // nedb drops them when it rewrites the file at load.
@@ -55,6 +61,8 @@ export async function openNedbStore(filename: string): Promise<JobStore> {
   // each compaction (a new file), so the mode is set again after each.
   await mkdir(dirname(filename), { recursive: true, mode: PRIVATE_FOLDER });
   await writeFile(filename, '', { flag: 'a', mode: PRIVATE_FILE });
+  // The file's name in its folder is durable too (a new file at first start).
+  if (durable) await syncFolder(dirname(filename));
   const db = Datastore.create({ filename, autoload: false, corruptAlertThreshold: 1 });
   const quarantine = join(dirname(filename), 'quarantine.jsonl');
   await db.load();
@@ -90,6 +98,31 @@ export async function openNedbStore(filename: string): Promise<JobStore> {
         // compaction at close) would then store a change that was refused. Reload it from the file.
         await compaction.loadDatabaseAsync().catch(() => undefined);
         throw error;
+      }
+    },
+    async sync(): Promise<void> {
+      if (!durable) return;
+      // nedb appends with appendFile and never flushes: the change may sit in the page cache. An
+      // fsync of the file makes every append so far durable; one for the whole batch.
+      const handle = await open(filename, 'r');
+      try {
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+    },
+    async checkWritable(): Promise<void> {
+      // The file itself must open for appending (not read-only), and its folder must take new
+      // bytes (not full): a few KiB beside it, written through to the disk, then removed.
+      await (await open(filename, 'a')).close();
+      const probe = join(dirname(filename), '.write-probe');
+      const handle = await open(probe, 'w', PRIVATE_FILE);
+      try {
+        await handle.write(Buffer.alloc(8192));
+        await handle.sync();
+      } finally {
+        await handle.close();
+        await unlink(probe).catch(() => undefined);
       }
     },
     async close(): Promise<void> {
@@ -129,8 +162,18 @@ function upgradeRecord(record: Job & OldFieldNames): Job {
     basis: job.basis ?? null,
     kind: typeof job.kind === 'string' ? job.kind : job.external ? 'external' : jobKind(Array.isArray(job.command) ? job.command.map(String) : [], job.shell === true),
     declaredPasses: job.declaredPasses ?? null,
+    clientId: job.clientId ?? null,
     mediaSeconds: job.mediaSeconds ?? null,
     passStartSeconds: job.passStartSeconds ?? null,
     runSeconds: job.runSeconds ?? null,
   };
+}
+
+async function syncFolder(folder: string): Promise<void> {
+  const handle = await open(folder, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
 }

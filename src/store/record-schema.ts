@@ -31,6 +31,7 @@ export const jobRecordSchema: z.ZodType<Job> = z.object({
   pattern: nullable(z.string()),
   priority: z.number().int(),
   status: z.enum(JOB_STATUSES),
+  clientId: nullable(z.string()),
   kind: z.string(),
   declaredPasses: nullable(count),
   mediaSeconds: nullable(seconds),

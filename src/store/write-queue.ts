@@ -1,7 +1,9 @@
 // The one writer to the store. Writes go out one at a time in the order the changes happened, so
 // the store never holds a later change without an earlier one (a job started before the one it
 // replaced is stored as finished). A job with a change still waiting keeps its place in line and
-// is written once, with its newest version. Every failure is counted here, in one place.
+// is written once, with its newest version. What waits is written as one batch and made durable by
+// one sync (a group commit): confirmed means on disk, at one fsync for many changes. Every failure
+// is counted here, in one place.
 import type { Job } from '../../machines/job-record.js';
 import type { JobStore } from './job-store.js';
 
@@ -11,7 +13,7 @@ export interface WriteQueueOptions {
   onWriteError: (job: Job, error: unknown) => void;
   /** Called with each version once the store has it. */
   onWritten: (job: Job) => void;
-  /** Pause between tries of a change that must not be dropped. */
+  /** Pause between tries of a change that must not be dropped, and between probes of a failed store. */
   retryMs?: number;
 }
 
@@ -36,7 +38,8 @@ export class WriteQueue {
    */
   readonly #pending = new Map<string, PendingWrite>();
   #onceCount = 0;
-  #inFlight: { id: string; written: Promise<void> } | null = null;
+  /** The batch being written and synced: out of `#pending`, not yet durable. */
+  #batch: PendingWrite[] = [];
   #draining: Promise<void> | null = null;
   #failure: StoreFailure | null = null;
 
@@ -55,21 +58,24 @@ export class WriteQueue {
     return this.#add(job, false);
   }
 
-  /** One try: rejects, and keeps nothing, when the store refuses it. */
+  /**
+   * One try: rejects, and keeps nothing, when the store refuses it. While the store is known to
+   * refuse writes it rejects at once: a client is told in well under a second, rather than waiting
+   * behind the daemon's own changes, which are retried until the store takes them.
+   */
   tryWrite(job: Job): Promise<void> {
+    if (this.#failure) return Promise.reject(new Error(`${this.#failure.message} (since ${this.#failure.since})`));
     return this.#add(job, true);
   }
 
-  /** The newest version still waiting to be written, if any. */
+  /** The newest version still waiting to be durable, if any. */
   pending(id: string): Job | undefined {
     return this.#entriesOf(id).at(-1)?.job;
   }
 
   /** Resolves once every change queued so far for this job has been written or refused. */
   async whenDurable(id: string): Promise<void> {
-    const waits = this.#entriesOf(id).map((entry) => entry.written.catch(() => undefined));
-    if (this.#inFlight?.id === id) waits.push(this.#inFlight.written);
-    await Promise.all(waits);
+    await Promise.all(this.#entriesOf(id).map((entry) => entry.written.catch(() => undefined)));
   }
 
   async whenIdle(): Promise<void> {
@@ -94,25 +100,56 @@ export class WriteQueue {
   }
 
   #entriesOf(id: string): PendingWrite[] {
-    return [...this.#pending.values()].filter((entry) => entry.job.id === id);
+    return [...this.#batch, ...this.#pending.values()].filter((entry) => entry.job.id === id);
   }
 
   async #drain(): Promise<void> {
     for (;;) {
-      const next = this.#pending.entries().next();
+      // Everything waiting now is one batch: written in order, then made durable by one sync.
+      const batch = [...this.#pending.entries()];
       // Checked and cleared with no await between, so a change queued now starts a new drain.
-      if (next.done) return void (this.#draining = null);
-      const [key, entry] = next.value;
-      this.#pending.delete(key);
-      this.#inFlight = { id: entry.job.id, written: entry.written.catch(() => undefined) };
-      const stored = await this.#put(entry.job, entry.reject ? 1 : Infinity);
-      this.#inFlight = null;
-      if (stored !== true) {
-        entry.reject!(stored);
-        continue;
+      if (batch.length === 0) return void (this.#draining = null);
+      for (const [key] of batch) this.#pending.delete(key);
+      this.#batch = batch.map(([, entry]) => entry);
+      const written: PendingWrite[] = [];
+      for (const entry of this.#batch) {
+        const stored = await this.#put(entry.job, entry.reject ? 1 : Infinity);
+        if (stored === true) written.push(entry);
+        else entry.reject!(stored);
       }
-      this.options.onWritten(entry.job);
-      entry.resolve();
+      // Confirmed means on disk: nothing of the batch is visible or answered before the sync.
+      const refused = await this.#sync(written);
+      for (const entry of written) {
+        if (refused.has(entry)) continue;
+        this.options.onWritten(entry.job);
+        entry.resolve();
+      }
+      this.#batch = [];
+    }
+  }
+
+  /**
+   * Makes the batch durable. A failed sync refuses the clients' changes at once (they are told,
+   * and never become visible); the daemon's own are synced again until the disk takes them.
+   * Returns the refused entries.
+   */
+  async #sync(written: PendingWrite[]): Promise<Set<PendingWrite>> {
+    const refused = new Set<PendingWrite>();
+    if (written.length === 0) return refused;
+    for (;;) {
+      try {
+        await this.store.sync();
+        return refused;
+      } catch (error) {
+        this.#noteFailure(error as Error);
+        for (const entry of written) {
+          if (!entry.reject || refused.has(entry)) continue;
+          refused.add(entry);
+          entry.reject(error as Error);
+        }
+        if (written.every((entry) => refused.has(entry))) return refused;
+        await new Promise((resolve) => setTimeout(resolve, this.options.retryMs ?? 1000));
+      }
     }
   }
 
@@ -124,11 +161,48 @@ export class WriteQueue {
         this.#failure = null;
         return true;
       } catch (error) {
-        this.#failure ??= { since: this.options.nowIso(), message: (error as Error).message };
+        this.#noteFailure(error as Error);
         this.options.onWriteError(job, error);
         if (attempt >= tries) return error as Error;
         await new Promise((resolve) => setTimeout(resolve, this.options.retryMs ?? 1000));
       }
     }
+  }
+
+  #noteFailure(error: Error): void {
+    if (this.#failure !== null) return;
+    this.#failure = { since: this.options.nowIso(), message: error.message };
+    this.#refuseWaitingClients(error);
+    this.#probeUntilWritable();
+  }
+
+  /** Clients' one-try changes queued before the failure was known: refused now, not after the retries ahead of them. */
+  #refuseWaitingClients(error: Error): void {
+    for (const [key, entry] of this.#pending) {
+      if (!entry.reject) continue;
+      this.#pending.delete(key);
+      entry.reject(error);
+    }
+  }
+
+  /**
+   * While the store refuses writes and nothing of the daemon's is being retried, a probe write
+   * tells when it takes them again, so health recovers by itself, with no client having to try.
+   */
+  #probeUntilWritable(): void {
+    const timer = setTimeout(async () => {
+      if (this.#failure === null) return;
+      if (this.#draining === null) {
+        try {
+          await this.store.checkWritable();
+          this.#failure = null;
+          return;
+        } catch {
+          // Still refused: probe again.
+        }
+      }
+      this.#probeUntilWritable();
+    }, this.options.retryMs ?? 1000);
+    timer.unref();
   }
 }
