@@ -10,6 +10,8 @@ export interface EncoderOutcome {
   /** Wall time of this run, in seconds. */
   runSeconds: number;
   at: string;
+  /** A failed run that wrote its output in place left this much of it there. */
+  partialOutput?: { path: string; bytes: number } | null;
 }
 
 export function succeeded(outcome: EncoderOutcome): boolean {
@@ -19,14 +21,15 @@ export function succeeded(outcome: EncoderOutcome): boolean {
 /** The sentence a failed job carries: which timeout, which signal, which exit code. */
 export function describeFailure(job: Job, outcome: EncoderOutcome): string {
   const program = job.command[0] ?? 'encoder';
+  const left = outcome.partialOutput ? `; it left a partial output at ${outcome.partialOutput.path} (${outcome.partialOutput.bytes} bytes)` : '';
   if (job.terminationReason === 'stall') {
-    return `stalled: ${program} printed nothing new and made no progress for ${job.stallTimeoutSec} s (stallTimeoutSec), so it was ended`;
+    return `stalled: ${program} printed nothing new and made no progress for ${job.stallTimeoutSec} s (stallTimeoutSec), so it was ended${left}`;
   }
   if (job.terminationReason === 'timeout') {
-    return `timed out: ${program} ran longer than ${job.timeoutSec} s (timeoutSec), so it was ended`;
+    return `timed out: ${program} ran longer than ${job.timeoutSec} s (timeoutSec), so it was ended${left}`;
   }
-  if (outcome.signal) return `${program} was killed by ${outcome.signal}`;
-  return `${program} exited with code ${outcome.exitCode ?? 'unknown'}`;
+  if (outcome.signal) return `${program} was killed by ${outcome.signal}${left}`;
+  return `${program} exited with code ${outcome.exitCode ?? 'unknown'}${left}`;
 }
 
 export function startAttempt(job: Job): Job {

@@ -25,6 +25,7 @@ import { logLifecycle } from './lifecycle/log-entries.js';
 import type { Logger } from './logger.js';
 import { mediaToolPath } from './media/binaries.js';
 import { checkOutput } from './media/output-check.js';
+import { publishStaged, writesStaged } from './media/staged-output.js';
 import { inputsOf, probeInputs } from './media/probe.js';
 import { Forecaster } from './forecast/forecaster.js';
 import { createJobViews } from './forecast/job-view.js';
@@ -88,7 +89,7 @@ async function startOwnedDaemon(config: DaemonConfig, deps: Deps, watcher: Outpu
   const stopFeeds = [feed.subscribe(logLifecycle(log)), feed.subscribe((event) => metrics.observe(event)), feed.subscribe((event) => transitions.observe(event))];
   // Every process this folder's daemons ever started carries this in its tag.
   const runsOf = folderTag(config.dataDir);
-  const recovered = await recoverStore({ store, ledger, log, killGraceMs: config.killGraceSec * 1000, nowIso, folderTag: runsOf, announce: (event) => feed.announce(event, ledger.latest(event.jobId)) });
+  const recovered = await recoverStore({ store, ledger, log, killGraceMs: config.killGraceSec * 1000, nowIso, folderTag: runsOf, keepFailedOutputs: config.keepFailedOutputs, announce: (event) => feed.announce(event, ledger.latest(event.jobId)) });
   for (const job of ledger.list()) transitions.seed(job);
 
   const ffprobe = optionalTool('ffprobe');
@@ -126,6 +127,7 @@ async function startOwnedDaemon(config: DaemonConfig, deps: Deps, watcher: Outpu
       onLive: (update) => liveViews.forEach((view) => view(update)),
       probeInputs: async (inputs) => (ffprobe ? probeInputs(inputs, ffprobe) : null),
       folderTag: runsOf,
+      keepFailedOutputs: config.keepFailedOutputs,
       faultPoint: deps.faultPoint,
       priorFor: (job, mediaSeconds) => forecaster.priorFor(job, mediaSeconds),
     },
@@ -134,10 +136,15 @@ async function startOwnedDaemon(config: DaemonConfig, deps: Deps, watcher: Outpu
   const jobLogic = createJobLogic({
     clock: { now: deps.nowMs },
     runner,
-    checkOutput: (job) => checkOutput(job, { ffprobe, durationTolerancePct: config.durationTolerancePct }),
+    // A staged output is checked under its temporary name and renamed into place only then.
+    checkOutput: (job) => {
+      const options = { ffprobe, durationTolerancePct: config.durationTolerancePct };
+      return writesStaged(job) ? publishStaged(job, (path) => checkOutput({ ...job, output: path }, options), config.keepFailedOutputs) : checkOutput(job, options);
+    },
     ledger,
     feed,
-    isWatchedOutput: (output) => watcher !== null && watches(watcher.folders, config.watchExtensions, output),
+    // A staged output appears at its path only after the check: nothing to wait for.
+    isWatchedOutput: (job) => watcher !== null && !writesStaged(job) && watches(watcher.folders, config.watchExtensions, job.output),
     // The watcher reports a file a stability window after its last write (and, polling, up to one
     // interval later); past that, finalizing checks the output anyway.
     outputWaitMs: (config.watchStabilitySec + config.watcherIntervalSec + 10) * 1000,

@@ -7,6 +7,7 @@ import type { Logger } from './logger.js';
 import { recoverJobs } from './recovery.js';
 import { endOrphan } from './runner/end-orphan.js';
 import { endTagged } from './runner/process-tag.js';
+import { discardStaged, writesStaged } from './media/staged-output.js';
 import type { JobLedger } from './store/job-ledger.js';
 import type { JobStore } from './store/job-store.js';
 
@@ -25,6 +26,7 @@ export async function recoverStore(options: {
   nowIso: () => string;
   /** The data folder's process tag: every tagged process found is a previous daemon's. */
   folderTag: string;
+  keepFailedOutputs: boolean;
   announce: (event: LifecycleEvent) => void;
 }): Promise<RecoveredStore> {
   const { store, ledger, log } = options;
@@ -43,6 +45,10 @@ export async function recoverStore(options: {
   const prefix = `${options.folderTag}/`;
   for (const found of await endTagged((tag) => tag.startsWith(prefix), options.killGraceMs)) {
     log.warn({ jobId: found.tag.split('/')[1], attempt: Number(found.tag.split('/')[2]), pid: found.pid }, 'ended a process a previous daemon started, found by its run tag');
+  }
+  // An interrupted attempt's staged output is as good as a failed one's: never published.
+  for (const job of loaded.jobs) {
+    if ((job.status === 'encoding' || job.status === 'finalizing') && writesStaged(job)) await discardStaged(job, options.keepFailedOutputs).catch(() => undefined);
   }
   for (const job of recovery.changed) {
     void ledger.record(job);

@@ -15,8 +15,8 @@ export interface JobLogicDeps {
   checkOutput: (job: Job) => Promise<void>;
   ledger: JobLedger;
   feed: LifecycleFeed;
-  /** True when a watcher covers the output, so finalizing waits for it to be reported. */
-  isWatchedOutput: (output: string | null) => boolean;
+  /** True when a watcher covers the job's output, so finalizing waits for it to be reported. */
+  isWatchedOutput: (job: Job) => boolean;
   /** How long finalizing waits for the watcher before checking the output anyway. */
   outputWaitMs: number;
 }
@@ -33,7 +33,7 @@ export function createJobLogic(deps: JobLogicDeps) {
       // The context already holds the change the event tells of.
       announce: ({ context }, event: LifecycleEvent) => deps.feed.announce(event, context.job),
     },
-    guards: { outputIsWatched: ({ context }) => deps.isWatchedOutput(context.job.output) },
+    guards: { outputIsWatched: ({ context }) => deps.isWatchedOutput(context.job) },
     delays: { outputWait: deps.outputWaitMs },
   });
 }

@@ -120,6 +120,10 @@ export function parseSubmission(body: unknown): { ok: true; submission: Submissi
     if (!external && command === undefined) {
       return { ok: false, problem: { field: 'command', message: 'command: Required: the program to run and its arguments' } };
     }
+    const placeholder = [command ?? []].flat().some((arg) => arg.includes('{output}'));
+    if (placeholder && !output) {
+      return { ok: false, problem: { field: 'output', message: 'output: the command writes to {output}, so the job needs the path its output should end up at' } };
+    }
     if (parsed.data.parser === 'pattern' && !parsed.data.pattern) {
       return { ok: false, problem: { field: 'pattern', message: 'pattern: parser "pattern" needs a pattern' } };
     }

@@ -1,7 +1,9 @@
 // The job machine's `runner` actor: probes the input, starts the encoder (the machine invokes it
 // once the attempt is durable), feeds its output through the progress pipeline, and reports
 // ENCODER_STARTED, ACTIVITY, PROGRESS and ENCODER_EXITED.
+import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { discardStaged, stagingPath, substituteOutput, writesStaged } from '../media/staged-output.js';
 import { asyncScheduler, share, throttleTime } from 'rxjs';
 import { fromCallback } from 'xstate';
 import type { JobEvent, RunnerCommand, RunnerInput } from '../../machines/job-machine.js';
@@ -40,6 +42,8 @@ export interface RunnerDeps {
   onLive: (live: LiveProgress) => void;
   /** Totals read from the job's input before the encode (ffprobe); null when unknown. */
   probeInputs: (inputs: (string | null)[]) => Promise<Omit<KnownTotals, 'totalFrames'> | null>;
+  /** Keep a failed attempt's staged output aside instead of removing it. */
+  keepFailedOutputs: boolean;
   /** The data folder's tag (process-tag.ts): with the job and attempt, each run's processes are known. */
   folderTag: string;
   faultPoint: (point: FaultPoint) => void;
@@ -136,7 +140,9 @@ function launch({ job, progressThreshold }: RunnerInput, known: KnownTotals, exp
   const startMs = deps.nowMs();
   // The attempt is durable before this spawn (the machine persists it first), so its tag is known
   // to a daemon that starts after a crash here, even if the pid below never gets stored.
-  const run = startEncoder(job, { spawnPty: deps.spawnPty, graceMs: deps.graceMs, baseEnv: deps.baseEnv, tag: runTag(deps.folderTag, job.id, job.attempts) });
+  // A command that writes to {output} writes to this attempt's staging name instead.
+  const staged = writesStaged(job);
+  const run = startEncoder(staged ? { ...job, command: substituteOutput(job.command, job.shell, stagingPath(job)) } : job, { spawnPty: deps.spawnPty, graceMs: deps.graceMs, baseEnv: deps.baseEnv, tag: runTag(deps.folderTag, job.id, job.attempts) });
   deps.faultPoint('after-spawn');
   send({ type: 'ENCODER_STARTED', pid: run.pid, pidStartTicks: processStartTicks(run.pid), at: isoNow(deps) });
   const tail = new LogTail();
@@ -178,11 +184,16 @@ function launch({ job, progressThreshold }: RunnerInput, known: KnownTotals, exp
         }),
       error: (error: unknown) => deps.onError(job.id, error),
     });
-  void run.settled.then((exit) => {
+  void run.settled.then(async (exit) => {
     void log.end();
+    const failed = exit.exitCode !== 0 || exit.signal !== null || run.terminationReason !== null;
+    // A failed attempt's staged output goes (or aside); one written in place is reported.
+    let partialOutput: { path: string; bytes: number } | null = null;
+    if (failed && staged) await discardStaged(job, deps.keepFailedOutputs).catch((error: unknown) => deps.onError(job.id, error));
+    else if (failed && job.output !== null) partialOutput = await stat(job.output).then((info) => ({ path: job.output!, bytes: info.size }), () => null);
     send({
       type: 'ENCODER_EXITED',
-      outcome: { ...exit, logTail: tail.lines(), runSeconds: (deps.nowMs() - startMs) / 1000, at: isoNow(deps) },
+      outcome: { ...exit, logTail: tail.lines(), runSeconds: (deps.nowMs() - startMs) / 1000, at: isoNow(deps), partialOutput },
     });
   });
   return run;
