@@ -196,7 +196,7 @@ function progressReset(job: Job): Partial<Job> {
  * (a memory hog the kernel kills along with the daemon) must end, without a crash loop of the
  * daemon failing the front of the line for everyone.
  */
-export const INTERRUPTION_BUDGET = 10;
+export const INTERRUPTION_BUDGET = 20;
 
 /** Runs of the current budget that the daemon's stop or crash cut short. */
 export function interruptionsInBudget(job: Job): number {

@@ -9,7 +9,7 @@ import * as assert from 'uvu/assert';
 import { JobLedger } from '../src/store/job-ledger.js';
 import type { JobStore } from '../src/store/job-store.js';
 import { type MemoryStore, openMemoryStore } from '../src/store/memory-store.js';
-import { openNedbStore } from '../src/store/nedb-store.js';
+import { endTornLine, openNedbStore } from '../src/store/nedb-store.js';
 import { startTestDaemon } from './helpers/daemon.js';
 import { aJob } from './helpers/jobs.js';
 import { withTempDir } from './helpers/temp.js';
@@ -189,6 +189,27 @@ test('nedb: records that are not jobs are set aside in quarantine.jsonl with the
     } finally {
       await daemon.close();
     }
+  });
+});
+
+test('nedb: after a failed append, a cut-off line is ended before the next record, so that record is not glued to it and lost', async () => {
+  await withTempDir(async (dir) => {
+    const file = join(dir.path, 'jobs.db');
+    const store = await openNedbStore(file);
+    await store.put(aJob('a1'));
+    // What a write cut short by a full disk leaves: part of a line, no newline.
+    appendFileSync(file, '{"_id":"b2","status":"que');
+    await endTornLine(file);
+    await endTornLine(file);
+    assert.ok(readFileSync(file, 'utf8').endsWith('"que\n'), 'ended once, however often asked');
+    await store.put(aJob('c3'));
+    // Read as a start after a power cut would (no compaction at close to tidy the file first).
+    const again = await openNedbStore(file);
+    const { jobs, problems } = await again.loadAll();
+    assert.equal(jobs.map((job) => job.id).sort(), ['a1', 'c3'], 'the record after the cut-off line loads');
+    assert.is(problems.length, 1);
+    await again.close();
+    await store.close();
   });
 });
 

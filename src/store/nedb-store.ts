@@ -72,6 +72,7 @@ export async function openNedbStore(filename: string, options: NedbStoreOptions 
   compaction.on('compaction.done', () => void chmod(filename, PRIVATE_FILE).catch(() => undefined));
   await chmod(filename, PRIVATE_FILE);
   compaction.setAutocompactionInterval(COMPACT_EVERY_MS);
+  let tailMayBeTorn = false;
   return {
     async loadAll(): Promise<LoadedJobs> {
       const docs = await db.find<JobDocument>({});
@@ -91,9 +92,16 @@ export async function openNedbStore(filename: string, options: NedbStoreOptions 
       return { jobs, problems };
     },
     async put(job: Job): Promise<void> {
+      // A failed append (a full disk) may have left part of a line with no newline: the next
+      // record would be glued to it and lost with it. End that line first.
+      if (tailMayBeTorn) {
+        await endTornLine(filename);
+        tailMayBeTorn = false;
+      }
       try {
         await db.update<JobDocument>({ _id: job.id }, { _id: job.id, status: job.status, json: JSON.stringify(job) }, { upsert: true });
       } catch (error) {
+        tailMayBeTorn = true;
         // nedb changed its memory before the append failed; a later successful write (or the
         // compaction at close) would then store a change that was refused. Reload it from the file.
         await compaction.loadDatabaseAsync().catch(() => undefined);
@@ -176,4 +184,21 @@ async function syncFolder(folder: string): Promise<void> {
   } finally {
     await handle.close();
   }
+}
+
+/** Appends a newline when the file's last byte isn't one, so a cut-off record stands alone. */
+export async function endTornLine(filename: string): Promise<void> {
+  const handle = await open(filename, 'r');
+  let last: number | null = null;
+  try {
+    const { size } = await handle.stat();
+    if (size > 0) {
+      const byte = Buffer.alloc(1);
+      await handle.read(byte, 0, 1, size - 1);
+      last = byte[0]!;
+    }
+  } finally {
+    await handle.close();
+  }
+  if (last !== null && last !== 0x0a) await appendFile(filename, '\n');
 }
