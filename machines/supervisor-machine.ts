@@ -16,6 +16,8 @@ export type SupervisorEvent =
   | { type: 'RETRY'; job: Job; at: string }
   | { type: 'CANCEL'; id: string; at: string }
   | { type: 'SET_MAX_CONCURRENT'; maxConcurrent: number }
+  /** Paused, the line keeps its jobs and nothing new starts; running jobs go on. */
+  | { type: 'SET_PAUSED'; paused: boolean }
   | { type: 'SET_PROGRESS_THRESHOLD'; progressThreshold: number }
   /** Stop starting jobs and end the running ones (they are requeued). */
   | { type: 'SHUTDOWN' }
@@ -40,6 +42,8 @@ export interface SupervisorContext {
   external: string[];
   maxConcurrent: number;
   progressThreshold: number;
+  /** True while the line is paused: no job starts. */
+  paused: boolean;
   /** External jobs found in the store at start, spawned on entry. */
   pendingExternal: Job[];
   /** Jobs waiting out a retry's backoff: neither in line nor running, and still cancellable. */
@@ -108,7 +112,7 @@ export const supervisorMachine = setup({
       enqueue.assign(({ context: current }) => ({ external: [...current.external, ...jobs.map((job) => job.id)], pendingExternal: [] }));
     }),
     startWhatFits: enqueueActions(({ context, enqueue }) => {
-      let slots = freeSlots(context.running.length, context.maxConcurrent, context.queue.size);
+      let slots = context.paused ? 0 : freeSlots(context.running.length, context.maxConcurrent, context.queue.size);
       const started: string[] = [];
       while (slots-- > 0) {
         const job = context.queue.dequeue()!;
@@ -164,6 +168,7 @@ export const supervisorMachine = setup({
       progressThreshold: input.progressThreshold,
       pendingExternal: (input.queued ?? []).filter((job) => job.external),
       backingOff: {},
+      paused: false,
     };
   },
   initial: 'accepting',
@@ -214,6 +219,7 @@ export const supervisorMachine = setup({
           ],
         },
         SET_MAX_CONCURRENT: { actions: [assign({ maxConcurrent: ({ event }) => event.maxConcurrent }), 'startWhatFits'] },
+        SET_PAUSED: { actions: [assign({ paused: ({ event }) => event.paused }), 'startWhatFits'] },
         'xstate.done.actor.*': { actions: ['forgetFinished', 'retryLater', 'startWhatFits'] },
         REPRIORITIZE: { actions: 'reprioritize' },
         SHUTDOWN: 'stopping',

@@ -86,7 +86,7 @@ async function startOwnedDaemon(config: DaemonConfig, deps: Deps, watcher: Outpu
   const transitions = new TransitionLog();
   const live = new LiveRuns();
   const metrics = createMetrics(ledger, () => live.count);
-  const stopFeeds = [feed.subscribe(logLifecycle(log)), feed.subscribe((event) => metrics.observe(event)), feed.subscribe((event) => transitions.observe(event))];
+  const stopFeeds = [feed.subscribe(logLifecycle(log)), feed.subscribe((event, job) => metrics.observe(event, job)), feed.subscribe((event) => transitions.observe(event))];
   // Every process this folder's daemons ever started carries this in its tag.
   const runsOf = folderTag(config.dataDir);
   const recovered = await recoverStore({ store, ledger, log, killGraceMs: config.killGraceSec * 1000, nowIso, folderTag: runsOf, keepFailedOutputs: config.keepFailedOutputs, announce: (event) => feed.announce(event, ledger.latest(event.jobId)) });

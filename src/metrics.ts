@@ -1,18 +1,37 @@
 // GET /metrics in Prometheus text format, through prom-client. Job counts are read from the ledger
 // when scraped; the counters count lifecycle events, which are published once durable.
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { JOB_STATUSES } from '../machines/job-record.js';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { JOB_STATUSES, type Job } from '../machines/job-record.js';
 import type { LifecycleEvent, LifecycleEventOf, LifecycleKind } from '../machines/lifecycle.js';
 import type { JobLedger } from './store/job-ledger.js';
 
 export interface Metrics {
   registry: Registry;
-  /** Counts what the machines announce (after it is durable). */
-  observe(event: LifecycleEvent): void;
+  /** Counts what the machines announce (after it is durable); `job` is the record as it is then. */
+  observe(event: LifecycleEvent, job?: Job): void;
+}
+
+/** Why an attempt failed, as a metric label: few values, each one something to act on. */
+export function failureKind(event: LifecycleEventOf<'attempt-ended'>): string | null {
+  switch (event.outcome) {
+    case 'timeout':
+      return 'timeout';
+    case 'stalled':
+      return 'stall';
+    case 'interrupted':
+      return 'interrupted';
+    case 'failed':
+      if (event.signal) return 'signal';
+      return event.exitCode === 0 ? 'output-check' : 'exit-code';
+    default:
+      return null;
+  }
 }
 
 export function createMetrics(ledger: JobLedger, encodersRunning: () => number): Metrics {
   const registry = new Registry();
+  // The process's own memory, CPU, event-loop lag and handles (process_*, nodejs_*).
+  collectDefaultMetrics({ register: registry });
   new Gauge({
     name: 'encsup_jobs',
     help: 'Jobs in the store, by status',
@@ -28,25 +47,62 @@ export function createMetrics(ledger: JobLedger, encodersRunning: () => number):
   new Gauge({ name: 'encsup_queue_depth', help: 'Jobs waiting to start', registers: [registry], collect() { this.set(ledger.list('queued').length); } });
   const durations = new Histogram({
     name: 'encsup_encode_duration_seconds',
-    help: 'Encoding time of finished jobs (all attempts)',
+    help: 'Encoding time of finished jobs (all attempts), by how they ended',
+    labelNames: ['outcome'],
     buckets: [10, 30, 60, 300, 600, 1800, 3600, 7200, 14400],
     registers: [registry],
   });
+  const queueWait = new Histogram({
+    name: 'encsup_queue_wait_seconds',
+    help: 'Time from joining the waiting line (submitted or queued again) to starting',
+    buckets: [1, 5, 30, 60, 300, 900, 1800, 3600, 7200, 21600, 86400],
+    registers: [registry],
+  });
+  const submitted = new Counter({ name: 'encsup_jobs_submitted_total', help: 'Jobs accepted', registers: [registry] });
+  const finished = new Counter({ name: 'encsup_jobs_finished_total', help: 'Jobs that ended, by outcome', labelNames: ['outcome'], registers: [registry] });
+  const failures = new Counter({ name: 'encsup_failures_total', help: 'Attempts that failed, by kind (exit-code, signal, timeout, stall, output-check, interrupted)', labelNames: ['kind'], registers: [registry] });
+  for (const outcome of ['done', 'failed', 'cancelled']) finished.inc({ outcome }, 0);
+  // When each waiting job joined the line, for the queue-wait histogram.
+  const waitingSince = new Map<string, number>();
   const progressUpdates = new Counter({ name: 'encsup_progress_updates_total', help: 'Progress updates stored (after the throttle)', registers: [registry] });
   const stalls = new Counter({ name: 'encsup_stalls_total', help: 'Encoders ended because they stalled', registers: [registry] });
   const timeouts = new Counter({ name: 'encsup_timeouts_total', help: 'Encoders ended because they ran past timeoutSec', registers: [registry] });
   const retries = new Counter({ name: 'encsup_retries_total', help: 'Automatic retries scheduled after a failed attempt', registers: [registry] });
   const restarts = new Counter({ name: 'encsup_restarts_total', help: 'Jobs queued again because the daemon stopped while they ran', registers: [registry] });
 
-  const counted: { [K in LifecycleKind]?: (event: LifecycleEventOf<K>) => void } = {
+  const ended = (outcome: string, jobId: string, job: Job | undefined) => {
+    finished.inc({ outcome });
+    if (job) durations.observe({ outcome }, job.elapsedSeconds);
+    waitingSince.delete(jobId);
+  };
+  const counted: { [K in LifecycleKind]?: (event: LifecycleEventOf<K>, job: Job | undefined) => void } = {
+    submitted: (event) => {
+      submitted.inc();
+      waitingSince.set(event.jobId, Date.parse(event.at));
+    },
+    started: (event) => {
+      const since = waitingSince.get(event.jobId);
+      if (since !== undefined && !event.external) queueWait.observe(Math.max(0, (Date.parse(event.at) - since) / 1000));
+      waitingSince.delete(event.jobId);
+    },
     progress: () => progressUpdates.inc(),
     stalled: () => stalls.inc(),
     'timed-out': () => timeouts.inc(),
-    'retry-scheduled': () => retries.inc(),
-    done: (event) => durations.observe(event.elapsedSeconds),
+    'attempt-ended': (event) => {
+      const kind = failureKind(event);
+      if (kind) failures.inc({ kind });
+    },
+    'retry-scheduled': (event) => {
+      retries.inc();
+      waitingSince.set(event.jobId, Date.parse(event.at) + event.delayMs);
+    },
+    done: (event, job) => ended('done', event.jobId, job),
+    failed: (event, job) => ended('failed', event.jobId, job),
+    cancelled: (event, job) => ended('cancelled', event.jobId, job),
     requeued: (event) => {
       if (event.reason === 'recovery') restarts.inc();
+      if (!waitingSince.has(event.jobId)) waitingSince.set(event.jobId, Date.parse(event.at));
     },
   };
-  return { registry, observe: (event) => (counted[event.kind] as ((event: LifecycleEvent) => void) | undefined)?.(event) };
+  return { registry, observe: (event, job) => (counted[event.kind] as ((event: LifecycleEvent, job: Job | undefined) => void) | undefined)?.(event, job) };
 }

@@ -8,13 +8,15 @@ import { startTestDaemon, withTestDaemon, waitForStatus } from './helpers/daemon
 import { encodeCommand } from './helpers/media.js';
 import { tempDir } from './helpers/temp.js';
 import { aJob } from './helpers/jobs.js';
+import { until } from './helpers/wait.js';
 
 /** Prometheus text format: `name{labels} value` lines, `# HELP` / `# TYPE` comments. */
 function parsePrometheus(text: string): Map<string, number> {
   const samples = new Map<string, number>();
   for (const line of text.split('\n')) {
     if (line === '' || line.startsWith('#')) continue;
-    const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*(?:\{[^}]*\})?) (-?[\d.e+-]+|NaN|[+-]Inf)$/.exec(line);
+    // Values as Go's ParseFloat reads them, as Prometheus does: NaN and Inf in any case.
+    const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*(?:\{[^}]*\})?) (-?[\d.e+-]+|nan|[+-]inf)$/i.exec(line);
     if (!match) throw new Error(`not Prometheus text: ${line}`);
     samples.set(match[1]!, Number(match[2]));
   }
@@ -41,9 +43,21 @@ test('/metrics parses as Prometheus text and its counts match the API', async ()
     assert.is(metrics.get('encsup_queue_depth'), 1);
     assert.is(metrics.get('encsup_encoders_running'), 1);
     assert.is(metrics.get('encsup_retries_total'), 1, 'the failing job was retried once');
-    assert.is(metrics.get('encsup_encode_duration_seconds_count'), 1);
+    assert.is(metrics.get('encsup_encode_duration_seconds_count{outcome="done"}'), 1);
+    assert.is(metrics.get('encsup_encode_duration_seconds_count{outcome="failed"}'), 1, 'failed jobs are timed too');
     assert.ok(metrics.get('encsup_progress_updates_total')! >= 1);
+    assert.is(metrics.get('encsup_jobs_submitted_total'), 4);
+    assert.equal([metrics.get('encsup_jobs_finished_total{outcome="done"}'), metrics.get('encsup_jobs_finished_total{outcome="failed"}'), metrics.get('encsup_jobs_finished_total{outcome="cancelled"}')], [1, 1, 0]);
+    assert.is(metrics.get('encsup_failures_total{kind="exit-code"}'), 2, 'both attempts of `false`');
+    // Counted as each start is published (just after it is durable): three starts, and the retry's.
+    await until(async () => parsePrometheus(await (await authed('/metrics')).text()).get('encsup_queue_wait_seconds_count') === 4, 'four starts counted');
+    assert.ok(metrics.get('process_resident_memory_bytes')! > 0, 'the default process metrics');
+    assert.ok(metrics.has('nodejs_eventloop_lag_seconds'));
+    const head = await authed('/metrics', { method: 'HEAD' });
+    assert.equal([head.status, await head.text()], [200, '']);
     await api.cancel(hold.id);
+    const after = parsePrometheus(await (await authed('/metrics')).text());
+    assert.is(after.get('encsup_jobs_finished_total{outcome="cancelled"}'), 1);
   });
 });
 

@@ -19,8 +19,9 @@ const SUBMIT_TRIES = 3;
 export const DEFAULT_URL = 'http://127.0.0.1:8787';
 
 export function daemonUrl(flag: string | undefined, env: NodeJS.ProcessEnv): string {
-  if (flag) return flag;
-  if (env['ENCSUP_URL']) return env['ENCSUP_URL'];
+  const given = flag || env['ENCSUP_URL'];
+  // `localhost:8787` or `render1:8787` as people type them: http is meant.
+  if (given) return /^[a-z][a-z0-9+.-]*:\/\//i.test(given) ? given : `http://${given}`;
   if (env['ENCSUP_PORT']) return `http://127.0.0.1:${env['ENCSUP_PORT']}`;
   return DEFAULT_URL;
 }
@@ -64,6 +65,12 @@ export class ApiClient {
   async log(id: string): Promise<string> {
     const response = await this.#request('GET', `/api/jobs/${encodeURIComponent(id)}/log`);
     return response.text();
+  }
+  /** What the log holds past `offset` bytes, and the offset to ask from next. */
+  async logFrom(id: string, offset: number): Promise<{ text: string; next: number }> {
+    const response = await this.#request('GET', `/api/jobs/${encodeURIComponent(id)}/log?offset=${offset}`);
+    const text = await response.text();
+    return { text, next: Number(response.headers.get('x-log-size') ?? offset) };
   }
   reportOutput(path: string): Promise<CompletedOutput> {
     return this.#json('POST', '/api/outputs', { path });

@@ -2,7 +2,7 @@
 // JSON for changes, token) before a route runs; routes map to JobRequests; errors come back as JSON
 // {error, field?}. Nothing a request carries can end the daemon: a request that breaks a handler
 // gets a 500 and a log line, a malformed one a 400.
-import { readFile } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import type { Registry } from 'prom-client';
 import type { JobGraph } from '../../machines/job-graph.js';
@@ -56,11 +56,14 @@ const DASHBOARD_PAGE = /^\/(?:jobs\/[^/]+)?$/;
 export function createApiServer(deps: ApiDeps): Server {
   const { requests, ledger } = deps;
   const view = (job: Job) => publicJob(deps.views.present([job])[0]!);
+  const serveMetrics: Handler = async (_q, res) => {
+    res.writeHead(200, { 'content-type': deps.metrics.contentType });
+    res.end(await deps.metrics.metrics());
+  };
   const routes: [string, RegExp, Handler][] = [
-    ['GET', /^\/metrics$/, async (_q, res) => {
-      res.writeHead(200, { 'content-type': deps.metrics.contentType });
-      res.end(await deps.metrics.metrics());
-    }],
+    ['GET', /^\/metrics$/, serveMetrics],
+    // Monitors check the endpoint with HEAD; Node sends the headers and no body.
+    ['HEAD', /^\/metrics$/, serveMetrics],
     ['GET', /^\/api\/events$/, (req, res, _p, url) => deps.events.serve(req, res, url.searchParams.get('job'))],
     ['POST', /^\/api\/jobs$/, async (req, res) => {
       const key = req.headers['idempotency-key'];
@@ -75,12 +78,16 @@ export function createApiServer(deps: ApiDeps): Server {
     ['PATCH', /^\/api\/jobs\/([^/]+)$/, async (req, res, [id]) => sendJson(res, 200, publicJob(await requests.setPriority(id!, await readJsonBody(req))))],
     ['POST', /^\/api\/jobs\/([^/]+)\/cancel$/, async (_q, res, [id]) => sendJson(res, 200, publicJob(await requests.cancel(id!)))],
     ['POST', /^\/api\/jobs\/([^/]+)\/retry$/, async (_q, res, [id]) => sendJson(res, 200, publicJob(await requests.retry(id!)))],
-    ['GET', /^\/api\/jobs\/([^/]+)\/log$/, async (_q, res, [id]) => sendText(res, 200, await readLog(deps, id!))],
-    ['GET', /^\/api\/jobs\/([^/]+)\/transitions$/, (_q, res, [id]) => sendJson(res, 200, { status: requests.get(id!).status, transitions: deps.transitions.of(id!) })],
+    ['GET', /^\/api\/jobs\/([^/]+)\/log$/, async (_q, res, [id], url) => sendLog(res, deps, id!, url.searchParams)],
+    ['GET', /^\/api\/jobs\/([^/]+)\/transitions$/, (_q, res, [id]) => {
+      const job = requests.get(id!);
+      sendJson(res, 200, { status: job.status, transitions: deps.transitions.of(job.id) });
+    }],
     ['POST', /^\/api\/outputs$/, async (req, res) => sendJson(res, 202, await requests.reportOutput(await readJsonBody(req)))],
     ['GET', /^\/api\/outputs$/, (_q, res) => sendJson(res, 200, requests.outputEvents())],
     ['GET', /^\/api\/machine$/, (_q, res) => sendJson(res, 200, deps.jobGraph)],
     // The runtime settings; /api/config is their old name, kept for existing scripts.
+    ['POST', /^\/api\/queue\/(pause|resume)$/, (_q, res, [action]) => sendJson(res, 200, requests.updateSettings({ paused: action === 'pause' }))],
     ['GET', /^\/api\/(?:settings|config)$/, (_q, res) => sendJson(res, 200, requests.settings())],
     ['PATCH', /^\/api\/(?:settings|config)$/, async (req, res) => sendJson(res, 200, requests.updateSettings(await readJsonBody(req)))],
     ['GET', DASHBOARD_PAGE, (_q, res) => serveDashboardFile(res, 'index.html')],
@@ -181,12 +188,48 @@ function listJobs(ledger: JobLedger, status: string | null) {
   return ledger.list((status as JobStatus | null) ?? undefined).sort((a, b) => a.createdAt.localeCompare(b.createdAt));
 }
 
-async function readLog(deps: ApiDeps, id: string): Promise<string> {
-  const job = deps.requests.get(id);
+// What one request may read of a log: a 16 MiB log whole is for the download, not for a page.
+const MAX_TAIL_LINES = 10_000;
+const TAIL_WINDOW_BYTES = 4 * 1024 * 1024;
+
+/**
+ * A job's log: whole (`?download=1` as an attachment), its last `?tail=N` lines, or what follows
+ * `?offset=BYTES` (for following it: the answer's `x-log-size` is the next offset; a log that was
+ * cut shorter than the offset, at its size cap, is sent from its start again).
+ */
+async function sendLog(response: ServerResponse, deps: ApiDeps, idOrPrefix: string, query: URLSearchParams): Promise<void> {
+  const job = deps.requests.get(idOrPrefix);
+  const tail = query.get('tail');
+  const offset = query.get('offset');
+  const lines = tail === null ? null : Number(tail);
+  if (lines !== null && !(Number.isInteger(lines) && lines >= 1 && lines <= MAX_TAIL_LINES)) throw new ApiError(400, `tail: expected a whole number of lines from 1 to ${MAX_TAIL_LINES}`, 'tail');
+  const from = offset === null ? null : Number(offset);
+  if (from !== null && !(Number.isInteger(from) && from >= 0)) throw new ApiError(400, 'offset: expected a byte offset, 0 or more', 'offset');
+  let handle;
   try {
-    return await readFile(deps.logPath(id), 'utf8');
+    handle = await open(deps.logPath(job.id), 'r');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-    return job.logTail.map((line) => `${line}\n`).join('');
+    // Never started, or a log from before logs were kept: the tail the record holds.
+    const text = job.logTail.map((line) => `${line}\n`).join('');
+    response.setHeader('x-log-size', '0');
+    return sendText(response, 200, lines === null ? text : text.split('\n').slice(-lines - 1).join('\n'));
   }
+  try {
+    const { size } = await handle.stat();
+    response.setHeader('x-log-size', String(size));
+    if (query.get('download') !== null) response.setHeader('content-disposition', `attachment; filename="${job.id}.log"`);
+    const start = from !== null ? (from > size ? 0 : from) : lines !== null ? Math.max(0, size - TAIL_WINDOW_BYTES) : 0;
+    const buffer = Buffer.alloc(size - start);
+    await handle.read(buffer, 0, buffer.length, start);
+    const text = buffer.toString('utf8');
+    sendText(response, 200, lines === null ? text : lastLines(text, lines));
+  } finally {
+    await handle.close();
+  }
+}
+
+function lastLines(text: string, count: number): string {
+  const lines = text.endsWith('\n') ? text.slice(0, -1).split('\n') : text.split('\n');
+  return `${lines.slice(-count).join('\n')}\n`;
 }

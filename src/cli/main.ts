@@ -5,6 +5,7 @@ import { Command, CommanderError } from 'commander';
 import { ClientError } from '../api/client.js';
 import { ConfigError } from '../config.js';
 import { WatchFolderError } from '../watch/output-watcher.js';
+import { encsupVersion } from '../version.js';
 import { type CliIo, UsageError, createContext } from './cli-context.js';
 import { registerDaemonCommand } from './commands/daemon-command.js';
 import { registerJobCommands } from './commands/job-commands.js';
@@ -19,9 +20,10 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     .description('Supervisor daemon for long-running video encoding and render jobs')
     .option('--url <url>', 'the daemon to talk to (default: $ENCSUP_URL or http://127.0.0.1:8787)')
     .option('--data-dir <dir>', "the daemon's data folder: where `daemon` keeps its store, and where the others read its token (env ENCSUP_DATA_DIR, default ./.encsup)")
+    .version(encsupVersion(), '-V, --version', 'print the version')
     .exitOverride()
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
-    .showHelpAfterError();
+    .showHelpAfterError('(run with --help for usage)');
   const ctx = createContext(program, io, (code) => (exitCode = code));
   registerDaemonCommand(program, ctx);
   registerJobCommands(program, ctx);
@@ -30,14 +32,18 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   try {
     await program.parseAsync(argv, { from: 'user' });
   } catch (error) {
-    exitCode = reportError(error, io);
+    exitCode = reportError(error, io, argv);
   }
   return exitCode;
 }
 
-function reportError(error: unknown, io: CliIo): number {
+function reportError(error: unknown, io: CliIo, argv: string[]): number {
   if (error instanceof CommanderError) {
-    // Commander has already printed its message (and help, where asked for).
+    // Commander has already printed its message. The usual slip: the encoder's own options taken
+    // for encsup's, for want of a `--`.
+    if (error.code === 'commander.unknownOption' && argv.includes('submit') && !argv.includes('--')) {
+      io.stderr(`hint: put -- before the command, so its options are not read as encsup's:\n  encsup submit [options] -- ${argv.slice(argv.indexOf('submit') + 1).join(' ')}\n`);
+    }
     return error.exitCode === 0 ? 0 : 2;
   }
   if (error instanceof ClientError || error instanceof ConfigError || error instanceof UsageError || error instanceof WatchFolderError) {

@@ -265,6 +265,14 @@ function connect() {
 async function start() {
   document.getElementById('logout').addEventListener('click', () => api('/api/logout', { method: 'POST' }).finally(() => location.assign('/')));
   machine = await api('/api/machine');
+  // Pause: running jobs go on, nothing new starts.
+  const pause = document.getElementById('pause');
+  const showPaused = (settings) => {
+    pause.dataset.paused = String(settings.paused);
+    pause.textContent = settings.paused ? 'Resume queue' : 'Pause queue';
+  };
+  pause.addEventListener('click', () => api(`/api/queue/${pause.dataset.paused === 'true' ? 'resume' : 'pause'}`, { method: 'POST' }).then(showPaused, (error) => alert(error.message)));
+  showPaused(await api('/api/settings'));
   renderFilters();
   // The stream first, then the list: a job that changes in between is not missed, and the list
   // never replaces a newer version the stream already brought.

@@ -31,11 +31,14 @@ export class RequestError extends Error {
 export interface RuntimeSettings {
   maxConcurrent: number;
   progressThreshold: number;
+  /** Paused: running jobs go on, nothing new starts (until resumed, or the daemon restarts). */
+  paused: boolean;
 }
 
 const settingsPatchSchema = z.strictObject({
   maxConcurrent: maxConcurrentSchema.optional(),
   progressThreshold: progressThresholdSchema.optional(),
+  paused: z.boolean({ error: 'expected true or false' }).optional(),
 });
 
 export type CompletedOutput = OutputOwner & { path: string; at: string };
@@ -69,6 +72,9 @@ export interface JobRequestsDeps {
   /** Where reported outputs may lie, and how still they must be. */
   reports: ReportCheckOptions;
 }
+
+// Shorter prefixes would match by accident as the store grows.
+const MIN_ID_PREFIX = 4;
 
 export class JobRequests {
   readonly #outputEvents: CompletedOutput[] = [];
@@ -132,23 +138,31 @@ export class JobRequests {
     return accepted;
   }
 
-  get(id: string): Job {
-    const job = this.deps.ledger.get(id);
-    if (!job) throw new RequestError('not-found', `no job with id ${id}`);
-    return job;
+  /** The job with this id, or the only one whose id starts with it (at least 4 characters), as git takes hashes. */
+  get(idOrPrefix: string): Job {
+    const job = this.deps.ledger.get(idOrPrefix);
+    if (job) return job;
+    const matches = idOrPrefix.length >= MIN_ID_PREFIX ? this.deps.ledger.list().filter((each) => each.id.startsWith(idOrPrefix)) : [];
+    if (matches.length === 1) return matches[0]!;
+    if (matches.length > 1) {
+      throw new RequestError('conflict', `${idOrPrefix} is the start of ${matches.length} job ids (${matches.slice(0, 5).map((each) => each.id).join(', ')}${matches.length > 5 ? ', …' : ''}): give more of it`);
+    }
+    throw new RequestError('not-found', `no job with id ${idOrPrefix}`);
   }
 
-  async cancel(id: string): Promise<Job> {
-    const job = this.get(id);
+  async cancel(idOrPrefix: string): Promise<Job> {
+    const job = this.get(idOrPrefix);
+    const id = job.id;
     if (isFinished(job.status)) throw new RequestError('conflict', `job ${id} is already ${job.status}; there is nothing to cancel`);
     this.deps.supervisor.send({ type: 'CANCEL', id, at: this.deps.nowIso() });
     const ended = await this.deps.ledger.waitFor(id, (each) => isFinished(each.status), this.deps.cancelWaitMs);
     return ended ?? job;
   }
 
-  async retry(id: string): Promise<Job> {
+  async retry(idOrPrefix: string): Promise<Job> {
     this.#requireAccepting();
-    const job = this.get(id);
+    const job = this.get(idOrPrefix);
+    const id = job.id;
     if (job.status !== 'failed' && job.status !== 'cancelled') {
       throw new RequestError('conflict', `job ${id} is ${job.status}; only a failed or cancelled job can be retried`);
     }
@@ -163,9 +177,10 @@ export class JobRequests {
    * A waiting job moves to its new place in line; a running or finished one can't. The supervisor,
    * which holds the waiting line, makes the change, so it can't cross a cancel being written.
    */
-  async setPriority(id: string, body: unknown): Promise<Job> {
+  async setPriority(idOrPrefix: string, body: unknown): Promise<Job> {
     const { priority } = parseBody(priorityPatchSchema, body);
-    const job = this.get(id);
+    const job = this.get(idOrPrefix);
+    const id = job.id;
     const refused = () => new RequestError('conflict', `job ${id} is ${this.get(id).status}; only a job waiting in line can change its priority`);
     if (job.status !== 'queued') throw refused();
     this.deps.supervisor.send({ type: 'REPRIORITIZE', id, priority, at: this.deps.nowIso() });
@@ -176,12 +191,13 @@ export class JobRequests {
   }
 
   settings(): RuntimeSettings {
-    const { maxConcurrent, progressThreshold } = this.deps.supervisor.getSnapshot().context;
-    return { maxConcurrent, progressThreshold };
+    const { maxConcurrent, progressThreshold, paused } = this.deps.supervisor.getSnapshot().context;
+    return { maxConcurrent, progressThreshold, paused };
   }
 
   updateSettings(body: unknown): RuntimeSettings {
-    const { maxConcurrent, progressThreshold } = parseBody(settingsPatchSchema, body, 'not a setting that can change at runtime');
+    const { maxConcurrent, progressThreshold, paused } = parseBody(settingsPatchSchema, body, 'not a setting that can change at runtime');
+    if (paused !== undefined) this.deps.supervisor.send({ type: 'SET_PAUSED', paused });
     if (progressThreshold !== undefined) this.deps.supervisor.send({ type: 'SET_PROGRESS_THRESHOLD', progressThreshold });
     if (maxConcurrent !== undefined) this.deps.supervisor.send({ type: 'SET_MAX_CONCURRENT', maxConcurrent });
     return this.settings();

@@ -153,7 +153,7 @@ function launch({ job, progressThreshold }: RunnerInput, known: KnownTotals, exp
   let lastActivityMs = Number.NEGATIVE_INFINITY;
   lines.subscribe((line) => {
     tail.push(line);
-    log.write(`${line}\n`);
+    log.write(line);
     // Something new resets the stall clock; the same line again (a frozen status) does not.
     const now = deps.nowMs();
     if (line !== lastLine && now - lastActivityMs >= ACTIVITY_EVERY_MS) {

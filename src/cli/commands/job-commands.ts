@@ -106,7 +106,24 @@ export function registerJobCommands(program: Command, ctx: CliContext): void {
     .command('logs')
     .description("print a job's encoder output")
     .argument('<id>')
-    .action(async (id: string) => io.stdout(await client().log(id)));
+    .option('-f, --follow', 'keep printing what the encoder prints until the job ends (Ctrl-C to stop)')
+    .action(async (id: string, options: { follow?: boolean }) => {
+      const api = client();
+      if (!options.follow) return io.stdout(await api.log(id));
+      let offset = 0;
+      const stop = io.stopSignal();
+      let stopped = false;
+      void stop.then(() => (stopped = true));
+      for (;;) {
+        const job = await api.get(id);
+        const chunk = await api.logFrom(job.id, offset);
+        // A log cut at its size cap is sent from its start again (the server knows).
+        io.stdout(chunk.text);
+        offset = chunk.next;
+        if (stopped || isFinished(job.status)) return;
+        await Promise.race([stop, new Promise((resolve) => setTimeout(resolve, 500))]);
+      }
+    });
 
   program
     .command('settings')
@@ -123,6 +140,19 @@ export function registerJobCommands(program: Command, ctx: CliContext): void {
       io.stdout(`${JSON.stringify(settings, null, 2)}\n`);
     });
 
+  for (const [name, paused, description] of [
+    ['pause', true, 'pause the waiting line: running jobs go on, nothing new starts'],
+    ['resume', false, 'resume the waiting line'],
+  ] as const) {
+    program
+      .command(name)
+      .description(description)
+      .option('--json', 'print the settings as JSON')
+      .action(async (options: { json?: boolean }) => {
+        const settings = await client().updateSettings({ paused });
+        io.stdout(options.json ? `${JSON.stringify(settings, null, 2)}\n` : `queue ${settings.paused ? 'paused' : 'running'} (at most ${settings.maxConcurrent || 'any number of'} jobs at once)\n`);
+      });
+  }
 }
 
 /** Follows one job over the event stream until it ends; the job as it ended. */
