@@ -5,7 +5,8 @@ import { pino, type Logger } from 'pino';
 export type { Logger };
 
 export function createLogger(options: { level?: string; pretty?: boolean } = {}): Logger {
-  const level = options.level ?? process.env['ENCSUP_LOG_LEVEL'] ?? 'info';
+  // An empty variable is no choice: the default.
+  const level = options.level || process.env['ENCSUP_LOG_LEVEL'] || 'info';
   const pretty = options.pretty ?? process.stdout.isTTY === true;
   return pretty
     ? pino({ level, base: { app: 'encsup' }, transport: { target: 'pino-pretty', options: { colorize: true, ignore: 'app,pid,hostname', translateTime: 'SYS:HH:MM:ss' } } })

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { runCli } from '../src/cli/main.js';
+import { daemonUrlFromLog } from './helpers/daemon-process.js';
 import { cli, cliUntilStopped } from './helpers/cli.js';
 import { startTestDaemon, withTestDaemon, waitForStatus } from './helpers/daemon.js';
 import { encodeCommand } from './helpers/media.js';
@@ -114,14 +115,16 @@ test('the daemon refuses an invalid setting at start, naming the variable', asyn
 test('encsup daemon on SIGTERM ends running encoders, requeues their jobs and exits 0', async () => {
   const dir = tempDir();
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/bin.ts', 'daemon', '--port', '0', '--data-dir', dir.path, '--kill-grace', '2'], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-    env: { ...process.env, ENCSUP_LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ENCSUP_LOG_LEVEL: 'info' },
   });
   let stderr = '';
+  let stdout = '';
   child.stderr.on('data', (chunk) => (stderr += chunk));
+  child.stdout.on('data', (chunk) => (stdout += chunk));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   try {
-    const url = await until(() => /listening on (http:\/\/\S+)/.exec(stderr)?.[1], 'the daemon to listen');
+    const url = await until(() => daemonUrlFromLog(stdout), 'the daemon to listen');
     const output = join(dir.path, 'long.mp4');
     const submitted = await cli(['--url', url, '--data-dir', dir.path, 'submit', '--output', output, '--', ...encodeCommand(output, { seconds: 60, realtime: true })]);
     const id = submitted.stdout.trim();

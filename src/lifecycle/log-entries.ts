@@ -1,5 +1,6 @@
 // One log line per lifecycle event, so `journalctl -u encsup` tells each job's story. Every kind
 // has its formatter (the type checker asks for a new kind's), as zx's LogEntry does.
+import type { Job } from '../../machines/job-record.js';
 import type { LifecycleEvent, LifecycleEventOf, LifecycleKind } from '../../machines/lifecycle.js';
 import type { Logger } from '../logger.js';
 
@@ -27,11 +28,15 @@ export function formatLifecycle(event: LifecycleEvent): { level: Level; message:
   return (FORMATTERS[event.kind] as Formatter<LifecycleKind>)(event as never);
 }
 
-/** Writes each event as one structured line: `jobId`, `kind` and the event's fields. */
-export function logLifecycle(log: Logger): (event: LifecycleEvent) => void {
-  return (event) => {
+/**
+ * Writes each event as one structured line: `jobId`, `kind` and the event's fields; a job's end
+ * also says what it made (`output`) and how long it encoded.
+ */
+export function logLifecycle(log: Logger): (event: LifecycleEvent, job?: Job) => void {
+  return (event, job) => {
     const { level, message } = formatLifecycle(event);
     const { progress: _progress, ...fields } = event as LifecycleEvent & { progress?: unknown };
-    log[level](fields, message);
+    const ending = job && (event.kind === 'done' || event.kind === 'failed' || event.kind === 'cancelled') ? { name: job.name, output: job.output, elapsedSeconds: job.elapsedSeconds, attempts: job.attempts } : {};
+    log[level]({ ...fields, ...ending }, message);
   };
 }

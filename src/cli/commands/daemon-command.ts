@@ -28,11 +28,16 @@ export function registerDaemonCommand(program: Command, ctx: CliContext): void {
       else flags[setting.name] = value;
     }
     const config = resolveConfig(flags, io.env);
-    const daemon = await startDaemon(config, createDefaultDeps());
-    io.stderr(`encsup daemon listening on ${daemon.url} (data in ${config.dataDir})\n`);
-    if (daemon.loginUrl) io.stderr(`dashboard: ${daemon.loginUrl}\n`);
+    const deps = createDefaultDeps();
+    const daemon = await startDaemon(config, deps);
+    // On a terminal, a word for the person who started it; elsewhere (systemd, supervisord, a pipe)
+    // the JSON log lines say the same, and nothing else is written.
+    if (io.terminal) {
+      io.stderr(`encsup daemon listening on ${daemon.url} (data in ${config.dataDir})\n`);
+      if (daemon.loginUrl) io.stderr(`dashboard: ${daemon.loginUrl}\n`);
+    }
     const signal = await io.stopSignal();
-    io.stderr(`${signal}: stopping encoders and saving every job...\n`);
+    deps.logger.info({ signal }, 'stopping: ending encoders and saving every job');
     await daemon.close();
   });
 }
