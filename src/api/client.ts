@@ -2,6 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Job } from '../../machines/job-record.js';
 import type { JobView } from '../forecast/job-view.js';
+import type { JobPage } from '../jobs/job-listing.js';
 import type { CompletedOutput, RuntimeSettings } from '../jobs/job-requests.js';
 
 export class ClientError extends Error {
@@ -52,6 +53,12 @@ export class ApiClient {
   }
   list(status?: string): Promise<JobView[]> {
     return this.#json('GET', `/api/jobs${status ? `?status=${encodeURIComponent(status)}` : ''}`);
+  }
+  /** A page of jobs: filtered, in a stable order, with counts; pass `next` back as `cursor`. */
+  page(query: { status?: string; q?: string; since?: string; order?: string; limit?: number; cursor?: string }): Promise<Omit<JobPage, 'jobs'> & { jobs: JobView[] }> {
+    const params = new URLSearchParams();
+    for (const [key, value] of Object.entries({ limit: 100, ...query })) if (value !== undefined) params.set(key, String(value));
+    return this.#json('GET', `/api/jobs?${params}`);
   }
   get(id: string): Promise<JobView> {
     return this.#json('GET', `/api/jobs/${encodeURIComponent(id)}`);

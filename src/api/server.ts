@@ -8,6 +8,7 @@ import type { Registry } from 'prom-client';
 import type { JobGraph } from '../../machines/job-graph.js';
 import { type Job, JOB_STATUSES, type JobStatus } from '../../machines/job-record.js';
 import type { JobViews } from '../forecast/job-view.js';
+import { LIST_ORDERS, type ListOrder, type ListQuery, decodeCursor, listPage } from '../jobs/job-listing.js';
 import type { KindEstimate } from '../forecast/run-history.js';
 import { type JobRequests, RequestError, type RequestErrorKind } from '../jobs/job-requests.js';
 import type { TransitionLog } from '../jobs/transition-log.js';
@@ -72,7 +73,12 @@ export function createApiServer(deps: ApiDeps): Server {
       if (replayed) res.setHeader('idempotent-replayed', 'true');
       sendJson(res, replayed ? 200 : 201, publicJob(job));
     }],
-    ['GET', /^\/api\/jobs$/, (_q, res, _p, url) => sendJson(res, 200, deps.views.present(listJobs(ledger, url.searchParams.get('status'))).map(publicJob))],
+    ['GET', /^\/api\/jobs$/, (_q, res, _p, url) => {
+      const query = pageQuery(url.searchParams);
+      if (query === null) return sendJson(res, 200, deps.views.present(listJobs(ledger, url.searchParams.get('status'))).map(publicJob));
+      const page = listPage(ledger.list(), query);
+      sendJson(res, 200, { ...page, jobs: deps.views.present(page.jobs).map(publicJob) });
+    }],
     ['GET', /^\/api\/jobs\/([^/]+)$/, (_q, res, [id]) => sendJson(res, 200, view(requests.get(id!)))],
     ['GET', /^\/api\/forecast$/, (_q, res) => sendJson(res, 200, { kinds: deps.kinds(), jobs: Object.fromEntries(deps.views.present(ledger.list().filter(isWaitingOrRunning)).map((job) => [job.id, job.forecast])) })],
     ['PATCH', /^\/api\/jobs\/([^/]+)$/, async (req, res, [id]) => sendJson(res, 200, publicJob(await requests.setPriority(id!, await readJsonBody(req))))],
@@ -175,6 +181,28 @@ function decodeParam(text: string): string {
   } catch {
     throw new ApiError(400, `the path holds a malformed percent-escape: ${text.slice(0, 80)}`);
   }
+}
+
+const PAGE_PARAMS = ['limit', 'cursor', 'q', 'order', 'since'];
+const MAX_PAGE = 1000;
+
+/** A paged listing's query, or null for the plain list (none of its parameters given). */
+function pageQuery(params: URLSearchParams): ListQuery | null {
+  if (!PAGE_PARAMS.some((name) => params.has(name))) return null;
+  const status = params.get('status');
+  if (status !== null && !JOB_STATUSES.includes(status as JobStatus)) throw new ApiError(400, `status: expected one of ${JOB_STATUSES.join(', ')}`, 'status');
+  const limit = params.has('limit') ? Number(params.get('limit')) : 100;
+  if (!(Number.isInteger(limit) && limit >= 1 && limit <= MAX_PAGE)) throw new ApiError(400, `limit: expected a whole number from 1 to ${MAX_PAGE}`, 'limit');
+  const order = params.get('order') ?? 'view';
+  if (!(LIST_ORDERS as readonly string[]).includes(order)) throw new ApiError(400, `order: expected one of ${LIST_ORDERS.join(', ')}`, 'order');
+  const cursor = params.get('cursor');
+  if (cursor !== null && decodeCursor(cursor) === null) throw new ApiError(400, 'cursor: not a cursor this daemon gave (use the `next` of the previous page)', 'cursor');
+  const since = params.get('since');
+  const sinceMs = since === null ? undefined : Date.parse(since);
+  if (sinceMs !== undefined && Number.isNaN(sinceMs)) throw new ApiError(400, 'since: expected an ISO 8601 time, e.g. 2026-11-26T08:00:00Z', 'since');
+  const q = params.get('q') ?? undefined;
+  if (q !== undefined && q.length > 200) throw new ApiError(400, 'q: expected at most 200 characters', 'q');
+  return { order: order as ListOrder, limit, cursor, ...(status === null ? {} : { status: status as JobStatus }), ...(q ? { q } : {}), ...(sinceMs === undefined ? {} : { sinceMs }) };
 }
 
 function isWaitingOrRunning(job: Job): boolean {

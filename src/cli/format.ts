@@ -17,7 +17,7 @@ export function formatDuration(seconds: number | null): string {
 export function formatJobTable(jobs: ShownJob[]): string {
   if (jobs.length === 0) return 'no jobs\n';
   const rows = [
-    ['ID', 'STATUS', 'PROGRESS', 'ETA', 'FORECAST', 'ELAPSED', 'PRIO', 'NAME'],
+    ['ID', 'STATUS', 'PROGRESS', 'ETA', 'FORECAST', 'ELAPSED', 'PRIO', 'REASON', 'NAME'],
     ...jobs.map((job) => [
       job.id,
       job.status,
@@ -26,6 +26,7 @@ export function formatJobTable(jobs: ShownJob[]): string {
       formatForecast(job),
       formatDuration(job.elapsedSeconds),
       String(job.priority),
+      shortReason(job.error),
       job.name,
     ]),
   ];
@@ -81,6 +82,12 @@ export function formatJob(job: ShownJob): string {
   const text = lines.map(([key, value]) => `${key.padEnd(10)} ${value}`).join('\n');
   const tail = job.status === 'failed' && job.logTail.length > 0 ? `\n\nlast output:\n${job.logTail.slice(-10).join('\n')}` : '';
   return `${text}${tail}\n`;
+}
+
+/** Why a job failed, in a table's width: its first 40 characters. */
+function shortReason(error: string | null): string {
+  if (error === null) return '-';
+  return error.length > 40 ? `${error.slice(0, 39)}…` : error;
 }
 
 /** A percent, or `?` while nothing can tell the total. */

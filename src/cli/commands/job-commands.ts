@@ -4,8 +4,9 @@ import { resolve } from 'node:path';
 import { JOB_STATUSES, type Job, PARSER_NAMES, isFinished } from '../../../machines/job-record.js';
 import type { ApiClient } from '../../api/client.js';
 import { followEvents } from '../../api/event-client.js';
-import { type CliContext, type CliIo, numberOrText, parseEnvPairs } from '../cli-context.js';
+import { type CliContext, type CliIo, numberOrText, parseEnvPairs, UsageError } from '../cli-context.js';
 import { formatJob, formatJobTable } from '../format.js';
+import { LIST_ORDERS } from '../../jobs/job-listing.js';
 import { createBarView, createPlainView } from '../job-progress-view.js';
 
 export function registerJobCommands(program: Command, ctx: CliContext): void {
@@ -64,12 +65,21 @@ export function registerJobCommands(program: Command, ctx: CliContext): void {
 
   program
     .command('list')
-    .description('list jobs, oldest first')
+    .description('list jobs, newest first')
     .addOption(new Option('--status <status>', 'only jobs in this state').choices([...JOB_STATUSES]))
+    .option('--limit <n>', 'at most this many (1-1000)', '50')
+    .option('--since <when>', 'only jobs submitted since then: 30m, 2h, 7d, or an ISO time')
+    .option('--search <text>', 'only jobs whose name, command or output holds this, or whose id starts with it')
+    .addOption(new Option('--order <order>', 'newest or oldest first, or as the dashboard shows them (running, waiting, finished)').choices([...LIST_ORDERS]).default('newest'))
     .option('--json', 'print JSON')
-    .action(async (options: { status?: string; json?: boolean }) => {
-      const jobs = await client().list(options.status);
-      io.stdout(options.json ? `${JSON.stringify(jobs, null, 2)}\n` : formatJobTable(jobs));
+    .action(async (options: { status?: string; limit: string; since?: string; search?: string; order: string; json?: boolean }) => {
+      const limit = Number(options.limit);
+      if (!(Number.isInteger(limit) && limit >= 1 && limit <= 1000)) throw new UsageError(`--limit ${options.limit}: expected a whole number from 1 to 1000`);
+      const since = options.since === undefined ? undefined : sinceTime(options.since, Date.now());
+      const page = await client().page({ limit, order: options.order, ...(options.status ? { status: options.status } : {}), ...(options.search ? { q: options.search } : {}), ...(since ? { since } : {}) });
+      if (options.json) return io.stdout(`${JSON.stringify(page.jobs, null, 2)}\n`);
+      io.stdout(formatJobTable(page.jobs));
+      if (page.matched > page.jobs.length) io.stdout(`(${page.jobs.length} of ${page.matched} shown; --limit for more)\n`);
     });
 
   program
@@ -180,4 +190,16 @@ async function followToEnd(api: ApiClient, id: string, io: CliIo): Promise<Job> 
 export function shellLine(args: string[]): string {
   if (args.length === 1) return args[0]!;
   return args.map((arg) => (/^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replaceAll("'", "'\\''")}'`)).join(' ');
+}
+
+/** `--since 30m`, `2h`, `7d`, or an ISO time, as the ISO time it means; a usage error otherwise. */
+export function sinceTime(text: string, nowMs: number): string {
+  const relative = /^(\d+(?:\.\d+)?)\s*(s|m|h|d)$/.exec(text.trim());
+  if (relative) {
+    const unit = { s: 1, m: 60, h: 3600, d: 86_400 }[relative[2] as 's' | 'm' | 'h' | 'd'];
+    return new Date(nowMs - Number(relative[1]) * unit * 1000).toISOString();
+  }
+  const absolute = Date.parse(text);
+  if (Number.isNaN(absolute)) throw new UsageError(`--since ${text}: expected 30m, 2h, 7d or an ISO time such as 2026-11-26T08:00:00Z`);
+  return new Date(absolute).toISOString();
 }

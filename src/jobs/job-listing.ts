@@ -1,0 +1,88 @@
+// Listing jobs a page at a time, for views of thousands: a filter (status, search, since), one of
+// three stable orders, counts per status, and a cursor that names the last job shown (its sort
+// key), so a page never repeats or skips a job because others were added meanwhile. Pure.
+import { JOB_STATUSES, type Job, type JobStatus } from '../../machines/job-record.js';
+
+export const LIST_ORDERS = ['view', 'newest', 'oldest'] as const;
+export type ListOrder = (typeof LIST_ORDERS)[number];
+
+export interface ListQuery {
+  status?: JobStatus;
+  /** Case-insensitive text in the name, command or output, or the start of the id. */
+  q?: string;
+  /** Only jobs created at or after this time (ms since the epoch). */
+  sinceMs?: number;
+  /**
+   * view: running first (oldest start first), then waiting in the order they will start, then
+   * finished newest first (what an operator looks at); newest / oldest: by submission.
+   */
+  order: ListOrder;
+  limit: number;
+  cursor?: string | null;
+}
+
+export interface JobPage {
+  jobs: Job[];
+  /** Pass as `cursor` for the next page; null on the last one. */
+  next: string | null;
+  /** Jobs matching the filter, all pages together. */
+  matched: number;
+  /** Every job in the store by status, whatever the filter: the counts at the top of a view. */
+  counts: Record<JobStatus, number>;
+}
+
+type SortKey = [number, number, number, string];
+
+function sortKey(job: Job, order: ListOrder): SortKey {
+  const created = Date.parse(job.createdAt);
+  if (order === 'newest') return [0, -created, 0, job.id];
+  if (order === 'oldest') return [0, created, 0, job.id];
+  if (job.status === 'encoding' || job.status === 'finalizing') return [0, Date.parse(job.startedAt ?? job.createdAt), 0, job.id];
+  // Waiting: as the supervisor takes them, highest priority first, then oldest.
+  if (job.status === 'queued') return [1, -job.priority, created, job.id];
+  return [2, -Date.parse(job.finishedAt ?? job.updatedAt), 0, job.id];
+}
+
+function compare(a: SortKey, b: SortKey): number {
+  for (let i = 0; i < 3; i++) if (a[i] !== b[i]) return (a[i] as number) - (b[i] as number);
+  return a[3] < b[3] ? -1 : a[3] > b[3] ? 1 : 0;
+}
+
+export function encodeCursor(key: SortKey): string {
+  return Buffer.from(JSON.stringify(key)).toString('base64url');
+}
+
+/** The cursor's key, or null when it is not one this listing made (a client's typo, a hostile value). */
+export function decodeCursor(cursor: string): SortKey | null {
+  try {
+    const key = JSON.parse(Buffer.from(cursor, 'base64url').toString()) as unknown;
+    if (Array.isArray(key) && key.length === 4 && key.slice(0, 3).every((part) => typeof part === 'number' && Number.isFinite(part)) && typeof key[3] === 'string') return key as SortKey;
+  } catch {
+    // not JSON
+  }
+  return null;
+}
+
+export function matches(job: Job, query: Pick<ListQuery, 'status' | 'q' | 'sinceMs'>): boolean {
+  if (query.status !== undefined && job.status !== query.status) return false;
+  if (query.sinceMs !== undefined && Date.parse(job.createdAt) < query.sinceMs) return false;
+  if (query.q) {
+    const needle = query.q.toLowerCase();
+    const found = job.id.startsWith(query.q) || job.name.toLowerCase().includes(needle) || job.command.join(' ').toLowerCase().includes(needle) || (job.output ?? '').toLowerCase().includes(needle);
+    if (!found) return false;
+  }
+  return true;
+}
+
+export function listPage(all: readonly Job[], query: ListQuery): JobPage {
+  const counts = Object.fromEntries(JOB_STATUSES.map((status) => [status, 0])) as Record<JobStatus, number>;
+  for (const job of all) counts[job.status]++;
+  const keyed = all.filter((job) => matches(job, query)).map((job) => ({ job, key: sortKey(job, query.order) }));
+  keyed.sort((a, b) => compare(a.key, b.key));
+  const after = query.cursor ? decodeCursor(query.cursor) : null;
+  const start = after === null ? 0 : keyed.findIndex((entry) => compare(entry.key, after) > 0);
+  const page = start < 0 ? [] : keyed.slice(start, start + query.limit);
+  const last = page.at(-1);
+  const more = start >= 0 && start + query.limit < keyed.length;
+  return { jobs: page.map((entry) => entry.job), next: more && last ? encodeCursor(last.key) : null, matched: keyed.length, counts };
+}
