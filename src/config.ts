@@ -4,6 +4,7 @@
 // are generated from it, so a documented flag cannot go missing again.
 import { delimiter, resolve } from 'node:path';
 import { z } from 'zod';
+import { parseAge } from './jobs/retention.js';
 import { isLoopback } from './api/host-names.js';
 
 const booleanText = z
@@ -36,6 +37,16 @@ export function secondsSchema(floor: 'positive' | 'zero-allowed', zeroMeans = ''
   return bounded.max(MAX_TIMER_SEC, `expected at most ${MAX_TIMER_SEC} seconds (about 24 days: the longest timer Node can hold)`);
 }
 
+/** An age: `30d`, `12h`, `90m`, `45s` or seconds; 0 means forever. */
+const ageSchema = z.string().transform((text, context) => {
+  const seconds = parseAge(text);
+  if (seconds === null) {
+    context.addIssue({ code: 'custom', message: 'expected an age such as 30d, 12h, 90m or a number of seconds (0 = forever)' });
+    return z.NEVER;
+  }
+  return seconds;
+});
+
 interface Setting {
   /** Environment names, first wins. */
   env: readonly string[];
@@ -61,6 +72,8 @@ const SETTINGS = {
   inspectPort: { env: ['ENCSUP_INSPECT_PORT'], flag: '--inspect', value: 'port', help: 'Stately inspector relay on this loopback port (0 = off)', fallback: '0', schema: portSchema },
   maxConcurrent: { env: ['ENCSUP_MAX_CONCURRENT', 'VIDEO_PROCESSING_MAX_CONCURRENT'], flag: '--max-concurrent', value: 'n', help: 'encodes at once, 0 = no cap', fallback: '2', schema: z.coerce.number().pipe(maxConcurrentSchema) },
   progressThreshold: { env: ['ENCSUP_PROGRESS_THRESHOLD', 'VIDEO_PROCESSING_PROGRESS_THRESHOLD'], flag: '--progress-threshold', value: 'percent', help: 'store progress when it moved this much', fallback: '1.0', schema: z.coerce.number().pipe(progressThresholdSchema) },
+  keepFinishedSec: { env: ['ENCSUP_KEEP_FINISHED'], flag: '--keep-finished', value: 'age', help: 'remove finished jobs (and their logs) that ended longer ago than this, e.g. 30d; 0 = keep forever', fallback: '0', schema: ageSchema },
+  keepLogsSec: { env: ['ENCSUP_KEEP_LOGS'], flag: '--keep-logs', value: 'age', help: "remove finished jobs' logs older than this, e.g. 7d (the record and its last lines stay); 0 = keep forever", fallback: '0', schema: ageSchema },
   keepFailedOutputs: { env: ['ENCSUP_KEEP_FAILED_OUTPUTS'], flag: '--keep-failed-outputs', value: 'bool', help: 'true: a failed attempt\'s {output} file is kept aside (.NAME.encsup-ID-N.failed.EXT) instead of removed', fallback: 'false', schema: booleanText },
   trackProgress: { env: ['ENCSUP_TRACK_PROGRESS', 'VIDEO_PROCESSING_TRACK_PROGRESS'], flag: '--track-progress', value: 'bool', help: 'false: store only the first and the final progress update', fallback: 'true', schema: booleanText },
   progressHeartbeatSec: { env: ['ENCSUP_PROGRESS_HEARTBEAT_SEC'], flag: '--progress-heartbeat', value: 'seconds', help: 'store any progress change after this long', fallback: '5', schema: secondsSchema('positive') },

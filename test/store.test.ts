@@ -240,6 +240,7 @@ test('ledger: a failed write is retried until the store takes it, and nothing is
       saved.push(job.id);
     },
     sync: async () => undefined,
+    remove: async () => undefined,
     checkWritable: async () => {
       if (failures > 0) throw new Error('disk full');
     },

@@ -79,6 +79,12 @@ export class ApiClient {
     const text = await response.text();
     return { text, next: Number(response.headers.get('x-log-size') ?? offset) };
   }
+  clean(body: { olderThan: string | number; status?: string[] }): Promise<{ removed: number }> {
+    return this.#json('POST', '/api/jobs/clean', body);
+  }
+  retryFailed(body: { q?: string; since?: string }): Promise<{ retried: string[] }> {
+    return this.#json('POST', '/api/jobs/retry-failed', body);
+  }
   reportOutput(path: string): Promise<CompletedOutput> {
     return this.#json('POST', '/api/outputs', { path });
   }

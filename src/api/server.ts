@@ -93,6 +93,8 @@ export function createApiServer(deps: ApiDeps): Server {
     ['GET', /^\/api\/outputs$/, (_q, res) => sendJson(res, 200, requests.outputEvents())],
     ['GET', /^\/api\/machine$/, (_q, res) => sendJson(res, 200, deps.jobGraph)],
     // The runtime settings; /api/config is their old name, kept for existing scripts.
+    ['POST', /^\/api\/jobs\/clean$/, async (req, res) => sendJson(res, 200, await requests.clean(await readJsonBody(req)))],
+    ['POST', /^\/api\/jobs\/retry-failed$/, async (req, res) => sendJson(res, 200, await requests.retryFailed(await readJsonBody(req)))],
     ['POST', /^\/api\/queue\/(pause|resume)$/, (_q, res, [action]) => sendJson(res, 200, requests.updateSettings({ paused: action === 'pause' }))],
     ['GET', /^\/api\/(?:settings|config)$/, (_q, res) => sendJson(res, 200, requests.settings())],
     ['PATCH', /^\/api\/(?:settings|config)$/, async (req, res) => sendJson(res, 200, requests.updateSettings(await readJsonBody(req)))],

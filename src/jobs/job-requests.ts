@@ -3,6 +3,8 @@
 // changes to them go through it as events. Knows nothing of HTTP: the API maps RequestError kinds
 // to status codes.
 import { idempotencyKeySchema } from './submission.js';
+import { finishedBefore, parseAge } from './retention.js';
+import { matches } from './job-listing.js';
 import { existsSync, statSync } from 'node:fs';
 import { type OutputOwner, ownerOfOutput } from '../watch/output-router.js';
 import { MAX_PATH_LENGTH, type ReportCheckOptions, ReportRefused, confirmReportedOutput } from '../watch/reported-output.js';
@@ -71,7 +73,27 @@ export interface JobRequestsDeps {
   jobDefaults: JobDefaults;
   /** Where reported outputs may lie, and how still they must be. */
   reports: ReportCheckOptions;
+  /** Deletes a job's log file (gone already is fine). */
+  removeLog: (jobId: string) => Promise<void>;
+  nowMs: () => number;
 }
+
+const cleanSchema = z.strictObject({
+  olderThan: z.union([z.string(), z.number()], { error: 'expected an age such as 30d, 12h or seconds' }).transform((value, context) => {
+    const seconds = typeof value === 'number' ? value : parseAge(value);
+    if (seconds === null || !(seconds >= 0)) {
+      context.addIssue({ code: 'custom', message: 'expected an age such as 30d, 12h, 90m or a number of seconds' });
+      return z.NEVER;
+    }
+    return seconds;
+  }),
+  status: z.array(z.enum(['done', 'failed', 'cancelled'], { error: 'expected done, failed or cancelled' })).min(1).optional(),
+});
+
+const retryFailedSchema = z.strictObject({
+  q: z.string().max(200).optional(),
+  since: z.string().refine((text) => !Number.isNaN(Date.parse(text)), 'expected an ISO 8601 time').optional(),
+});
 
 // Shorter prefixes would match by accident as the store grows.
 const MIN_ID_PREFIX = 4;
@@ -188,6 +210,29 @@ export class JobRequests {
     const changed = this.get(id);
     if (changed.status !== 'queued' || changed.priority !== priority) throw refused();
     return changed;
+  }
+
+  /** Removes finished jobs that ended longer ago than `olderThan` (and their logs); how many. */
+  async clean(body: unknown): Promise<{ removed: number }> {
+    const { olderThan, status } = parseBody(cleanSchema, body);
+    return { removed: (await this.removeFinished(finishedBefore(this.deps.ledger.list(), this.deps.nowMs(), olderThan, status))).length };
+  }
+
+  /** Removes these finished jobs and their logs, for good; the ids removed. */
+  async removeFinished(jobs: readonly Job[]): Promise<string[]> {
+    const removed = await this.deps.ledger.forget(jobs.map((job) => job.id));
+    for (const id of removed) await this.deps.removeLog(id);
+    return removed;
+  }
+
+  /** Queues every failed job again (those matching `q` / `since`, where given); the jobs queued. */
+  async retryFailed(body: unknown): Promise<{ retried: string[] }> {
+    this.#requireAccepting();
+    const { q, since } = parseBody(retryFailedSchema, body);
+    const failed = this.deps.ledger.list('failed').filter((job) => matches(job, { ...(q ? { q } : {}), ...(since ? { sinceMs: Date.parse(since) } : {}) }));
+    const retried: string[] = [];
+    for (const job of failed) retried.push((await this.retry(job.id)).id);
+    return { retried };
   }
 
   settings(): RuntimeSettings {

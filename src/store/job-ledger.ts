@@ -2,7 +2,7 @@
 // becomes visible (API, events) only once it is durable. This is the committed view: what the
 // store holds, with a way to wait for a job to reach a state.
 import { EventEmitter } from 'node:events';
-import type { Job, JobStatus } from '../../machines/job-record.js';
+import { type Job, type JobStatus, isFinished } from '../../machines/job-record.js';
 import type { JobStore } from './job-store.js';
 import { type StoreFailure, WriteQueue } from './write-queue.js';
 
@@ -19,7 +19,7 @@ export class JobLedger {
   readonly #writes: WriteQueue;
 
   constructor(
-    store: JobStore,
+    private readonly store: JobStore,
     private readonly options: JobLedgerOptions,
   ) {
     this.#events.setMaxListeners(0);
@@ -104,6 +104,24 @@ export class JobLedger {
         resolve(job);
       });
     });
+  }
+
+  /**
+   * Removes finished jobs from the store and the book, for good: each only once its last change
+   * is durable, and only while it is still finished (a retry in between keeps it). The ids removed.
+   */
+  async forget(ids: readonly string[]): Promise<string[]> {
+    const removed: string[] = [];
+    for (const id of ids) {
+      await this.#writes.whenDurable(id);
+      const job = this.#committed.get(id);
+      if (!job || !isFinished(job.status) || this.#writes.pending(id)) continue;
+      await this.store.remove(id);
+      await this.store.sync();
+      this.#committed.delete(id);
+      removed.push(id);
+    }
+    return removed;
   }
 
   #stamp(job: Job): Job {

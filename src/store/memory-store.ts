@@ -22,6 +22,10 @@ export function openMemoryStore(records: Map<string, string> = new Map()): Memor
       if (failure) throw failure;
       records.set(job.id, JSON.stringify(job));
     },
+    async remove(id: string): Promise<void> {
+      if (failure) throw failure;
+      records.delete(id);
+    },
     async sync(): Promise<void> {
       if (failure) throw failure;
     },

@@ -108,6 +108,9 @@ export async function openNedbStore(filename: string, options: NedbStoreOptions 
         throw error;
       }
     },
+    async remove(id: string): Promise<void> {
+      await db.remove({ _id: id }, {});
+    },
     async sync(): Promise<void> {
       if (!durable) return;
       // nedb appends with appendFile and never flushes: the change may sit in the page cache. An

@@ -101,9 +101,10 @@ export function registerJobCommands(program: Command, ctx: CliContext): void {
       .command(name)
       .description(description)
       .argument('<id>')
-      .action(async (id: string) => {
+      .option('--json', 'print the job as JSON')
+      .action(async (id: string, options: { json?: boolean }) => {
         const job = await request(id);
-        io.stdout(`${job.id} ${job.status}\n`);
+        io.stdout(options.json ? `${JSON.stringify(job, null, 2)}\n` : `${job.id} ${job.status}\n`);
         // A cancel that did not end the job (its encoder is still ending) says so, and fails.
         if (name === 'cancel' && job.status !== 'cancelled') {
           io.stderr(`encsup: job ${job.id} is ${job.status}, not cancelled yet; see encsup show ${job.id}\n`);
@@ -148,6 +149,28 @@ export function registerJobCommands(program: Command, ctx: CliContext): void {
       const api = client();
       const settings = Object.keys(patch).length > 0 ? await api.updateSettings(patch) : await api.settings();
       io.stdout(`${JSON.stringify(settings, null, 2)}\n`);
+    });
+
+  program
+    .command('clean')
+    .description('remove finished jobs (and their logs) that ended longer ago than an age')
+    .requiredOption('--older-than <age>', 'e.g. 30d, 12h, 90m (0 removes every finished job)')
+    .addOption(new Option('--status <statuses...>', 'only these: done, failed, cancelled').choices(['done', 'failed', 'cancelled']))
+    .option('--json', 'print JSON')
+    .action(async (options: { olderThan: string; status?: string[]; json?: boolean }) => {
+      const result = await client().clean({ olderThan: options.olderThan, ...(options.status ? { status: options.status } : {}) });
+      io.stdout(options.json ? `${JSON.stringify(result)}\n` : `removed ${result.removed} finished job${result.removed === 1 ? '' : 's'}\n`);
+    });
+
+  program
+    .command('retry-failed')
+    .description('queue every failed job again (those matching --search / --since, where given)')
+    .option('--search <text>', 'only jobs whose name, command or output holds this, or whose id starts with it')
+    .option('--since <when>', 'only jobs submitted since then: 30m, 2h, 7d, or an ISO time')
+    .option('--json', 'print JSON')
+    .action(async (options: { search?: string; since?: string; json?: boolean }) => {
+      const result = await client().retryFailed({ ...(options.search ? { q: options.search } : {}), ...(options.since ? { since: sinceTime(options.since, Date.now()) } : {}) });
+      io.stdout(options.json ? `${JSON.stringify(result)}\n` : `queued again: ${result.retried.length}${result.retried.length ? ` (${result.retried.join(' ')})` : ''}\n`);
     });
 
   for (const [name, paused, description] of [
