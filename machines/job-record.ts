@@ -91,6 +91,8 @@ export interface Job extends ProgressFields {
   validate: boolean;
   /** Seconds the output should last, where known: the job's own, or the input's when not trimmed. */
   expectedDurationSeconds: number | null;
+  /** Where to POST this job's lifecycle events, and which; null: the daemon's default, if any. */
+  webhook: { url: string; events: string[] } | null;
   /** The submitter's idempotency key: a second submission with it returns this job, not a new one. */
   clientId: string | null;
   /** Which jobs this one is like, for learning how long it takes (program, codec, preset, size). */

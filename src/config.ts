@@ -5,6 +5,7 @@
 import { delimiter, resolve } from 'node:path';
 import { z } from 'zod';
 import { parseAge } from './jobs/retention.js';
+import { LIFECYCLE_KINDS } from '../machines/lifecycle.js';
 import { isLoopback } from './api/host-names.js';
 
 const booleanText = z
@@ -72,6 +73,10 @@ const SETTINGS = {
   inspectPort: { env: ['ENCSUP_INSPECT_PORT'], flag: '--inspect', value: 'port', help: 'Stately inspector relay on this loopback port (0 = off)', fallback: '0', schema: portSchema },
   maxConcurrent: { env: ['ENCSUP_MAX_CONCURRENT', 'VIDEO_PROCESSING_MAX_CONCURRENT'], flag: '--max-concurrent', value: 'n', help: 'encodes at once, 0 = no cap', fallback: '2', schema: z.coerce.number().pipe(maxConcurrentSchema) },
   progressThreshold: { env: ['ENCSUP_PROGRESS_THRESHOLD', 'VIDEO_PROCESSING_PROGRESS_THRESHOLD'], flag: '--progress-threshold', value: 'percent', help: 'store progress when it moved this much', fallback: '1.0', schema: z.coerce.number().pipe(progressThresholdSchema) },
+  webhookUrl: { env: ['ENCSUP_WEBHOOK_URL'], flag: '--webhook-url', value: 'url', help: "POST every job's lifecycle events here unless the job names its own webhook", fallback: '', schema: z.string().refine((text) => text === '' || /^https?:\/\/[^\s]+$/.test(text), 'expected an http or https URL') },
+  webhookEvents: { env: ['ENCSUP_WEBHOOK_EVENTS'], flag: '--webhook-events', value: 'kinds', help: 'which events the default webhook gets, e.g. "done failed cancelled started"', fallback: 'done failed cancelled', schema: nameList.refine((kinds) => kinds.every((kind) => (LIFECYCLE_KINDS as readonly string[]).includes(kind)), `expected lifecycle kinds: ${LIFECYCLE_KINDS.join(', ')}`) },
+  webhookRetrySec: { env: ['ENCSUP_WEBHOOK_RETRY_SEC'], flag: '--webhook-retry', value: 'seconds', help: 'a failed webhook delivery is tried again after this long, doubling each time (at most an hour; 25 tries)', fallback: '2', schema: secondsSchema('positive') },
+  webhookSecret: { env: ['ENCSUP_WEBHOOK_SECRET'], flag: '--webhook-secret', value: 'secret', help: 'HMAC-SHA256 key of webhook signatures; without one, generated in <data-dir>/webhook-secret', fallback: '', schema: z.string() },
   keepFinishedSec: { env: ['ENCSUP_KEEP_FINISHED'], flag: '--keep-finished', value: 'age', help: 'remove finished jobs (and their logs) that ended longer ago than this, e.g. 30d; 0 = keep forever', fallback: '0', schema: ageSchema },
   keepLogsSec: { env: ['ENCSUP_KEEP_LOGS'], flag: '--keep-logs', value: 'age', help: "remove finished jobs' logs older than this, e.g. 7d (the record and its last lines stay); 0 = keep forever", fallback: '0', schema: ageSchema },
   keepFailedOutputs: { env: ['ENCSUP_KEEP_FAILED_OUTPUTS'], flag: '--keep-failed-outputs', value: 'bool', help: 'true: a failed attempt\'s {output} file is kept aside (.NAME.encsup-ID-N.failed.EXT) instead of removed', fallback: 'false', schema: booleanText },

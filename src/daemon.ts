@@ -12,7 +12,10 @@ import { EventHub } from './api/event-stream.js';
 import { hostPolicy } from './api/host-names.js';
 import { addressOf, listen, stopListening } from './api/listen.js';
 import { createApiServer } from './api/server.js';
-import { loadOrCreateToken } from './api/token.js';
+import { loadOrCreateSecret, loadOrCreateToken } from './api/token.js';
+import type { LifecycleKind } from '../machines/lifecycle.js';
+import { postJson } from './webhooks/post-json.js';
+import { WebhookOutbox } from './webhooks/webhook-outbox.js';
 import { type DaemonConfig, watchedFolders } from './config.js';
 import { preparePrivateFolder } from './data-folder.js';
 import { type FolderLock, lockDataFolder } from './folder-lock.js';
@@ -188,6 +191,16 @@ async function startOwnedDaemon(config: DaemonConfig, deps: Deps, watcher: Outpu
     await watcher.start();
     log.info({ folders: watcher.folders }, 'watching output folders');
   }
+  const outbox = new WebhookOutbox(join(config.dataDir, 'webhooks.db'), {
+    nowMs: deps.nowMs,
+    secret: await loadOrCreateSecret(join(config.dataDir, 'webhook-secret'), config.webhookSecret),
+    log,
+    post: postJson,
+    retryMs: config.webhookRetrySec * 1000,
+    subscriptionOf: (job) => (job.webhook ? { url: job.webhook.url, events: job.webhook.events as LifecycleKind[] } : config.webhookUrl ? { url: config.webhookUrl, events: config.webhookEvents as LifecycleKind[] } : null),
+  });
+  await outbox.start();
+  stopFeeds.push(feed.subscribe((event, job) => outbox.enqueue(event, job)));
   const stopRetention = keepForAsLongAsAsked(config, requests, ledger, logDir, deps.nowMs, log);
   const events = new EventHub({
     onLifecycle: (listener) => feed.subscribe(listener),
@@ -199,6 +212,7 @@ async function startOwnedDaemon(config: DaemonConfig, deps: Deps, watcher: Outpu
     ledger,
     views: createJobViews({ forecaster, board, allJobs: () => ledger.list(), maxConcurrent: () => requests.settings().maxConcurrent }),
     kinds: () => forecaster.history.kinds(),
+    deliveries: (jobId) => outbox.deliveriesOf(jobId),
     events,
     metrics: metrics.registry,
     transitions,
@@ -222,6 +236,7 @@ async function startOwnedDaemon(config: DaemonConfig, deps: Deps, watcher: Outpu
     await ledger.whenIdle();
     await feed.whenPublished();
     stopFeeds.forEach((stop) => stop());
+    await outbox.close();
     await store.close();
     await lock.release();
   };

@@ -10,6 +10,7 @@ import { type Job, JOB_STATUSES, type JobStatus } from '../../machines/job-recor
 import type { JobViews } from '../forecast/job-view.js';
 import { LIST_ORDERS, type ListOrder, type ListQuery, decodeCursor, listPage } from '../jobs/job-listing.js';
 import type { KindEstimate } from '../forecast/run-history.js';
+import type { Delivery } from '../webhooks/webhook-outbox.js';
 import { type JobRequests, RequestError, type RequestErrorKind } from '../jobs/job-requests.js';
 import type { TransitionLog } from '../jobs/transition-log.js';
 import type { JobLedger } from '../store/job-ledger.js';
@@ -36,6 +37,8 @@ export interface ApiDeps {
   views: JobViews;
   /** What finished jobs taught about each kind of job. */
   kinds: () => KindEstimate[];
+  /** A job's webhook deliveries and how each went. */
+  deliveries: (jobId: string) => Promise<Delivery[]>;
   events: EventHub;
   metrics: Registry;
   transitions: TransitionLog;
@@ -85,6 +88,7 @@ export function createApiServer(deps: ApiDeps): Server {
     ['POST', /^\/api\/jobs\/([^/]+)\/cancel$/, async (_q, res, [id]) => sendJson(res, 200, publicJob(await requests.cancel(id!)))],
     ['POST', /^\/api\/jobs\/([^/]+)\/retry$/, async (_q, res, [id]) => sendJson(res, 200, publicJob(await requests.retry(id!)))],
     ['GET', /^\/api\/jobs\/([^/]+)\/log$/, async (_q, res, [id], url) => sendLog(res, deps, id!, url.searchParams)],
+    ['GET', /^\/api\/jobs\/([^/]+)\/deliveries$/, async (_q, res, [id]) => sendJson(res, 200, await deps.deliveries(requests.get(id!).id))],
     ['GET', /^\/api\/jobs\/([^/]+)\/transitions$/, (_q, res, [id]) => {
       const job = requests.get(id!);
       sendJson(res, 200, { status: job.status, transitions: deps.transitions.of(job.id) });

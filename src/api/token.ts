@@ -15,19 +15,23 @@ export function tokenPath(dataDir: string): string {
 }
 
 /** The configured token, or the data folder's own (created now if it has none). */
-export async function loadOrCreateToken(dataDir: string, configured: string): Promise<string> {
+export function loadOrCreateToken(dataDir: string, configured: string): Promise<string> {
+  return loadOrCreateSecret(tokenPath(dataDir), configured);
+}
+
+/** A secret: the configured one, or the one kept in this file (0600), created now if there is none. */
+export async function loadOrCreateSecret(path: string, configured: string): Promise<string> {
   if (configured !== '') return configured;
-  const path = tokenPath(dataDir);
   const existing = readToken(path);
   if (existing !== null) return existing;
   // 256 random bits; base64url so it can sit in an address unescaped.
-  const token = randomBytes(32).toString('base64url');
+  const secret = randomBytes(32).toString('base64url');
   try {
-    await writeFile(path, `${token}\n`, { mode: PRIVATE_FILE, flag: 'wx' });
-    return token;
+    await writeFile(path, `${secret}\n`, { mode: PRIVATE_FILE, flag: 'wx' });
+    return secret;
   } catch (error) {
-    // Another process created it between our read and write: theirs is the token.
-    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return readToken(path) ?? token;
+    // Another process created it between our read and write: theirs is the secret.
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return readToken(path) ?? secret;
     throw error;
   }
 }

@@ -2,6 +2,7 @@
 import { isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
 import { type Job, NO_PROGRESS, PARSER_NAMES } from '../../machines/job-record.js';
+import { LIFECYCLE_KINDS } from '../../machines/lifecycle.js';
 import { MAX_TIMER_SEC } from '../config.js';
 import { jobKind } from '../forecast/job-kind.js';
 import { compilePattern } from '../progress/parsers/pattern.js';
@@ -46,6 +47,20 @@ const commandArraySchema = z
   .max(L.commandArgs, `expected at most ${L.commandArgs} arguments`)
   .refine((args) => totalLength(args) <= L.commandChars, `the arguments are longer than ${L.commandChars} characters together`);
 
+/** The events a webhook gets unless it names others. */
+export const DEFAULT_WEBHOOK_EVENTS = ['done', 'failed', 'cancelled'] as const;
+
+export const webhookUrlSchema = z
+  .string()
+  .max(2048, 'expected a URL of at most 2048 characters')
+  .refine((text) => {
+    try {
+      return ['http:', 'https:'].includes(new URL(text).protocol);
+    } catch {
+      return false;
+    }
+  }, 'expected an http or https URL');
+
 /** An idempotency key: what a client chose to name one submission, so its retries are one job. */
 export const idempotencyKeySchema = z
   .string()
@@ -73,6 +88,12 @@ export const submissionSchema = z.strictObject({
   totalFrames: z.number().int('expected a whole number').positive('expected a number of frames above 0').max(1e10, 'expected at most 1e10 frames').optional(),
   passes: z.number().int('expected a whole number').min(1, 'expected at least 1 pass').max(10, 'expected at most 10 passes').optional(),
   clientId: idempotencyKeySchema.optional(),
+  webhook: z
+    .union([webhookUrlSchema, z.strictObject({ url: webhookUrlSchema, events: z.array(z.enum(LIFECYCLE_KINDS, { error: `expected lifecycle kinds: ${LIFECYCLE_KINDS.join(', ')}` })).min(1).optional() })], {
+      error: 'expected a URL, or {url, events}',
+    })
+    .transform((hook) => (typeof hook === 'string' ? { url: hook, events: [...DEFAULT_WEBHOOK_EVENTS] } : { url: hook.url, events: hook.events ?? [...DEFAULT_WEBHOOK_EVENTS] }))
+    .optional(),
   external: z.boolean().optional(),
   validate: z.boolean().optional(),
   expectedDurationSeconds: z.number().positive('expected a number of seconds above 0').max(1e9, 'expected at most 1e9 seconds').optional(),
@@ -161,6 +182,7 @@ export function newJobRecord(submission: Submission, id: string, nowIso: string,
     kind: submission.external ? 'external' : jobKind(command, shell),
     declaredPasses: submission.passes ?? null,
     clientId: submission.clientId ?? null,
+    webhook: submission.webhook ?? null,
     mediaSeconds: null,
     passStartSeconds: null,
     runSeconds: null,

@@ -174,6 +174,7 @@ function upgradeRecord(record: Job & OldFieldNames): Job {
     kind: typeof job.kind === 'string' ? job.kind : job.external ? 'external' : jobKind(Array.isArray(job.command) ? job.command.map(String) : [], job.shell === true),
     declaredPasses: job.declaredPasses ?? null,
     clientId: job.clientId ?? null,
+    webhook: job.webhook ?? null,
     mediaSeconds: job.mediaSeconds ?? null,
     passStartSeconds: job.passStartSeconds ?? null,
     runSeconds: job.runSeconds ?? null,

@@ -32,6 +32,7 @@ export const jobRecordSchema: z.ZodType<Job> = z.object({
   priority: z.number().int(),
   status: z.enum(JOB_STATUSES),
   clientId: nullable(z.string()),
+  webhook: nullable(z.object({ url: z.string(), events: z.array(z.string()) })),
   kind: z.string(),
   declaredPasses: nullable(count),
   mediaSeconds: nullable(seconds),

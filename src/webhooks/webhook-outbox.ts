@@ -1,0 +1,175 @@
+// Webhook deliveries from a durable outbox: each lifecycle event a job subscribes to becomes a
+// delivery, stored (and fsynced) in <data-dir>/webhooks.db before it is sent; sent as a signed JSON
+// POST; retried with backoff until the receiver answers 2xx (or 25 tries, about a day); a restart
+// picks up every delivery not yet made. At least once: a receiver that answered but whose answer
+// was lost gets the event again, with the same `encsup-delivery` id to tell it by.
+import { randomBytes } from 'node:crypto';
+import { open } from 'node:fs/promises';
+import Datastore from 'nedb-promises';
+import type { Job } from '../../machines/job-record.js';
+import type { LifecycleEvent, LifecycleKind } from '../../machines/lifecycle.js';
+import { publicJob } from '../api/public-job.js';
+import type { Logger } from '../logger.js';
+import { SIGNATURE_HEADER, signatureHeader } from './signature.js';
+
+export interface Delivery {
+  id: string;
+  jobId: string;
+  url: string;
+  kind: LifecycleKind;
+  /** The JSON sent: `{id, event, job}`. */
+  body: string;
+  status: 'pending' | 'delivered' | 'failed';
+  attempts: number;
+  /** When the next try is due (ms since the epoch). */
+  nextAtMs: number;
+  lastError: string | null;
+  deliveredAt: string | null;
+  createdAt: string;
+}
+
+export interface WebhookSubscription {
+  url: string;
+  events: readonly LifecycleKind[];
+}
+
+export interface OutboxDeps {
+  nowMs: () => number;
+  secret: string;
+  log: Logger;
+  /** POSTs the body; resolves with the HTTP status, rejects when the receiver can't be reached. */
+  post: (url: string, body: string, headers: Record<string, string>) => Promise<number>;
+  /** The first retry's delay; each later one doubles it (at most an hour). */
+  retryMs: number;
+  /** A job's own subscription, else the daemon's default; null for none. */
+  subscriptionOf: (job: Job) => WebhookSubscription | null;
+}
+
+const MAX_ATTEMPTS = 25;
+const MAX_BACKOFF_MS = 60 * 60 * 1000;
+const SENDS_AT_ONCE = 4;
+const TICK_MS = 200;
+
+export class WebhookOutbox {
+  readonly #db: Datastore<Delivery>;
+  readonly #pending = new Map<string, Delivery>();
+  readonly #sending = new Set<string>();
+  #timer: NodeJS.Timeout | null = null;
+  #writes: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private readonly filename: string,
+    private readonly deps: OutboxDeps,
+  ) {
+    this.#db = Datastore.create({ filename, autoload: false }) as unknown as Datastore<Delivery>;
+  }
+
+  async start(): Promise<void> {
+    await this.#db.load();
+    for (const delivery of await this.#db.find<Delivery>({ status: 'pending' })) this.#pending.set(delivery.id, strip(delivery));
+    if (this.#pending.size > 0) this.deps.log.info({ pending: this.#pending.size }, 'webhook deliveries to resume');
+    this.#timer = setInterval(() => this.#sendDue(), TICK_MS);
+    this.#timer.unref();
+  }
+
+  /** A published lifecycle event: a delivery for the job's subscription, if it asks for this kind. */
+  enqueue(event: LifecycleEvent, job: Job | undefined): void {
+    if (!job) return;
+    const subscription = this.deps.subscriptionOf(job);
+    if (!subscription || !subscription.events.includes(event.kind)) return;
+    const id = randomBytes(9).toString('base64url');
+    const now = this.deps.nowMs();
+    const delivery: Delivery = {
+      id,
+      jobId: job.id,
+      url: subscription.url,
+      kind: event.kind,
+      body: JSON.stringify({ id, event, job: publicJob(job) }),
+      status: 'pending',
+      attempts: 0,
+      nextAtMs: now,
+      lastError: null,
+      deliveredAt: null,
+      createdAt: new Date(now).toISOString(),
+    };
+    // Stored before it is sent: a delivery survives a restart from the moment it exists.
+    this.#write(async () => {
+      await this.#db.insert({ _id: id, ...delivery } as never);
+      await this.#sync();
+      this.#pending.set(id, delivery);
+    });
+  }
+
+  async deliveriesOf(jobId: string): Promise<Delivery[]> {
+    return (await this.#db.find<Delivery>({ jobId })).map(strip).sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+  }
+
+  async close(): Promise<void> {
+    if (this.#timer) clearInterval(this.#timer);
+    await this.#writes;
+  }
+
+  #sendDue(): void {
+    const now = this.deps.nowMs();
+    for (const delivery of this.#pending.values()) {
+      if (this.#sending.size >= SENDS_AT_ONCE) return;
+      if (delivery.nextAtMs > now || this.#sending.has(delivery.id)) continue;
+      this.#sending.add(delivery.id);
+      void this.#send(delivery).finally(() => this.#sending.delete(delivery.id));
+    }
+  }
+
+  async #send(delivery: Delivery): Promise<void> {
+    const nowMs = this.deps.nowMs();
+    const headers = {
+      'content-type': 'application/json',
+      'user-agent': 'encsup-webhooks',
+      'encsup-delivery': delivery.id,
+      'encsup-event': delivery.kind,
+      [SIGNATURE_HEADER]: signatureHeader(this.deps.secret, delivery.body, Math.floor(nowMs / 1000)),
+    };
+    let error: string | null = null;
+    try {
+      const status = await this.deps.post(delivery.url, delivery.body, headers);
+      if (status < 200 || status >= 300) error = `the receiver answered ${status}`;
+    } catch (cause) {
+      error = `the receiver could not be reached: ${(cause as Error).message}`;
+    }
+    const attempts = delivery.attempts + 1;
+    const done: Partial<Delivery> =
+      error === null
+        ? { status: 'delivered', attempts, deliveredAt: new Date(this.deps.nowMs()).toISOString(), lastError: null }
+        : attempts >= MAX_ATTEMPTS
+          ? { status: 'failed', attempts, lastError: error }
+          : { attempts, lastError: error, nextAtMs: this.deps.nowMs() + backoffMs(this.deps.retryMs, attempts) };
+    const updated = { ...delivery, ...done };
+    if (updated.status === 'pending') this.#pending.set(delivery.id, updated);
+    else this.#pending.delete(delivery.id);
+    if (error !== null) this.deps.log.warn({ jobId: delivery.jobId, delivery: delivery.id, attempts, url: delivery.url, error }, updated.status === 'failed' ? 'webhook delivery failed for good' : 'webhook delivery failed; will retry');
+    else this.deps.log.info({ jobId: delivery.jobId, delivery: delivery.id, kind: delivery.kind, attempts }, 'webhook delivered');
+    this.#write(() => this.#db.update({ _id: delivery.id }, { $set: done }));
+  }
+
+  #write(change: () => Promise<unknown>): void {
+    this.#writes = this.#writes.then(change).catch((error: unknown) => this.deps.log.error({ err: error }, 'could not write the webhook outbox'));
+  }
+
+  async #sync(): Promise<void> {
+    const handle = await open(this.filename, 'r');
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  }
+}
+
+/** 2 s, 4 s, 8 s… (from --webhook-retry) up to an hour, ±20 %: 25 tries span about a day. */
+function backoffMs(firstMs: number, attempts: number): number {
+  return Math.min(MAX_BACKOFF_MS, firstMs * 2 ** (attempts - 1)) * (0.8 + Math.random() * 0.4);
+}
+
+function strip(delivery: Delivery & { _id?: string }): Delivery {
+  const { _id: _id, ...rest } = delivery;
+  return rest;
+}
