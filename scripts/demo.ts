@@ -1,7 +1,7 @@
 // The quick start's main job: start the daemon, submit two real encodes of a generated clip, and
 // show their live progress until both are done. `--keep-running` leaves the daemon up afterwards.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Job } from '../machines/job-record.js';
 import { isFinished } from '../machines/job-record.js';
@@ -13,7 +13,12 @@ import { formatDuration, formatPercent } from '../src/cli/format.js';
 import { mediaToolPath } from '../src/media/binaries.js';
 
 const keepRunning = process.argv.includes('--keep-running');
+const portAt = process.argv.indexOf('--port');
+const port = portAt >= 0 ? process.argv[portAt + 1] : undefined;
+const ownFolder = process.env['ENCSUP_DATA_DIR'] === undefined;
 const dataDir = resolve(process.env['ENCSUP_DATA_DIR'] ?? '.encsup-demo');
+// The demo's own folder starts clean each time: only this run's jobs, none of the last one's.
+if (ownFolder) rmSync(dataDir, { recursive: true, force: true });
 const workDir = join(dataDir, 'media');
 mkdirSync(workDir, { recursive: true });
 
@@ -24,10 +29,10 @@ console.log('making a 20 s 1280x720 test clip to encode...');
 execFileSync(ffmpeg, ['-hide_banner', '-loglevel', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc2=duration=20:size=1280x720:rate=30', '-f', 'lavfi', '-i', 'sine=frequency=440:duration=20', '-c:v', 'libx264', '-preset', 'ultrafast', '-c:a', 'aac', '-shortest', clip]);
 
 const deps = createDefaultDeps({ logger: createLogger({ level: 'warn' }) });
-const config = resolveConfig({ dataDir, maxConcurrent: 2 }, process.env);
-// Another daemon may hold the usual port; the demo then takes any free one.
+const config = resolveConfig({ dataDir, maxConcurrent: 2, ...(port === undefined ? {} : { port }) }, process.env);
+// Another daemon may hold the usual port; the demo then takes any free one (not a port you named).
 const daemon = await startDaemon(config, deps).catch((error: NodeJS.ErrnoException) => {
-  if (error.code !== 'EADDRINUSE') throw error;
+  if (error.code !== 'EADDRINUSE' || port !== undefined) throw error;
   return startDaemon({ ...config, port: 0 }, deps);
 });
 console.log(`encsup daemon on ${daemon.url}, data in ${dataDir}`);
@@ -54,13 +59,24 @@ const line = (job: Job) =>
   `frame ${job.frame ?? '-'}/${job.totalFrames ?? '?'}  ${job.fps ?? '-'} fps  ${job.speed ?? '-'}x  ETA ${formatDuration(job.etaSeconds)}`;
 const interactive = process.stdout.isTTY;
 let drawn = 0;
+// Not a terminal (a log, a pipe): a line per job only when its status or whole percent changes.
+const printed = new Map<string, string>();
 for (;;) {
   const jobs = ids.map((id) => daemon.requests.get(id));
-  if (interactive && drawn > 0) process.stdout.write(`\u001b[${drawn}A`);
-  for (const job of jobs) process.stdout.write(`${interactive ? '\u001b[2K' : ''}${line(job)}\n`);
-  drawn = jobs.length;
+  if (interactive) {
+    if (drawn > 0) process.stdout.write(`\u001b[${drawn}A`);
+    for (const job of jobs) process.stdout.write(`\u001b[2K${line(job)}\n`);
+    drawn = jobs.length;
+  } else {
+    for (const job of jobs) {
+      const key = `${job.status}:${Math.floor(job.progress ?? 0)}`;
+      if (printed.get(job.id) === key) continue;
+      printed.set(job.id, key);
+      process.stdout.write(`${line(job)}\n`);
+    }
+  }
   if (jobs.every((job) => isFinished(job.status))) break;
-  await new Promise((done) => setTimeout(done, interactive ? 500 : 2000));
+  await new Promise((done) => setTimeout(done, 500));
 }
 
 const finished = ids.map((id) => daemon.requests.get(id));
