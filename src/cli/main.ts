@@ -7,6 +7,7 @@ import { ConfigError } from '../config.js';
 import { WatchFolderError } from '../watch/output-watcher.js';
 import { encsupVersion } from '../version.js';
 import { type CliIo, UsageError, createContext } from './cli-context.js';
+import { registerCompletionCommand } from './commands/completion-command.js';
 import { registerDaemonCommand } from './commands/daemon-command.js';
 import { registerJobCommands } from './commands/job-commands.js';
 import { registerParseCommand } from './commands/parse-command.js';
@@ -29,6 +30,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   registerJobCommands(program, ctx);
   registerWatchCommands(program, ctx);
   registerParseCommand(program, ctx);
+  registerCompletionCommand(program, ctx);
   try {
     await program.parseAsync(argv, { from: 'user' });
   } catch (error) {
