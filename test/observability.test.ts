@@ -1,4 +1,5 @@
 // /metrics, the event stream, and the token that guards an API bound beyond loopback.
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -140,6 +141,19 @@ test('what the inspector is sent holds no environment variables or command argum
   assert.not.match(text, 'user:pass');
   assert.equal(clean.job['command'], ['ffmpeg']);
   assert.is(clean.job['id'], 'i1');
+});
+
+test("scripts/grafana-dashboard.json is a dashboard whose every query names metrics the daemon exports", async () => {
+  const dashboard = JSON.parse(readFileSync('scripts/grafana-dashboard.json', 'utf8')) as { title: string; panels: { title: string; targets: { expr: string }[] }[] };
+  assert.is(dashboard.title, 'encsup');
+  await withTestDaemon({}, async ({ api, authed }) => {
+    const job = await api.submit({ command: ['sh', '-c', 'exit 1'], maxAttempts: 1 });
+    await waitForStatus(api, job.id, ['failed']);
+    const exported = await (await authed('/metrics')).text();
+    const names = dashboard.panels.flatMap((panel) => panel.targets.flatMap((target) => [...target.expr.matchAll(/\b(?:encsup|process|nodejs)_[a-z0-9_]+/g)].map((match) => match[0])));
+    assert.ok(names.length >= 15);
+    for (const name of new Set(names)) assert.match(exported, new RegExp(`^${name}[{ ]`, 'm'), `${name} is exported`);
+  });
 });
 
 test.run();
