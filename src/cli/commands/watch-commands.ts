@@ -4,11 +4,15 @@ import type { Command } from 'commander';
 import { delimiter, resolve } from 'node:path';
 import { isFinished } from '../../../machines/job-record.js';
 import { followEvents } from '../../api/event-client.js';
-import type { Job } from '../../../machines/job-record.js';
+import type { Job, JobStatus } from '../../../machines/job-record.js';
 import { resolveConfig } from '../../config.js';
 import { OutputWatcher } from '../../watch/output-watcher.js';
 import { type CliContext, UsageError } from '../cli-context.js';
-import { createBarView, createPlainView } from '../job-progress-view.js';
+import { type ProgressView, createPlainView } from '../job-progress-view.js';
+import { createLogUpdate } from 'log-update';
+import type { ApiClient } from '../../api/client.js';
+import type { ShownJob } from '../format.js';
+import { renderWatch } from '../watch-screen.js';
 
 export function registerWatchCommands(program: Command, ctx: CliContext): void {
   const { io, client } = ctx;
@@ -17,23 +21,11 @@ export function registerWatchCommands(program: Command, ctx: CliContext): void {
     .description('show running and waiting jobs with live progress (plain lines when not a terminal)')
     .action(async () => {
       const api = client();
-      const view = io.terminal ? createBarView(io.terminal) : createPlainView(io.stdout);
       const stop = new AbortController();
       void io.stopSignal().then(() => stop.abort());
-      const onOpen = async (remember: (job: Job) => void) => {
-        for (const job of await api.list()) {
-          remember(job);
-          if (!isFinished(job.status)) view.show(job);
-        }
-      };
-      await followEvents(api, null, (event) => {
-        if (event.type === 'job') view.show(event.job);
-      }, stop.signal, onOpen).catch((error: Error) => {
-        if (error.name !== 'AbortError') throw error;
-      });
-      view.stop();
+      if (io.terminal) await watchScreen(api, io.terminal, stop.signal);
+      else await watchLines(api, createPlainView(io.stdout), stop.signal);
     });
-
 
   program
     .command('watch-output')
@@ -69,4 +61,68 @@ export function registerWatchCommands(program: Command, ctx: CliContext): void {
       await watcher.close();
     });
 
+}
+
+/** Plain lines, one per change, for a log or a pipe. */
+async function watchLines(api: ApiClient, view: ProgressView, signal: AbortSignal): Promise<void> {
+  const onOpen = async (remember: (job: Job) => void) => {
+    for (const job of await api.list()) {
+      remember(job);
+      if (!isFinished(job.status)) view.show(job);
+    }
+  };
+  await followEvents(api, null, (event) => {
+    if (event.type === 'job') view.show(event.job);
+  }, signal, onOpen).catch((error: Error) => {
+    if (error.name !== 'AbortError') throw error;
+  });
+  view.stop();
+}
+
+// The screen is drawn a few times a second (ETAs count down), and the line read again now and then.
+const DRAW_EVERY_MS = 250;
+const READ_EVERY_MS = 2000;
+
+/**
+ * A terminal of any size: the jobs that fit (running, then waiting, then the recently finished),
+ * read a page at a time (so thousands of jobs cost what the screen shows), live between reads from
+ * the event stream, redrawn in place by log-update.
+ */
+async function watchScreen(api: ApiClient, terminal: NodeJS.WriteStream, signal: AbortSignal): Promise<void> {
+  const draw = createLogUpdate(terminal, { showCursor: false });
+  const shown = new Map<string, { job: ShownJob; heardAtMs: number }>();
+  let order: string[] = [];
+  let counts: Record<JobStatus, number> = { queued: 0, encoding: 0, finalizing: 0, done: 0, failed: 0, cancelled: 0 };
+  const read = async () => {
+    const page = await api.page({ order: 'view', limit: Math.max(10, (terminal.rows ?? 24) + 20) });
+    counts = page.counts;
+    order = page.jobs.map((job) => job.id);
+    const now = Date.now();
+    for (const job of page.jobs) shown.set(job.id, { job, heardAtMs: now });
+    for (const id of shown.keys()) if (!order.includes(id)) shown.delete(id);
+  };
+  const render = () => {
+    const now = Date.now();
+    const jobs = order.map((id) => shown.get(id)!.job);
+    draw(renderWatch(jobs, counts, { columns: terminal.columns ?? 80, rows: terminal.rows ?? 24 }, now, (job) => (now - (shown.get(job.id)?.heardAtMs ?? now)) / 1000));
+  };
+  await read();
+  render();
+  const drawing = setInterval(render, DRAW_EVERY_MS);
+  const reading = setInterval(() => void read().catch(() => undefined), READ_EVERY_MS);
+  try {
+    await followEvents(api, null, (event) => {
+      if (event.type !== 'job') return;
+      const known = shown.get(event.job.id);
+      // A streamed job carries no forecast: the page's stays.
+      if (known) shown.set(event.job.id, { job: { ...event.job, forecast: known.job.forecast ?? null }, heardAtMs: Date.now() });
+    }, signal, async (remember) => order.forEach((id) => remember(shown.get(id)!.job))).catch((error: Error) => {
+      if (error.name !== 'AbortError') throw error;
+    });
+  } finally {
+    clearInterval(drawing);
+    clearInterval(reading);
+    render();
+    draw.done();
+  }
 }
