@@ -36,14 +36,7 @@ export function startAttempt(job: Job): Job {
   return {
     ...job,
     // Progress is per attempt: a retry starts from nothing, whatever the last one reached.
-    progress: 0,
-    basis: null,
-    pass: null,
-    passes: null,
-    frame: null,
-    fps: null,
-    speed: null,
-    etaSeconds: null,
+    ...progressReset(job),
     status: 'encoding',
     attempts: job.attempts + 1,
     exitCode: null,

@@ -23,7 +23,7 @@ import type { Deps } from './deps.js';
 import { startInspection } from './inspect.js';
 import { createJobLogic } from './jobs/job-logic.js';
 import { JobRequests } from './jobs/job-requests.js';
-import { finishedBefore } from './jobs/retention.js';
+import { startRetention } from './jobs/retention-sweep.js';
 import { TransitionLog } from './jobs/transition-log.js';
 import { LifecycleFeed } from './lifecycle/lifecycle-feed.js';
 import { logLifecycle } from './lifecycle/log-entries.js';
@@ -165,6 +165,7 @@ async function startOwnedDaemon(config: DaemonConfig, deps: Deps, watcher: Outpu
   );
   supervisor.start();
 
+  const removeLog = (jobId: string) => rm(jobLogPath(logDir, jobId), { force: true });
   const requests = new JobRequests({
     ledger,
     supervisor,
@@ -173,7 +174,7 @@ async function startOwnedDaemon(config: DaemonConfig, deps: Deps, watcher: Outpu
     defaultCwd: process.cwd(),
     cancelWaitMs: config.killGraceSec * 1000 + 2000,
     jobDefaults: { timeoutSec: config.timeoutSec, stallTimeoutSec: config.stallTimeoutSec, maxAttempts: config.maxAttempts, retryBackoffSec: config.retryBackoffSec },
-    removeLog: (jobId) => rm(jobLogPath(logDir, jobId), { force: true }),
+    removeLog,
     nowMs: deps.nowMs,
     reports: {
       folders: [...folders, ...config.reportDirs],
@@ -201,7 +202,7 @@ async function startOwnedDaemon(config: DaemonConfig, deps: Deps, watcher: Outpu
   });
   await outbox.start();
   stopFeeds.push(feed.subscribe((event, job) => outbox.enqueue(event, job)));
-  const stopRetention = keepForAsLongAsAsked(config, requests, ledger, logDir, deps.nowMs, log);
+  const stopRetention = startRetention({ keepFinishedSec: config.keepFinishedSec, keepLogsSec: config.keepLogsSec, requests, ledger, nowMs: deps.nowMs, log });
   const events = new EventHub({
     onLifecycle: (listener) => feed.subscribe(listener),
     onLive: (listener) => (liveViews.add(listener), () => void liveViews.delete(listener)),
@@ -210,7 +211,7 @@ async function startOwnedDaemon(config: DaemonConfig, deps: Deps, watcher: Outpu
   const server = createApiServer({
     requests,
     ledger,
-    views: createJobViews({ forecaster, board, allJobs: () => ledger.list(), maxConcurrent: () => requests.settings().maxConcurrent }),
+    views: createJobViews({ forecaster, board, allJobs: () => ledger.list(), maxConcurrent: () => requests.settings().maxConcurrent, nowMs: deps.nowMs }),
     kinds: () => forecaster.history.kinds(),
     deliveries: (jobId) => outbox.deliveriesOf(jobId),
     events,
@@ -283,33 +284,6 @@ async function shutdownDaemon(parts: {
   await stopListening(parts.server);
   await parts.release();
   log.info('encsup daemon stopped');
-}
-
-// Retention runs at start and then on this period: finished jobs age by hours, not seconds.
-const RETENTION_EVERY_MS = 10 * 60 * 1000;
-
-/** --keep-finished and --keep-logs, applied at start and every ten minutes; returns the stop. */
-function keepForAsLongAsAsked(config: DaemonConfig, requests: JobRequests, ledger: JobLedger, logDir: string, nowMs: () => number, log: Logger): () => void {
-  if (config.keepFinishedSec === 0 && config.keepLogsSec === 0) return () => undefined;
-  let running: Promise<void> | null = null;
-  const sweep = async () => {
-    if (config.keepFinishedSec > 0) {
-      const removed = await requests.removeFinished(finishedBefore(ledger.list(), nowMs(), config.keepFinishedSec));
-      if (removed.length > 0) log.info({ removed: removed.length, keepFinishedSec: config.keepFinishedSec }, 'removed finished jobs past their retention');
-    }
-    if (config.keepLogsSec > 0) {
-      for (const job of finishedBefore(ledger.list(), nowMs(), config.keepLogsSec)) await rm(jobLogPath(logDir, job.id), { force: true });
-    }
-  };
-  const run = () => {
-    running ??= sweep()
-      .catch((error: unknown) => log.error({ err: error }, 'retention sweep failed; it runs again later'))
-      .finally(() => (running = null));
-  };
-  run();
-  const timer = setInterval(run, RETENTION_EVERY_MS);
-  timer.unref();
-  return () => clearInterval(timer);
 }
 
 /** Without any ffprobe, totals come only from what encoders print, and outputs aren't probed. */

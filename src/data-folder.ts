@@ -1,6 +1,6 @@
 // The data folder holds every job's environment (API keys, passwords), the token and the logs:
 // it is made private to the daemon's user (0700, files 0600) before anything is written to it.
-import { chmod, mkdir, stat } from 'node:fs/promises';
+import { chmod, mkdir, open, stat } from 'node:fs/promises';
 import type { Logger } from './logger.js';
 
 export const PRIVATE_FOLDER = 0o700;
@@ -20,5 +20,18 @@ export async function preparePrivateFolder(path: string, log: Logger): Promise<v
     log.warn({ folder: path, was: (info.mode & 0o777).toString(8) }, 'the data folder was readable by other users; it is now 0700');
   } else {
     log.warn({ folder: path, mode: (info.mode & 0o7777).toString(8) }, 'the data folder can be read by other users, and encsup may not narrow it: job environments are exposed');
+  }
+}
+
+/**
+ * fsync of a file (or a folder, for the names in it): what was written to it so far is on disk.
+ * Any descriptor of the file will do on Linux, so a read-only one is opened.
+ */
+export async function syncToDisk(path: string): Promise<void> {
+  const handle = await open(path, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
   }
 }

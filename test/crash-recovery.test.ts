@@ -11,7 +11,7 @@ import { startTestDaemon } from './helpers/daemon.js';
 import { spawnDaemon } from './helpers/daemon-process.js';
 import { readTokenFileSync } from '../src/api/token.js';
 import { encodeCommand, probe } from './helpers/media.js';
-import { tempDir } from './helpers/temp.js';
+import { tempDir, withTempDir } from './helpers/temp.js';
 import { until } from './helpers/wait.js';
 import { aJob } from './helpers/jobs.js';
 import { recoverJobs } from '../src/recovery.js';
@@ -127,8 +127,7 @@ test('with the data folder read-only, a submission gets 503 and health says why;
 });
 
 test('10 crashes in a row with 20 jobs waiting: interruptions spend their own budget, not attempts; no job fails', async () => {
-  const dir = tempDir();
-  try {
+  await withTempDir(async (dir) => {
     let daemon = await spawnDaemon(dir.path, ['--max-concurrent', '2']);
     const client = () => new ApiClient(daemon.url, readTokenFileSync(dir.path));
     // One attempt each: before, a single interruption failed a job for good.
@@ -151,14 +150,11 @@ test('10 crashes in a row with 20 jobs waiting: interruptions spend their own bu
     // A clean stop ends the running sleepers itself.
     daemon.child.kill('SIGTERM');
     await daemon.exited;
-  } finally {
-    dir.remove();
-  }
+  });
 });
 
 test('killed right after confirming submissions, as a power cut would: every confirmed job is in the store', async () => {
-  const dir = tempDir();
-  try {
+  await withTempDir(async (dir) => {
     const daemon = await spawnDaemon(dir.path, ['--max-concurrent', '1']);
     const api = new ApiClient(daemon.url, readTokenFileSync(dir.path));
     const confirmed = await Promise.all(Array.from({ length: 12 }, (_, n) => api.submit({ command: ['sleep', '60'], name: `confirmed-${n}` })));
@@ -171,9 +167,7 @@ test('killed right after confirming submissions, as a power cut would: every con
     } finally {
       await after.close();
     }
-  } finally {
-    dir.remove();
-  }
+  });
 });
 
 test('a job that keeps being interrupted ends after its interruption budget, saying why; its encoder failures keep their own budget', () => {

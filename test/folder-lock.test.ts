@@ -8,13 +8,12 @@ import { FolderLockedError } from '../src/folder-lock.js';
 import { startTestDaemon, waitForStatus } from './helpers/daemon.js';
 import { spawnDaemon } from './helpers/daemon-process.js';
 import { FFMPEG, makeClip } from './helpers/media.js';
-import { tempDir } from './helpers/temp.js';
+import { withTempDir } from './helpers/temp.js';
 import { groupAlive, until } from './helpers/wait.js';
 
 test('two daemons started on one folder at once, ten times: exactly one runs, the other names it', async () => {
   for (let round = 0; round < 10; round++) {
-    const dir = tempDir();
-    try {
+    await withTempDir(async (dir) => {
       const started = await Promise.allSettled([startTestDaemon(dir.path), startTestDaemon(dir.path)]);
       const running = started.filter((each) => each.status === 'fulfilled');
       const refused = started.filter((each): each is PromiseRejectedResult => each.status === 'rejected');
@@ -26,15 +25,12 @@ test('two daemons started on one folder at once, ten times: exactly one runs, th
       // Closed, the folder is free for the next daemon.
       const next = await startTestDaemon(dir.path);
       await next.close();
-    } finally {
-      dir.remove();
-    }
+    });
   }
 });
 
 test("a second daemon on a busy folder ends nobody's encoder; a killed owner's lock is taken over at once", async () => {
-  const dir = tempDir();
-  try {
+  await withTempDir(async (dir) => {
     const first = await spawnDaemon(dir.path);
     const token = (await import('node:fs')).readFileSync(join(dir.path, 'token'), 'utf8').trim();
     const { ApiClient } = await import('../src/api/client.js');
@@ -66,9 +62,7 @@ test("a second daemon on a busy folder ends nobody's encoder; a killed owner's l
     } finally {
       await second.close();
     }
-  } finally {
-    dir.remove();
-  }
+  });
 });
 
 test.run();

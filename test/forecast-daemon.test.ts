@@ -11,14 +11,13 @@ import type { JobView } from '../src/forecast/job-view.js';
 import { cli } from './helpers/cli.js';
 import { startTestDaemon, waitForStatus, withTestDaemon } from './helpers/daemon.js';
 import { FFMPEG, makeClip } from './helpers/media.js';
-import { tempDir } from './helpers/temp.js';
+import { withTempDir } from './helpers/temp.js';
 import { sampleEvery, until } from './helpers/wait.js';
 
 const encode = (clip: string, output: string, ...extra: string[]) => [FFMPEG, '-hide_banner', '-y', '-re', '-i', clip, ...extra, '-c:v', 'libx264', '-preset', 'ultrafast', output];
 
 test('finished encodes teach their kind: after a restart, waiting jobs show when they start and end, and the running one has an ETA from its first report', async () => {
-  const dir = tempDir();
-  try {
+  await withTempDir(async (dir) => {
     const clip = makeClip(join(dir.path, 'in.mp4'), 3, 24);
     const first = await startTestDaemon(dir.path, { maxConcurrent: 1 });
     try {
@@ -60,9 +59,7 @@ test('finished encodes teach their kind: after a restart, waiting jobs show when
     } finally {
       await daemon.close();
     }
-  } finally {
-    dir.remove();
-  }
+  });
 });
 
 test("between an encoder's reports (-stats_period 2) the ETA counts down; a job's own passes make one 0-100", async () => {

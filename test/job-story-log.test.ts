@@ -7,11 +7,10 @@ import { ApiClient } from '../src/api/client.js';
 import { readTokenFileSync } from '../src/api/token.js';
 import { spawnDaemon } from './helpers/daemon-process.js';
 import { waitForStatus } from './helpers/daemon.js';
-import { tempDir } from './helpers/temp.js';
+import { withTempDir } from './helpers/temp.js';
 
 test('jobs that succeed, fail, retry and get cancelled each tell their story in JSON lines, with their fields', async () => {
-  const dir = tempDir();
-  try {
+  await withTempDir(async (dir) => {
     const daemon = await spawnDaemon(dir.path, ['--retry-backoff', '0']);
     const api = new ApiClient(daemon.url, readTokenFileSync(dir.path));
     const ok = await api.submit({ command: ['sh', '-c', 'echo made > out.txt'], cwd: dir.path, output: join(dir.path, 'out.txt'), validate: false, name: 'makes a file' });
@@ -43,9 +42,7 @@ test('jobs that succeed, fail, retry and get cancelled each tell their story in 
     assert.match(String(failed['reason']), 'sh exited with code 3');
     assert.is(failed['level'], 40, 'a failure is a warning');
     assert.ok(entries.some((entry) => entry['msg'] === 'stopping: ending encoders and saving every job'));
-  } finally {
-    dir.remove();
-  }
+  });
 });
 
 test.run();

@@ -6,7 +6,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { cli } from './helpers/cli.js';
 import { postRaw, startTestDaemon, waitForStatus } from './helpers/daemon.js';
-import { tempDir } from './helpers/temp.js';
+import { withTempDir } from './helpers/temp.js';
 import { until } from './helpers/wait.js';
 
 const DAY_MS = 86_400_000;
@@ -25,8 +25,7 @@ async function finishedJobs(dataDir: string) {
 }
 
 test('--keep-finished removes jobs and logs past their age at start; --keep-logs only the logs', async () => {
-  const dir = tempDir();
-  try {
+  await withTempDir(async (dir) => {
     const ids = await finishedJobs(dir.path);
     const log = (id: string) => join(dir.path, 'logs', `${id}.log`);
     assert.ok(existsSync(log(ids.done)));
@@ -45,14 +44,11 @@ test('--keep-finished removes jobs and logs past their age at start; --keep-logs
     } finally {
       await month.close();
     }
-  } finally {
-    dir.remove();
-  }
+  });
 });
 
 test('encsup clean removes finished jobs older than an age (by status, where asked); retry-failed queues the failed ones again', async () => {
-  const dir = tempDir();
-  try {
+  await withTempDir(async (dir) => {
     const ids = await finishedJobs(dir.path);
     const daemon = await startTestDaemon(dir.path);
     // Paused, so the job queued again stays queued.
@@ -79,9 +75,7 @@ test('encsup clean removes finished jobs older than an age (by status, where ask
     } finally {
       await reopened.close();
     }
-  } finally {
-    dir.remove();
-  }
+  });
 });
 
 test.run();

@@ -12,13 +12,23 @@ export interface JobViews {
   present(jobs: readonly Job[]): JobView[];
 }
 
-export function createJobViews(parts: { forecaster: Forecaster; board: LiveBoard; allJobs: () => readonly Job[]; maxConcurrent: () => number }): JobViews {
+// A forecast is worked out over the whole line: a client polling one job ten times a second gets
+// the same one for this long rather than a new pass over every job each time.
+const FORECAST_FRESH_MS = 500;
+
+export function createJobViews(parts: { forecaster: Forecaster; board: LiveBoard; allJobs: () => readonly Job[]; maxConcurrent: () => number; nowMs: () => number }): JobViews {
+  let latest: { atMs: number; forecasts: Map<string, JobForecast> } | null = null;
+  const forecasts = () => {
+    const now = parts.nowMs();
+    if (latest === null || now - latest.atMs >= FORECAST_FRESH_MS) latest = { atMs: now, forecasts: parts.forecaster.forecast(parts.allJobs(), parts.maxConcurrent(), parts.board) };
+    return latest.forecasts;
+  };
   return {
     present(jobs) {
-      // A forecast is worked out over the whole line; only when one of these jobs has one.
+      // Only when one of these jobs has a forecast.
       const needed = jobs.some((job) => job.status === 'queued' || job.status === 'encoding' || job.status === 'finalizing');
-      const forecasts = needed ? parts.forecaster.forecast(parts.allJobs(), parts.maxConcurrent(), parts.board) : null;
-      return jobs.map((job) => ({ ...parts.board.current(job), forecast: forecasts?.get(job.id) ?? null }));
+      const forecasted = needed ? forecasts() : null;
+      return jobs.map((job) => ({ ...parts.board.current(job), forecast: forecasted?.get(job.id) ?? null }));
     },
   };
 }

@@ -102,7 +102,8 @@ export class JobRequests {
   readonly #outputEvents: CompletedOutput[] = [];
   readonly #outputListeners = new Set<(event: CompletedOutput) => void>();
   readonly #pendingReports = new Map<string, Promise<CompletedOutput>>();
-  readonly #clientIds = new Map<string, string>();
+  /** Idempotency key → job id; filled from the stored jobs at the first keyed submission. */
+  #clientIds: Map<string, string> | null = null;
   readonly #submitting = new Map<string, Promise<Job>>();
   constructor(private readonly deps: JobRequestsDeps) {}
 
@@ -134,7 +135,7 @@ export class JobRequests {
     this.#submitting.set(key, submitting);
     try {
       const job = await submitting;
-      this.#clientIds.set(key, job.id);
+      this.#keys().set(key, job.id);
       return { job, replayed: false };
     } finally {
       this.#submitting.delete(key);
@@ -142,10 +143,17 @@ export class JobRequests {
   }
 
   #byClientId(key: string): Job | undefined {
-    // Built once from the stored jobs; kept up to date by submit from then on.
-    if (this.#clientIds.size === 0) for (const job of this.deps.ledger.list()) if (job.clientId !== null) this.#clientIds.set(job.clientId, job.id);
-    const id = this.#clientIds.get(key);
+    const id = this.#keys().get(key);
     return id === undefined ? undefined : this.deps.ledger.get(id);
+  }
+
+  /** Built once from the stored jobs; kept up to date by submit from then on. */
+  #keys(): Map<string, string> {
+    if (this.#clientIds === null) {
+      this.#clientIds = new Map();
+      for (const job of this.deps.ledger.list()) if (job.clientId !== null) this.#clientIds.set(job.clientId, job.id);
+    }
+    return this.#clientIds;
   }
 
   async #submitNew(body: unknown): Promise<Job> {
@@ -223,6 +231,11 @@ export class JobRequests {
     const removed = await this.deps.ledger.forget(jobs.map((job) => job.id));
     for (const id of removed) await this.deps.removeLog(id);
     return removed;
+  }
+
+  /** Removes these jobs' log files; their records (with their last lines) stay. */
+  async removeLogs(jobs: readonly Job[]): Promise<void> {
+    for (const job of jobs) await this.deps.removeLog(job.id);
   }
 
   /** Queues every failed job again (those matching `q` / `since`, where given); the jobs queued. */

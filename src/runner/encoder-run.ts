@@ -53,24 +53,25 @@ export function startEncoder(job: Job, options: EncoderRunOptions): EncoderRun {
       resolveExit(exit);
     }, 20);
   });
-  // The group, and every process that carries the run's tag wherever it went (a setsid grandchild,
-  // a wrapper that daemonized): nothing of a run outlives it.
-  const endEverything = () => Promise.all([terminateGroup(child.pid, { graceMs: options.graceMs, exited }), endTagged((tag) => tag === options.tag, options.graceMs)]);
+  // Every process that carries the run's tag wherever it went (a setsid grandchild, a wrapper that
+  // daemonized): nothing of a run outlives it.
+  const endTaggedProcesses = () => endTagged((tag) => tag === options.tag, options.graceMs);
   let terminating: Promise<unknown> | null = null;
   const run: EncoderRun = {
     pid: child.pid,
     chunks: output.asObservable(),
     exited,
     settled: exited.then(async (exit) => {
-      await (terminating ?? endEverything());
-      // A tagged process may have been started while the group was being ended.
-      await endTagged((tag) => tag === options.tag, options.graceMs);
+      await (terminating ?? terminateGroup(child.pid, { graceMs: options.graceMs, exited }));
+      // After the group, one sweep for the tag: what escaped it, or was started while it ended.
+      await endTaggedProcesses();
       return exit;
     }),
     terminationReason: null,
     async terminate(reason) {
       run.terminationReason ??= reason;
-      terminating ??= endEverything();
+      // Ended now, escaped ones too, not only once the leader has gone.
+      terminating ??= Promise.all([terminateGroup(child.pid, { graceMs: options.graceMs, exited }), endTaggedProcesses()]);
       await terminating;
     },
   };

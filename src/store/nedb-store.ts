@@ -4,7 +4,7 @@
 import { appendFile, chmod, mkdir, open, readFile, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import Datastore from 'nedb-promises';
-import { PRIVATE_FILE, PRIVATE_FOLDER } from '../data-folder.js';
+import { PRIVATE_FILE, PRIVATE_FOLDER, syncToDisk } from '../data-folder.js';
 import type { Job } from '../../machines/job-record.js';
 import { jobKind } from '../forecast/job-kind.js';
 import type { JobStore, LoadedJobs } from './job-store.js';
@@ -62,7 +62,7 @@ export async function openNedbStore(filename: string, options: NedbStoreOptions 
   await mkdir(dirname(filename), { recursive: true, mode: PRIVATE_FOLDER });
   await writeFile(filename, '', { flag: 'a', mode: PRIVATE_FILE });
   // The file's name in its folder is durable too (a new file at first start).
-  if (durable) await syncFolder(dirname(filename));
+  if (durable) await syncToDisk(dirname(filename));
   const db = Datastore.create({ filename, autoload: false, corruptAlertThreshold: 1 });
   const quarantine = join(dirname(filename), 'quarantine.jsonl');
   await db.load();
@@ -115,12 +115,7 @@ export async function openNedbStore(filename: string, options: NedbStoreOptions 
       if (!durable) return;
       // nedb appends with appendFile and never flushes: the change may sit in the page cache. An
       // fsync of the file makes every append so far durable; one for the whole batch.
-      const handle = await open(filename, 'r');
-      try {
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
+      await syncToDisk(filename);
     },
     async checkWritable(): Promise<void> {
       // The file itself must open for appending (not read-only), and its folder must take new
@@ -179,15 +174,6 @@ function upgradeRecord(record: Job & OldFieldNames): Job {
     passStartSeconds: job.passStartSeconds ?? null,
     runSeconds: job.runSeconds ?? null,
   };
-}
-
-async function syncFolder(folder: string): Promise<void> {
-  const handle = await open(folder, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
 }
 
 /** Appends a newline when the file's last byte isn't one, so a cut-off record stands alone. */

@@ -4,11 +4,11 @@
 // picks up every delivery not yet made. At least once: a receiver that answered but whose answer
 // was lost gets the event again, with the same `encsup-delivery` id to tell it by.
 import { randomBytes } from 'node:crypto';
-import { open } from 'node:fs/promises';
 import Datastore from 'nedb-promises';
 import type { Job } from '../../machines/job-record.js';
 import type { LifecycleEvent, LifecycleKind } from '../../machines/lifecycle.js';
 import { publicJob } from '../api/public-job.js';
+import { syncToDisk } from '../data-folder.js';
 import type { Logger } from '../logger.js';
 import { SIGNATURE_HEADER, signatureHeader } from './signature.js';
 
@@ -95,7 +95,7 @@ export class WebhookOutbox {
     // Stored before it is sent: a delivery survives a restart from the moment it exists.
     this.#write(async () => {
       await this.#db.insert({ _id: id, ...delivery } as never);
-      await this.#sync();
+      await syncToDisk(this.filename);
       this.#pending.set(id, delivery);
     });
   }
@@ -152,15 +152,6 @@ export class WebhookOutbox {
 
   #write(change: () => Promise<unknown>): void {
     this.#writes = this.#writes.then(change).catch((error: unknown) => this.deps.log.error({ err: error }, 'could not write the webhook outbox'));
-  }
-
-  async #sync(): Promise<void> {
-    const handle = await open(this.filename, 'r');
-    try {
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
   }
 }
 
