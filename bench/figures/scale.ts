@@ -10,6 +10,7 @@ import { ApiClient } from '../../src/api/client.js';
 import { readTokenFileSync } from '../../src/api/token.js';
 import { newJobRecord } from '../../src/jobs/submission.js';
 import { openNedbStore } from '../../src/store/nedb-store.js';
+import { daemonUrlFromLog } from '../../test/helpers/daemon-process.js';
 import { type Figure, elapsed, figure } from '../lib.js';
 
 async function fillStore(file: string, count: number): Promise<void> {
@@ -36,15 +37,23 @@ interface Started {
 async function startDaemonProcess(dataDir: string): Promise<Started> {
   const start = performance.now();
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/bin.ts', 'daemon', '--port', '0', '--data-dir', dataDir, '--max-concurrent', '1'], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-    env: { ...process.env, ENCSUP_LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ENCSUP_LOG_LEVEL: 'info' },
   });
   let stderr = '';
+  let stdout = '';
+  child.stderr.on('data', (chunk) => (stderr += chunk));
+  // Off a terminal the daemon says where it listens only in its JSON log; the rest is read and dropped.
   const url = await new Promise<string>((resolve, reject) => {
-    child.stderr.on('data', (chunk) => {
-      stderr += chunk;
-      const match = /listening on (http:\/\/\S+)/.exec(stderr);
-      if (match) resolve(match[1]!);
+    child.stdout.on('data', (chunk) => {
+      stdout += chunk;
+      const found = daemonUrlFromLog(stdout.slice(0, stdout.lastIndexOf('\n') + 1));
+      if (found) {
+        stdout = '';
+        child.stdout.removeAllListeners('data');
+        child.stdout.resume();
+        resolve(found);
+      }
     });
     child.on('exit', (code) => reject(new Error(`daemon exited ${code}: ${stderr}`)));
   });
