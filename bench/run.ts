@@ -3,6 +3,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { dashboard } from './figures/dashboard.js';
 import { detection } from './figures/detection.js';
 import { etaAccuracy } from './figures/eta.js';
 import { hostileOutput } from './figures/hostile.js';
@@ -22,6 +23,7 @@ const FIGURES: Record<string, (quick: boolean, dir: string) => Promise<Figure[]>
   scale,
   eta: etaAccuracy,
   hostile: hostileOutput,
+  dashboard,
 };
 
 const quick = process.argv.includes('--quick');

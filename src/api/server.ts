@@ -28,6 +28,7 @@ import {
   logoutCookie,
 } from './request-guard.js';
 import { setSecurityHeaders } from './security-headers.js';
+import { layoutStatechart } from './statechart-layout.js';
 import { tokenMatches } from './token.js';
 
 export interface ApiDeps {
@@ -59,6 +60,8 @@ const DASHBOARD_PAGE = /^\/(?:jobs\/[^/]+)?$/;
 
 export function createApiServer(deps: ApiDeps): Server {
   const { requests, ledger } = deps;
+  // The graph and where the dashboard draws it: laid out once, the machine does not change.
+  const machine = { ...deps.jobGraph, layout: layoutStatechart(deps.jobGraph) };
   const view = (job: Job) => publicJob(deps.views.present([job])[0]!);
   const serveMetrics: Handler = async (_q, res) => {
     res.writeHead(200, { 'content-type': deps.metrics.contentType });
@@ -95,7 +98,7 @@ export function createApiServer(deps: ApiDeps): Server {
     }],
     ['POST', /^\/api\/outputs$/, async (req, res) => sendJson(res, 202, await requests.reportOutput(await readJsonBody(req)))],
     ['GET', /^\/api\/outputs$/, (_q, res) => sendJson(res, 200, requests.outputEvents())],
-    ['GET', /^\/api\/machine$/, (_q, res) => sendJson(res, 200, deps.jobGraph)],
+    ['GET', /^\/api\/machine$/, (_q, res) => sendJson(res, 200, machine)],
     // The runtime settings; /api/config is their old name, kept for existing scripts.
     ['POST', /^\/api\/jobs\/clean$/, async (req, res) => sendJson(res, 200, await requests.clean(await readJsonBody(req)))],
     ['POST', /^\/api\/jobs\/retry-failed$/, async (req, res) => sendJson(res, 200, await requests.retryFailed(await readJsonBody(req)))],
