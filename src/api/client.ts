@@ -1,9 +1,32 @@
-// The API as the CLI sees it: typed calls, and errors that say what to do.
+// The encsup API for Node: typed calls for every operation (GET /api/openapi.json describes the
+// same ones), and errors that say what to do. The CLI uses it; so can an application, as
+// `import { ApiClient } from 'encsup/client'`.
 import { randomUUID } from 'node:crypto';
-import type { Job } from '../../machines/job-record.js';
+import type { JobGraph } from '../../machines/job-graph.js';
+import type { Job, JobStatus } from '../../machines/job-record.js';
 import type { JobView } from '../forecast/job-view.js';
-import type { JobPage } from '../jobs/job-listing.js';
+import type { JobForecast } from '../forecast/queue-forecast.js';
+import type { KindEstimate } from '../forecast/run-history.js';
+import type { JobPage, ListOrder } from '../jobs/job-listing.js';
 import type { CompletedOutput, RuntimeSettings } from '../jobs/job-requests.js';
+import type { Transition } from '../jobs/transition-log.js';
+import type { Delivery } from '../webhooks/webhook-outbox.js';
+import { type StreamEvent, followEvents } from './event-client.js';
+import type { StatechartLayout } from './statechart-layout.js';
+
+export type { Job, JobStatus, JobView, JobForecast, CompletedOutput, RuntimeSettings, Transition, Delivery, StreamEvent, KindEstimate };
+
+export interface PageQuery {
+  status?: JobStatus;
+  q?: string;
+  /** Only jobs submitted at or after this ISO time. */
+  since?: string;
+  order?: ListOrder;
+  limit?: number;
+  cursor?: string;
+}
+
+export type Page = Omit<JobPage, 'jobs'> & { jobs: JobView[] };
 
 export class ClientError extends Error {
   constructor(
@@ -51,14 +74,22 @@ export class ApiClient {
       }
     }
   }
-  list(status?: string): Promise<JobView[]> {
-    return this.#json('GET', `/api/jobs${status ? `?status=${encodeURIComponent(status)}` : ''}`);
-  }
   /** A page of jobs: filtered, in a stable order, with counts; pass `next` back as `cursor`. */
-  page(query: { status?: string; q?: string; since?: string; order?: string; limit?: number; cursor?: string }): Promise<Omit<JobPage, 'jobs'> & { jobs: JobView[] }> {
+  page(query: PageQuery = {}): Promise<Page> {
     const params = new URLSearchParams();
     for (const [key, value] of Object.entries({ limit: 100, ...query })) if (value !== undefined) params.set(key, String(value));
     return this.#json('GET', `/api/jobs?${params}`);
+  }
+  /** Every job matching the filter, oldest first, read a page at a time. */
+  async list(status?: JobStatus, query: Omit<PageQuery, 'status' | 'cursor' | 'limit' | 'order'> = {}): Promise<JobView[]> {
+    const jobs: JobView[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await this.page({ ...query, ...(status ? { status } : {}), order: 'oldest', limit: 1000, ...(cursor ? { cursor } : {}) });
+      jobs.push(...page.jobs);
+      cursor = page.next ?? undefined;
+    } while (cursor);
+    return jobs;
   }
   get(id: string): Promise<JobView> {
     return this.#json('GET', `/api/jobs/${encodeURIComponent(id)}`);
@@ -69,8 +100,12 @@ export class ApiClient {
   retry(id: string): Promise<Job> {
     return this.#json('POST', `/api/jobs/${encodeURIComponent(id)}/retry`);
   }
-  async log(id: string): Promise<string> {
-    const response = await this.#request('GET', `/api/jobs/${encodeURIComponent(id)}/log`);
+  setPriority(id: string, priority: number | 'high' | 'normal' | 'low'): Promise<Job> {
+    return this.#json('PATCH', `/api/jobs/${encodeURIComponent(id)}`, { priority });
+  }
+  /** The whole log, or its last `tail` lines. */
+  async log(id: string, options: { tail?: number } = {}): Promise<string> {
+    const response = await this.#request('GET', `/api/jobs/${encodeURIComponent(id)}/log${options.tail ? `?tail=${options.tail}` : ''}`);
     return response.text();
   }
   /** What the log holds past `offset` bytes, and the offset to ask from next. */
@@ -85,6 +120,49 @@ export class ApiClient {
   retryFailed(body: { q?: string; since?: string }): Promise<{ retried: string[] }> {
     return this.#json('POST', '/api/jobs/retry-failed', body);
   }
+  transitions(id: string): Promise<{ status: JobStatus; transitions: Transition[] }> {
+    return this.#json('GET', `/api/jobs/${encodeURIComponent(id)}/transitions`);
+  }
+  deliveries(id: string): Promise<Delivery[]> {
+    return this.#json('GET', `/api/jobs/${encodeURIComponent(id)}/deliveries`);
+  }
+  forecast(): Promise<{ kinds: KindEstimate[]; jobs: Record<string, JobForecast | null> }> {
+    return this.#json('GET', '/api/forecast');
+  }
+  outputs(): Promise<CompletedOutput[]> {
+    return this.#json('GET', '/api/outputs');
+  }
+  pause(): Promise<RuntimeSettings> {
+    return this.#json('POST', '/api/queue/pause');
+  }
+  resume(): Promise<RuntimeSettings> {
+    return this.#json('POST', '/api/queue/resume');
+  }
+  machine(): Promise<JobGraph & { layout: StatechartLayout }> {
+    return this.#json('GET', '/api/machine');
+  }
+  health(): Promise<{ ok: boolean } & Record<string, unknown>> {
+    return this.#json('GET', '/healthz', undefined, {}, [503]);
+  }
+  async metrics(): Promise<string> {
+    return (await this.#request('GET', '/metrics')).text();
+  }
+  async metricsAvailable(): Promise<boolean> {
+    return (await this.#request('HEAD', '/metrics')).ok;
+  }
+  logout(): Promise<{ loggedOut: true }> {
+    return this.#json('POST', '/api/logout');
+  }
+  openApi(): Promise<{ openapi: string } & Record<string, unknown>> {
+    return this.#json('GET', '/api/openapi.json');
+  }
+  /**
+   * Follows the event stream (one job's, or every job's) until `onEvent` returns true or `signal`
+   * aborts; progress deltas arrive applied to whole jobs. `onOpen` runs once the stream is open.
+   */
+  events(jobId: string | null, onEvent: (event: StreamEvent) => boolean | void, signal: AbortSignal, onOpen?: (remember: (job: Job) => void) => Promise<boolean | void>): Promise<void> {
+    return followEvents(this, jobId, onEvent, signal, onOpen);
+  }
   reportOutput(path: string): Promise<CompletedOutput> {
     return this.#json('POST', '/api/outputs', { path });
   }
@@ -95,14 +173,14 @@ export class ApiClient {
     return this.#json('PATCH', '/api/settings', patch);
   }
 
-  async #json<T>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<T> {
-    return (await (await this.#request(method, path, body, headers)).json()) as T;
+  async #json<T>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}, answersToo: number[] = []): Promise<T> {
+    return (await (await this.#request(method, path, body, headers, answersToo)).json()) as T;
   }
 
-  async #request(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Response> {
+  async #request(method: string, path: string, body?: unknown, headers: Record<string, string> = {}, answersToo: number[] = []): Promise<Response> {
     let response: Response;
     // The daemon takes changes only as JSON, so a change with nothing to say sends {}.
-    const payload = method === 'GET' ? null : JSON.stringify(body ?? {});
+    const payload = method === 'GET' || method === 'HEAD' ? null : JSON.stringify(body ?? {});
     try {
       response = await this.fetchImpl(new URL(path, this.baseUrl), {
         method,
@@ -113,7 +191,7 @@ export class ApiClient {
       const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message;
       throw new ClientError(`cannot reach the encsup daemon at ${this.baseUrl} (${cause}): is it running? Start it with "encsup daemon".`);
     }
-    if (!response.ok) {
+    if (!response.ok && !answersToo.includes(response.status)) {
       const text = await response.text();
       let message = text;
       try {

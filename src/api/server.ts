@@ -6,15 +6,19 @@ import { open } from 'node:fs/promises';
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import type { Registry } from 'prom-client';
 import type { JobGraph } from '../../machines/job-graph.js';
-import { type Job, JOB_STATUSES, type JobStatus } from '../../machines/job-record.js';
+import type { Job } from '../../machines/job-record.js';
 import type { JobViews } from '../forecast/job-view.js';
-import { LIST_ORDERS, type ListOrder, type ListQuery, decodeCursor, listPage } from '../jobs/job-listing.js';
+import { listPage } from '../jobs/job-listing.js';
 import type { KindEstimate } from '../forecast/run-history.js';
 import type { Delivery } from '../webhooks/webhook-outbox.js';
 import { type JobRequests, RequestError, type RequestErrorKind } from '../jobs/job-requests.js';
 import type { TransitionLog } from '../jobs/transition-log.js';
 import type { JobLedger } from '../store/job-ledger.js';
+import type { z } from 'zod';
+import { firstProblem } from '../validation-problem.js';
 import { serveDashboardFile } from './dashboard-files.js';
+import { openApiDocument } from './openapi.js';
+import { type Operation, type OperationId, OPERATIONS, eventsQuery, listJobsQuery, logQuery, pathPattern } from './operations.js';
 import type { EventHub } from './event-stream.js';
 import { ApiError, readJsonBody, sendError, sendJson, sendText } from './http.js';
 import { publicJob } from './public-job.js';
@@ -54,6 +58,12 @@ export interface ApiDeps {
 }
 
 type Handler = (request: IncomingMessage, response: ServerResponse, params: string[], url: URL) => Promise<void> | void;
+interface Route {
+  method: string;
+  pattern: RegExp;
+  handler: Handler;
+  access: NonNullable<Operation['access']>;
+}
 
 const STATUS_OF: Record<RequestErrorKind, number> = { invalid: 400, 'not-found': 404, conflict: 409, unavailable: 503 };
 const DASHBOARD_PAGE = /^\/(?:jobs\/[^/]+)?$/;
@@ -62,67 +72,87 @@ export function createApiServer(deps: ApiDeps): Server {
   const { requests, ledger } = deps;
   // The graph and where the dashboard draws it: laid out once, the machine does not change.
   const machine = { ...deps.jobGraph, layout: layoutStatechart(deps.jobGraph) };
+  const document = openApiDocument();
   const view = (job: Job) => publicJob(deps.views.present([job])[0]!);
   const serveMetrics: Handler = async (_q, res) => {
     res.writeHead(200, { 'content-type': deps.metrics.contentType });
     res.end(await deps.metrics.metrics());
   };
-  const routes: [string, RegExp, Handler][] = [
-    ['GET', /^\/metrics$/, serveMetrics],
+  const settings: Handler = async (req, res) => sendJson(res, 200, req.method === 'PATCH' ? requests.updateSettings(await readJsonBody(req)) : requests.settings());
+  // One handler for each operation in the table (the compiler holds them to it): the table gives
+  // the method, the path and the query's schema.
+  const handlers: Record<OperationId, Handler> = {
+    metrics: serveMetrics,
     // Monitors check the endpoint with HEAD; Node sends the headers and no body.
-    ['HEAD', /^\/metrics$/, serveMetrics],
-    ['GET', /^\/api\/events$/, (req, res, _p, url) => deps.events.serve(req, res, url.searchParams.get('job'))],
-    ['POST', /^\/api\/jobs$/, async (req, res) => {
+    metricsHead: serveMetrics,
+    events: (req, res, _p, url) => deps.events.serve(req, res, readQuery(eventsQuery, url).job ?? null),
+    submitJob: async (req, res) => {
       const key = req.headers['idempotency-key'];
       const { job, replayed } = await requests.submitOnce(await readJsonBody(req), typeof key === 'string' ? key : null);
       // A replay answers 200 with the job the key made the first time; a new job, 201.
       if (replayed) res.setHeader('idempotent-replayed', 'true');
       sendJson(res, replayed ? 200 : 201, publicJob(job));
-    }],
-    ['GET', /^\/api\/jobs$/, (_q, res, _p, url) => {
-      const query = pageQuery(url.searchParams);
-      if (query === null) return sendJson(res, 200, deps.views.present(listJobs(ledger, url.searchParams.get('status'))).map(publicJob));
-      const page = listPage(ledger.list(), query);
+    },
+    listJobs: (_q, res, _p, url) => {
+      const { status, q, since, order, limit, cursor } = readQuery(listJobsQuery, url);
+      const page = listPage(ledger.list(), { order, limit, cursor: cursor ?? null, ...(status ? { status } : {}), ...(q ? { q } : {}), ...(since ? { sinceMs: Date.parse(since) } : {}) });
       sendJson(res, 200, { ...page, jobs: deps.views.present(page.jobs).map(publicJob) });
-    }],
-    ['GET', /^\/api\/jobs\/([^/]+)$/, (_q, res, [id]) => sendJson(res, 200, view(requests.get(id!)))],
-    ['GET', /^\/api\/forecast$/, (_q, res) => sendJson(res, 200, { kinds: deps.kinds(), jobs: Object.fromEntries(deps.views.present(ledger.list().filter(isWaitingOrRunning)).map((job) => [job.id, job.forecast])) })],
-    ['PATCH', /^\/api\/jobs\/([^/]+)$/, async (req, res, [id]) => sendJson(res, 200, publicJob(await requests.setPriority(id!, await readJsonBody(req))))],
-    ['POST', /^\/api\/jobs\/([^/]+)\/cancel$/, async (_q, res, [id]) => sendJson(res, 200, publicJob(await requests.cancel(id!)))],
-    ['POST', /^\/api\/jobs\/([^/]+)\/retry$/, async (_q, res, [id]) => sendJson(res, 200, publicJob(await requests.retry(id!)))],
-    ['GET', /^\/api\/jobs\/([^/]+)\/log$/, async (_q, res, [id], url) => sendLog(res, deps, id!, url.searchParams)],
-    ['GET', /^\/api\/jobs\/([^/]+)\/deliveries$/, async (_q, res, [id]) => sendJson(res, 200, await deps.deliveries(requests.get(id!).id))],
-    ['GET', /^\/api\/jobs\/([^/]+)\/transitions$/, (_q, res, [id]) => {
+    },
+    getJob: (_q, res, [id]) => sendJson(res, 200, view(requests.get(id!))),
+    forecast: (_q, res) => sendJson(res, 200, { kinds: deps.kinds(), jobs: Object.fromEntries(deps.views.present(ledger.list().filter(isWaitingOrRunning)).map((job) => [job.id, job.forecast])) }),
+    setPriority: async (req, res, [id]) => sendJson(res, 200, publicJob(await requests.setPriority(id!, await readJsonBody(req)))),
+    cancelJob: async (_q, res, [id]) => sendJson(res, 200, publicJob(await requests.cancel(id!))),
+    retryJob: async (_q, res, [id]) => sendJson(res, 200, publicJob(await requests.retry(id!))),
+    jobLog: async (_q, res, [id], url) => sendLog(res, deps, id!, readQuery(logQuery, url)),
+    jobDeliveries: async (_q, res, [id]) => sendJson(res, 200, await deps.deliveries(requests.get(id!).id)),
+    jobTransitions: (_q, res, [id]) => {
       const job = requests.get(id!);
       sendJson(res, 200, { status: job.status, transitions: deps.transitions.of(job.id) });
-    }],
-    ['POST', /^\/api\/outputs$/, async (req, res) => sendJson(res, 202, await requests.reportOutput(await readJsonBody(req)))],
-    ['GET', /^\/api\/outputs$/, (_q, res) => sendJson(res, 200, requests.outputEvents())],
-    ['GET', /^\/api\/machine$/, (_q, res) => sendJson(res, 200, machine)],
-    // The runtime settings; /api/config is their old name, kept for existing scripts.
-    ['POST', /^\/api\/jobs\/clean$/, async (req, res) => sendJson(res, 200, await requests.clean(await readJsonBody(req)))],
-    ['POST', /^\/api\/jobs\/retry-failed$/, async (req, res) => sendJson(res, 200, await requests.retryFailed(await readJsonBody(req)))],
-    ['POST', /^\/api\/queue\/(pause|resume)$/, (_q, res, [action]) => sendJson(res, 200, requests.updateSettings({ paused: action === 'pause' }))],
-    ['GET', /^\/api\/(?:settings|config)$/, (_q, res) => sendJson(res, 200, requests.settings())],
-    ['PATCH', /^\/api\/(?:settings|config)$/, async (req, res) => sendJson(res, 200, requests.updateSettings(await readJsonBody(req)))],
-    ['GET', DASHBOARD_PAGE, (_q, res) => serveDashboardFile(res, 'index.html')],
+    },
+    reportOutput: async (req, res) => sendJson(res, 202, await requests.reportOutput(await readJsonBody(req))),
+    listOutputs: (_q, res) => sendJson(res, 200, requests.outputEvents()),
+    machine: (_q, res) => sendJson(res, 200, machine),
+    cleanJobs: async (req, res) => sendJson(res, 200, await requests.clean(await readJsonBody(req))),
+    retryFailedJobs: async (req, res) => sendJson(res, 200, await requests.retryFailed(await readJsonBody(req))),
+    pauseQueue: (_q, res) => sendJson(res, 200, requests.updateSettings({ paused: true })),
+    resumeQueue: (_q, res) => sendJson(res, 200, requests.updateSettings({ paused: false })),
+    getSettings: settings,
+    updateSettings: settings,
+    // The runtime settings' old name, kept for existing scripts.
+    getConfig: settings,
+    updateConfig: settings,
+    health: (_q, res) => {
+      const health = deps.health();
+      sendJson(res, health.ok ? 200 : 503, health);
+    },
+    logout: (request, res) => {
+      res.setHeader('set-cookie', logoutCookie(request.socket.localPort ?? 0));
+      sendJson(res, 200, { loggedOut: true });
+    },
+    openApi: (_q, res) => sendJson(res, 200, document),
+  };
+  const routes: Route[] = [
+    ...(Object.entries(OPERATIONS) as [OperationId, Operation][]).map(([id, operation]) => ({
+      method: operation.method,
+      pattern: pathPattern(operation.path),
+      handler: handlers[id],
+      access: operation.access ?? 'token',
+    })),
+    { method: 'GET', pattern: DASHBOARD_PAGE, handler: (_q, res) => serveDashboardFile(res, 'index.html'), access: 'token' },
   ];
 
   const handle = async (request: IncomingMessage, response: ServerResponse, url: URL): Promise<void> => {
     const path = url.pathname;
     const method = request.method ?? 'GET';
+    const matching = routes.filter((route) => route.pattern.test(path));
+    const route = matching.find((candidate) => candidate.method === method);
+    const params = () => route!.pattern.exec(path)!.slice(1).map(decodeParam);
     // Open to monitors, whatever name they use: it says nothing about jobs.
-    if (path === '/healthz' && method === 'GET') {
-      const health = deps.health();
-      return sendJson(response, health.ok ? 200 : 503, health);
-    }
+    if (route?.access === 'monitor') return route.handler(request, response, params(), url);
     const refused = checkHost(request, deps.guard) ?? checkSameOrigin(request, path) ?? checkChangeIsJson(request);
     if (refused) return sendError(response, refused);
+    if (route?.access === 'guarded') return route.handler(request, response, params(), url);
     const port = request.socket.localPort ?? 0;
-    if (method === 'POST' && path === '/api/logout') {
-      response.setHeader('set-cookie', logoutCookie(port));
-      return sendJson(response, 200, { loggedOut: true });
-    }
     // The page's own files hold no data; the pages and the API need the token.
     const asset = /^\/dashboard\/([\w.-]+)$/.exec(path);
     if (asset && method === 'GET') return serveDashboardFile(response, asset[1]!);
@@ -138,13 +168,10 @@ export function createApiServer(deps: ApiDeps): Server {
       if (isPage) return serveDashboardFile(response, 'login.html', 401);
       return sendError(response, new ApiError(401, 'a token is needed: send Authorization: Bearer <token> (the CLI reads <data-dir>/token or ENCSUP_TOKEN)'));
     }
-    const matching = routes.filter(([, pattern]) => pattern.test(path));
-    const route = matching.find(([routeMethod]) => routeMethod === method);
     if (!route) {
       return sendError(response, matching.length > 0 ? new ApiError(405, `${method} is not allowed on ${path}`) : new ApiError(404, `no such endpoint: ${path}`));
     }
-    const params = route[1].exec(path)!.slice(1).map(decodeParam);
-    await route[2](request, response, params, url);
+    await route.handler(request, response, params(), url);
   };
 
   const server = createServer((request, response) => {
@@ -192,41 +219,19 @@ function decodeParam(text: string): string {
   }
 }
 
-const PAGE_PARAMS = ['limit', 'cursor', 'q', 'order', 'since'];
-const MAX_PAGE = 1000;
-
-/** A paged listing's query, or null for the plain list (none of its parameters given). */
-function pageQuery(params: URLSearchParams): ListQuery | null {
-  if (!PAGE_PARAMS.some((name) => params.has(name))) return null;
-  const status = params.get('status');
-  if (status !== null && !JOB_STATUSES.includes(status as JobStatus)) throw new ApiError(400, `status: expected one of ${JOB_STATUSES.join(', ')}`, 'status');
-  const limit = params.has('limit') ? Number(params.get('limit')) : 100;
-  if (!(Number.isInteger(limit) && limit >= 1 && limit <= MAX_PAGE)) throw new ApiError(400, `limit: expected a whole number from 1 to ${MAX_PAGE}`, 'limit');
-  const order = params.get('order') ?? 'view';
-  if (!(LIST_ORDERS as readonly string[]).includes(order)) throw new ApiError(400, `order: expected one of ${LIST_ORDERS.join(', ')}`, 'order');
-  const cursor = params.get('cursor');
-  if (cursor !== null && decodeCursor(cursor) === null) throw new ApiError(400, 'cursor: not a cursor this daemon gave (use the `next` of the previous page)', 'cursor');
-  const since = params.get('since');
-  const sinceMs = since === null ? undefined : Date.parse(since);
-  if (sinceMs !== undefined && Number.isNaN(sinceMs)) throw new ApiError(400, 'since: expected an ISO 8601 time, e.g. 2026-11-26T08:00:00Z', 'since');
-  const q = params.get('q') ?? undefined;
-  if (q !== undefined && q.length > 200) throw new ApiError(400, 'q: expected at most 200 characters', 'q');
-  return { order: order as ListOrder, limit, cursor, ...(status === null ? {} : { status: status as JobStatus }), ...(q ? { q } : {}), ...(sinceMs === undefined ? {} : { sinceMs }) };
+/** The query, checked by its schema: a wrong value is a 400 that names the parameter. */
+function readQuery<T extends z.ZodObject>(schema: T, url: URL): z.output<T> {
+  const parsed = schema.safeParse(Object.fromEntries(url.searchParams));
+  if (parsed.success) return parsed.data;
+  const problem = firstProblem(parsed.error);
+  throw new ApiError(400, problem.message, problem.field);
 }
 
 function isWaitingOrRunning(job: Job): boolean {
   return job.status === 'queued' || job.status === 'encoding' || job.status === 'finalizing';
 }
 
-function listJobs(ledger: JobLedger, status: string | null) {
-  if (status !== null && !JOB_STATUSES.includes(status as JobStatus)) {
-    throw new ApiError(400, `status: expected one of ${JOB_STATUSES.join(', ')}`, 'status');
-  }
-  return ledger.list((status as JobStatus | null) ?? undefined).sort((a, b) => a.createdAt.localeCompare(b.createdAt));
-}
-
 // What one request may read of a log: a 16 MiB log whole is for the download, not for a page.
-const MAX_TAIL_LINES = 10_000;
 const TAIL_WINDOW_BYTES = 4 * 1024 * 1024;
 
 /**
@@ -234,14 +239,10 @@ const TAIL_WINDOW_BYTES = 4 * 1024 * 1024;
  * `?offset=BYTES` (for following it: the answer's `x-log-size` is the next offset; a log that was
  * cut shorter than the offset, at its size cap, is sent from its start again).
  */
-async function sendLog(response: ServerResponse, deps: ApiDeps, idOrPrefix: string, query: URLSearchParams): Promise<void> {
+async function sendLog(response: ServerResponse, deps: ApiDeps, idOrPrefix: string, query: z.output<typeof logQuery>): Promise<void> {
   const job = deps.requests.get(idOrPrefix);
-  const tail = query.get('tail');
-  const offset = query.get('offset');
-  const lines = tail === null ? null : Number(tail);
-  if (lines !== null && !(Number.isInteger(lines) && lines >= 1 && lines <= MAX_TAIL_LINES)) throw new ApiError(400, `tail: expected a whole number of lines from 1 to ${MAX_TAIL_LINES}`, 'tail');
-  const from = offset === null ? null : Number(offset);
-  if (from !== null && !(Number.isInteger(from) && from >= 0)) throw new ApiError(400, 'offset: expected a byte offset, 0 or more', 'offset');
+  const lines = query.tail ?? null;
+  const from = query.offset ?? null;
   let handle;
   try {
     handle = await open(deps.logPath(job.id), 'r');
@@ -255,7 +256,7 @@ async function sendLog(response: ServerResponse, deps: ApiDeps, idOrPrefix: stri
   try {
     const { size } = await handle.stat();
     response.setHeader('x-log-size', String(size));
-    if (query.get('download') !== null) response.setHeader('content-disposition', `attachment; filename="${job.id}.log"`);
+    if (query.download !== undefined) response.setHeader('content-disposition', `attachment; filename="${job.id}.log"`);
     const start = from !== null ? (from > size ? 0 : from) : lines !== null ? Math.max(0, size - TAIL_WINDOW_BYTES) : 0;
     const buffer = Buffer.alloc(size - start);
     await handle.read(buffer, 0, buffer.length, start);

@@ -37,7 +37,7 @@ export interface RuntimeSettings {
   paused: boolean;
 }
 
-const settingsPatchSchema = z.strictObject({
+export const settingsPatchSchema = z.strictObject({
   maxConcurrent: maxConcurrentSchema.optional(),
   progressThreshold: progressThresholdSchema.optional(),
   paused: z.boolean({ error: 'expected true or false' }).optional(),
@@ -45,7 +45,7 @@ const settingsPatchSchema = z.strictObject({
 
 export type CompletedOutput = OutputOwner & { path: string; at: string };
 
-const outputReportSchema = z.strictObject({
+export const outputReportSchema = z.strictObject({
   path: z.string().min(1).max(MAX_PATH_LENGTH, `expected at most ${MAX_PATH_LENGTH} characters`),
 });
 
@@ -53,7 +53,7 @@ const RECENT_OUTPUT_EVENTS = 200;
 // Reports being checked for stability at once; more get 503 rather than each holding a timer.
 const MAX_PENDING_REPORTS = 64;
 
-const priorityPatchSchema = z.strictObject({ priority: prioritySchema });
+export const priorityPatchSchema = z.strictObject({ priority: prioritySchema });
 
 function parseBody<T extends z.ZodType>(schema: T, body: unknown, unknownFieldNote?: string): z.output<T> {
   const parsed = schema.safeParse(body);
@@ -78,7 +78,7 @@ export interface JobRequestsDeps {
   nowMs: () => number;
 }
 
-const cleanSchema = z.strictObject({
+export const cleanSchema = z.strictObject({
   olderThan: z.union([z.string(), z.number()], { error: 'expected an age such as 30d, 12h or seconds' }).transform((value, context) => {
     const seconds = typeof value === 'number' ? value : parseAge(value);
     if (seconds === null || !(seconds >= 0)) {
@@ -90,7 +90,7 @@ const cleanSchema = z.strictObject({
   status: z.array(z.enum(['done', 'failed', 'cancelled'], { error: 'expected done, failed or cancelled' })).min(1).optional(),
 });
 
-const retryFailedSchema = z.strictObject({
+export const retryFailedSchema = z.strictObject({
   q: z.string().max(200).optional(),
   since: z.string().refine((text) => !Number.isNaN(Date.parse(text)), 'expected an ISO 8601 time').optional(),
 });

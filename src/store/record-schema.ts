@@ -20,7 +20,8 @@ const attemptSchema = z.object({
   reason: nullable(z.string()),
 });
 
-export const jobRecordSchema: z.ZodType<Job> = z.object({
+/** The record's fields; the API's documented job shape is built on it (src/api/response-schemas.ts). */
+export const jobRecordObject = z.object({
   id: z.string().min(1).max(200),
   name: z.string(),
   command: z.array(z.string()),
@@ -76,6 +77,8 @@ export const jobRecordSchema: z.ZodType<Job> = z.object({
   finishedAt: nullable(iso),
   updatedAt: iso,
 });
+
+export const jobRecordSchema: z.ZodType<Job> = jobRecordObject;
 
 /** The record as a Job, or what is wrong with it (the first field that is). */
 export function checkRecord(record: unknown): { ok: true; job: Job } | { ok: false; reason: string } {

@@ -1,12 +1,11 @@
 // The commands about jobs: submit (and --wait), list, show, cancel, retry, logs, config.
 import { type Command, Option } from 'commander';
 import { resolve } from 'node:path';
-import { JOB_STATUSES, type Job, PARSER_NAMES, isFinished } from '../../../machines/job-record.js';
+import { JOB_STATUSES, type Job, type JobStatus, PARSER_NAMES, isFinished } from '../../../machines/job-record.js';
 import type { ApiClient } from '../../api/client.js';
-import { followEvents } from '../../api/event-client.js';
 import { type CliContext, type CliIo, numberOrText, parseEnvPairs, UsageError } from '../cli-context.js';
 import { formatJob, formatJobTable } from '../format.js';
-import { LIST_ORDERS } from '../../jobs/job-listing.js';
+import { LIST_ORDERS, type ListOrder } from '../../jobs/job-listing.js';
 import { createBarView, createPlainView } from '../job-progress-view.js';
 
 export function registerJobCommands(program: Command, ctx: CliContext): void {
@@ -72,7 +71,7 @@ export function registerJobCommands(program: Command, ctx: CliContext): void {
     .option('--search <text>', 'only jobs whose name, command or output holds this, or whose id starts with it')
     .addOption(new Option('--order <order>', 'newest or oldest first, or as the dashboard shows them (running, waiting, finished)').choices([...LIST_ORDERS]).default('newest'))
     .option('--json', 'print JSON')
-    .action(async (options: { status?: string; limit: string; since?: string; search?: string; order: string; json?: boolean }) => {
+    .action(async (options: { status?: JobStatus; limit: string; since?: string; search?: string; order: ListOrder; json?: boolean }) => {
       const limit = Number(options.limit);
       if (!(Number.isInteger(limit) && limit >= 1 && limit <= 1000)) throw new UsageError(`--limit ${options.limit}: expected a whole number from 1 to 1000`);
       const since = options.since === undefined ? undefined : sinceTime(options.since, Date.now());
@@ -203,7 +202,7 @@ async function followToEnd(api: ApiClient, id: string, io: CliIo): Promise<Job> 
     remember(job);
     return seen(job);
   };
-  await followEvents(api, id, (event) => (event.type === 'job' ? seen(event.job) : undefined), stop.signal, onOpen);
+  await api.events(id, (event) => (event.type === 'job' ? seen(event.job) : undefined), stop.signal, onOpen);
   stop.abort();
   view.stop();
   return ended ?? (await api.get(id));

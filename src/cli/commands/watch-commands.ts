@@ -3,7 +3,6 @@
 import type { Command } from 'commander';
 import { delimiter, resolve } from 'node:path';
 import { isFinished } from '../../../machines/job-record.js';
-import { followEvents } from '../../api/event-client.js';
 import type { Job, JobStatus } from '../../../machines/job-record.js';
 import { resolveConfig } from '../../config.js';
 import { OutputWatcher } from '../../watch/output-watcher.js';
@@ -66,12 +65,15 @@ export function registerWatchCommands(program: Command, ctx: CliContext): void {
 /** Plain lines, one per change, for a log or a pipe. */
 async function watchLines(api: ApiClient, view: ProgressView, signal: AbortSignal): Promise<void> {
   const onOpen = async (remember: (job: Job) => void) => {
-    for (const job of await api.list()) {
-      remember(job);
-      if (!isFinished(job.status)) view.show(job);
+    // Only what has not finished: a store of thousands of finished jobs is not read for nothing.
+    for (const status of ['encoding', 'finalizing', 'queued'] as const) {
+      for (const job of await api.list(status)) {
+        remember(job);
+        view.show(job);
+      }
     }
   };
-  await followEvents(api, null, (event) => {
+  await api.events(null, (event) => {
     if (event.type === 'job') view.show(event.job);
   }, signal, onOpen).catch((error: Error) => {
     if (error.name !== 'AbortError') throw error;
@@ -111,7 +113,7 @@ async function watchScreen(api: ApiClient, terminal: NodeJS.WriteStream, signal:
   const drawing = setInterval(render, DRAW_EVERY_MS);
   const reading = setInterval(() => void read().catch(() => undefined), READ_EVERY_MS);
   try {
-    await followEvents(api, null, (event) => {
+    await api.events(null, (event) => {
       if (event.type !== 'job') return;
       const known = shown.get(event.job.id);
       // A streamed job carries no forecast: the page's stays.
