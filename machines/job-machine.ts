@@ -122,9 +122,11 @@ export function createJobMachine(clock: Clock) {
         enqueue.assign({ job, elapsedBefore: context.job.elapsedSeconds });
         enqueue(announce({ kind: 'started', jobId: job.id, at: nowIso(), attempt: attemptInBudget(job), external: job.external }));
       }),
-      encoderStarted: assign(({ context, event }) => {
-        if (event.type !== 'ENCODER_STARTED') return {};
-        return { job: withEncoderStarted(context.job, event.pid, event.pidStartTicks, event.at) };
+      encoderStarted: enqueueActions(({ context, event, enqueue }) => {
+        if (event.type !== 'ENCODER_STARTED') return;
+        const job = withEncoderStarted(context.job, event.pid, event.pidStartTicks, event.at);
+        enqueue.assign({ job });
+        enqueue(announce({ kind: 'encoder-started', jobId: job.id, at: event.at, attempt: attemptInBudget(job), pid: event.pid }));
       }),
       progressed: enqueueActions(({ context, event, enqueue }) => {
         if (event.type !== 'PROGRESS') return;

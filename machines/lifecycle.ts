@@ -14,6 +14,8 @@ export type LifecycleEvent = Base &
   (
     | { kind: 'submitted'; name: string; priority: number }
     | { kind: 'started'; attempt: number; external: boolean }
+    /** The attempt's encoder is running: its process id, for `ps`, `top` and the kernel's log. */
+    | { kind: 'encoder-started'; attempt: number; pid: number }
     | { kind: 'progress'; progress: ProgressFields; elapsedSeconds: number }
     | { kind: 'stalled'; attempt: number; stallTimeoutSec: number }
     | { kind: 'timed-out'; attempt: number; timeoutSec: number }
@@ -37,6 +39,7 @@ export type RequeueReason = 'shutdown' | 'recovery' | 'backoff-over' | 'manual-r
 export const LIFECYCLE_KINDS = [
   'submitted',
   'started',
+  'encoder-started',
   'progress',
   'stalled',
   'timed-out',
@@ -55,6 +58,7 @@ export const LIFECYCLE_KINDS = [
 export const STATUS_AFTER: { [K in LifecycleKind]: JobStatus | null } = {
   submitted: 'queued',
   started: 'encoding',
+  'encoder-started': null,
   progress: null,
   stalled: null,
   'timed-out': null,

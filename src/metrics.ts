@@ -28,10 +28,15 @@ export function failureKind(event: LifecycleEventOf<'attempt-ended'>): string | 
   }
 }
 
+const MISNAMED_DEFAULTS = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
+
 export function createMetrics(ledger: JobLedger, encodersRunning: () => number): Metrics {
   const registry = new Registry();
   // The process's own memory, CPU, event-loop lag and handles (process_*, nodejs_*).
   collectDefaultMetrics({ register: registry });
+  // Gauges that prom-client names with `_total`, which Prometheus keeps for counters (`promtool
+  // check metrics` refuses them); the same numbers by type stay (nodejs_active_handles, …).
+  for (const name of MISNAMED_DEFAULTS) registry.removeSingleMetric(name);
   new Gauge({
     name: 'encsup_jobs',
     help: 'Jobs in the store, by status',

@@ -25,7 +25,11 @@ test('submit, list, show and logs work against a running daemon', async () => {
     const job = JSON.parse(shown.stdout) as { priority: number; name: string; output: string };
     assert.equal([job.priority, job.name, job.output], [10, 'from the cli', output]);
     assert.match((await cli(['--url', url, '--data-dir', dir.path, 'show', id])).stdout, /status\s+done/);
-    assert.match((await cli(['--url', url, '--data-dir', dir.path, 'logs', id])).stdout, /frame=\s*24/);
+    const wholeLog = (await cli(['--url', url, '--data-dir', dir.path, 'logs', id])).stdout;
+    assert.match(wholeLog, /frame=\s*24/);
+    const logJson = JSON.parse((await cli(['--url', url, '--data-dir', dir.path, 'logs', id.slice(0, 6), '--json', '--tail', '3'])).stdout) as { jobId: string; text: string };
+    assert.is(logJson.jobId, id, 'the whole id, from a prefix');
+    assert.is(logJson.text, `${wholeLog.trimEnd().split('\n').slice(-3).join('\n')}\n`, 'its last three lines');
     const config = await cli(['--url', url, '--data-dir', dir.path, 'settings', '--max-concurrent', '5']);
     assert.is(JSON.parse(config.stdout).maxConcurrent, 5);
     const oldName = await cli(['--url', url, '--data-dir', dir.path, 'config']);
@@ -46,6 +50,17 @@ test('errors exit non-zero with a message a person understands', async () => {
     assert.match(badFlag.stderr, "unknown option '--colour'");
     const badEnv = await cli(['--url', url, '--data-dir', dir.path, 'submit', '--env', 'NOEQUALS', '--', 'true']);
     assert.match(badEnv.stderr, '--env NOEQUALS: expected KEY=VALUE');
+    // The daemon checks the fields; the CLI says which flag was wrong, as the user typed it.
+    for (const [flag, value, field] of [['--timeout', '-5', 'timeoutSec'], ['--stall-timeout', 'soon', 'stallTimeoutSec'], ['--max-attempts', '0', 'maxAttempts'], ['--expected-duration', '-1', 'expectedDurationSeconds']] as const) {
+      const bad = await cli(['--url', url, '--data-dir', dir.path, 'submit', flag, value, '--', 'true']);
+      assert.is(bad.code, 1, `${flag} ${value}`);
+      assert.match(bad.stderr, `${flag}: `);
+      assert.not.match(bad.stderr, field);
+    }
+    const badSetting = await cli(['--url', url, '--data-dir', dir.path, 'settings', '--max-concurrent', 'lots']);
+    assert.match(badSetting.stderr, '--max-concurrent: ');
+    const badAge = await cli(['--url', url, '--data-dir', dir.path, 'clean', '--older-than', 'ages']);
+    assert.match(badAge.stderr, '--older-than: ');
   });
   const down = await cli(['--url', 'http://127.0.0.1:9', 'list']);
   assert.is(down.code, 1);

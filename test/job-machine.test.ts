@@ -123,7 +123,7 @@ test('each step is announced as a lifecycle event, in order, with the record cha
   actor.start();
   actor.send({ type: 'START' });
   await waitFor(actor, (s) => s.status === 'done');
-  assert.equal(events.map((each) => each.kind), ['started', 'progress', 'finalized', 'attempt-ended', 'done']);
+  assert.equal(events.map((each) => each.kind), ['started', 'encoder-started', 'progress', 'finalized', 'attempt-ended', 'done']);
 });
 
 test('an output that fails its check fails the job with the reason', async () => {

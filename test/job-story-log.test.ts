@@ -2,6 +2,7 @@
 // lifecycle event at the default level, and nothing plain on either stream.
 import { join } from 'node:path';
 import { test } from 'uvu';
+import { until } from './helpers/wait.js';
 import * as assert from 'uvu/assert';
 import { ApiClient } from '../src/api/client.js';
 import { readTokenFileSync } from '../src/api/token.js';
@@ -19,6 +20,7 @@ test('jobs that succeed, fail, retry and get cancelled each tell their story in 
     await waitForStatus(api, ok.id, ['done']);
     await waitForStatus(api, bad.id, ['failed']);
     await waitForStatus(api, long.id, ['encoding']);
+    await until(async () => (await api.get(long.id)).pid, 'the long encoder to start');
     await api.cancel(long.id);
     daemon.child.kill('SIGTERM');
     assert.is(await daemon.exited, 0);
@@ -31,9 +33,12 @@ test('jobs that succeed, fail, retry and get cancelled each tell their story in 
     assert.ok(entries.every((entry) => typeof entry['msg'] === 'string' && typeof entry['level'] === 'number'));
     const story = (id: string) => entries.filter((entry) => entry['jobId'] === id);
     const kinds = (id: string) => story(id).map((entry) => entry['kind']);
-    assert.equal(kinds(ok.id), ['submitted', 'started', 'finalized', 'attempt-ended', 'done']);
-    assert.equal(kinds(bad.id), ['submitted', 'started', 'attempt-ended', 'retry-scheduled', 'requeued', 'started', 'attempt-ended', 'failed']);
-    assert.equal(kinds(long.id), ['submitted', 'started', 'attempt-ended', 'cancelled']);
+    assert.equal(kinds(ok.id), ['submitted', 'started', 'encoder-started', 'finalized', 'attempt-ended', 'done']);
+    assert.equal(kinds(bad.id), ['submitted', 'started', 'encoder-started', 'attempt-ended', 'retry-scheduled', 'requeued', 'started', 'encoder-started', 'attempt-ended', 'failed']);
+    assert.equal(kinds(long.id), ['submitted', 'started', 'encoder-started', 'attempt-ended', 'cancelled']);
+    const running = story(long.id).find((entry) => entry['kind'] === 'encoder-started')!;
+    assert.ok(Number.isInteger(running['pid']) && (running['pid'] as number) > 1, 'the encoder pid is logged');
+    assert.match(String(running['msg']), `pid ${running['pid']}`);
     const done = story(ok.id).find((entry) => entry['kind'] === 'done')!;
     assert.equal([done['output'], done['name'], typeof done['elapsedSeconds'], done['level']], [join(dir.path, 'out.txt'), 'makes a file', 'number', 30]);
     const ended = story(bad.id).filter((entry) => entry['kind'] === 'attempt-ended');

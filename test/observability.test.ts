@@ -1,4 +1,5 @@
 // /metrics, the event stream, and the token that guards an API bound beyond loopback.
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
@@ -57,8 +58,13 @@ test('/metrics parses as Prometheus text and its counts match the API', async ()
     const head = await authed('/metrics', { method: 'HEAD' });
     assert.equal([head.status, await head.text()], [200, '']);
     await api.cancel(hold.id);
-    const after = parsePrometheus(await (await authed('/metrics')).text());
+    const text = await (await authed('/metrics')).text();
+    const after = parsePrometheus(text);
     assert.is(after.get('encsup_jobs_finished_total{outcome="cancelled"}'), 1);
+    // Prometheus's own checker, names and types included (a gauge named _total fails it).
+    const checked = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });
+    assert.is(checked.error, undefined, 'promtool runs (the prometheus package: .ci/run installs it)');
+    assert.is(checked.status, 0, `${checked.stdout}${checked.stderr}`);
   });
 });
 

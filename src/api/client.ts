@@ -32,6 +32,8 @@ export class ClientError extends Error {
   constructor(
     message: string,
     readonly status?: number,
+    /** The request field the daemon named as wrong, where it named one. */
+    readonly field?: string,
   ) {
     super(message);
   }
@@ -194,8 +196,11 @@ export class ApiClient {
     if (!response.ok && !answersToo.includes(response.status)) {
       const text = await response.text();
       let message = text;
+      let field: string | undefined;
       try {
-        message = (JSON.parse(text) as { error?: string }).error ?? text;
+        const answer = JSON.parse(text) as { error?: string; field?: string };
+        message = answer.error ?? text;
+        field = typeof answer.field === 'string' ? answer.field : undefined;
       } catch {
         // not JSON: keep the text as it came
       }
@@ -204,7 +209,7 @@ export class ApiClient {
           ? ' (the token sent is not this daemon\'s: check ENCSUP_TOKEN or --data-dir)'
           : ' (no token found: set ENCSUP_TOKEN, or point --data-dir / ENCSUP_DATA_DIR at the daemon\'s data folder)';
       }
-      throw new ClientError(message, response.status);
+      throw new ClientError(message, response.status, field);
     }
     return response;
   }

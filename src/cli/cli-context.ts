@@ -2,7 +2,7 @@
 // readers for flag values.
 import type { Command } from 'commander';
 import { resolve } from 'node:path';
-import { ApiClient, daemonUrl } from '../api/client.js';
+import { ApiClient, ClientError, daemonUrl } from '../api/client.js';
 import { readTokenFileSync } from '../api/token.js';
 
 export interface CliIo {
@@ -75,4 +75,19 @@ export function parseEnvPairs(pairs: string[]): Record<string, string> {
     env[pair.slice(0, at)] = pair.slice(at + 1);
   }
   return env;
+}
+
+/**
+ * What the daemon says about a request field, said about the flag that filled it: `--timeout: …`
+ * where the API says `timeoutSec: …`, since the flag is what the user typed.
+ */
+export async function inFlagTerms<T>(request: Promise<T>, flagOf: Record<string, string>): Promise<T> {
+  try {
+    return await request;
+  } catch (error) {
+    if (!(error instanceof ClientError) || error.field === undefined || !(error.field in flagOf)) throw error;
+    const flag = flagOf[error.field]!;
+    const message = error.message.startsWith(`${error.field}:`) ? `${flag}:${error.message.slice(error.field.length + 1)}` : `${flag}: ${error.message}`;
+    throw new ClientError(message, error.status, error.field);
+  }
 }

@@ -10,6 +10,7 @@ type Formatter<K extends LifecycleKind> = (event: LifecycleEventOf<K>) => { leve
 const FORMATTERS: { [K in LifecycleKind]: Formatter<K> } = {
   submitted: (e) => ({ level: 'info', message: `job submitted: ${e.name}` }),
   started: (e) => ({ level: 'info', message: e.external ? 'waiting for the external output' : `attempt ${e.attempt} started` }),
+  'encoder-started': (e) => ({ level: 'info', message: `attempt ${e.attempt}: encoder running as pid ${e.pid}` }),
   progress: (e) => ({ level: 'debug', message: e.progress.progress === null ? `frame ${e.progress.frame ?? '?'}, total unknown` : `progress ${e.progress.progress.toFixed(1)} %` }),
   stalled: (e) => ({ level: 'warn', message: `stalled: nothing new for ${e.stallTimeoutSec} s; ending the encoder` }),
   'timed-out': (e) => ({ level: 'warn', message: `timed out after ${e.timeoutSec} s; ending the encoder` }),

@@ -3,10 +3,30 @@ import { type Command, Option } from 'commander';
 import { resolve } from 'node:path';
 import { JOB_STATUSES, type Job, type JobStatus, PARSER_NAMES, isFinished } from '../../../machines/job-record.js';
 import type { ApiClient } from '../../api/client.js';
-import { type CliContext, type CliIo, numberOrText, parseEnvPairs, UsageError } from '../cli-context.js';
+import { type CliContext, type CliIo, inFlagTerms, numberOrText, parseEnvPairs, UsageError } from '../cli-context.js';
 import { formatJob, formatJobTable } from '../format.js';
 import { LIST_ORDERS, type ListOrder } from '../../jobs/job-listing.js';
 import { createBarView, createPlainView } from '../job-progress-view.js';
+
+// The submission fields that submit's flags fill, by the flag: an error about a field names the flag.
+const SUBMIT_FLAGS: Record<string, string> = {
+  name: '--name',
+  priority: '--priority',
+  output: '--output',
+  totalFrames: '--total-frames',
+  passes: '--passes',
+  cwd: '--cwd',
+  env: '--env',
+  shell: '--shell',
+  parser: '--parser',
+  pattern: '--pattern',
+  timeoutSec: '--timeout',
+  stallTimeoutSec: '--stall-timeout',
+  maxAttempts: '--max-attempts',
+  external: '--external',
+  expectedDurationSeconds: '--expected-duration',
+  command: 'the command (after --)',
+};
 
 export function registerJobCommands(program: Command, ctx: CliContext): void {
   const { io, client } = ctx;
@@ -53,7 +73,7 @@ export function registerJobCommands(program: Command, ctx: CliContext): void {
       if (options['pattern'] !== undefined) body['pattern'] = options['pattern'];
       if (options['env'] !== undefined) body['env'] = parseEnvPairs(options['env'] as string[]);
       const api = client();
-      const job = await api.submit(body);
+      const job = await inFlagTerms(api.submit(body), SUBMIT_FLAGS);
       io.stdout(options['json'] ? `${JSON.stringify(job, null, 2)}\n` : `${job.id}\n`);
       if (!options['wait']) return;
       const ended = await followToEnd(api, job.id, io);
@@ -117,9 +137,15 @@ export function registerJobCommands(program: Command, ctx: CliContext): void {
     .description("print a job's encoder output")
     .argument('<id>')
     .option('-f, --follow', 'keep printing what the encoder prints until the job ends (Ctrl-C to stop)')
-    .action(async (id: string, options: { follow?: boolean }) => {
+    .option('--tail <lines>', 'only the last lines')
+    .option('--json', 'print JSON: {jobId, offset, text} for each piece read (one line each with --follow)')
+    .action(async (id: string, options: { follow?: boolean; tail?: string; json?: boolean }) => {
       const api = client();
-      if (!options.follow) return io.stdout(await api.log(id));
+      const tail = options.tail === undefined ? undefined : Number(options.tail);
+      if (tail !== undefined && !(Number.isInteger(tail) && tail >= 1 && tail <= 10_000)) throw new UsageError(`--tail ${options.tail}: expected a whole number of lines from 1 to 10000`);
+      const jobId = options.json ? (await api.get(id)).id : id;
+      const print = (offset: number, text: string) => io.stdout(options.json ? `${JSON.stringify({ jobId, offset, text })}\n` : text);
+      if (!options.follow) return print(0, await api.log(jobId, tail === undefined ? {} : { tail }));
       let offset = 0;
       const stop = io.stopSignal();
       let stopped = false;
@@ -128,7 +154,7 @@ export function registerJobCommands(program: Command, ctx: CliContext): void {
         const job = await api.get(id);
         const chunk = await api.logFrom(job.id, offset);
         // A log cut at its size cap is sent from its start again (the server knows).
-        io.stdout(chunk.text);
+        if (chunk.text !== '' || !options.json) print(offset, chunk.text);
         offset = chunk.next;
         if (stopped || isFinished(job.status)) return;
         await Promise.race([stop, new Promise((resolve) => setTimeout(resolve, 500))]);
@@ -141,12 +167,13 @@ export function registerJobCommands(program: Command, ctx: CliContext): void {
     .description('show the running daemon\'s runtime settings, or change them without a restart')
     .option('--max-concurrent <n>', 'encodes at once, 0 = no cap')
     .option('--progress-threshold <percent>', 'store progress when it moved this much')
-    .action(async (options: { maxConcurrent?: string; progressThreshold?: string }) => {
+    .option('--json', 'print JSON (what it prints anyway: the settings are a JSON object)')
+    .action(async (options: { maxConcurrent?: string; progressThreshold?: string; json?: boolean }) => {
       const patch: Record<string, unknown> = {};
       if (options.maxConcurrent !== undefined) patch['maxConcurrent'] = numberOrText(options.maxConcurrent);
       if (options.progressThreshold !== undefined) patch['progressThreshold'] = numberOrText(options.progressThreshold);
       const api = client();
-      const settings = Object.keys(patch).length > 0 ? await api.updateSettings(patch) : await api.settings();
+      const settings = Object.keys(patch).length > 0 ? await inFlagTerms(api.updateSettings(patch), { maxConcurrent: '--max-concurrent', progressThreshold: '--progress-threshold' }) : await api.settings();
       io.stdout(`${JSON.stringify(settings, null, 2)}\n`);
     });
 
@@ -157,7 +184,7 @@ export function registerJobCommands(program: Command, ctx: CliContext): void {
     .addOption(new Option('--status <statuses...>', 'only these: done, failed, cancelled').choices(['done', 'failed', 'cancelled']))
     .option('--json', 'print JSON')
     .action(async (options: { olderThan: string; status?: string[]; json?: boolean }) => {
-      const result = await client().clean({ olderThan: options.olderThan, ...(options.status ? { status: options.status } : {}) });
+      const result = await inFlagTerms(client().clean({ olderThan: options.olderThan, ...(options.status ? { status: options.status } : {}) }), { olderThan: '--older-than', status: '--status' });
       io.stdout(options.json ? `${JSON.stringify(result)}\n` : `removed ${result.removed} finished job${result.removed === 1 ? '' : 's'}\n`);
     });
 

@@ -20,6 +20,7 @@ export function registerParseCommand(program: Command, ctx: CliContext): void {
     .option('--command <line>', 'the command the job ran, as one shell line: its passes and trims are read from it, as the daemon reads them')
     .option('--passes <n>', "the passes the job declared (its submission's passes)")
     .option('--first-pass-share <fraction>', 'the share of the run its first pass takes (the daemon learns it per kind; GET /api/forecast shows it)')
+    .option('--json', 'print JSON lines (what it prints anyway)')
     .action(async (file: string, options: { parser: ParserName; pattern?: string; totalFrames?: string; duration?: string; command?: string; passes?: string; firstPassShare?: string }) => {
       const totalFrames = optionalNumber('--total-frames', options.totalFrames);
       const durationSeconds = optionalNumber('--duration', options.duration);

@@ -18,11 +18,13 @@ export function registerWatchCommands(program: Command, ctx: CliContext): void {
   program
     .command('watch')
     .description('show running and waiting jobs with live progress (plain lines when not a terminal)')
-    .action(async () => {
+    .option('--json', 'print each change of a job as one JSON line (the whole job), on a terminal too')
+    .action(async (options: { json?: boolean }) => {
       const api = client();
       const stop = new AbortController();
       void io.stopSignal().then(() => stop.abort());
-      if (io.terminal) await watchScreen(api, io.terminal, stop.signal);
+      if (options.json) await watchLines(api, jsonLinesView(io.stdout), stop.signal);
+      else if (io.terminal) await watchScreen(api, io.terminal, stop.signal);
       else await watchLines(api, createPlainView(io.stdout), stop.signal);
     });
 
@@ -33,7 +35,8 @@ export function registerWatchCommands(program: Command, ctx: CliContext): void {
     .option('--interval <seconds>', 'poll at this period instead of change events (network filesystems; env VIDEO_PROCESSING_WATCHER_INTERVAL)')
     .option('--stability <seconds>', 'a file is complete once unchanged this long (default 2)')
     .option('--ext <exts>', 'extensions that count as outputs, e.g. ".mp4 .mkv"')
-    .action(async (dirs: string[], options: { interval?: string; stability?: string; ext?: string }) => {
+    .option('--json', 'print each report as one JSON line: {at, kind, jobId?, path}')
+    .action(async (dirs: string[], options: { interval?: string; stability?: string; ext?: string; json?: boolean }) => {
       const config = resolveConfig(
         {
           watchDirs: dirs.length > 0 ? dirs.map((dir) => resolve(io.cwd, dir)).join(delimiter) : undefined,
@@ -50,7 +53,7 @@ export function registerWatchCommands(program: Command, ctx: CliContext): void {
       watcher.on('event', (event) => {
         if (event.kind !== 'complete') return io.stderr(`${event.at} ${event.kind} ${'folder' in event ? event.folder : event.message}\n`);
         api.reportOutput(event.path).then(
-          (routed) => io.stdout(`${routed.at} ${routed.kind}${'jobId' in routed ? ` ${routed.jobId}` : ''} ${routed.path}\n`),
+          (routed) => io.stdout(options.json ? `${JSON.stringify(routed)}\n` : `${routed.at} ${routed.kind}${'jobId' in routed ? ` ${routed.jobId}` : ''} ${routed.path}\n`),
           (error: Error) => io.stderr(`encsup: could not report ${event.path}: ${error.message}\n`),
         );
       });
@@ -127,4 +130,12 @@ async function watchScreen(api: ApiClient, terminal: NodeJS.WriteStream, signal:
     render();
     draw.done();
   }
+}
+
+/** One JSON line per change of a job: for scripts (`encsup watch --json | jq`). */
+function jsonLinesView(write: (text: string) => void): ProgressView {
+  return {
+    show: (job) => write(`${JSON.stringify(job)}\n`),
+    stop: () => undefined,
+  };
 }
