@@ -45,6 +45,29 @@ export class JobQueue<T extends QueuedJob = QueuedJob> {
     return index < 0 ? undefined : this.#removeAt(index);
   }
 
+  /**
+   * Goes through the first `limit` waiting jobs in order, taking out those `choose` takes, and
+   * stopping early when it says so; the rest keep their places. O(limit · log n).
+   */
+  takeInOrder(limit: number, choose: (job: T) => 'take' | 'keep' | 'stop'): T[] {
+    const taken: T[] = [];
+    const kept: Entry<T>[] = [];
+    while (kept.length + taken.length < limit && this.#heap.length > 0) {
+      const entry = this.#heap[0]!;
+      const choice = choose(entry.job);
+      if (choice === 'stop') break;
+      this.#removeAt(0);
+      if (choice === 'take') taken.push(entry.job);
+      else kept.push(entry);
+    }
+    // Back with their original sequence numbers: their order among equals is unchanged.
+    for (const entry of kept) {
+      this.#heap.push(entry);
+      this.#siftUp(this.#heap.length - 1);
+    }
+    return taken;
+  }
+
   /** Waiting jobs in the order they will start. */
   toArray(): T[] {
     return [...this.#heap].sort((a, b) => (runsBefore(a, b) ? -1 : 1)).map((entry) => entry.job);

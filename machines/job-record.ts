@@ -105,6 +105,10 @@ export interface Job extends ProgressFields {
   passStartSeconds: number[] | null;
   /** How long the last run's encoder ran, in seconds; null before one has ended. */
   runSeconds: number | null;
+  /** What it takes while it runs (cpu=1 unless it says); it starts only when all of it is free. */
+  needs: Record<string, number>;
+  /** The GPUs this attempt was given (their indices), while it runs and after; null: none. */
+  gpus: number[] | null;
   /** When the watcher reported the output complete (null: not yet, or not watched). */
   outputReadyAt: string | null;
   /** Encoder runs started so far; an interrupted run counts. */

@@ -3,11 +3,12 @@
 // so a queue of a hundred thousand costs memory for records only. It is the only owner of a
 // waiting job: a priority change or a cancel of one goes through here, never around it.
 import { assign, emit, enqueueActions, setup } from 'xstate';
-import { JobQueue, freeSlots } from './job-queue.js';
+import { JobQueue } from './job-queue.js';
 import type { Job } from './job-record.js';
 import { type Clock, createJobMachine } from './job-machine.js';
 import { toCancelled } from './job-updates.js';
 import type { LifecycleEvent } from './lifecycle.js';
+import { type Resources, StartPlanner, chooseDevices, freeResources } from './resources.js';
 
 export type SupervisorEvent =
   /** A new job, already durable as queued, joins the line. */
@@ -16,6 +17,8 @@ export type SupervisorEvent =
   | { type: 'RETRY'; job: Job; at: string }
   | { type: 'CANCEL'; id: string; at: string }
   | { type: 'SET_MAX_CONCURRENT'; maxConcurrent: number }
+  /** What the box has, changed at runtime: running jobs keep what they hold. */
+  | { type: 'SET_RESOURCES'; capacity: Resources; gpuDevices: number[] }
   /** Paused, the line keeps its jobs and nothing new starts; running jobs go on. */
   | { type: 'SET_PAUSED'; paused: boolean }
   | { type: 'SET_PROGRESS_THRESHOLD'; progressThreshold: number }
@@ -48,13 +51,31 @@ export interface SupervisorContext {
   pendingExternal: Job[];
   /** Jobs waiting out a retry's backoff: neither in line nor running, and still cancellable. */
   backingOff: Record<string, Job>;
+  /** What the box has; a resource not named here is unlimited. */
+  capacity: Resources;
+  /** The GPUs' indices, handed to jobs that need `gpu`. */
+  gpuDevices: number[];
+  /** What each running job holds, and the GPUs it was given. */
+  holding: Record<string, { needs: Resources; gpus: number[] }>;
+  /** How often each waiting job has been overtaken by a later one using what it waits for. */
+  overtakes: Record<string, number>;
+  maxOvertakes: number;
+  /** Why each waiting job the last pass looked at has not started. */
+  waitReasons: Record<string, string>;
 }
 
 export interface SupervisorInput {
   maxConcurrent: number;
   progressThreshold: number;
   queued?: Job[];
+  capacity?: Resources;
+  gpuDevices?: number[];
+  maxOvertakes?: number;
 }
+
+// How far down the line one pass looks for jobs that fit: a line of a hundred thousand jobs that
+// all wait for a busy GPU costs a bounded pass, not the whole line, on every event.
+const LOOK_AHEAD = 500;
 
 // The job logic is always provided (the daemon's, with its clock, runner and store); this one
 // only gives the types, and says so if it is ever run.
@@ -102,7 +123,7 @@ export const supervisorMachine = setup({
     }),
     forgetFinished: assign(({ context, event }) => {
       const id = 'actorId' in event ? event.actorId : undefined;
-      return { running: without(context.running, id), external: without(context.external, id) };
+      return { running: without(context.running, id), external: without(context.external, id), holding: id === undefined ? context.holding : withoutKey(context.holding, id) };
     }),
     startExternal: enqueueActions(({ context, enqueue }, jobs: Job[]) => {
       for (const job of jobs) {
@@ -112,15 +133,37 @@ export const supervisorMachine = setup({
       enqueue.assign(({ context: current }) => ({ external: [...current.external, ...jobs.map((job) => job.id)], pendingExternal: [] }));
     }),
     startWhatFits: enqueueActions(({ context, enqueue }) => {
-      let slots = context.paused ? 0 : freeSlots(context.running.length, context.maxConcurrent, context.queue.size);
-      const started: string[] = [];
-      while (slots-- > 0) {
-        const job = context.queue.dequeue()!;
+      if (context.paused || context.queue.size === 0) return;
+      const slots = context.maxConcurrent === 0 ? Number.POSITIVE_INFINITY : context.maxConcurrent - context.running.length;
+      const held = Object.values(context.holding);
+      const planner = new StartPlanner(context.capacity, freeResources(context.capacity, held.map((hold) => hold.needs)), slots, context.maxOvertakes, context.overtakes);
+      const waitReasons: Record<string, string> = {};
+      const taken = context.queue.takeInOrder(LOOK_AHEAD, (job) => {
+        if (planner.full) return 'stop';
+        const decision = planner.consider({ id: job.id, needs: job.needs });
+        if (!decision.start) waitReasons[job.id] = decision.reason;
+        return decision.start ? 'take' : 'keep';
+      });
+      // GPUs by load: the least busy device first, never more jobs on one than its share.
+      const gpuLoad: Record<number, number> = {};
+      for (const hold of held) for (const gpu of hold.gpus) gpuLoad[gpu] = (gpuLoad[gpu] ?? 0) + 1;
+      const perDevice = Math.max(1, Math.ceil((context.capacity['gpu'] ?? context.gpuDevices.length) / Math.max(1, context.gpuDevices.length)));
+      const holding: SupervisorContext['holding'] = {};
+      for (const waiting of taken) {
+        const wanted = waiting.needs['gpu'] ?? 0;
+        const gpus = wanted > 0 ? chooseDevices(context.gpuDevices, gpuLoad, wanted, perDevice, waiting.gpus ?? []) : [];
+        for (const gpu of gpus) gpuLoad[gpu] = (gpuLoad[gpu] ?? 0) + 1;
+        const job = wanted > 0 ? { ...waiting, gpus } : { ...waiting, gpus: null };
+        holding[job.id] = { needs: job.needs, gpus };
+        delete context.overtakes[job.id];
         enqueue.spawnChild('job', { id: job.id, input: { job, progressThreshold: context.progressThreshold } });
         enqueue.sendTo(job.id, { type: 'START' });
-        started.push(job.id);
       }
-      if (started.length > 0) enqueue.assign(({ context: current }) => ({ running: [...current.running, ...started] }));
+      enqueue.assign(({ context: current }) => ({
+        running: [...current.running, ...taken.map((job) => job.id)],
+        holding: { ...current.holding, ...holding },
+        waitReasons,
+      }));
     }),
     reprioritize: enqueueActions(({ context, event, enqueue }) => {
       if (event.type !== 'REPRIORITIZE') return;
@@ -169,6 +212,12 @@ export const supervisorMachine = setup({
       pendingExternal: (input.queued ?? []).filter((job) => job.external),
       backingOff: {},
       paused: false,
+      capacity: input.capacity ?? {},
+      gpuDevices: input.gpuDevices ?? [],
+      holding: {},
+      overtakes: {},
+      maxOvertakes: input.maxOvertakes ?? 3,
+      waitReasons: {},
     };
   },
   initial: 'accepting',
@@ -219,6 +268,7 @@ export const supervisorMachine = setup({
           ],
         },
         SET_MAX_CONCURRENT: { actions: [assign({ maxConcurrent: ({ event }) => event.maxConcurrent }), 'startWhatFits'] },
+        SET_RESOURCES: { actions: [assign({ capacity: ({ event }) => event.capacity, gpuDevices: ({ event }) => event.gpuDevices }), 'startWhatFits'] },
         SET_PAUSED: { actions: [assign({ paused: ({ event }) => event.paused }), 'startWhatFits'] },
         'xstate.done.actor.*': { actions: ['forgetFinished', 'retryLater', 'startWhatFits'] },
         REPRIORITIZE: { actions: 'reprioritize' },

@@ -4,6 +4,7 @@
 // are generated from it, so a documented flag cannot go missing again.
 import { delimiter, resolve } from 'node:path';
 import { z } from 'zod';
+import { parseResourceList } from './resources/resource-spec.js';
 import { parseAge } from './jobs/retention.js';
 import { LIFECYCLE_KINDS } from '../machines/lifecycle.js';
 import { isLoopback } from './api/host-names.js';
@@ -37,6 +38,18 @@ export function secondsSchema(floor: 'positive' | 'zero-allowed', zeroMeans = ''
   const bounded = floor === 'positive' ? base.positive('expected a number of seconds above 0') : base.min(0, `expected seconds${zeroMeans ? `, ${zeroMeans}` : ', 0 or more'}`);
   return bounded.max(MAX_TIMER_SEC, `expected at most ${MAX_TIMER_SEC} seconds (about 24 days: the longest timer Node can hold)`);
 }
+
+/** `cpu=2,gpu=2,nvenc=3`, `auto` (GPUs detected), or both (`auto,nvenc=2`: what is named wins). */
+const resourcesSetting = z.string().transform((text, context) => {
+  const items = text.split(',').map((item) => item.trim()).filter(Boolean);
+  const auto = items.includes('auto');
+  try {
+    return { auto, declared: parseResourceList(items.filter((item) => item !== 'auto').join(','), 'resources') };
+  } catch (error) {
+    context.addIssue({ code: 'custom', message: `${(error as Error).message.replace(/^resources: /, '')} (expected e.g. cpu=2,gpu=2,nvenc=3 or auto)` });
+    return z.NEVER;
+  }
+});
 
 /** An age: `30d`, `12h`, `90m`, `45s` or seconds; 0 means forever. */
 const ageSchema = z.string().transform((text, context) => {
@@ -89,6 +102,8 @@ const SETTINGS = {
   drainSec: { env: ['ENCSUP_DRAIN_SEC'], flag: '--drain', value: 'seconds', help: 'on SIGTERM, let running jobs finish for up to this long before requeuing', fallback: '0', schema: secondsSchema('zero-allowed', '0 to requeue running jobs at once') },
   killGraceSec: { env: ['ENCSUP_KILL_GRACE_SEC'], flag: '--kill-grace', value: 'seconds', help: 'between SIGTERM and SIGKILL when ending an encoder', fallback: '10', schema: secondsSchema('positive') },
   maxLogBytes: { env: ['ENCSUP_MAX_LOG_BYTES'], flag: '--max-log-size', value: 'bytes', help: "cap of each job's log file; older output is dropped from the front", fallback: String(16 * 1024 * 1024), schema: z.coerce.number().int('expected a whole number of bytes').min(64 * 1024, 'expected at least 65536 bytes').max(2 ** 40, 'expected at most 1 TiB') },
+  resources: { env: ['ENCSUP_RESOURCES'], flag: '--resources', value: 'spec', help: 'what this box has, e.g. cpu=4,gpu=2,nvenc=3; auto detects GPUs (nvidia-smi, /dev/dri); a resource not named is unlimited', fallback: '', schema: resourcesSetting },
+  maxOvertakes: { env: ['ENCSUP_MAX_OVERTAKES'], flag: '--max-overtakes', value: 'n', help: 'later jobs that may start ahead of a waiting one using what it waits for, before what frees up is held for it', fallback: '3', schema: z.coerce.number().int('expected a whole number').min(0, 'expected 0 or more').max(1000, 'expected at most 1000') },
   fileWatcher: { env: ['ENCSUP_FILE_WATCHER', 'VIDEO_PROCESSING_FILE_WATCHER'], flag: '--file-watcher', value: 'bool', help: 'watch the output folder (when no --watch folder is listed)', fallback: 'false', schema: booleanText },
   watchDirs: { env: ['ENCSUP_WATCH_DIRS'], flag: '--watch', value: 'dir', repeatable: true, help: 'watch this output folder (repeatable)', fallback: '', schema: folderList },
   reportDirs: { env: ['ENCSUP_REPORT_DIRS'], flag: '--report-dir', value: 'dir', repeatable: true, help: 'also accept reports of complete files (POST /api/outputs, encsup watch-output) in this folder (repeatable)', fallback: '', schema: folderList },

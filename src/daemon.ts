@@ -8,6 +8,7 @@ import { extname, join, sep } from 'node:path';
 import { type Actor, createActor, waitFor } from 'xstate';
 import { describeJobGraph } from '../machines/job-graph.js';
 import { supervisorMachine } from '../machines/supervisor-machine.js';
+import { deviceIndices, detectGpus, detectedCapacity } from './resources/gpu-detect.js';
 import { EventHub } from './api/event-stream.js';
 import { hostPolicy } from './api/host-names.js';
 import { addressOf, listen, stopListening } from './api/listen.js';
@@ -118,8 +119,13 @@ async function startOwnedDaemon(config: DaemonConfig, deps: Deps, watcher: Outpu
       if ((event.kind === 'done' || event.kind === 'failed' || event.kind === 'cancelled') && job) forecaster.observe(job);
     }),
   );
+  // What the box has: declared, and with --resources auto, the GPUs found.
+  const gpuDevices = config.resources.auto ? await detectGpus(deps.gpuProbe) : [];
+  const capacity = { ...(config.resources.auto ? detectedCapacity(gpuDevices) : {}), ...config.resources.declared };
+  if (config.resources.auto) log.info({ gpus: gpuDevices, capacity }, gpuDevices.length > 0 ? `found ${gpuDevices.length} GPU(s)` : 'found no GPU');
   const runner = createRunnerActor(
     {
+      gpuDevices,
       spawnPty: deps.spawnPty,
       nowMs: deps.nowMs,
       graceMs: config.killGraceSec * 1000,
@@ -161,7 +167,17 @@ async function startOwnedDaemon(config: DaemonConfig, deps: Deps, watcher: Outpu
       actors: { job: jobLogic },
       actions: { recordJob: (_, job) => void ledger.record(job), announce: (_, event) => feed.announce(event, ledger.latest(event.jobId)) },
     }),
-    { input: { maxConcurrent: config.maxConcurrent, progressThreshold: config.progressThreshold, queued: recovered.queued }, ...(inspection ? { inspect: inspection.inspect } : {}) },
+    {
+      input: {
+        maxConcurrent: config.maxConcurrent,
+        progressThreshold: config.progressThreshold,
+        queued: recovered.queued,
+        capacity,
+        gpuDevices: deviceIndices(gpuDevices, capacity),
+        maxOvertakes: config.maxOvertakes,
+      },
+      ...(inspection ? { inspect: inspection.inspect } : {}),
+    },
   );
   supervisor.start();
 
@@ -173,6 +189,7 @@ async function startOwnedDaemon(config: DaemonConfig, deps: Deps, watcher: Outpu
     nowIso,
     defaultCwd: process.cwd(),
     cancelWaitMs: config.killGraceSec * 1000 + 2000,
+    gpuDevicesFor: (resources) => deviceIndices(gpuDevices, resources),
     jobDefaults: { timeoutSec: config.timeoutSec, stallTimeoutSec: config.stallTimeoutSec, maxAttempts: config.maxAttempts, retryBackoffSec: config.retryBackoffSec },
     removeLog,
     nowMs: deps.nowMs,
@@ -211,7 +228,17 @@ async function startOwnedDaemon(config: DaemonConfig, deps: Deps, watcher: Outpu
   const server = createApiServer({
     requests,
     ledger,
-    views: createJobViews({ forecaster, board, allJobs: () => ledger.list(), maxConcurrent: () => requests.settings().maxConcurrent, nowMs: deps.nowMs }),
+    views: createJobViews({
+      forecaster,
+      board,
+      allJobs: () => ledger.list(),
+      maxConcurrent: () => requests.settings().maxConcurrent,
+      nowMs: deps.nowMs,
+      waitingFor: (jobId) => {
+        const { paused, waitReasons } = supervisor.getSnapshot().context;
+        return paused ? 'the queue is paused' : (waitReasons[jobId] ?? null);
+      },
+    }),
     kinds: () => forecaster.history.kinds(),
     deliveries: (jobId) => outbox.deliveriesOf(jobId),
     events,

@@ -1,6 +1,7 @@
 // Everything the daemon reaches outside itself, in one object, so tests can pass real or fast parts.
 import { randomBytes } from 'node:crypto';
 import type { Logger } from './logger.js';
+import { type GpuProbe, systemGpuProbe } from './resources/gpu-detect.js';
 import { createLogger } from './logger.js';
 import { type SpawnPty, spawnPty } from './runner/pty.js';
 import type { JobStore } from './store/job-store.js';
@@ -19,6 +20,8 @@ export interface Deps {
    * there (kill -9 of itself). Does nothing unless ENCSUP_TEST_CRASH_AT names the point.
    */
   faultPoint: (point: FaultPoint) => void;
+  /** How `--resources auto` finds GPUs: nvidia-smi and /dev/dri, or recorded output in tests. */
+  gpuProbe: GpuProbe;
 }
 
 export const FAULT_POINTS = ['after-spawn'] as const;
@@ -43,6 +46,7 @@ export function createDefaultDeps(overrides: Partial<Deps> = {}): Deps {
     logger: createLogger(),
     baseEnv: encoderEnvironment(process.env),
     faultPoint: faultPointFrom(process.env),
+    gpuProbe: systemGpuProbe,
     ...overrides,
   };
 }

@@ -19,7 +19,10 @@ export const forecastSchema = z.object({
 export const jobSchema = jobRecordObject;
 
 /** A job as GET answers it: its live progress, with when it should start and end. */
-export const jobViewSchema = jobRecordObject.extend({ forecast: forecastSchema.nullable() });
+export const jobViewSchema = jobRecordObject.extend({
+  forecast: forecastSchema.nullable(),
+  waitingFor: z.string().nullable().describe('a waiting job: why it has not started (the resources it waits for, a full cap, a pause)'),
+});
 
 export const jobPageSchema = z.object({
   jobs: z.array(jobViewSchema),
@@ -28,7 +31,7 @@ export const jobPageSchema = z.object({
   counts: z.record(status, z.number().int()).describe('every job in the store by status, whatever the filter'),
 });
 
-export const settingsSchema = z.object({ maxConcurrent: z.number().int(), progressThreshold: z.number(), paused: z.boolean() });
+export const settingsSchema = z.object({ maxConcurrent: z.number().int(), progressThreshold: z.number(), paused: z.boolean(), resources: z.record(z.string(), z.number().int()).describe('what the box has; a resource not named is unlimited') });
 
 export const transitionsSchema = z.object({
   status,

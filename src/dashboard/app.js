@@ -147,6 +147,19 @@ function whenOf(job) {
   return isActive(job) ? job.startedAt ?? job.createdAt : job.createdAt;
 }
 
+/** The line under a job's name: why it failed, what it waits for, or the GPU it runs on. */
+function rowNote(job) {
+  if (job.status === 'failed') return job.error ?? '';
+  if (job.status === 'queued') return job.waitingFor ?? '';
+  if (isActive(job) && job.gpus?.length) return `GPU ${job.gpus.join(', ')}`;
+  return '';
+}
+
+function resourcesText(resources) {
+  const entries = Object.entries(resources ?? {});
+  return entries.length === 0 ? '–' : entries.map(([name, amount]) => `${name}=${amount}`).join(', ');
+}
+
 function actionButtons(job) {
   const act = (label, fn, extra = {}) => el('button', { ...extra, type: 'button', onclick: () => fn().catch((error) => alert(error.message)) }, label);
   return [
@@ -237,7 +250,7 @@ function updateRow(entry, job) {
     cells.when.dataset.age = when;
   }
   setText(cells.when, age(when));
-  setText(cells.reason, job.status === 'failed' ? job.error ?? '' : '');
+  setText(cells.reason, rowNote(job));
 }
 
 function renderCounts() {
@@ -454,6 +467,9 @@ const FACTS = [
   ['priority', (job) => job.priority],
   ['attempts', (job) => `${job.attempts} of ${job.maxAttempts}`],
   ['pid', (job) => job.pid ?? '–'],
+  ['needs', (job) => resourcesText(job.needs)],
+  ['GPU', (job) => (job.gpus?.length ? job.gpus.join(', ') : '–')],
+  ['waiting for', (job) => job.waitingFor ?? '–'],
   ['submitted', (job) => timeNode(job.createdAt)],
   ['started', (job) => timeNode(job.startedAt)],
   ['finished', (job) => timeNode(job.finishedAt)],

@@ -5,7 +5,11 @@ import type { Forecaster } from './forecaster.js';
 import type { LiveBoard } from './live-board.js';
 import type { JobForecast } from './queue-forecast.js';
 
-export type JobView = Job & { forecast: JobForecast | null };
+export type JobView = Job & {
+  forecast: JobForecast | null;
+  /** A waiting job's reason for not starting yet (the resources it waits for, a full cap, a pause). */
+  waitingFor: string | null;
+};
 
 export interface JobViews {
   /** The jobs as they are now, each with its forecast. */
@@ -16,7 +20,14 @@ export interface JobViews {
 // the same one for this long rather than a new pass over every job each time.
 const FORECAST_FRESH_MS = 500;
 
-export function createJobViews(parts: { forecaster: Forecaster; board: LiveBoard; allJobs: () => readonly Job[]; maxConcurrent: () => number; nowMs: () => number }): JobViews {
+export function createJobViews(parts: {
+  forecaster: Forecaster;
+  board: LiveBoard;
+  allJobs: () => readonly Job[];
+  maxConcurrent: () => number;
+  nowMs: () => number;
+  waitingFor: (jobId: string) => string | null;
+}): JobViews {
   let latest: { atMs: number; forecasts: Map<string, JobForecast> } | null = null;
   const forecasts = () => {
     const now = parts.nowMs();
@@ -28,7 +39,7 @@ export function createJobViews(parts: { forecaster: Forecaster; board: LiveBoard
       // Only when one of these jobs has a forecast.
       const needed = jobs.some((job) => job.status === 'queued' || job.status === 'encoding' || job.status === 'finalizing');
       const forecasted = needed ? forecasts() : null;
-      return jobs.map((job) => ({ ...parts.board.current(job), forecast: forecasted?.get(job.id) ?? null }));
+      return jobs.map((job) => ({ ...parts.board.current(job), forecast: forecasted?.get(job.id) ?? null, waitingFor: job.status === 'queued' ? parts.waitingFor(job.id) : null }));
     },
   };
 }

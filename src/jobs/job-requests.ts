@@ -17,6 +17,8 @@ import type { JobLedger } from '../store/job-ledger.js';
 import { z } from 'zod';
 import { firstProblem } from '../validation-problem.js';
 import { type JobDefaults, newJobRecord, parseSubmission, prioritySchema } from './submission.js';
+import { resourcesSchema } from '../resources/resource-spec.js';
+import { unmetNeeds } from '../../machines/resources.js';
 
 export type RequestErrorKind = 'invalid' | 'not-found' | 'conflict' | 'unavailable';
 
@@ -35,12 +37,16 @@ export interface RuntimeSettings {
   progressThreshold: number;
   /** Paused: running jobs go on, nothing new starts (until resumed, or the daemon restarts). */
   paused: boolean;
+  /** What the box has (`gpu`, `nvenc`, `cpu`, …); a resource not named is unlimited. */
+  resources: Record<string, number>;
 }
 
 export const settingsPatchSchema = z.strictObject({
   maxConcurrent: maxConcurrentSchema.optional(),
   progressThreshold: progressThresholdSchema.optional(),
   paused: z.boolean({ error: 'expected true or false' }).optional(),
+  /** The box's whole capacity from now on (what is not named is unlimited); running jobs keep what they hold. */
+  resources: resourcesSchema('resources').optional(),
 });
 
 export type CompletedOutput = OutputOwner & { path: string; at: string };
@@ -76,6 +82,8 @@ export interface JobRequestsDeps {
   /** Deletes a job's log file (gone already is fine). */
   removeLog: (jobId: string) => Promise<void>;
   nowMs: () => number;
+  /** The GPU indices to hand out under a new capacity: the cards found, else 0 … gpu-1. */
+  gpuDevicesFor: (capacity: Record<string, number>) => number[];
 }
 
 export const cleanSchema = z.strictObject({
@@ -163,6 +171,9 @@ export class JobRequests {
     if (!existsSync(job.cwd) || !statSync(job.cwd).isDirectory()) {
       throw new RequestError('invalid', `cwd: ${job.cwd} is not a folder on the daemon's machine`, 'cwd');
     }
+    const { capacity, gpuDevices } = this.deps.supervisor.getSnapshot().context;
+    const unmet = unmetNeeds(job.needs, capacity, gpuDevices.length);
+    if (unmet) throw new RequestError('invalid', `needs: ${unmet}`, 'needs');
     const accepted = await this.#store(job, 'the job was not accepted; try again once the store is writable');
     this.deps.supervisor.send({ type: 'SUBMIT', job: accepted, at: accepted.updatedAt });
     return accepted;
@@ -249,12 +260,13 @@ export class JobRequests {
   }
 
   settings(): RuntimeSettings {
-    const { maxConcurrent, progressThreshold, paused } = this.deps.supervisor.getSnapshot().context;
-    return { maxConcurrent, progressThreshold, paused };
+    const { maxConcurrent, progressThreshold, paused, capacity } = this.deps.supervisor.getSnapshot().context;
+    return { maxConcurrent, progressThreshold, paused, resources: { ...capacity } };
   }
 
   updateSettings(body: unknown): RuntimeSettings {
-    const { maxConcurrent, progressThreshold, paused } = parseBody(settingsPatchSchema, body, 'not a setting that can change at runtime');
+    const { maxConcurrent, progressThreshold, paused, resources } = parseBody(settingsPatchSchema, body, 'not a setting that can change at runtime');
+    if (resources !== undefined) this.deps.supervisor.send({ type: 'SET_RESOURCES', capacity: resources, gpuDevices: this.deps.gpuDevicesFor(resources) });
     if (paused !== undefined) this.deps.supervisor.send({ type: 'SET_PAUSED', paused });
     if (progressThreshold !== undefined) this.deps.supervisor.send({ type: 'SET_PROGRESS_THRESHOLD', progressThreshold });
     if (maxConcurrent !== undefined) this.deps.supervisor.send({ type: 'SET_MAX_CONCURRENT', maxConcurrent });

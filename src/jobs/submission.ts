@@ -3,6 +3,8 @@ import { isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
 import { type Job, NO_PROGRESS, PARSER_NAMES } from '../../machines/job-record.js';
 import { LIFECYCLE_KINDS } from '../../machines/lifecycle.js';
+import { DEFAULT_NEEDS } from '../../machines/resources.js';
+import { resourcesSchema } from '../resources/resource-spec.js';
 import { MAX_TIMER_SEC } from '../config.js';
 import { jobKind } from '../forecast/job-kind.js';
 import { compilePattern } from '../progress/parsers/pattern.js';
@@ -94,6 +96,7 @@ export const submissionSchema = z.strictObject({
     })
     .transform((hook) => (typeof hook === 'string' ? { url: hook, events: [...DEFAULT_WEBHOOK_EVENTS] } : { url: hook.url, events: hook.events ?? [...DEFAULT_WEBHOOK_EVENTS] }))
     .optional(),
+  needs: resourcesSchema('needs').optional(),
   external: z.boolean().optional(),
   validate: z.boolean().optional(),
   expectedDurationSeconds: z.number().positive('expected a number of seconds above 0').max(1e9, 'expected at most 1e9 seconds').optional(),
@@ -186,6 +189,8 @@ export function newJobRecord(submission: Submission, id: string, nowIso: string,
     mediaSeconds: null,
     passStartSeconds: null,
     runSeconds: null,
+    needs: { ...DEFAULT_NEEDS, ...submission.needs },
+    gpus: null,
     parser: submission.parser ?? (submission.pattern ? 'pattern' : 'auto'),
     pattern: submission.pattern ?? null,
     priority: submission.priority ?? 0,

@@ -6,6 +6,8 @@ import { join } from 'node:path';
 import { discardStaged, stagingPath, substituteOutput, writesStaged } from '../media/staged-output.js';
 import { asyncScheduler, share, throttleTime } from 'rxjs';
 import { fromCallback } from 'xstate';
+import type { GpuDevice } from '../resources/gpu-detect.js';
+import { gpuEnvironment, substituteGpu } from '../resources/gpu-handout.js';
 import type { JobEvent, RunnerCommand, RunnerInput } from '../../machines/job-machine.js';
 import type { Job, ProgressFields } from '../../machines/job-record.js';
 import { createParser } from '../progress/parsers/index.js';
@@ -49,6 +51,8 @@ export interface RunnerDeps {
   faultPoint: (point: FaultPoint) => void;
   /** What finished jobs of this kind teach about this run, for the plan's pass weights and the ETA. */
   priorFor: (job: Job, mediaSeconds: number | null) => RunPrior;
+  /** The GPUs found at start: a job given some gets their environment and `{gpu}` filled in. */
+  gpuDevices: readonly GpuDevice[];
 }
 
 export interface RunPrior {
@@ -142,7 +146,13 @@ function launch({ job, progressThreshold }: RunnerInput, known: KnownTotals, exp
   // to a daemon that starts after a crash here, even if the pid below never gets stored.
   // A command that writes to {output} writes to this attempt's staging name instead.
   const staged = writesStaged(job);
-  const run = startEncoder(staged ? { ...job, command: substituteOutput(job.command, job.shell, stagingPath(job)) } : job, { spawnPty: deps.spawnPty, graceMs: deps.graceMs, baseEnv: deps.baseEnv, tag: runTag(deps.folderTag, job.id, job.attempts) });
+  const gpus = job.gpus ?? [];
+  const command = substituteGpu(staged ? substituteOutput(job.command, job.shell, stagingPath(job)) : job.command, gpus, deps.gpuDevices);
+  // The devices handed out last: a job's own CUDA_VISIBLE_DEVICES cannot take another job's GPU.
+  const run = startEncoder(
+    { ...job, command, env: { ...job.env, ...gpuEnvironment(gpus, deps.gpuDevices) } },
+    { spawnPty: deps.spawnPty, graceMs: deps.graceMs, baseEnv: deps.baseEnv, tag: runTag(deps.folderTag, job.id, job.attempts) },
+  );
   deps.faultPoint('after-spawn');
   send({ type: 'ENCODER_STARTED', pid: run.pid, pidStartTicks: processStartTicks(run.pid), at: isoNow(deps) });
   const tail = new LogTail();

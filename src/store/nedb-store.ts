@@ -6,6 +6,7 @@ import { dirname, join } from 'node:path';
 import Datastore from 'nedb-promises';
 import { PRIVATE_FILE, PRIVATE_FOLDER, syncToDisk } from '../data-folder.js';
 import type { Job } from '../../machines/job-record.js';
+import { DEFAULT_NEEDS } from '../../machines/resources.js';
 import { jobKind } from '../forecast/job-kind.js';
 import type { JobStore, LoadedJobs } from './job-store.js';
 import { checkRecord } from './record-schema.js';
@@ -173,6 +174,8 @@ function upgradeRecord(record: Job & OldFieldNames): Job {
     mediaSeconds: job.mediaSeconds ?? null,
     passStartSeconds: job.passStartSeconds ?? null,
     runSeconds: job.runSeconds ?? null,
+    needs: job.needs ?? { ...DEFAULT_NEEDS },
+    gpus: job.gpus ?? null,
   };
 }
 

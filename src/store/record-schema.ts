@@ -39,6 +39,8 @@ export const jobRecordObject = z.object({
   mediaSeconds: nullable(seconds),
   passStartSeconds: nullable(z.array(seconds)),
   runSeconds: nullable(seconds),
+  needs: z.record(z.string(), count),
+  gpus: nullable(z.array(count)),
   progress: nullable(z.number().min(0).max(100)),
   basis: nullable(z.enum(PROGRESS_BASES)),
   pass: nullable(count),

@@ -6,6 +6,7 @@ import type { ApiClient } from '../../api/client.js';
 import { type CliContext, type CliIo, inFlagTerms, numberOrText, parseEnvPairs, UsageError } from '../cli-context.js';
 import { formatJob, formatJobTable } from '../format.js';
 import { LIST_ORDERS, type ListOrder } from '../../jobs/job-listing.js';
+import { parseResourceList } from '../../resources/resource-spec.js';
 import { createBarView, createPlainView } from '../job-progress-view.js';
 
 // The submission fields that submit's flags fill, by the flag: an error about a field names the flag.
@@ -26,7 +27,16 @@ const SUBMIT_FLAGS: Record<string, string> = {
   external: '--external',
   expectedDurationSeconds: '--expected-duration',
   command: 'the command (after --)',
+  needs: '--needs',
 };
+
+function resourceFlag(flag: string, text: string): Record<string, number> {
+  try {
+    return parseResourceList(text, flag);
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+}
 
 export function registerJobCommands(program: Command, ctx: CliContext): void {
   const { io, client } = ctx;
@@ -39,6 +49,7 @@ export function registerJobCommands(program: Command, ctx: CliContext): void {
     .option('--output <path>', 'the file the job writes; checked when the encoder exits')
     .option('--total-frames <n>', 'frames the job will encode, for an exact percentage')
     .option('--passes <n>', 'encoder passes the job makes, where its command does not show them (a wrapper script)')
+    .option('--needs <resources>', 'what it takes while it runs, e.g. gpu=1,nvenc=1 (default cpu=1)')
     .option('--cwd <dir>', 'folder to run in (default: this folder)')
     .option('--env <KEY=VALUE...>', 'environment variables for the encoder')
     .option('--shell', 'run the command through /bin/sh -c: one argument is the shell line; several are quoted and joined')
@@ -72,6 +83,7 @@ export function registerJobCommands(program: Command, ctx: CliContext): void {
       if (options['parser'] !== undefined) body['parser'] = options['parser'];
       if (options['pattern'] !== undefined) body['pattern'] = options['pattern'];
       if (options['env'] !== undefined) body['env'] = parseEnvPairs(options['env'] as string[]);
+      if (options['needs'] !== undefined) body['needs'] = resourceFlag('--needs', options['needs'] as string);
       const api = client();
       const job = await inFlagTerms(api.submit(body), SUBMIT_FLAGS);
       io.stdout(options['json'] ? `${JSON.stringify(job, null, 2)}\n` : `${job.id}\n`);
@@ -167,13 +179,15 @@ export function registerJobCommands(program: Command, ctx: CliContext): void {
     .description('show the running daemon\'s runtime settings, or change them without a restart')
     .option('--max-concurrent <n>', 'encodes at once, 0 = no cap')
     .option('--progress-threshold <percent>', 'store progress when it moved this much')
+    .option('--resources <spec>', "the box's capacity from now on, e.g. cpu=4,gpu=2,nvenc=3 (running jobs keep theirs)")
     .option('--json', 'print JSON (what it prints anyway: the settings are a JSON object)')
-    .action(async (options: { maxConcurrent?: string; progressThreshold?: string; json?: boolean }) => {
+    .action(async (options: { maxConcurrent?: string; progressThreshold?: string; resources?: string; json?: boolean }) => {
       const patch: Record<string, unknown> = {};
+      if (options.resources !== undefined) patch['resources'] = resourceFlag('--resources', options.resources);
       if (options.maxConcurrent !== undefined) patch['maxConcurrent'] = numberOrText(options.maxConcurrent);
       if (options.progressThreshold !== undefined) patch['progressThreshold'] = numberOrText(options.progressThreshold);
       const api = client();
-      const settings = Object.keys(patch).length > 0 ? await inFlagTerms(api.updateSettings(patch), { maxConcurrent: '--max-concurrent', progressThreshold: '--progress-threshold' }) : await api.settings();
+      const settings = Object.keys(patch).length > 0 ? await inFlagTerms(api.updateSettings(patch), { maxConcurrent: '--max-concurrent', progressThreshold: '--progress-threshold', resources: '--resources' }) : await api.settings();
       io.stdout(`${JSON.stringify(settings, null, 2)}\n`);
     });
 
