@@ -5,6 +5,7 @@
 // clock. The runner (pty), the output check (ffprobe), persistence and announcing are provided by
 // src/.
 import { type ActorRefFrom, and, assign, emit, enqueueActions, fromCallback, fromPromise, not, sendTo, setup } from 'xstate';
+import { DEFAULT_RETRY_RULES, FAILURE_MEANING, type FailureEvidence, type FailureKind, type RetryRule } from './failure-kinds.js';
 import type { LifecycleEvent } from './lifecycle.js';
 import { type Job, type TerminationReason, progressFieldsOf } from './job-record.js';
 import {
@@ -16,6 +17,7 @@ import {
   describeFailure,
   endAttempt,
   outcomeOf,
+  retriesAfter,
   startAttempt,
   succeeded,
   timedOut,
@@ -61,6 +63,8 @@ export interface Clock {
 export interface JobInput {
   job: Job;
   progressThreshold: number;
+  /** Which failures are tried again, by kind; the defaults where not given. */
+  retryRules?: Readonly<Record<FailureKind, RetryRule>>;
 }
 
 export interface JobContext {
@@ -68,6 +72,7 @@ export interface JobContext {
   /** Encoding seconds of earlier attempts, so elapsedSeconds counts every attempt. */
   elapsedBefore: number;
   progressThreshold: number;
+  retryRules: Readonly<Record<FailureKind, RetryRule>>;
 }
 
 // Waiting with no encoder of its own (for an external output, for the watcher): a cancel ends the
@@ -87,7 +92,7 @@ export function createJobMachine(clock: Clock) {
   // inside the same setup (the inference would be circular), hence the casts; at run time the name
   // resolves to the action as provided, so the daemon's `announce` is the one that runs.
   const announce = (event: LifecycleEvent) => ({ type: 'announce', params: event }) as never;
-  const failAttempt = (params: { job: Job; reason: string; at: string }) => ({ type: 'failAttempt', params }) as never;
+  const failAttempt = (params: { job: Job; reason: string; at: string; failure: FailureEvidence | null }) => ({ type: 'failAttempt', params }) as never;
   return setup({
     types: {
       context: {} as JobContext,
@@ -172,22 +177,26 @@ export function createJobMachine(clock: Clock) {
       exitFailed: enqueueActions(({ context, event, enqueue }) => {
         if (event.type !== 'ENCODER_EXITED') return;
         const exited = withExit(context.job, context.elapsedBefore, event.outcome);
-        enqueue(failAttempt({ job: exited, reason: describeFailure(exited, event.outcome), at: event.outcome.at }));
+        enqueue(failAttempt({ job: exited, reason: describeFailure(exited, event.outcome), at: event.outcome.at, failure: event.outcome.failure ?? null }));
       }),
       outputCheckFailed: enqueueActions(({ context, event, enqueue }) => {
         const error = 'error' in event ? (event as { error: unknown }).error : 'the output check failed';
-        enqueue(failAttempt({ job: context.job, reason: errorText(error), at: nowIso() }));
+        // The check may know better (a full disk truncated the file): it says so on the error.
+        const known = (error as { failure?: FailureEvidence } | null)?.failure;
+        enqueue(failAttempt({ job: context.job, reason: errorText(error), at: nowIso(), failure: known ?? { kind: 'output-check', evidence: errorText(error).slice(0, 300) } }));
       }),
-      /** A failed attempt: a retry after the backoff while attempts are left, else failed for good. */
-      failAttempt: enqueueActions(({ enqueue }, { job, reason, at }: { job: Job; reason: string; at: string }) => {
-        enqueue(attemptEnded(job, outcomeOf(job), reason, at));
-        if (canRetry(job)) {
-          const retry = toRetry(job, reason, outcomeOf(job), at);
+      /** A failed attempt: a retry after the backoff while attempts are left and its kind is retried, else failed for good. */
+      failAttempt: enqueueActions(({ context, enqueue }, { job, reason, at, failure }: { job: Job; reason: string; at: string; failure: FailureEvidence | null }) => {
+        enqueue(attemptEnded(job, outcomeOf(job), reason, at, failure));
+        if (retriesAfter(job, failure, context.retryRules)) {
+          const retry = toRetry(job, reason, outcomeOf(job), at, failure);
           enqueue.assign({ job: retry });
           enqueue(announce({ kind: 'retry-scheduled', jobId: job.id, at, attempt: attemptInBudget(job) + 1, delayMs: retry.retryDelayMs ?? 0 }));
         } else {
-          enqueue.assign({ job: toFailed(job, reason, outcomeOf(job), at) });
-          enqueue(announce({ kind: 'failed', jobId: job.id, at, reason }));
+          // A kind that a retry would only repeat ends the job now, attempts left or not.
+          const final = failure && canRetry(job) ? `${reason} (not retried: ${failure.kind}, ${FAILURE_MEANING[failure.kind]})` : reason;
+          enqueue.assign({ job: toFailed(job, final, outcomeOf(job), at, failure) });
+          enqueue(announce({ kind: 'failed', jobId: job.id, at, reason: final, failureKind: failure?.kind ?? null }));
         }
       }),
       outputValid: enqueueActions(({ context, enqueue }) => {
@@ -230,7 +239,7 @@ export function createJobMachine(clock: Clock) {
     },
   }).createMachine({
     id: 'job',
-    context: ({ input }) => ({ job: input.job, elapsedBefore: input.job.elapsedSeconds, progressThreshold: input.progressThreshold }),
+    context: ({ input }) => ({ job: input.job, elapsedBefore: input.job.elapsedSeconds, progressThreshold: input.progressThreshold, retryRules: input.retryRules ?? DEFAULT_RETRY_RULES }),
     initial: 'queued',
     output: ({ context }) => context.job,
     states: {
@@ -332,8 +341,8 @@ export function createJobMachine(clock: Clock) {
     },
   });
 
-  function attemptEnded(job: Job, outcome: Parameters<typeof endAttempt>[1], reason: string | null, at: string) {
-    return announce({ kind: 'attempt-ended', jobId: job.id, at, attempt: attemptInBudget(job), outcome, reason, exitCode: job.exitCode, signal: job.signal });
+  function attemptEnded(job: Job, outcome: Parameters<typeof endAttempt>[1], reason: string | null, at: string, failure: FailureEvidence | null = null) {
+    return announce({ kind: 'attempt-ended', jobId: job.id, at, attempt: attemptInBudget(job), outcome, reason, exitCode: job.exitCode, signal: job.signal, failureKind: failure?.kind ?? null, evidence: failure?.evidence ?? null });
   }
 }
 

@@ -1,4 +1,5 @@
 // The job record: the one shape a job has in the machines, the store and the API.
+import type { FailureKind } from './failure-kinds.js';
 
 export const JOB_STATUSES = ['queued', 'encoding', 'finalizing', 'done', 'failed', 'cancelled'] as const;
 export type JobStatus = (typeof JOB_STATUSES)[number];
@@ -43,6 +44,9 @@ export interface Attempt {
   signal: string | null;
   outcome: AttemptOutcome;
   reason: string | null;
+  /** A failed attempt's kind (from its evidence) and the line that shows it. */
+  failureKind: FailureKind | null;
+  evidence: string | null;
 }
 
 /**
@@ -131,6 +135,9 @@ export interface Job extends ProgressFields {
   exitCode: number | null;
   signal: string | null;
   error: string | null;
+  /** The last failed attempt's kind and evidence line (null once an attempt succeeds or starts). */
+  failureKind: FailureKind | null;
+  failureEvidence: string | null;
   terminationReason: TerminationReason | null;
   /** The last lines the encoder printed (ANSI removed), newest last. */
   logTail: string[];

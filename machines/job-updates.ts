@@ -1,5 +1,6 @@
 // How a job's record changes at each step of its machine: pure functions from record to record, so
 // the graph in job-machine.ts reads as a graph. Time always comes in as a parameter.
+import type { FailureEvidence, FailureKind, RetryRule } from './failure-kinds.js';
 import type { Attempt, AttemptOutcome, Job, ProgressFields, TerminationReason } from './job-record.js';
 
 /** How an encoder run ended: a value, never an exception. */
@@ -12,6 +13,8 @@ export interface EncoderOutcome {
   at: string;
   /** A failed run that wrote its output in place left this much of it there. */
   partialOutput?: { path: string; bytes: number } | null;
+  /** A failed run: what kind of failure its evidence shows. */
+  failure?: FailureEvidence | null;
 }
 
 export function succeeded(outcome: EncoderOutcome): boolean {
@@ -42,6 +45,8 @@ export function startAttempt(job: Job): Job {
     exitCode: null,
     signal: null,
     error: null,
+    failureKind: null,
+    failureEvidence: null,
     terminationReason: null,
     timedOutAt: null,
     finishedAt: null,
@@ -65,7 +70,7 @@ export function withExit(job: Job, elapsedBefore: number, outcome: EncoderOutcom
 }
 
 /** Closes the current attempt in the job's history. */
-export function endAttempt(job: Job, outcome: AttemptOutcome, reason: string | null, at: string): Job {
+export function endAttempt(job: Job, outcome: AttemptOutcome, reason: string | null, at: string, failure: FailureEvidence | null = null): Job {
   const attempt: Attempt = {
     attempt: job.attempts,
     startedAt: job.startedAt,
@@ -74,8 +79,10 @@ export function endAttempt(job: Job, outcome: AttemptOutcome, reason: string | n
     signal: job.signal,
     outcome,
     reason,
+    failureKind: failure?.kind ?? null,
+    evidence: failure?.evidence ?? null,
   };
-  return { ...job, history: [...job.history, attempt] };
+  return { ...job, history: [...job.history, attempt], ...(failure ? { failureKind: failure.kind, failureEvidence: failure.evidence } : {}) };
 }
 
 export function finish(job: Job, patch: Partial<Job>, at: string): Job {
@@ -107,13 +114,18 @@ export function retryDelayMs(job: Pick<Job, 'id' | 'attempts' | 'retryBackoffSec
 }
 
 /** A failed attempt with attempts left: back in line after the backoff, the failure kept. */
-export function toRetry(job: Job, reason: string, outcome: AttemptOutcome, at: string): Job {
-  const ended = endAttempt({ ...job, error: reason }, outcome, reason, at);
+export function toRetry(job: Job, reason: string, outcome: AttemptOutcome, at: string, failure: FailureEvidence | null = null): Job {
+  const ended = endAttempt({ ...job, error: reason }, outcome, reason, at, failure);
   return { ...ended, status: 'queued', pid: null, pidStartTicks: null, retryDelayMs: retryDelayMs(ended) };
 }
 
-export function toFailed(job: Job, reason: string, outcome: AttemptOutcome, at: string): Job {
-  return finish(endAttempt({ ...job, error: reason }, outcome, reason, at), { status: 'failed', error: reason }, at);
+export function toFailed(job: Job, reason: string, outcome: AttemptOutcome, at: string, failure: FailureEvidence | null = null): Job {
+  return finish(endAttempt({ ...job, error: reason }, outcome, reason, at, failure), { status: 'failed', error: reason }, at);
+}
+
+/** Whether a failed attempt of this kind is tried again, by the job's rules. */
+export function retriesAfter(job: Job, failure: FailureEvidence | null, rules: Readonly<Record<FailureKind, RetryRule>>): boolean {
+  return canRetry(job) && (failure === null || rules[failure.kind] !== 'never');
 }
 
 export function outcomeOf(job: Job): AttemptOutcome {
@@ -175,7 +187,7 @@ export function toCancelled(job: Job, at: string): Job {
  * its history, but it spends no attempt of the encoder's budget: interruptions have their own.
  */
 export function toInterrupted(job: Job, reason: string, at: string): Job {
-  const ended = endAttempt({ ...job, pid: null, pidStartTicks: null, terminationReason: null }, 'interrupted', reason, at);
+  const ended = endAttempt({ ...job, pid: null, pidStartTicks: null, terminationReason: null }, 'interrupted', reason, at, { kind: 'interrupted', evidence: reason });
   return { ...ended, ...progressReset(job), status: 'queued', retryDelayMs: null };
 }
 
@@ -210,6 +222,8 @@ export function requeueByHand(job: Job): Job {
     exitCode: null,
     signal: null,
     error: null,
+    failureKind: null,
+    failureEvidence: null,
     terminationReason: null,
     timedOutAt: null,
     retryDelayMs: null,

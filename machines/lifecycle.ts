@@ -2,6 +2,7 @@
 // that the log, the metrics, the transition log and the event stream consume (and that other hosts
 // and webhooks will). Every event names its job and its time; nothing else is rebuilt by diffing
 // records. Add a kind here and the type checker asks every consumer for its handling.
+import type { FailureKind } from './failure-kinds.js';
 import type { AttemptOutcome, JobStatus, ProgressFields } from './job-record.js';
 
 interface Base {
@@ -19,12 +20,12 @@ export type LifecycleEvent = Base &
     | { kind: 'progress'; progress: ProgressFields; elapsedSeconds: number }
     | { kind: 'stalled'; attempt: number; stallTimeoutSec: number }
     | { kind: 'timed-out'; attempt: number; timeoutSec: number }
-    | { kind: 'attempt-ended'; attempt: number; outcome: AttemptOutcome; reason: string | null; exitCode: number | null; signal: string | null }
+    | { kind: 'attempt-ended'; attempt: number; outcome: AttemptOutcome; reason: string | null; exitCode: number | null; signal: string | null; failureKind: FailureKind | null; evidence: string | null }
     | { kind: 'retry-scheduled'; attempt: number; delayMs: number }
     | { kind: 'output-ready'; path: string }
     | { kind: 'finalized' }
     | { kind: 'done'; elapsedSeconds: number }
-    | { kind: 'failed'; reason: string }
+    | { kind: 'failed'; reason: string; failureKind: FailureKind | null }
     | { kind: 'cancelled' }
     | { kind: 'requeued'; reason: RequeueReason }
     | { kind: 'reprioritized'; priority: number }

@@ -3,6 +3,7 @@
 // so a queue of a hundred thousand costs memory for records only. It is the only owner of a
 // waiting job: a priority change or a cancel of one goes through here, never around it.
 import { assign, emit, enqueueActions, setup } from 'xstate';
+import { DEFAULT_RETRY_RULES, type FailureKind, type RetryRule } from './failure-kinds.js';
 import { JobQueue } from './job-queue.js';
 import type { Job } from './job-record.js';
 import { type Clock, createJobMachine } from './job-machine.js';
@@ -62,6 +63,8 @@ export interface SupervisorContext {
   maxOvertakes: number;
   /** Why each waiting job the last pass looked at has not started. */
   waitReasons: Record<string, string>;
+  /** Which failures are tried again, by kind. */
+  retryRules: Readonly<Record<FailureKind, RetryRule>>;
 }
 
 export interface SupervisorInput {
@@ -71,6 +74,7 @@ export interface SupervisorInput {
   capacity?: Resources;
   gpuDevices?: number[];
   maxOvertakes?: number;
+  retryRules?: Readonly<Record<FailureKind, RetryRule>>;
 }
 
 // How far down the line one pass looks for jobs that fit: a line of a hundred thousand jobs that
@@ -127,7 +131,7 @@ export const supervisorMachine = setup({
     }),
     startExternal: enqueueActions(({ context, enqueue }, jobs: Job[]) => {
       for (const job of jobs) {
-        enqueue.spawnChild('job', { id: job.id, input: { job, progressThreshold: context.progressThreshold } });
+        enqueue.spawnChild('job', { id: job.id, input: { job, progressThreshold: context.progressThreshold, retryRules: context.retryRules } });
         enqueue.sendTo(job.id, { type: 'START' });
       }
       enqueue.assign(({ context: current }) => ({ external: [...current.external, ...jobs.map((job) => job.id)], pendingExternal: [] }));
@@ -156,7 +160,7 @@ export const supervisorMachine = setup({
         const job = wanted > 0 ? { ...waiting, gpus } : { ...waiting, gpus: null };
         holding[job.id] = { needs: job.needs, gpus };
         delete context.overtakes[job.id];
-        enqueue.spawnChild('job', { id: job.id, input: { job, progressThreshold: context.progressThreshold } });
+        enqueue.spawnChild('job', { id: job.id, input: { job, progressThreshold: context.progressThreshold, retryRules: context.retryRules } });
         enqueue.sendTo(job.id, { type: 'START' });
       }
       enqueue.assign(({ context: current }) => ({
@@ -218,6 +222,7 @@ export const supervisorMachine = setup({
       overtakes: {},
       maxOvertakes: input.maxOvertakes ?? 3,
       waitReasons: {},
+      retryRules: input.retryRules ?? DEFAULT_RETRY_RULES,
     };
   },
   initial: 'accepting',

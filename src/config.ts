@@ -5,6 +5,7 @@
 import { delimiter, resolve } from 'node:path';
 import { z } from 'zod';
 import { parseResourceList } from './resources/resource-spec.js';
+import { DEFAULT_RETRY_RULES, FAILURE_KINDS, type FailureKind, RETRY_RULES, type RetryRule } from '../machines/failure-kinds.js';
 import { parseAge } from './jobs/retention.js';
 import { LIFECYCLE_KINDS } from '../machines/lifecycle.js';
 import { isLoopback } from './api/host-names.js';
@@ -49,6 +50,24 @@ const resourcesSetting = z.string().transform((text, context) => {
     context.addIssue({ code: 'custom', message: `${(error as Error).message.replace(/^resources: /, '')} (expected e.g. cpu=2,gpu=2,nvenc=3 or auto)` });
     return z.NEVER;
   }
+});
+
+/** `disk-full=never,killed=backoff`: rules that replace the defaults for those kinds. */
+const retryRulesSetting = z.string().transform((text, context) => {
+  const rules: Record<FailureKind, RetryRule> = { ...DEFAULT_RETRY_RULES };
+  for (const part of text.split(',').map((each) => each.trim()).filter(Boolean)) {
+    const [kind, rule] = part.split('=').map((each) => each.trim());
+    if (!(FAILURE_KINDS as readonly string[]).includes(kind ?? '')) {
+      context.addIssue({ code: 'custom', message: `"${kind}" is not a failure kind (${FAILURE_KINDS.join(', ')})` });
+      return z.NEVER;
+    }
+    if (!(RETRY_RULES as readonly string[]).includes(rule ?? '')) {
+      context.addIssue({ code: 'custom', message: `"${rule ?? ''}" is not a retry rule for ${kind} (${RETRY_RULES.join(', ')})` });
+      return z.NEVER;
+    }
+    rules[kind as FailureKind] = rule as RetryRule;
+  }
+  return rules;
 });
 
 /** An age: `30d`, `12h`, `90m`, `45s` or seconds; 0 means forever. */
@@ -103,6 +122,7 @@ const SETTINGS = {
   killGraceSec: { env: ['ENCSUP_KILL_GRACE_SEC'], flag: '--kill-grace', value: 'seconds', help: 'between SIGTERM and SIGKILL when ending an encoder', fallback: '10', schema: secondsSchema('positive') },
   maxLogBytes: { env: ['ENCSUP_MAX_LOG_BYTES'], flag: '--max-log-size', value: 'bytes', help: "cap of each job's log file; older output is dropped from the front", fallback: String(16 * 1024 * 1024), schema: z.coerce.number().int('expected a whole number of bytes').min(64 * 1024, 'expected at least 65536 bytes').max(2 ** 40, 'expected at most 1 TiB') },
   resources: { env: ['ENCSUP_RESOURCES'], flag: '--resources', value: 'spec', help: 'what this box has, e.g. cpu=4,gpu=2,nvenc=3; auto detects GPUs (nvidia-smi, /dev/dri); a resource not named is unlimited', fallback: '', schema: resourcesSetting },
+  retryRules: { env: ['ENCSUP_RETRY_RULES'], flag: '--retry-rules', value: 'kind=rule,…', help: 'override retry rules by failure kind, e.g. disk-full=never,corrupt-input=backoff (rules: never, backoff, other-device, disk-space)', fallback: '', schema: retryRulesSetting },
   maxOvertakes: { env: ['ENCSUP_MAX_OVERTAKES'], flag: '--max-overtakes', value: 'n', help: 'later jobs that may start ahead of a waiting one using what it waits for, before what frees up is held for it', fallback: '3', schema: z.coerce.number().int('expected a whole number').min(0, 'expected 0 or more').max(1000, 'expected at most 1000') },
   fileWatcher: { env: ['ENCSUP_FILE_WATCHER', 'VIDEO_PROCESSING_FILE_WATCHER'], flag: '--file-watcher', value: 'bool', help: 'watch the output folder (when no --watch folder is listed)', fallback: 'false', schema: booleanText },
   watchDirs: { env: ['ENCSUP_WATCH_DIRS'], flag: '--watch', value: 'dir', repeatable: true, help: 'watch this output folder (repeatable)', fallback: '', schema: folderList },

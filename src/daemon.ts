@@ -4,11 +4,14 @@
 // make every job durable, close the store.
 import { rm } from 'node:fs/promises';
 import type { Server } from 'node:http';
-import { extname, join, sep } from 'node:path';
+import { dirname, extname, join, sep } from 'node:path';
 import { type Actor, createActor, waitFor } from 'xstate';
 import { describeJobGraph } from '../machines/job-graph.js';
 import { supervisorMachine } from '../machines/supervisor-machine.js';
 import { deviceIndices, detectGpus, detectedCapacity } from './resources/gpu-detect.js';
+import { oomKillCount } from './failures/oom-kills.js';
+import { classifyCheckFailure } from './failures/classify.js';
+import { freeBytesAt } from './media/disk-space.js';
 import { EventHub } from './api/event-stream.js';
 import { hostPolicy } from './api/host-names.js';
 import { addressOf, listen, stopListening } from './api/listen.js';
@@ -126,6 +129,8 @@ async function startOwnedDaemon(config: DaemonConfig, deps: Deps, watcher: Outpu
   const runner = createRunnerActor(
     {
       gpuDevices,
+      oomKills: oomKillCount,
+      freeBytes: freeBytesAt,
       spawnPty: deps.spawnPty,
       nowMs: deps.nowMs,
       graceMs: config.killGraceSec * 1000,
@@ -148,9 +153,15 @@ async function startOwnedDaemon(config: DaemonConfig, deps: Deps, watcher: Outpu
     clock: { now: deps.nowMs },
     runner,
     // A staged output is checked under its temporary name and renamed into place only then.
-    checkOutput: (job) => {
+    checkOutput: async (job) => {
       const options = { ffprobe, durationTolerancePct: config.durationTolerancePct };
-      return writesStaged(job) ? publishStaged(job, (path) => checkOutput({ ...job, output: path }, options), config.keepFailedOutputs) : checkOutput(job, options);
+      try {
+        return await (writesStaged(job) ? publishStaged(job, (path) => checkOutput({ ...job, output: path }, options), config.keepFailedOutputs) : checkOutput(job, options));
+      } catch (error) {
+        // Which kind of failure: a bad output, or a disk that filled under an encoder that exited 0.
+        const failure = classifyCheckFailure(error instanceof Error ? error.message : String(error), job.output === null ? null : await freeBytesAt(dirname(job.output)));
+        throw Object.assign(error instanceof Error ? error : new Error(String(error)), { failure });
+      }
     },
     ledger,
     feed,
@@ -175,6 +186,7 @@ async function startOwnedDaemon(config: DaemonConfig, deps: Deps, watcher: Outpu
         capacity,
         gpuDevices: deviceIndices(gpuDevices, capacity),
         maxOvertakes: config.maxOvertakes,
+        retryRules: config.retryRules,
       },
       ...(inspection ? { inspect: inspection.inspect } : {}),
     },

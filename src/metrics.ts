@@ -1,6 +1,7 @@
 // GET /metrics in Prometheus text format, through prom-client. Job counts are read from the ledger
 // when scraped; the counters count lifecycle events, which are published once durable.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { FAILURE_KINDS } from '../machines/failure-kinds.js';
 import { JOB_STATUSES, type Job } from '../machines/job-record.js';
 import type { LifecycleEvent, LifecycleEventOf, LifecycleKind } from '../machines/lifecycle.js';
 import type { JobLedger } from './store/job-ledger.js';
@@ -11,21 +12,11 @@ export interface Metrics {
   observe(event: LifecycleEvent, job?: Job): void;
 }
 
-/** Why an attempt failed, as a metric label: few values, each one something to act on. */
+/** The failure kind an attempt's end counts under; null for an attempt that did not fail. */
 export function failureKind(event: LifecycleEventOf<'attempt-ended'>): string | null {
-  switch (event.outcome) {
-    case 'timeout':
-      return 'timeout';
-    case 'stalled':
-      return 'stall';
-    case 'interrupted':
-      return 'interrupted';
-    case 'failed':
-      if (event.signal) return 'signal';
-      return event.exitCode === 0 ? 'output-check' : 'exit-code';
-    default:
-      return null;
-  }
+  if (event.outcome === 'done' || event.outcome === 'cancelled') return null;
+  if (event.outcome === 'interrupted') return 'interrupted';
+  return event.failureKind ?? 'unknown';
 }
 
 const MISNAMED_DEFAULTS = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
@@ -65,7 +56,8 @@ export function createMetrics(ledger: JobLedger, encodersRunning: () => number):
   });
   const submitted = new Counter({ name: 'encsup_jobs_submitted_total', help: 'Jobs accepted', registers: [registry] });
   const finished = new Counter({ name: 'encsup_jobs_finished_total', help: 'Jobs that ended, by outcome', labelNames: ['outcome'], registers: [registry] });
-  const failures = new Counter({ name: 'encsup_failures_total', help: 'Attempts that failed, by kind (exit-code, signal, timeout, stall, output-check, interrupted)', labelNames: ['kind'], registers: [registry] });
+  const failures = new Counter({ name: 'encsup_failures_total', help: 'Attempts that failed, by failure kind (input-missing, corrupt-input, disk-full, hardware-busy, …)', labelNames: ['kind'], registers: [registry] });
+  for (const kind of FAILURE_KINDS) failures.inc({ kind }, 0);
   for (const outcome of ['done', 'failed', 'cancelled']) finished.inc({ outcome }, 0);
   // When each waiting job joined the line, for the queue-wait histogram.
   const waitingSince = new Map<string, number>();

@@ -52,7 +52,7 @@ export async function recoverStore(options: {
   }
   for (const job of recovery.changed) {
     void ledger.record(job);
-    options.announce(job.status === 'queued' ? { kind: 'requeued', jobId: job.id, at, reason: 'recovery' } : { kind: 'failed', jobId: job.id, at, reason: job.error ?? 'interrupted' });
+    options.announce(job.status === 'queued' ? { kind: 'requeued', jobId: job.id, at, reason: 'recovery' } : { kind: 'failed', jobId: job.id, at, reason: job.error ?? 'interrupted', failureKind: job.failureKind });
   }
   await ledger.whenIdle();
   return { queued: recovery.queued, problems: loaded.problems };

@@ -38,7 +38,7 @@ export function recoverJobs(jobs: Job[], nowIso: string): Recovery {
         queued.push(requeued);
       } else {
         const error = `interrupted ${interruptions} times: the daemon stopped or crashed during each of this job's last ${interruptions} runs (it may be what takes the daemon down)`;
-        changed.push({ ...requeued, status: 'failed', error, finishedAt: nowIso });
+        changed.push({ ...requeued, status: 'failed', error, failureKind: 'interrupted', failureEvidence: null, finishedAt: nowIso });
       }
     } else if (job.status === 'queued') {
       queued.push(job);

@@ -172,7 +172,7 @@ test('killed right after confirming submissions, as a power cut would: every con
 
 test('a job that keeps being interrupted ends after its interruption budget, saying why; its encoder failures keep their own budget', () => {
   const at = '2026-01-01T00:00:00.000Z';
-  const interrupted = (n: number) => Array.from({ length: n }, (_, i) => ({ attempt: i + 1, startedAt: at, endedAt: at, exitCode: null, signal: null, outcome: 'interrupted' as const, reason: 'crash' }));
+  const interrupted = (n: number) => Array.from({ length: n }, (_, i) => ({ attempt: i + 1, startedAt: at, endedAt: at, exitCode: null, signal: null, outcome: 'interrupted' as const, reason: 'crash', failureKind: null, evidence: null }));
   const running = (n: number) => aJob(`j${n}`, { status: 'encoding', attempts: n + 1, maxAttempts: 1, history: interrupted(n) });
   const below = recoverJobs([running(INTERRUPTION_BUDGET - 2)], at);
   assert.equal([below.queued.length, below.changed[0]!.status], [1, 'queued']);

@@ -50,7 +50,8 @@ test('/metrics parses as Prometheus text and its counts match the API', async ()
     assert.ok(metrics.get('encsup_progress_updates_total')! >= 1);
     assert.is(metrics.get('encsup_jobs_submitted_total'), 4);
     assert.equal([metrics.get('encsup_jobs_finished_total{outcome="done"}'), metrics.get('encsup_jobs_finished_total{outcome="failed"}'), metrics.get('encsup_jobs_finished_total{outcome="cancelled"}')], [1, 1, 0]);
-    assert.is(metrics.get('encsup_failures_total{kind="exit-code"}'), 2, 'both attempts of `false`');
+    assert.is(metrics.get('encsup_failures_total{kind="unknown"}'), 2, 'both attempts of `false` (no output to tell why)');
+    assert.is(metrics.get('encsup_failures_total{kind="disk-full"}'), 0, 'every kind is exported, from 0');
     // Counted as each start is published (just after it is durable): three starts, and the retry's.
     await until(async () => parsePrometheus(await (await authed('/metrics')).text()).get('encsup_queue_wait_seconds_count') === 4, 'four starts counted');
     assert.ok(metrics.get('process_resident_memory_bytes')! > 0, 'the default process metrics');

@@ -2,14 +2,16 @@
 // once the attempt is durable), feeds its output through the progress pipeline, and reports
 // ENCODER_STARTED, ACTIVITY, PROGRESS and ENCODER_EXITED.
 import { stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { discardStaged, stagingPath, substituteOutput, writesStaged } from '../media/staged-output.js';
 import { asyncScheduler, share, throttleTime } from 'rxjs';
 import { fromCallback } from 'xstate';
 import type { GpuDevice } from '../resources/gpu-detect.js';
+import type { FailureEvidence } from '../../machines/failure-kinds.js';
+import { classifyFailure, mayBeEvidence } from '../failures/classify.js';
 import { gpuEnvironment, substituteGpu } from '../resources/gpu-handout.js';
 import type { JobEvent, RunnerCommand, RunnerInput } from '../../machines/job-machine.js';
-import type { Job, ProgressFields } from '../../machines/job-record.js';
+import type { Job, ProgressFields, TerminationReason } from '../../machines/job-record.js';
 import { createParser } from '../progress/parsers/index.js';
 import type { KnownTotals } from '../progress/progress-state.js';
 import { readProgress, throttleProgress } from '../progress/pipeline.js';
@@ -24,7 +26,7 @@ import { LogTail } from './log-tail.js';
 import { processStartTicks } from './process-identity.js';
 import { runTag } from './process-tag.js';
 import type { FaultPoint } from '../deps.js';
-import type { SpawnPty } from './pty.js';
+import type { PtyExit, SpawnPty } from './pty.js';
 
 export interface RunnerDeps {
   spawnPty: SpawnPty;
@@ -53,6 +55,10 @@ export interface RunnerDeps {
   priorFor: (job: Job, mediaSeconds: number | null) => RunPrior;
   /** The GPUs found at start: a job given some gets their environment and `{gpu}` filled in. */
   gpuDevices: readonly GpuDevice[];
+  /** The kernel's out-of-memory kills in the daemon's cgroup so far (null: unknown). */
+  oomKills: () => Promise<number | null>;
+  /** Free bytes on the filesystem that holds this path (null: unknown). */
+  freeBytes: (path: string) => Promise<number | null>;
 }
 
 export interface RunPrior {
@@ -61,6 +67,7 @@ export interface RunPrior {
   firstPassShare: number | null;
 }
 
+const EVIDENCE_LINES = 20;
 // The stall clock needs no finer news than this.
 const ACTIVITY_EVERY_MS = 1000;
 // Live views need no more than a few frames a second.
@@ -154,6 +161,7 @@ function launch({ job, progressThreshold }: RunnerInput, known: KnownTotals, exp
     { spawnPty: deps.spawnPty, graceMs: deps.graceMs, baseEnv: deps.baseEnv, tag: runTag(deps.folderTag, job.id, job.attempts) },
   );
   deps.faultPoint('after-spawn');
+  const oomKillsBefore = deps.oomKills();
   send({ type: 'ENCODER_STARTED', pid: run.pid, pidStartTicks: processStartTicks(run.pid), at: isoNow(deps) });
   const tail = new LogTail();
   const log = new JobLogFile(jobLogPath(deps.logDir, job.id), deps.maxLogBytes, (error) => deps.onError(job.id, error));
@@ -161,8 +169,11 @@ function launch({ job, progressThreshold }: RunnerInput, known: KnownTotals, exp
   const lines = run.chunks.pipe(splitRecords(), share());
   let lastLine = '';
   let lastActivityMs = Number.NEGATIVE_INFINITY;
+  // Lines that may say why it failed, kept past the tail (a help page after a bad option).
+  const evidence = new LogTail(EVIDENCE_LINES);
   lines.subscribe((line) => {
     tail.push(line);
+    if (mayBeEvidence(line)) evidence.push(line);
     log.write(line);
     // Something new resets the stall clock; the same line again (a frozen status) does not.
     const now = deps.nowMs();
@@ -201,12 +212,28 @@ function launch({ job, progressThreshold }: RunnerInput, known: KnownTotals, exp
     let partialOutput: { path: string; bytes: number } | null = null;
     if (failed && staged) await discardStaged(job, deps.keepFailedOutputs).catch((error: unknown) => deps.onError(job.id, error));
     else if (failed && job.output !== null) partialOutput = await stat(job.output).then((info) => ({ path: job.output!, bytes: info.size }), () => null);
+    const failure = failed ? await classifyExit(job, exit, run.terminationReason, [...evidence.lines(), ...tail.lines()], oomKillsBefore, deps) : null;
     send({
       type: 'ENCODER_EXITED',
-      outcome: { ...exit, logTail: tail.lines(), runSeconds: (deps.nowMs() - startMs) / 1000, at: isoNow(deps), partialOutput },
+      outcome: { ...exit, logTail: tail.lines(), runSeconds: (deps.nowMs() - startMs) / 1000, at: isoNow(deps), partialOutput, failure },
     });
   });
   return run;
+}
+
+/** What kind of failure a run was, from how it ended, what it printed and the state of the box. */
+async function classifyExit(job: Job, exit: PtyExit, terminationReason: TerminationReason | null, lines: string[], oomKillsBefore: Promise<number | null>, deps: RunnerDeps): Promise<FailureEvidence> {
+  const [before, after, free] = await Promise.all([oomKillsBefore, deps.oomKills(), job.output === null ? null : deps.freeBytes(dirname(job.output))]);
+  return classifyFailure({
+    exitCode: exit.exitCode,
+    signal: exit.signal,
+    terminationReason,
+    lines,
+    command: job.shell ? job.command.join(' ').split(/\s+/) : job.command,
+    output: job.output,
+    oomKilled: before !== null && after !== null && after > before,
+    outputFreeBytes: free,
+  });
 }
 
 function isoNow(deps: Pick<RunnerDeps, 'nowMs'>): string {

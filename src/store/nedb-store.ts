@@ -5,7 +5,7 @@ import { appendFile, chmod, mkdir, open, readFile, unlink, writeFile } from 'nod
 import { dirname, join } from 'node:path';
 import Datastore from 'nedb-promises';
 import { PRIVATE_FILE, PRIVATE_FOLDER, syncToDisk } from '../data-folder.js';
-import type { Job } from '../../machines/job-record.js';
+import type { Attempt, Job } from '../../machines/job-record.js';
 import { DEFAULT_NEEDS } from '../../machines/resources.js';
 import { jobKind } from '../forecast/job-kind.js';
 import type { JobStore, LoadedJobs } from './job-store.js';
@@ -174,6 +174,9 @@ function upgradeRecord(record: Job & OldFieldNames): Job {
     mediaSeconds: job.mediaSeconds ?? null,
     passStartSeconds: job.passStartSeconds ?? null,
     runSeconds: job.runSeconds ?? null,
+    failureKind: job.failureKind ?? null,
+    failureEvidence: job.failureEvidence ?? null,
+    history: Array.isArray(job.history) ? job.history.map((attempt: Partial<Attempt>) => ({ ...attempt, failureKind: attempt.failureKind ?? null, evidence: attempt.evidence ?? null }) as Attempt) : job.history,
     needs: job.needs ?? { ...DEFAULT_NEEDS },
     gpus: job.gpus ?? null,
   };

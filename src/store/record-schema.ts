@@ -3,6 +3,7 @@
 // hold records that parse as JSON and still are not jobs ({"id": "x", "status": "queued"}); one
 // of those must not stop the daemon (a crash loop under Restart=always) nor run anything.
 import { z } from 'zod';
+import { FAILURE_KINDS } from '../../machines/failure-kinds.js';
 import { JOB_STATUSES, type Job, PARSER_NAMES, PROGRESS_BASES } from '../../machines/job-record.js';
 
 const count = z.number().int().min(0);
@@ -18,6 +19,8 @@ const attemptSchema = z.object({
   signal: nullable(z.string()),
   outcome: z.enum(['done', 'failed', 'timeout', 'stalled', 'cancelled', 'interrupted']),
   reason: nullable(z.string()),
+  failureKind: nullable(z.enum(FAILURE_KINDS)),
+  evidence: nullable(z.string()),
 });
 
 /** The record's fields; the API's documented job shape is built on it (src/api/response-schemas.ts). */
@@ -69,6 +72,8 @@ export const jobRecordObject = z.object({
   exitCode: nullable(z.number()),
   signal: nullable(z.string()),
   error: nullable(z.string()),
+  failureKind: nullable(z.enum(FAILURE_KINDS)),
+  failureEvidence: nullable(z.string()),
   terminationReason: nullable(z.enum(['cancel', 'shutdown', 'timeout', 'stall'])),
   logTail: z.array(z.string()),
   pid: nullable(z.number().int().positive()),
