@@ -1,3 +1,5 @@
+import { posix } from 'node:path';
+
 // What a daemon has (cpu=2, gpu=2, nvenc=3) and what a job needs (gpu=1, nvenc=1), and which
 // waiting jobs may start now. Pure: the supervisor feeds it the line in order and what is free.
 //
@@ -119,4 +121,21 @@ export class StartPlanner {
 export function chooseDevices(devices: readonly number[], load: Readonly<Record<number, number>>, count: number, perDevice: number, avoid: readonly number[] = []): number[] {
   const ranked = [...devices].sort((a, b) => (avoid.includes(a) ? 1 : 0) - (avoid.includes(b) ? 1 : 0) || (load[a] ?? 0) - (load[b] ?? 0) || a - b);
   return ranked.filter((device) => (load[device] ?? 0) < perDevice).slice(0, count);
+}
+
+/** The folder whose free space a job needs: its output's, else where it runs. */
+export function diskFolderOf(job: { output: string | null; cwd: string }): string {
+  return job.output === null ? job.cwd : posix.dirname(job.output);
+}
+
+/** 1.5 GiB, 300 MiB, 12 KiB: for the reasons people read. */
+export function formatBytes(bytes: number): string {
+  const units = ['bytes', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return unit === 0 ? `${bytes} bytes` : `${value.toFixed(value >= 10 ? 0 : 1)} ${units[unit]}`;
 }

@@ -9,7 +9,7 @@ import type { Job } from './job-record.js';
 import { type Clock, createJobMachine } from './job-machine.js';
 import { toCancelled } from './job-updates.js';
 import type { LifecycleEvent } from './lifecycle.js';
-import { type Resources, StartPlanner, chooseDevices, freeResources } from './resources.js';
+import { type Resources, StartPlanner, chooseDevices, diskFolderOf, formatBytes, freeResources } from './resources.js';
 
 export type SupervisorEvent =
   /** A new job, already durable as queued, joins the line. */
@@ -18,6 +18,8 @@ export type SupervisorEvent =
   | { type: 'RETRY'; job: Job; at: string }
   | { type: 'CANCEL'; id: string; at: string }
   | { type: 'SET_MAX_CONCURRENT'; maxConcurrent: number }
+  /** Folders with less free space than --min-free now (free bytes by folder): jobs writing there wait. */
+  | { type: 'SET_LOW_DISK'; folders: Record<string, number>; minFreeBytes: number }
   /** What the box has, changed at runtime: running jobs keep what they hold. */
   | { type: 'SET_RESOURCES'; capacity: Resources; gpuDevices: number[] }
   /** Paused, the line keeps its jobs and nothing new starts; running jobs go on. */
@@ -65,6 +67,9 @@ export interface SupervisorContext {
   waitReasons: Record<string, string>;
   /** Which failures are tried again, by kind. */
   retryRules: Readonly<Record<FailureKind, RetryRule>>;
+  /** Folders short of free space, with their free bytes; and the floor they are short of. */
+  lowDisk: Record<string, number>;
+  minFreeBytes: number;
 }
 
 export interface SupervisorInput {
@@ -144,6 +149,11 @@ export const supervisorMachine = setup({
       const waitReasons: Record<string, string> = {};
       const taken = context.queue.takeInOrder(LOOK_AHEAD, (job) => {
         if (planner.full) return 'stop';
+        const folder = diskFolderOf(job);
+        if (context.lowDisk[folder] !== undefined) {
+          waitReasons[job.id] = `waiting for disk space: ${formatBytes(context.lowDisk[folder])} free in ${folder}, under --min-free ${formatBytes(context.minFreeBytes)}`;
+          return 'keep';
+        }
         const decision = planner.consider({ id: job.id, needs: job.needs });
         if (!decision.start) waitReasons[job.id] = decision.reason;
         return decision.start ? 'take' : 'keep';
@@ -223,6 +233,8 @@ export const supervisorMachine = setup({
       maxOvertakes: input.maxOvertakes ?? 3,
       waitReasons: {},
       retryRules: input.retryRules ?? DEFAULT_RETRY_RULES,
+      lowDisk: {},
+      minFreeBytes: 0,
     };
   },
   initial: 'accepting',
@@ -273,6 +285,7 @@ export const supervisorMachine = setup({
           ],
         },
         SET_MAX_CONCURRENT: { actions: [assign({ maxConcurrent: ({ event }) => event.maxConcurrent }), 'startWhatFits'] },
+        SET_LOW_DISK: { actions: [assign({ lowDisk: ({ event }) => event.folders, minFreeBytes: ({ event }) => event.minFreeBytes }), 'startWhatFits'] },
         SET_RESOURCES: { actions: [assign({ capacity: ({ event }) => event.capacity, gpuDevices: ({ event }) => event.gpuDevices }), 'startWhatFits'] },
         SET_PAUSED: { actions: [assign({ paused: ({ event }) => event.paused }), 'startWhatFits'] },
         'xstate.done.actor.*': { actions: ['forgetFinished', 'retryLater', 'startWhatFits'] },

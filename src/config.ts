@@ -70,6 +70,17 @@ const retryRulesSetting = z.string().transform((text, context) => {
   return rules;
 });
 
+/** A size: `1G`, `500M`, `2GiB`, or bytes. */
+const sizeSetting = z.string().transform((text, context) => {
+  const match = /^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(?:i?b)?\s*$/i.exec(text);
+  if (!match) {
+    context.addIssue({ code: 'custom', message: 'expected a size such as 1G, 500M or a number of bytes (0 = no check)' });
+    return z.NEVER;
+  }
+  const power = ' kmgt'.indexOf((match[2] || ' ').toLowerCase());
+  return Math.round(Number(match[1]) * 1024 ** power);
+});
+
 /** An age: `30d`, `12h`, `90m`, `45s` or seconds; 0 means forever. */
 const ageSchema = z.string().transform((text, context) => {
   const seconds = parseAge(text);
@@ -122,6 +133,7 @@ const SETTINGS = {
   killGraceSec: { env: ['ENCSUP_KILL_GRACE_SEC'], flag: '--kill-grace', value: 'seconds', help: 'between SIGTERM and SIGKILL when ending an encoder', fallback: '10', schema: secondsSchema('positive') },
   maxLogBytes: { env: ['ENCSUP_MAX_LOG_BYTES'], flag: '--max-log-size', value: 'bytes', help: "cap of each job's log file; older output is dropped from the front", fallback: String(16 * 1024 * 1024), schema: z.coerce.number().int('expected a whole number of bytes').min(64 * 1024, 'expected at least 65536 bytes').max(2 ** 40, 'expected at most 1 TiB') },
   resources: { env: ['ENCSUP_RESOURCES'], flag: '--resources', value: 'spec', help: 'what this box has, e.g. cpu=4,gpu=2,nvenc=3; auto detects GPUs (nvidia-smi, /dev/dri); a resource not named is unlimited', fallback: '', schema: resourcesSetting },
+  minFreeBytes: { env: ['ENCSUP_MIN_FREE'], flag: '--min-free', value: 'size', help: "a job waits while its output folder has less free space than this, e.g. 1G (0 = no check)", fallback: '1G', schema: sizeSetting },
   retryRules: { env: ['ENCSUP_RETRY_RULES'], flag: '--retry-rules', value: 'kind=rule,…', help: 'override retry rules by failure kind, e.g. disk-full=never,corrupt-input=backoff (rules: never, backoff, other-device, disk-space)', fallback: '', schema: retryRulesSetting },
   maxOvertakes: { env: ['ENCSUP_MAX_OVERTAKES'], flag: '--max-overtakes', value: 'n', help: 'later jobs that may start ahead of a waiting one using what it waits for, before what frees up is held for it', fallback: '3', schema: z.coerce.number().int('expected a whole number').min(0, 'expected 0 or more').max(1000, 'expected at most 1000') },
   fileWatcher: { env: ['ENCSUP_FILE_WATCHER', 'VIDEO_PROCESSING_FILE_WATCHER'], flag: '--file-watcher', value: 'bool', help: 'watch the output folder (when no --watch folder is listed)', fallback: 'false', schema: booleanText },

@@ -12,6 +12,8 @@ import { deviceIndices, detectGpus, detectedCapacity } from './resources/gpu-det
 import { oomKillCount } from './failures/oom-kills.js';
 import { classifyCheckFailure } from './failures/classify.js';
 import { freeBytesAt } from './media/disk-space.js';
+import { DiskMonitor } from './media/disk-monitor.js';
+import { diskFolderOf } from '../machines/resources.js';
 import { EventHub } from './api/event-stream.js';
 import { hostPolicy } from './api/host-names.js';
 import { addressOf, listen, stopListening } from './api/listen.js';
@@ -64,6 +66,9 @@ export interface Daemon {
   inspectorUrl: string | null;
   close(): Promise<void>;
 }
+
+// How often free space is sampled where waiting and running jobs write.
+const DISK_CHECK_MS = 5000;
 
 export async function startDaemon(config: DaemonConfig, deps: Deps): Promise<Daemon> {
   const folders = watchedFolders(config);
@@ -193,6 +198,21 @@ async function startOwnedDaemon(config: DaemonConfig, deps: Deps, watcher: Outpu
   );
   supervisor.start();
 
+  // Free space where jobs write: short folders make their jobs wait (--min-free).
+  const disks = new DiskMonitor({
+    minFreeBytes: config.minFreeBytes,
+    freeBytes: freeBytesAt,
+    folders: () => new Set([config.dataDir, ...folders, ...ledger.list('queued').map(diskFolderOf), ...ledger.list('encoding').map(diskFolderOf)]),
+    onChange: (low) => supervisor.send({ type: 'SET_LOW_DISK', folders: low, minFreeBytes: config.minFreeBytes }),
+    intervalMs: DISK_CHECK_MS,
+  });
+  disks.start();
+  // A disk that just filled under a job: its retry waits for space, not for the next round.
+  stopFeeds.push(
+    feed.subscribe((event, job) => {
+      if (event.kind === 'attempt-ended' && event.failureKind === 'disk-full' && job) void disks.check([diskFolderOf(job)]);
+    }),
+  );
   const removeLog = (jobId: string) => rm(jobLogPath(logDir, jobId), { force: true });
   const requests = new JobRequests({
     ledger,
@@ -202,6 +222,7 @@ async function startOwnedDaemon(config: DaemonConfig, deps: Deps, watcher: Outpu
     defaultCwd: process.cwd(),
     cancelWaitMs: config.killGraceSec * 1000 + 2000,
     gpuDevicesFor: (resources) => deviceIndices(gpuDevices, resources),
+    checkDisk: (job) => disks.check([diskFolderOf(job)]),
     jobDefaults: { timeoutSec: config.timeoutSec, stallTimeoutSec: config.stallTimeoutSec, maxAttempts: config.maxAttempts, retryBackoffSec: config.retryBackoffSec },
     removeLog,
     nowMs: deps.nowMs,
@@ -269,6 +290,7 @@ async function startOwnedDaemon(config: DaemonConfig, deps: Deps, watcher: Outpu
   // What the daemon holds once nothing runs any more: listeners, the inspector, the store.
   const release = async () => {
     stopRetention();
+    disks.stop();
     supervisor.stop();
     events.close();
     await inspection?.stop();

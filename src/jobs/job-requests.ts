@@ -82,6 +82,8 @@ export interface JobRequestsDeps {
   /** Deletes a job's log file (gone already is fine). */
   removeLog: (jobId: string) => Promise<void>;
   nowMs: () => number;
+  /** Samples the free space of the folder this job writes to (the supervisor hears if it is short). */
+  checkDisk: (job: Job) => Promise<void>;
   /** The GPU indices to hand out under a new capacity: the cards found, else 0 … gpu-1. */
   gpuDevicesFor: (capacity: Record<string, number>) => number[];
 }
@@ -175,6 +177,8 @@ export class JobRequests {
     const unmet = unmetNeeds(job.needs, capacity, gpuDevices.length);
     if (unmet) throw new RequestError('invalid', `needs: ${unmet}`, 'needs');
     const accepted = await this.#store(job, 'the job was not accepted; try again once the store is writable');
+    // Its folder's free space is known before it can start: a short disk makes it wait, not fail.
+    await this.deps.checkDisk(accepted);
     this.deps.supervisor.send({ type: 'SUBMIT', job: accepted, at: accepted.updatedAt });
     return accepted;
   }
@@ -210,6 +214,7 @@ export class JobRequests {
     // A manual retry allows as many attempts again as the job was given.
     const fresh = requeueByHand(job);
     const queued = await this.#store(fresh, 'the job was not queued again');
+    await this.deps.checkDisk(queued);
     this.deps.supervisor.send({ type: 'RETRY', job: queued, at: queued.updatedAt });
     return queued;
   }
