@@ -188,13 +188,19 @@ export function createJobMachine(clock: Clock) {
       /** A failed attempt: a retry after the backoff while attempts are left and its kind is retried, else failed for good. */
       failAttempt: enqueueActions(({ context, enqueue }, { job, reason, at, failure }: { job: Job; reason: string; at: string; failure: FailureEvidence | null }) => {
         enqueue(attemptEnded(job, outcomeOf(job), reason, at, failure));
-        if (retriesAfter(job, failure, context.retryRules)) {
+        // encsup cannot run an external job's encoder again: its job fails, or waits for a new file if it asked to.
+        const retried = job.external ? job.waitForReplacement && canRetry(job) : retriesAfter(job, failure, context.retryRules);
+        if (retried) {
           const retry = toRetry(job, reason, outcomeOf(job), at, failure);
           enqueue.assign({ job: retry });
           enqueue(announce({ kind: 'retry-scheduled', jobId: job.id, at, attempt: attemptInBudget(job) + 1, delayMs: retry.retryDelayMs ?? 0 }));
         } else {
           // A kind that a retry would only repeat ends the job now, attempts left or not.
-          const final = failure && canRetry(job) ? `${reason} (not retried: ${failure.kind}, ${FAILURE_MEANING[failure.kind]})` : reason;
+          const final = job.external
+            ? `${reason} (an external job is not retried: encsup cannot rerun an encoder it does not run; submit it with waitForReplacement to wait for a new file)`
+            : failure && canRetry(job)
+              ? `${reason} (not retried: ${failure.kind}, ${FAILURE_MEANING[failure.kind]})`
+              : reason;
           enqueue.assign({ job: toFailed(job, final, outcomeOf(job), at, failure) });
           enqueue(announce({ kind: 'failed', jobId: job.id, at, reason: final, failureKind: failure?.kind ?? null }));
         }

@@ -91,6 +91,8 @@ export interface Job extends ProgressFields {
   output: string | null;
   /** The encode runs elsewhere; the job is done when the watcher reports its output complete. */
   external: boolean;
+  /** An external job whose output fails its check waits for a new file instead of failing. */
+  waitForReplacement: boolean;
   /** Check the output with ffprobe in finalizing (false for outputs that aren't media). */
   validate: boolean;
   /** Seconds the output should last, where known: the job's own, or the input's when not trimmed. */

@@ -13,6 +13,7 @@ import { oomKillCount } from './failures/oom-kills.js';
 import { classifyCheckFailure } from './failures/classify.js';
 import { freeBytesAt } from './media/disk-space.js';
 import { DiskMonitor } from './media/disk-monitor.js';
+import { BoxHealth } from './health/box-health.js';
 import { diskFolderOf } from '../machines/resources.js';
 import { EventHub } from './api/event-stream.js';
 import { hostPolicy } from './api/host-names.js';
@@ -99,7 +100,9 @@ async function startOwnedDaemon(config: DaemonConfig, deps: Deps, watcher: Outpu
   const feed = new LifecycleFeed((id) => ledger.whenDurable(id), (error) => log.error({ err: error }, 'a lifecycle listener failed'));
   const transitions = new TransitionLog();
   const live = new LiveRuns();
-  const metrics = createMetrics(ledger, () => live.count);
+  // Assigned once the parts it reads exist; /metrics asks it only when scraped.
+  let health: BoxHealth | null = null;
+  const metrics = createMetrics(ledger, () => live.count, () => health?.report() ?? Promise.resolve(null));
   const stopFeeds = [feed.subscribe(logLifecycle(log)), feed.subscribe((event, job) => metrics.observe(event, job)), feed.subscribe((event) => transitions.observe(event))];
   // Every process this folder's daemons ever started carries this in its tag.
   const runsOf = folderTag(config.dataDir);
@@ -223,6 +226,8 @@ async function startOwnedDaemon(config: DaemonConfig, deps: Deps, watcher: Outpu
     cancelWaitMs: config.killGraceSec * 1000 + 2000,
     gpuDevicesFor: (resources) => deviceIndices(gpuDevices, resources),
     checkDisk: (job) => disks.check([diskFolderOf(job)]),
+    searchPath: deps.baseEnv['PATH'] ?? '/usr/local/bin:/usr/bin:/bin',
+    coversOutput: (path) => [...folders, ...config.reportDirs].some((folder) => path.startsWith(folder.endsWith(sep) ? folder : folder + sep)),
     jobDefaults: { timeoutSec: config.timeoutSec, stallTimeoutSec: config.stallTimeoutSec, maxAttempts: config.maxAttempts, retryBackoffSec: config.retryBackoffSec },
     removeLog,
     nowMs: deps.nowMs,
@@ -253,6 +258,28 @@ async function startOwnedDaemon(config: DaemonConfig, deps: Deps, watcher: Outpu
   await outbox.start();
   stopFeeds.push(feed.subscribe((event, job) => outbox.enqueue(event, job)));
   const stopRetention = startRetention({ keepFinishedSec: config.keepFinishedSec, keepLogsSec: config.keepLogsSec, requests, ledger, nowMs: deps.nowMs, log });
+  // The box: free space, load, memory, resources, GPUs, store latency, failures by kind.
+  health = new BoxHealth({
+    base: () => ({
+      ok: ledger.failure === null,
+      accepting: requests.accepting,
+      store: ledger.failure === null ? { writable: true, problemsAtLoad: recovered.problems.length } : { writable: false, ...ledger.failure },
+    }),
+    commitTimes: () => ledger.commitTimes(),
+    disks: () => disks.spaces(),
+    minFreeBytes: config.minFreeBytes,
+    resources: () => {
+      const { capacity, holding } = supervisor.getSnapshot().context;
+      const inUse: Record<string, number> = {};
+      for (const hold of Object.values(holding)) for (const [name, amount] of Object.entries(hold.needs)) inUse[name] = (inUse[name] ?? 0) + amount;
+      return { capacity: { ...capacity }, inUse };
+    },
+    encodersRunning: () => live.count,
+    gpuDevices,
+    gpuProbe: deps.gpuProbe,
+    nowMs: deps.nowMs,
+  });
+  stopFeeds.push(feed.subscribe((event) => health!.observe(event)));
   const events = new EventHub({
     onLifecycle: (listener) => feed.subscribe(listener),
     onLive: (listener) => (liveViews.add(listener), () => void liveViews.delete(listener)),
@@ -280,11 +307,7 @@ async function startOwnedDaemon(config: DaemonConfig, deps: Deps, watcher: Outpu
     jobGraph: describeJobGraph(jobLogic),
     guard: { hosts: hostPolicy(config.host, config.allowedHosts), token },
     logPath: (id) => jobLogPath(logDir, id),
-    health: () => ({
-      ok: ledger.failure === null,
-      accepting: requests.accepting,
-      store: ledger.failure === null ? { writable: true, problemsAtLoad: recovered.problems.length } : { writable: false, ...ledger.failure },
-    }),
+    health: () => health!.report(),
     onError: (error, request) => log.error({ err: error, ...request }, 'a request failed inside the daemon; answered 500'),
   });
   // What the daemon holds once nothing runs any more: listeners, the inspector, the store.

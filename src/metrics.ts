@@ -4,6 +4,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import { FAILURE_KINDS } from '../machines/failure-kinds.js';
 import { JOB_STATUSES, type Job } from '../machines/job-record.js';
 import type { LifecycleEvent, LifecycleEventOf, LifecycleKind } from '../machines/lifecycle.js';
+import type { HealthReport } from './health/health-report.js';
 import type { JobLedger } from './store/job-ledger.js';
 
 export interface Metrics {
@@ -21,7 +22,7 @@ export function failureKind(event: LifecycleEventOf<'attempt-ended'>): string | 
 
 const MISNAMED_DEFAULTS = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
 
-export function createMetrics(ledger: JobLedger, encodersRunning: () => number): Metrics {
+export function createMetrics(ledger: JobLedger, encodersRunning: () => number, health: () => Promise<HealthReport | null> = async () => null): Metrics {
   const registry = new Registry();
   // The process's own memory, CPU, event-loop lag and handles (process_*, nodejs_*).
   collectDefaultMetrics({ register: registry });
@@ -40,6 +41,7 @@ export function createMetrics(ledger: JobLedger, encodersRunning: () => number):
     },
   });
   new Gauge({ name: 'encsup_encoders_running', help: 'Encoder processes running now', registers: [registry], collect() { this.set(encodersRunning()); } });
+  registerHealthGauges(registry, health);
   new Gauge({ name: 'encsup_queue_depth', help: 'Jobs waiting to start', registers: [registry], collect() { this.set(ledger.list('queued').length); } });
   const durations = new Histogram({
     name: 'encsup_encode_duration_seconds',
@@ -102,4 +104,49 @@ export function createMetrics(ledger: JobLedger, encodersRunning: () => number):
     },
   };
   return { registry, observe: (event, job) => (counted[event.kind] as ((event: LifecycleEvent, job: Job | undefined) => void) | undefined)?.(event, job) };
+}
+
+/** The box's health as gauges: one read of the report per scrape, shared by all of them. */
+function registerHealthGauges(registry: Registry, health: () => Promise<HealthReport | null>): void {
+  let scrape: { atMs: number; report: Promise<HealthReport | null> } | null = null;
+  const report = () => {
+    if (scrape === null || Date.now() - scrape.atMs > 1000) scrape = { atMs: Date.now(), report: health() };
+    return scrape.report;
+  };
+  const gauge = (name: string, help: string, labelNames: string[], fill: (set: (labels: Record<string, string>, value: number) => void, report: HealthReport) => void) =>
+    new Gauge({
+      name,
+      help,
+      labelNames,
+      registers: [registry],
+      async collect() {
+        this.reset();
+        const now = await report();
+        if (now) fill((labels, value) => this.set(labels, value), now);
+      },
+    });
+  gauge('encsup_disk_free_bytes', 'Free bytes where jobs write and the daemon keeps its data, by folder', ['folder'], (set, r) => {
+    for (const disk of r.disks) if (disk.freeBytes !== null) set({ folder: disk.folder }, disk.freeBytes);
+  });
+  gauge('encsup_resource_capacity', 'What the box has, by resource (declared or detected)', ['resource'], (set, r) => {
+    for (const [resource, amount] of Object.entries(r.resources.capacity)) set({ resource }, amount);
+  });
+  gauge('encsup_resource_in_use', 'What running jobs hold, by resource', ['resource'], (set, r) => {
+    for (const [resource, amount] of Object.entries(r.resources.inUse)) set({ resource }, amount);
+  });
+  gauge('encsup_gpu_utilization_ratio', 'GPU utilisation (0-1), as nvidia-smi reports it', ['gpu'], (set, r) => {
+    for (const gpu of r.gpus) if (gpu.utilizationPct !== null) set({ gpu: String(gpu.index) }, gpu.utilizationPct / 100);
+  });
+  gauge('encsup_gpu_temperature_celsius', 'GPU temperature, as nvidia-smi reports it', ['gpu'], (set, r) => {
+    for (const gpu of r.gpus) if (gpu.temperatureC !== null) set({ gpu: String(gpu.index) }, gpu.temperatureC);
+  });
+  gauge('encsup_gpu_present', 'Detected GPUs that nvidia-smi still lists (0: gone)', ['gpu'], (set, r) => {
+    for (const gpu of r.gpus) set({ gpu: String(gpu.index) }, gpu.present ? 1 : 0);
+  });
+  gauge('encsup_host_load1', 'Load average over one minute', [], (set, r) => set({}, r.host.load[0] ?? 0));
+  gauge('encsup_host_memory_free_bytes', 'Free memory of the host', [], (set, r) => set({}, r.host.memoryFreeBytes));
+  gauge('encsup_store_commit_seconds', 'How long the latest store commit (writes and their fsync) took', [], (set, r) => {
+    if (r.store.commitMs.lastMs !== null) set({}, r.store.commitMs.lastMs / 1000);
+  });
+  gauge('encsup_health_warnings', 'Warnings the health report gives now (see /healthz)', [], (set, r) => set({}, r.warnings.length));
 }

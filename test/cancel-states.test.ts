@@ -1,6 +1,7 @@
 // Cancel works in every state a job can be in before it ends: waiting in line, waiting out a
 // retry's backoff (neither in line nor running), running, and an external job waiting for its
 // output; `encsup cancel` exits non-zero when the job did not end cancelled.
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -28,7 +29,7 @@ test('a job waiting out its retry backoff is cancelled, and its next attempt nev
 });
 
 test('an external job waiting for its output is cancelled; a job already finished is refused with exit 1', async () => {
-  await withTestDaemon({}, async ({ api, dir, url }) => {
+  await withTestDaemon({ reportDirs: tmpdir() }, async ({ api, dir, url }) => {
     const job = await api.submit({ external: true, output: join(dir.path, 'elsewhere.mp4') });
     await until(async () => (await api.get(job.id)).status === 'encoding', 'the external job to wait');
     const first = await cli(['cancel', job.id, '--data-dir', dir.path, '--url', url]);

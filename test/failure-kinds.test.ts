@@ -36,7 +36,8 @@ function mountTmpfs(path: string, options: string): void {
 }
 
 test('real encoder failures are classified with their evidence, and each kind gets its retry rule', async () => {
-  await withTestDaemon({ maxConcurrent: 6, retryBackoffSec: 0.1, maxAttempts: 2, killGraceSec: 1 }, async ({ api, dir }) => {
+  // No --min-free: the small disks are meant to fill under the encoders, not to hold them back.
+  await withTestDaemon({ maxConcurrent: 6, retryBackoffSec: 0.1, maxAttempts: 2, killGraceSec: 1, minFreeBytes: '0' }, async ({ api, dir }) => {
     const d = dir.path;
     const clip = makeClip(join(d, 'clip.mp4'), 2);
     const raw = y4m(join(d, 'clip.y4m'), 1);
@@ -87,7 +88,8 @@ test('real encoder failures are classified with their evidence, and each kind ge
       // One at a time where they share the small disk, so each fills it by itself.
       const jobs: [Case, Job][] = [];
       for (const each of cases) {
-        const job = await api.submit({ name: each.name, cwd: d, ...each.submit });
+        // The inputs are missing on purpose: past the submit check, to see the encoders fail on them.
+        const job = await api.submit({ name: each.name, cwd: d, checkInputs: false, ...each.submit });
         jobs.push([each, job]);
         if (each.kind === 'disk-full') await waitForStatus(api, job.id, ['failed', 'queued', 'done'], 60_000).then(() => until(async () => (await api.get(job.id)).attempts >= 1 && ['failed', 'queued'].includes((await api.get(job.id)).status), 'the attempt to end'));
       }

@@ -19,7 +19,7 @@ test('paused, the line keeps its jobs and starts none while the running one goes
     assert.is((await waitForStatus(api, running.id, ['done'])).status, 'done', 'the running job went on');
     // Paused: the waiting job stays waiting however long (checked after the running one ended).
     assert.is((await api.get(waiting.id)).status, 'queued');
-    assert.equal(await api.settings(), { maxConcurrent: 1, progressThreshold: 1, paused: true });
+    assert.equal(await api.settings(), { maxConcurrent: 1, progressThreshold: 1, paused: true, resources: {} });
     const resumed = await cli(['resume', '--json', '--data-dir', dir.path, '--url', url]);
     assert.is(JSON.parse(resumed.stdout).paused, false);
     assert.is((await waitForStatus(api, waiting.id, ['done'])).status, 'done');

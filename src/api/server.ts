@@ -51,7 +51,7 @@ export interface ApiDeps {
   jobGraph: JobGraph;
   logPath: (jobId: string) => string;
   /** What /healthz says: open to monitors, so nothing about jobs. */
-  health: () => { ok: boolean } & Record<string, unknown>;
+  health: () => Promise<{ ok: boolean }>;
   guard: GuardOptions;
   /** A handler failed in a way no request should cause: logged, answered 500, the daemon goes on. */
   onError: (error: unknown, request: { method: string; path: string }) => void;
@@ -121,8 +121,8 @@ export function createApiServer(deps: ApiDeps): Server {
     // The runtime settings' old name, kept for existing scripts.
     getConfig: settings,
     updateConfig: settings,
-    health: (_q, res) => {
-      const health = deps.health();
+    health: async (_q, res) => {
+      const health = await deps.health();
       sendJson(res, health.ok ? 200 : 503, health);
     },
     logout: (request, res) => {

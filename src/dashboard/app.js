@@ -605,6 +605,37 @@ function route() {
   }
 }
 
+// ---- the box's health ------------------------------------------------------------------------
+
+/** Free space, load, GPUs and warnings from /healthz, in the header; the warnings in full on hover. */
+async function showHealth() {
+  const health = await fetch('/healthz', { credentials: 'same-origin' }).then((response) => response.json());
+  const parts = [];
+  const tightest = (health.disks ?? []).filter((disk) => disk.freeBytes !== null).sort((a, b) => a.freeBytes - b.freeBytes)[0];
+  if (tightest) parts.push(`disk ${bytes(tightest.freeBytes)} free`);
+  if (health.host) parts.push(`load ${health.host.load[0]}`);
+  for (const gpu of health.gpus ?? []) parts.push(`GPU ${gpu.index} ${gpu.present ? `${gpu.utilizationPct ?? '?'} %${gpu.temperatureC === null ? '' : ` ${gpu.temperatureC} °C`}` : 'gone'}`);
+  const inUse = Object.entries(health.resources?.capacity ?? {}).map(([name, amount]) => `${name} ${health.resources.inUse[name] ?? 0}/${amount}`);
+  if (inUse.length > 0) parts.push(inUse.join(' '));
+  const warnings = health.warnings ?? [];
+  if (warnings.length > 0) parts.unshift(`⚠ ${warnings.length === 1 ? warnings[0] : `${warnings.length} warnings`}`);
+  const node = document.getElementById('health');
+  setText(node, parts.join(' · '));
+  node.title = warnings.join('\n');
+  node.dataset.warnings = String(warnings.length);
+}
+
+function bytes(count) {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let value = count;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${value.toFixed(value >= 10 || unit === 0 ? 0 : 1)} ${units[unit]}`;
+}
+
 function setUpControls() {
   document.getElementById('logout').addEventListener('click', () => api('/api/logout', { method: 'POST' }).finally(() => location.assign('/')));
   // Pause: running jobs go on, nothing new starts.
@@ -652,6 +683,8 @@ async function start() {
   }, 1000);
   // Forecasts and waiting jobs' start times move as others run: the shown page is read again now and then.
   setInterval(relistSoon, 15_000);
+  showHealth().catch(() => undefined);
+  setInterval(() => showHealth().catch(() => undefined), 10_000);
   addEventListener('hashchange', route);
   route();
 }

@@ -39,7 +39,15 @@ export function createJobViews(parts: {
       // Only when one of these jobs has a forecast.
       const needed = jobs.some((job) => job.status === 'queued' || job.status === 'encoding' || job.status === 'finalizing');
       const forecasted = needed ? forecasts() : null;
-      return jobs.map((job) => ({ ...parts.board.current(job), forecast: forecasted?.get(job.id) ?? null, waitingFor: job.status === 'queued' ? parts.waitingFor(job.id) : null }));
+      return jobs.map((job) => ({ ...parts.board.current(job), forecast: forecasted?.get(job.id) ?? null, waitingFor: waitingFor(job, parts.waitingFor) }));
     },
   };
+}
+
+/** Why a job is not running yet: what the line says for a waiting one; an external job waiting for a replacement output says that. */
+function waitingFor(job: Job, inLine: (jobId: string) => string | null): string | null {
+  if (job.status === 'queued') return inLine(job.id);
+  const last = job.history.at(-1);
+  if (job.external && job.status === 'encoding' && last?.failureKind) return `waiting for a replacement of its output (the last one failed: ${last.reason ?? last.failureKind})`;
+  return null;
 }

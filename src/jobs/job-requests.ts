@@ -18,6 +18,7 @@ import { z } from 'zod';
 import { firstProblem } from '../validation-problem.js';
 import { type JobDefaults, newJobRecord, parseSubmission, prioritySchema } from './submission.js';
 import { resourcesSchema } from '../resources/resource-spec.js';
+import { checkRunnable } from './submit-checks.js';
 import { unmetNeeds } from '../../machines/resources.js';
 
 export type RequestErrorKind = 'invalid' | 'not-found' | 'conflict' | 'unavailable';
@@ -82,6 +83,10 @@ export interface JobRequestsDeps {
   /** Deletes a job's log file (gone already is fine). */
   removeLog: (jobId: string) => Promise<void>;
   nowMs: () => number;
+  /** The PATH encoders start with: a program not on it is refused at submit. */
+  searchPath: string;
+  /** Whether a watched or report folder covers an external job's output. */
+  coversOutput: (path: string) => boolean;
   /** Samples the free space of the folder this job writes to (the supervisor hears if it is short). */
   checkDisk: (job: Job) => Promise<void>;
   /** The GPU indices to hand out under a new capacity: the cards found, else 0 … gpu-1. */
@@ -173,6 +178,8 @@ export class JobRequests {
     if (!existsSync(job.cwd) || !statSync(job.cwd).isDirectory()) {
       throw new RequestError('invalid', `cwd: ${job.cwd} is not a folder on the daemon's machine`, 'cwd');
     }
+    const unrunnable = checkRunnable(job, { path: this.deps.searchPath, coversOutput: this.deps.coversOutput, checkInputs: parsed.submission.checkInputs !== false });
+    if (unrunnable) throw new RequestError('invalid', unrunnable.message, unrunnable.field);
     const { capacity, gpuDevices } = this.deps.supervisor.getSnapshot().context;
     const unmet = unmetNeeds(job.needs, capacity, gpuDevices.length);
     if (unmet) throw new RequestError('invalid', `needs: ${unmet}`, 'needs');

@@ -98,6 +98,10 @@ export const submissionSchema = z.strictObject({
     .optional(),
   needs: resourcesSchema('needs').optional(),
   external: z.boolean().optional(),
+  /** An external job: wait for a new file when its output fails the check, instead of failing. */
+  waitForReplacement: z.boolean().optional(),
+  /** false: accept inputs that do not exist yet (another job makes them). */
+  checkInputs: z.boolean().optional(),
   validate: z.boolean().optional(),
   expectedDurationSeconds: z.number().positive('expected a number of seconds above 0').max(1e9, 'expected at most 1e9 seconds').optional(),
   timeoutSec: seconds('expected seconds, 0 for no limit').optional(),
@@ -199,6 +203,7 @@ export function newJobRecord(submission: Submission, id: string, nowIso: string,
     elapsedSeconds: 0,
     output,
     external: submission.external ?? false,
+    waitForReplacement: submission.waitForReplacement ?? false,
     validate: submission.validate ?? true,
     expectedDurationSeconds: submission.expectedDurationSeconds ?? null,
     outputReadyAt: null,

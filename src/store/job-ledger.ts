@@ -39,6 +39,11 @@ export class JobLedger {
     for (const job of jobs) this.#committed.set(job.id, job);
   }
 
+  /** How long the store's latest commits took (for health). */
+  commitTimes(): { lastMs: number | null; slowestRecentMs: number | null } {
+    return this.#writes.commitTimes();
+  }
+
   get(id: string): Job | undefined {
     return this.#committed.get(id);
   }

@@ -174,6 +174,7 @@ function upgradeRecord(record: Job & OldFieldNames): Job {
     mediaSeconds: job.mediaSeconds ?? null,
     passStartSeconds: job.passStartSeconds ?? null,
     runSeconds: job.runSeconds ?? null,
+    waitForReplacement: job.waitForReplacement ?? false,
     failureKind: job.failureKind ?? null,
     failureEvidence: job.failureEvidence ?? null,
     history: Array.isArray(job.history) ? job.history.map((attempt: Partial<Attempt>) => ({ ...attempt, failureKind: attempt.failureKind ?? null, evidence: attempt.evidence ?? null }) as Attempt) : job.history,

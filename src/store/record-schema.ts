@@ -57,6 +57,7 @@ export const jobRecordObject = z.object({
   elapsedSeconds: seconds,
   output: nullable(z.string()),
   external: z.boolean(),
+  waitForReplacement: z.boolean(),
   validate: z.boolean(),
   expectedDurationSeconds: nullable(seconds),
   outputReadyAt: nullable(iso),

@@ -30,6 +30,9 @@ export interface StoreFailure {
   message: string;
 }
 
+// Commits remembered for the health report's store latency.
+const RECENT_COMMITS = 20;
+
 export class WriteQueue {
   /**
    * Changes waiting to be written, in the order they were first queued. The daemon's own changes
@@ -99,6 +102,18 @@ export class WriteQueue {
     return written;
   }
 
+  readonly #commitMs: number[] = [];
+
+  #noteCommit(ms: number): void {
+    this.#commitMs.push(ms);
+    if (this.#commitMs.length > RECENT_COMMITS) this.#commitMs.shift();
+  }
+
+  /** How long the latest commits (writes and their sync) took: the last, and the slowest lately. */
+  commitTimes(): { lastMs: number | null; slowestRecentMs: number | null } {
+    return { lastMs: this.#commitMs.at(-1) ?? null, slowestRecentMs: this.#commitMs.length > 0 ? Math.max(...this.#commitMs) : null };
+  }
+
   #entriesOf(id: string): PendingWrite[] {
     return [...this.#batch, ...this.#pending.values()].filter((entry) => entry.job.id === id);
   }
@@ -111,6 +126,7 @@ export class WriteQueue {
       if (batch.length === 0) return void (this.#draining = null);
       for (const [key] of batch) this.#pending.delete(key);
       this.#batch = batch.map(([, entry]) => entry);
+      const started = performance.now();
       const written: PendingWrite[] = [];
       for (const entry of this.#batch) {
         const stored = await this.#put(entry.job, entry.reject ? 1 : Infinity);
@@ -119,6 +135,7 @@ export class WriteQueue {
       }
       // Confirmed means on disk: nothing of the batch is visible or answered before the sync.
       const refused = await this.#sync(written);
+      if (written.length > 0) this.#noteCommit(performance.now() - started);
       for (const entry of written) {
         if (refused.has(entry)) continue;
         this.options.onWritten(entry.job);

@@ -1,0 +1,77 @@
+// Mistakes refused at submit, not retried three times: a program that is not on the daemon's
+// PATH, an input that does not exist, an external job's output that no folder of the daemon's
+// covers (nothing would ever report it complete). Each is a 400 naming what is wrong.
+import { accessSync, constants, existsSync, statSync } from 'node:fs';
+import { delimiter, isAbsolute, join, resolve } from 'node:path';
+import type { Job } from '../../machines/job-record.js';
+import type { ValidationProblem } from '../validation-problem.js';
+
+export interface SubmitCheckOptions {
+  /** The PATH encoders start with (the daemon's, under the job's own). */
+  path: string;
+  /** Whether a watched or report folder covers this output path. */
+  coversOutput: (path: string) => boolean;
+  /** false: inputs that do not exist yet are accepted (another job makes them). */
+  checkInputs: boolean;
+}
+
+function isExecutable(path: string): boolean {
+  try {
+    accessSync(path, constants.X_OK);
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/** Where the program would be found, or null. */
+export function findProgram(program: string, cwd: string, searchPath: string): string | null {
+  if (program.includes('/')) {
+    const full = resolve(cwd, program);
+    return isExecutable(full) ? full : null;
+  }
+  for (const folder of searchPath.split(delimiter).filter(Boolean)) {
+    const candidate = join(folder, program);
+    if (isExecutable(candidate)) return candidate;
+  }
+  return null;
+}
+
+// Inputs that are not files: lavfi graphs, URLs and protocols (pipe:, http:, concat:), stdin,
+// image sequences (%03d) and globs.
+function isFileInput(arg: string, format: string | undefined): boolean {
+  if (format === 'lavfi' || arg === '-' || /^[a-z][a-z0-9+.-]*:/i.test(arg)) return false;
+  return !/[%*?[]/.test(arg);
+}
+
+/** The files a command reads with -i / --input, as the daemon's machine would see them. */
+export function inputFiles(command: readonly string[], cwd: string): string[] {
+  const files: string[] = [];
+  command.forEach((arg, index) => {
+    if (arg !== '-i' && arg !== '--input') return;
+    const value = command[index + 1];
+    const format = command[index - 2] === '-f' ? command[index - 1] : undefined;
+    if (value !== undefined && isFileInput(value, format)) files.push(isAbsolute(value) ? value : resolve(cwd, value));
+  });
+  return files;
+}
+
+export function checkRunnable(job: Job, options: SubmitCheckOptions): ValidationProblem | null {
+  if (job.external) {
+    if (job.output !== null && !options.coversOutput(job.output)) {
+      return { field: 'output', message: `output: no watched folder (--watch) or report folder (--report-dir) of this daemon covers ${job.output}, so nothing would ever report it complete` };
+    }
+    return null;
+  }
+  // A shell line's programs are the shell's business; the shell itself must be there.
+  const program = job.shell ? '/bin/sh' : job.command[0];
+  if (program === undefined) return null;
+  if (findProgram(program, job.cwd, job.env['PATH'] ?? options.path) === null) {
+    return { field: 'command', message: `command: ${program} is not a program on the daemon's machine (${program.includes('/') ? 'no executable file there' : "not found on the daemon's PATH"})` };
+  }
+  if (options.checkInputs && !job.shell) {
+    const missing = inputFiles(job.command, job.cwd).find((file) => !existsSync(file));
+    if (missing) return { field: 'command', message: `command: the input ${missing} does not exist on the daemon's machine (submit with checkInputs: false if another job makes it)` };
+  }
+  return null;
+}
