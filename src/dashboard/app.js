@@ -398,6 +398,8 @@ function connect() {
     const job = jobs.get(live.jobId);
     if (!job || job.status !== 'encoding') return;
     heard(Object.assign(job, live.progress));
+    // This run's seconds: the elapsed time moves between stored updates too.
+    if (typeof live.runSeconds === 'number') job.elapsedSeconds = Math.max(job.elapsedSeconds ?? 0, live.runSeconds);
     changed(job.id);
   });
   source.addEventListener('job', (message) => {
