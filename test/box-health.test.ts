@@ -111,12 +111,14 @@ test('an external job whose output fails its check ends failed with the reason, 
     await withTestDaemon({ reportDirs: reports.path, watchStabilitySec: 0.3, retryBackoffSec: 0.2 }, async ({ api }) => {
       const broken = join(reports.path, 'broken.mp4');
       const honest = await api.submit({ external: true, output: broken });
-      writeFileSync(broken, 'not a video at all');
+      // A real encode cut short: its first 20 kB, with no moov atom.
+      writeFileSync(broken, readFileSync(makeClip(join(reports.path, 'whole.mkv'), 2)).subarray(0, 20_000));
       await api.reportOutput(broken).catch(() => undefined);
       const failed = await waitForStatus(api, honest.id, ['failed', 'done']);
       assert.is(failed.status, 'failed');
       assert.match(failed.error!, 'an external job is not retried');
       assert.is(failed.failureKind, 'output-check');
+      assert.ok(failed.failureEvidence && failed.failureEvidence.length > 0, 'the check says what is wrong with the file');
 
       const replaced = join(reports.path, 'replaced.mp4');
       const patient = await api.submit({ external: true, output: replaced, waitForReplacement: true });

@@ -30,6 +30,15 @@ export async function checkOutput(job: CheckedJob, options: OutputCheckOptions):
   if (!job.validate || options.ffprobe === null) return;
   const media = await probeOutput(job.output, options.ffprobe);
   if (media.streams === 0) throw new Error(`output ${job.output} holds no audio or video stream`);
+  // A file cut short keeps the header of the whole (mkv, a copied mp4 with its moov first): its
+  // last packets must reach near the length the header gives.
+  if (media.durationSeconds !== null && media.durationSeconds > 0) {
+    const reached = await lastPacketSeconds(job.output, options.ffprobe, media.durationSeconds);
+    const slack = Math.max(1, (media.durationSeconds * options.durationTolerancePct) / 100);
+    if (reached !== null && reached < media.durationSeconds - slack) {
+      throw new Error(`output ${job.output} holds ${reached.toFixed(2)} s of the ${media.durationSeconds.toFixed(2)} s its header gives: truncated`);
+    }
+  }
   const expected = job.expectedDurationSeconds;
   if (expected && media.durationSeconds !== null) {
     const off = (Math.abs(media.durationSeconds - expected) / expected) * 100;
@@ -50,5 +59,24 @@ async function probeOutput(path: string, ffprobe: string): Promise<{ streams: nu
   } catch (error) {
     const detail = ((error as { stderr?: string }).stderr ?? (error as Error).message).trim().split('\n').at(-1);
     throw new Error(`output ${path} cannot be read as media by ffprobe: ${detail}`);
+  }
+}
+
+/**
+ * Where the file's packets end, read from near the end only (a few seconds before where the header
+ * says it ends), so a two-hour output costs what its last seconds do. 0 when nothing is there;
+ * null when ffprobe cannot tell.
+ */
+async function lastPacketSeconds(path: string, ffprobe: string, headerSeconds: number): Promise<number | null> {
+  const from = Math.max(0, headerSeconds - 10);
+  try {
+    const { stdout } = await run(ffprobe, ['-v', 'error', '-read_intervals', `${from.toFixed(3)}%`, '-show_entries', 'packet=pts_time', '-of', 'csv=p=0', path], { timeout: 30_000 });
+    const lines = stdout.split('\n').map((line) => line.split(',')[0]!.trim()).filter((line) => line !== '');
+    const times = lines.map(Number).filter((time) => Number.isFinite(time));
+    // Packets without timestamps say nothing either way.
+    if (times.length === 0) return lines.length === 0 ? 0 : null;
+    return times.reduce((latest, time) => Math.max(latest, time), 0);
+  } catch {
+    return null;
   }
 }
