@@ -2,27 +2,21 @@
 // starts once space returns; a job whose disk fills while it runs fails as disk-full and its retry
 // waits for space, then succeeds. Mounting a tmpfs needs root (as in CI).
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { waitForStatus, withTestDaemon } from './helpers/daemon.js';
 import { FFMPEG, encodeCommand } from './helpers/media.js';
+import { canMountTmpfs, mountTmpfs } from './helpers/tmpfs.js';
 import { until } from './helpers/wait.js';
 
-const isRoot = process.getuid?.() === 0;
-
-function mountTmpfs(path: string, size: string): () => void {
-  mkdirSync(path, { recursive: true });
-  execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', path]);
-  return () => execFileSync('umount', ['-l', path]);
-}
 
 test('a job waits while its folder is short of --min-free, and starts once space returns', async () => {
-  if (!isRoot) return console.log('  (not root: mounting a tmpfs needs root; left out)');
+  if (!canMountTmpfs()) return console.log('  (this process cannot mount a tmpfs (root is needed): left out)');
   await withTestDaemon({ minFreeBytes: '4M' }, async ({ api, dir }) => {
     const small = join(dir.path, 'small');
-    const unmount = mountTmpfs(small, '8m');
+    const unmount = mountTmpfs(small, 'size=8m');
     try {
       writeFileSync(join(small, 'filler.bin'), Buffer.alloc(6 * 1024 * 1024));
       const output = join(small, 'out.mp4');
@@ -39,10 +33,10 @@ test('a job waits while its folder is short of --min-free, and starts once space
 });
 
 test('a disk that fills during a run fails it as disk-full; its retry waits for space, then succeeds', async () => {
-  if (!isRoot) return console.log('  (not root: mounting a tmpfs needs root; left out)');
+  if (!canMountTmpfs()) return console.log('  (this process cannot mount a tmpfs (root is needed): left out)');
   await withTestDaemon({ minFreeBytes: '256k', retryBackoffSec: 0.2, maxAttempts: 2 }, async ({ api, dir }) => {
     const small = join(dir.path, 'small');
-    const unmount = mountTmpfs(small, '512k');
+    const unmount = mountTmpfs(small, 'size=512k');
     try {
       const output = join(small, 'out.mkv');
       // Raw video: a second of it is about 2.7 MB, far more than 512 KiB.

@@ -4,7 +4,7 @@
 // out of memory, stalled, timed out. Each failed job carries its kind and the line that shows it,
 // and the kind's retry rule is applied: kinds a retry would only repeat fail at the first attempt.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -12,10 +12,11 @@ import { DEFAULT_RETRY_RULES, type FailureKind } from '../machines/failure-kinds
 import type { Job } from '../machines/job-record.js';
 import { classifyFailure } from '../src/failures/classify.js';
 import { waitForStatus, withTestDaemon } from './helpers/daemon.js';
+import { canMountTmpfs, mountTmpfs } from './helpers/tmpfs.js';
 import { FFMPEG, makeClip } from './helpers/media.js';
 import { until } from './helpers/wait.js';
 
-const isRoot = process.getuid?.() === 0;
+const canMount = canMountTmpfs();
 
 interface Case {
   name: string;
@@ -30,11 +31,6 @@ function y4m(path: string, seconds: number): string {
   return path;
 }
 
-function mountTmpfs(path: string, options: string): void {
-  mkdirSync(path, { recursive: true });
-  execFileSync('mount', ['-t', 'tmpfs', '-o', options, 'tmpfs', path]);
-}
-
 test('real encoder failures are classified with their evidence, and each kind gets its retry rule', async () => {
   // No --min-free: the small disks are meant to fill under the encoders, not to hold them back.
   await withTestDaemon({ maxConcurrent: 6, retryBackoffSec: 0.1, maxAttempts: 2, killGraceSec: 1, minFreeBytes: '0' }, async ({ api, dir }) => {
@@ -46,10 +42,7 @@ test('real encoder failures are classified with their evidence, and each kind ge
     const missingDir = join(d, 'no-such-folder');
     const full = join(d, 'full');
     const readOnly = join(d, 'read-only');
-    if (isRoot) {
-      mountTmpfs(full, 'size=64k');
-      mountTmpfs(readOnly, 'size=1m,ro');
-    }
+    const unmounts = canMount ? [mountTmpfs(full, 'size=64k'), mountTmpfs(readOnly, 'size=1m,ro')] : [];
     const ff = (...args: string[]) => [FFMPEG, '-hide_banner', '-y', ...args];
     const cases: Case[] = [
       { name: 'ffmpeg missing input', kind: 'input-missing', evidence: 'nosuch.mp4: No such file or directory', submit: { command: ff('-i', join(d, 'nosuch.mp4'), join(d, 'o1.mp4')) } },
@@ -75,7 +68,7 @@ test('real encoder failures are classified with their evidence, and each kind ge
       { name: 'exited 0, output not media', kind: 'output-check', submit: { command: ['sh', '-c', `echo not a video > ${join(d, 'o19.mp4')}`], output: join(d, 'o19.mp4') } },
       { name: 'stalled', kind: 'stalled', submit: { command: ['sleep', '30'], stallTimeoutSec: 1, validate: false } },
       { name: 'timed out', kind: 'timed-out', submit: { command: ['sh', '-c', 'while true; do echo tick; sleep 0.2; done'], timeoutSec: 1, validate: false } },
-      ...(isRoot
+      ...(canMount
         ? ([
             { name: 'ffmpeg full disk', kind: 'disk-full', evidence: 'No space left on device', submit: { command: ff('-i', clip, '-c:v', 'libx264', '-preset', 'ultrafast', '-crf', '0', join(full, 'o20.mp4')), output: join(full, 'o20.mp4') } },
             { name: 'x264 full disk (it says only "aborted")', kind: 'disk-full', evidence: 'bytes free', submit: { command: ['x264', '--qp', '0', '-o', join(full, 'o21.264'), big], output: join(full, 'o21.264'), validate: false } },
@@ -114,11 +107,9 @@ test('real encoder failures are classified with their evidence, and each kind ge
         } else if (each.kind !== 'killed' && job.status === 'failed' && job.attempts < 2) problems.push(`${each.name}: a ${each.kind} failure is retried, but it failed after ${job.attempts}`);
       }
       assert.equal(problems, []);
-      if (!isRoot) console.log('  (not root: the full-disk and read-only cases, which mount a tmpfs, were left out)');
+      if (!canMount) console.log('  (this process cannot mount a tmpfs (root is needed): the full-disk and read-only cases were left out)');
     } finally {
-      if (isRoot) {
-        for (const mount of [full, readOnly]) execFileSync('umount', ['-l', mount]);
-      }
+      for (const unmount of unmounts) unmount();
     }
   });
 });

@@ -614,7 +614,7 @@ async function showHealth() {
   const health = await fetch('/healthz', { credentials: 'same-origin' }).then((response) => response.json());
   const parts = [];
   const tightest = (health.disks ?? []).filter((disk) => disk.freeBytes !== null).sort((a, b) => a.freeBytes - b.freeBytes)[0];
-  if (tightest) parts.push(`disk ${bytes(tightest.freeBytes)} free`);
+  if (tightest) parts.push(`disk ${tightest.free} free`);
   if (health.host) parts.push(`load ${health.host.load[0]}`);
   for (const gpu of health.gpus ?? []) parts.push(`GPU ${gpu.index} ${gpu.present ? `${gpu.utilizationPct ?? '?'} %${gpu.temperatureC === null ? '' : ` ${gpu.temperatureC} °C`}` : 'gone'}`);
   const inUse = Object.entries(health.resources?.capacity ?? {}).map(([name, amount]) => `${name} ${health.resources.inUse[name] ?? 0}/${amount}`);
@@ -625,17 +625,6 @@ async function showHealth() {
   setText(node, parts.join(' · '));
   node.title = warnings.join('\n');
   node.dataset.warnings = String(warnings.length);
-}
-
-function bytes(count) {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let value = count;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${value.toFixed(value >= 10 || unit === 0 ? 0 : 1)} ${units[unit]}`;
 }
 
 function setUpControls() {

@@ -17,6 +17,8 @@ export interface DiskMonitorOptions {
 export interface FolderSpace {
   folder: string;
   freeBytes: number | null;
+  /** The same, for people: "76 GiB". */
+  free: string | null;
   short: boolean;
 }
 
@@ -57,7 +59,7 @@ export class DiskMonitor {
 
   /** The folders sampled, with their free space: for health. */
   spaces(): FolderSpace[] {
-    return [...this.#sampled].map(([folder, freeBytes]) => ({ folder, freeBytes, short: this.#low[folder] !== undefined }));
+    return [...this.#sampled].map(([folder, freeBytes]) => ({ folder, freeBytes, free: freeBytes === null ? null : formatBytes(freeBytes), short: this.#low[folder] !== undefined }));
   }
 
   describe(folder: string): string | null {
