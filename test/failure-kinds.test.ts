@@ -13,6 +13,11 @@ import type { Job } from '../machines/job-record.js';
 import { classifyFailure } from '../src/failures/classify.js';
 import { waitForStatus, withTestDaemon } from './helpers/daemon.js';
 import { canMountTmpfs, mountTmpfs } from './helpers/tmpfs.js';
+import { memoryCgroup } from './helpers/memory-cgroup.js';
+import { spawnDaemon } from './helpers/daemon-process.js';
+import { withTempDir } from './helpers/temp.js';
+import { ApiClient } from '../src/api/client.js';
+import { readTokenFileSync } from '../src/api/token.js';
 import { FFMPEG, makeClip } from './helpers/media.js';
 import { until } from './helpers/wait.js';
 
@@ -126,6 +131,28 @@ test('the evidence decides between an input and an output that is missing, and t
   assert.is(classifyFailure({ ...base, command, lines: ['[h264_nvenc @ 0x1] OpenEncodeSessionEx failed: out of memory (10): (no details)'] }).kind, 'hardware-busy', 'the NVENC session limit, not memory');
   // HandBrake prints this at every start, GPU or not: it is not evidence of anything.
   assert.is(classifyFailure({ ...base, command: ['HandBrakeCLI'], lines: ['Cannot load libnvidia-encode.so.1', 'unknown option (--bogus)'] }).kind, 'unsupported');
+});
+
+test('an encoder the kernel kills for memory is out-of-memory, from the cgroup count of OOM kills', async () => {
+  const cgroup = memoryCgroup(`encsup-oom-${process.pid}`, 300 * 1024 * 1024);
+  if (cgroup === null) return console.log('  (no memory cgroup can be made here (root is needed): left out)');
+  await withTempDir(async (dir) => {
+    const daemon = await spawnDaemon(dir.path, ['--max-attempts', '1']);
+    try {
+      // The daemon in a 300 MiB cgroup: what it starts from now on is held to it.
+      cgroup.add(daemon.child.pid!);
+      const api = new ApiClient(daemon.url, readTokenFileSync(dir.path));
+      const job = await api.submit({ command: ['python3', '-c', 'a = bytearray(2 * 1024 ** 3); a[::4096] = b"x" * len(a[::4096])'], validate: false, name: 'too big for its box' });
+      const failed = await waitForStatus(api, job.id, ['failed'], 60_000);
+      assert.is(failed.failureKind, 'out-of-memory', `${failed.failureEvidence} / ${failed.error}`);
+      assert.match(failed.failureEvidence!, "out-of-memory killer");
+      assert.is(failed.signal, 'SIGKILL');
+    } finally {
+      daemon.child.kill('SIGTERM');
+      await daemon.exited;
+      cgroup.remove();
+    }
+  });
 });
 
 test.run();
