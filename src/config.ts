@@ -70,6 +70,9 @@ const retryRulesSetting = z.string().transform((text, context) => {
   return rules;
 });
 
+/** The job store: empty for the nedb file in the data folder, or a PostgreSQL URL. */
+const storeSetting = z.string().refine((text) => text === '' || /^postgres(?:ql)?:\/\/./.test(text), 'expected a PostgreSQL URL (postgres://user:password@host:5432/database), or nothing for the file in the data folder');
+
 /** A size: `1G`, `500M`, `2GiB`, or bytes. */
 const sizeSetting = z.string().transform((text, context) => {
   const match = /^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(?:i?b)?\s*$/i.exec(text);
@@ -132,6 +135,7 @@ const SETTINGS = {
   drainSec: { env: ['ENCSUP_DRAIN_SEC'], flag: '--drain', value: 'seconds', help: 'on SIGTERM, let running jobs finish for up to this long before requeuing', fallback: '0', schema: secondsSchema('zero-allowed', '0 to requeue running jobs at once') },
   killGraceSec: { env: ['ENCSUP_KILL_GRACE_SEC'], flag: '--kill-grace', value: 'seconds', help: 'between SIGTERM and SIGKILL when ending an encoder', fallback: '10', schema: secondsSchema('positive') },
   maxLogBytes: { env: ['ENCSUP_MAX_LOG_BYTES'], flag: '--max-log-size', value: 'bytes', help: "cap of each job's log file; older output is dropped from the front", fallback: String(16 * 1024 * 1024), schema: z.coerce.number().int('expected a whole number of bytes').min(64 * 1024, 'expected at least 65536 bytes').max(2 ** 40, 'expected at most 1 TiB') },
+  store: { env: ['ENCSUP_STORE', 'DATABASE_URL'], flag: '--store', value: 'url', help: 'keep jobs in PostgreSQL (postgres://user:password@host/db) instead of the file in the data folder', fallback: '', schema: storeSetting },
   resources: { env: ['ENCSUP_RESOURCES'], flag: '--resources', value: 'spec', help: 'what this box has, e.g. cpu=4,gpu=2,nvenc=3; auto detects GPUs (nvidia-smi, /dev/dri); a resource not named is unlimited', fallback: '', schema: resourcesSetting },
   minFreeBytes: { env: ['ENCSUP_MIN_FREE'], flag: '--min-free', value: 'size', help: "a job waits while its output folder has less free space than this, e.g. 1G (0 = no check)", fallback: '1G', schema: sizeSetting },
   retryRules: { env: ['ENCSUP_RETRY_RULES'], flag: '--retry-rules', value: 'kind=rule,…', help: 'override retry rules by failure kind, e.g. disk-full=never,corrupt-input=backoff (rules: never, backoff, other-device, disk-space)', fallback: '', schema: retryRulesSetting },
@@ -171,7 +175,7 @@ export class ConfigError extends Error {
     readonly value: string,
     reason: string,
   ) {
-    super(`${source}=${JSON.stringify(source === '--token' || source === 'ENCSUP_TOKEN' ? '…' : value)} is not valid: ${reason}`);
+    super(`${source}=${JSON.stringify(source === '--token' || source === 'ENCSUP_TOKEN' ? '…' : value.replace(/(\/\/[^:/@]*:)[^@]*@/, '$1***@'))} is not valid: ${reason}`);
   }
 }
 

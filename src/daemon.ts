@@ -13,6 +13,7 @@ import { oomKillCount } from './failures/oom-kills.js';
 import { classifyCheckFailure } from './failures/classify.js';
 import { freeBytesAt } from './media/disk-space.js';
 import { DiskMonitor } from './media/disk-monitor.js';
+import { openPostgresStore, redactedUrl } from './store/postgres-store.js';
 import { BoxHealth } from './health/box-health.js';
 import { diskFolderOf } from '../machines/resources.js';
 import { EventHub } from './api/event-stream.js';
@@ -93,7 +94,7 @@ async function startOwnedDaemon(config: DaemonConfig, deps: Deps, watcher: Outpu
   await preparePrivateFolder(logDir, log);
   const token = config.auth ? await loadOrCreateToken(config.dataDir, config.token) : null;
   if (token === null) log.warn({ host: config.host }, 'running with --no-auth: every local user and program can run commands through this daemon');
-  const store = await deps.openStore(join(config.dataDir, 'jobs.db'));
+  const store = config.store === '' ? await deps.openStore(join(config.dataDir, 'jobs.db')) : await openPostgresStore(config.store);
   const nowIso = () => new Date(deps.nowMs()).toISOString();
 
   const ledger = new JobLedger(store, { nowIso, onWriteError: (job, error) => log.error({ jobId: job.id, err: error }, 'could not write the job to the store; retrying') });
@@ -334,7 +335,7 @@ async function startOwnedDaemon(config: DaemonConfig, deps: Deps, watcher: Outpu
     throw error;
   }
   const url = addressOf(port, config.host);
-  log.info({ url, dataDir: config.dataDir, maxConcurrent: config.maxConcurrent, queued: recovered.queued.length }, 'encsup daemon started');
+  log.info({ url, dataDir: config.dataDir, store: config.store === '' ? join(config.dataDir, 'jobs.db') : redactedUrl(config.store), maxConcurrent: config.maxConcurrent, queued: recovered.queued.length }, 'encsup daemon started');
   // As Jupyter does: the link that logs a browser in, ready to open.
   const loginUrl = token === null ? null : `${url}/?token=${encodeURIComponent(token)}`;
   if (loginUrl) log.info({ dashboard: loginUrl }, 'dashboard ready: open this link to log in');

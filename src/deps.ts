@@ -51,10 +51,13 @@ export function createDefaultDeps(overrides: Partial<Deps> = {}): Deps {
   };
 }
 
+// The store's URL (with its password) under the name Heroku-style setups give it.
+const DAEMON_SECRETS = ['DATABASE_URL'];
+
 /**
  * The daemon's environment as encoders see it: without the daemon's own settings and secrets
  * (ENCSUP_TOKEN, ENCSUP_*), which no job needs and any job could print.
  */
 export function encoderEnvironment(env: NodeJS.ProcessEnv): Record<string, string> {
-  return Object.fromEntries(Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined && !entry[0].startsWith('ENCSUP_')));
+  return Object.fromEntries(Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined && !entry[0].startsWith('ENCSUP_') && !DAEMON_SECRETS.includes(entry[0])));
 }

@@ -10,6 +10,8 @@ import { JobLedger } from '../src/store/job-ledger.js';
 import type { JobStore } from '../src/store/job-store.js';
 import { type MemoryStore, openMemoryStore } from '../src/store/memory-store.js';
 import { endTornLine, openNedbStore } from '../src/store/nedb-store.js';
+import { openPostgresStore } from '../src/store/postgres-store.js';
+import { freshDatabase, setReadOnly } from './helpers/postgres.js';
 import { startTestDaemon } from './helpers/daemon.js';
 import { aJob } from './helpers/jobs.js';
 import { withTempDir } from './helpers/temp.js';
@@ -19,7 +21,12 @@ interface Backend {
   open(dir: string): Promise<JobStore>;
   /** Makes the store refuse writes (true) or take them again (false). */
   refuseWrites(dir: string, refuse: boolean): void;
+  /** Waits for a refuseWrites that takes effect asynchronously (a database's setting). */
+  settle?: () => Promise<void>;
 }
+
+const databases = new Map<string, Awaited<ReturnType<typeof freshDatabase>>>();
+const pendingChanges: Promise<void>[] = [];
 
 // The in-memory store's records live beside it, keyed by folder, so a reopen sees them.
 const memory = new Map<string, MemoryStore>();
@@ -31,6 +38,22 @@ const backends: [string, Backend][] = [
       // Root writes read-only files; an immutable file refuses even root.
       refuseWrites: (dir, refuse) =>
         process.getuid?.() === 0 ? execFileSync('chattr', [refuse ? '+i' : '-i', join(dir, 'jobs.db')]) : chmodSync(join(dir, 'jobs.db'), refuse ? 0o444 : 0o600),
+    },
+  ],
+  [
+    'postgres',
+    {
+      // A database of its own per test folder; a reopen finds the same one.
+      open: async (dir) => {
+        const database = databases.get(dir) ?? (await freshDatabase());
+        databases.set(dir, database);
+        return openPostgresStore(database.url);
+      },
+      refuseWrites: (dir, refuse) => {
+        const database = databases.get(dir)!;
+        pendingChanges.push(setReadOnly(database.admin, database.name, refuse));
+      },
+      settle: () => Promise.all(pendingChanges.splice(0)).then(() => undefined),
     },
   ],
   [
@@ -46,7 +69,7 @@ const backends: [string, Backend][] = [
   ],
 ];
 
-for (const [name, { open, refuseWrites }] of backends) {
+for (const [name, { open, refuseWrites, settle }] of backends) {
   test(`${name}: a job put is loaded back whole after reopening`, async () => {
     await withTempDir(async (dir) => {
       const store = await open(dir.path);
@@ -114,14 +137,16 @@ test(`${name} + ledger: changes to different jobs become durable in the order th
       const errors: unknown[] = [];
       const ledger = new JobLedger(store, { nowIso: () => '2026-01-01T00:00:00.000Z', onWriteError: (_job, error) => errors.push(error), retryMs: 20 });
       refuseWrites(dir.path, true);
+      await settle?.();
       await ledger.tryRecord(aJob('refused')).then(
         () => assert.unreachable('a refused write was accepted'),
-        (error: Error) => assert.match(error.message, /EACCES|EPERM|EROFS/),
+        (error: Error) => assert.match(error.message, /EACCES|EPERM|EROFS|read-only transaction/),
       );
       assert.ok(ledger.failure, 'the failure is known');
       const daemonChange = ledger.record(aJob('kept', { status: 'done' }));
       await until(() => errors.length >= 2, 'a retry while the store refuses');
       refuseWrites(dir.path, false);
+      await settle?.();
       await daemonChange;
       assert.is(ledger.failure, null, 'writable again');
       assert.ok(errors.length >= 2);
@@ -252,6 +277,10 @@ test('ledger: a failed write is retried until the store takes it, and nothing is
   assert.equal(saved, ['a1']);
   assert.is(errors.length, 2);
   assert.is(ledger.get('a1')?.id, 'a1');
+});
+
+test.after(async () => {
+  for (const database of databases.values()) await database.drop();
 });
 
 test.run();
