@@ -6,6 +6,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ApiClient } from '../src/api/client.js';
 import { readTokenFileSync } from '../src/api/token.js';
+import { redactedUrl } from '../src/store/postgres-store.js';
 import { cli } from './helpers/cli.js';
 import { spawnDaemon } from './helpers/daemon-process.js';
 import { startTestDaemon, waitForStatus } from './helpers/daemon.js';
@@ -61,7 +62,9 @@ test('DATABASE_URL selects the store and is not passed to encoders; a bad or unr
         const job = await api.submit({ command: ['sh', '-c', 'echo "[${DATABASE_URL:-}]"'], validate: false });
         await waitForStatus(api, job.id, ['done']);
         assert.match(await api.log(job.id), '[]');
-        assert.match(daemon.stdout(), `"store":"${database.url}"`, 'the log names the store (no password in this URL)');
+        assert.match(daemon.stdout(), `"store":"${redactedUrl(database.url)}"`, 'the log names the store');
+        const password = new URL(database.url).password;
+        if (password) assert.not.match(daemon.stdout(), `:${password}@`, 'without its password');
       } finally {
         daemon.child.kill('SIGTERM');
         await daemon.exited;
