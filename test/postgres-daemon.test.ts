@@ -83,4 +83,39 @@ test('DATABASE_URL selects the store and is not passed to encoders; a bad or unr
   }
 });
 
+test('encsup migrate-store copies the file store into PostgreSQL with the daemon stopped, once; a daemon on --store finds every job', async () => {
+  const database = await freshDatabase();
+  try {
+    await withTempDir(async (dir) => {
+      const ids: string[] = [];
+      const a = await startTestDaemon(dir.path, { maxAttempts: 1 });
+      try {
+        for (const command of [['true'], ['true'], ['sh', '-c', 'exit 4']]) ids.push((await a.api.submit({ command, validate: false })).id);
+        for (const id of ids) await waitForStatus(a.api, id, ['done', 'failed']);
+        const refused = await cli(['--data-dir', dir.path, 'migrate-store', '--to', database.url]);
+        assert.is(refused.code, 1, 'not while the daemon runs');
+        assert.match(refused.stderr, 'another encsup daemon owns');
+      } finally {
+        await a.close();
+      }
+      const moved = await cli(['--data-dir', dir.path, 'migrate-store', '--to', database.url]);
+      assert.is(moved.code, 0, moved.stderr);
+      assert.match(moved.stdout, 'copied 3 job(s)');
+      const again = JSON.parse((await cli(['--data-dir', dir.path, 'migrate-store', '--to', database.url, '--json'])).stdout) as { copied: number; kept: string[] };
+      assert.equal([again.copied, again.kept.sort()], [0, [...ids].sort()], 'a second run keeps what is there');
+      await withTempDir(async (elsewhere) => {
+        const b = await startTestDaemon(elsewhere.path, { store: database.url });
+        try {
+          const jobs = await Promise.all(ids.map((id) => b.api.get(id)));
+          assert.equal(jobs.map((job) => job.status), ['done', 'done', 'failed']);
+        } finally {
+          await b.close();
+        }
+      });
+    });
+  } finally {
+    await database.drop();
+  }
+});
+
 test.run();

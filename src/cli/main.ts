@@ -8,7 +8,7 @@ import { WatchFolderError } from '../watch/output-watcher.js';
 import { encsupVersion } from '../version.js';
 import { type CliIo, UsageError, createContext } from './cli-context.js';
 import { registerCompletionCommand } from './commands/completion-command.js';
-import { registerDaemonCommand } from './commands/daemon-command.js';
+import { registerDaemonCommand, registerMigrateStoreCommand } from './commands/daemon-command.js';
 import { registerJobCommands } from './commands/job-commands.js';
 import { registerParseCommand } from './commands/parse-command.js';
 import { registerWatchCommands } from './commands/watch-commands.js';
@@ -27,6 +27,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     .showHelpAfterError('(run with --help for usage)');
   const ctx = createContext(program, io, (code) => (exitCode = code));
   registerDaemonCommand(program, ctx);
+  registerMigrateStoreCommand(program, ctx);
   registerJobCommands(program, ctx);
   registerWatchCommands(program, ctx);
   registerParseCommand(program, ctx);

@@ -1,10 +1,14 @@
 // `encsup daemon`: the daemon in the foreground, until SIGTERM or SIGINT. Its flags are generated
 // from the settings table in config.ts, so every setting has its flag, help and variable there.
 import { type Command, Option } from 'commander';
-import { delimiter } from 'node:path';
+import { delimiter, join } from 'node:path';
 import { type ConfigFlags, resolveConfig, settingFlags } from '../../config.js';
 import { startDaemon } from '../../daemon.js';
 import { createDefaultDeps } from '../../deps.js';
+import { lockDataFolder } from '../../folder-lock.js';
+import { copyJobs } from '../../store/copy-store.js';
+import { openNedbStore } from '../../store/nedb-store.js';
+import { openPostgresStore, redactedUrl } from '../../store/postgres-store.js';
 import { type CliContext, collect } from '../cli-context.js';
 
 export function registerDaemonCommand(program: Command, ctx: CliContext): void {
@@ -47,4 +51,43 @@ function optionKey(flag: string): string {
   return flag
     .replace(/^--(no-)?/, '')
     .replace(/-([a-z])/g, (_, letter: string) => letter.toUpperCase());
+}
+
+/**
+ * `encsup migrate-store --to postgres://…`: copies the jobs of the data folder's file store into
+ * PostgreSQL, with the daemon stopped (the folder's lock is taken, and the database's). The file is
+ * left as it was; start the daemon with --store afterwards.
+ */
+export function registerMigrateStoreCommand(program: Command, ctx: CliContext): void {
+  const { io } = ctx;
+  program
+    .command('migrate-store')
+    .description("copy the data folder's jobs into PostgreSQL (stop the daemon first); the file is left as it was")
+    .requiredOption('--to <url>', 'the PostgreSQL store, postgres://user:password@host/database')
+    .option('--replace', 'replace jobs the database already holds (default: keep them)')
+    .option('--json', 'print JSON: {copied, kept, problems}')
+    .action(async (options: { to: string; replace?: boolean; json?: boolean }) => {
+      const config = resolveConfig({ dataDir: ctx.dataDirFlag(), store: options.to }, io.env);
+      const lock = await lockDataFolder(config.dataDir, () => new Date().toISOString());
+      try {
+        const source = await openNedbStore(join(config.dataDir, 'jobs.db'));
+        try {
+          const target = await openPostgresStore(config.store);
+          try {
+            const report = await copyJobs(source, target, { replace: options.replace === true });
+            if (options.json) return io.stdout(`${JSON.stringify(report, null, 2)}\n`);
+            io.stdout(`copied ${report.copied} job(s) from ${join(config.dataDir, 'jobs.db')} to ${redactedUrl(config.store)}\n`);
+            if (report.kept.length > 0) io.stdout(`kept ${report.kept.length} job(s) the database already held (--replace to overwrite them)\n`);
+            for (const problem of report.problems) io.stderr(`${problem}\n`);
+            io.stdout(`next: start the daemon with --store ${redactedUrl(config.store)}\n`);
+          } finally {
+            await target.close();
+          }
+        } finally {
+          await source.close();
+        }
+      } finally {
+        await lock.release();
+      }
+    });
 }
