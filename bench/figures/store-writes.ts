@@ -6,6 +6,9 @@ import { isFinished } from '../../machines/job-record.js';
 import { openNedbStore } from '../../src/store/nedb-store.js';
 import { newJobRecord } from '../../src/jobs/submission.js';
 import { JobLedger } from '../../src/store/job-ledger.js';
+import type { JobStore } from '../../src/store/job-store.js';
+import { openPostgresStore } from '../../src/store/postgres-store.js';
+import { freshDatabase } from '../../test/helpers/postgres.js';
 import { benchDaemon } from '../daemon.js';
 import { type Figure, elapsed, figure } from '../lib.js';
 
@@ -25,18 +28,24 @@ export async function storeWrites(_quick: boolean, dir: string): Promise<Figure[
   for (let i = 0; i < sample; i++) await store.put({ ...record, frame: i });
   const perWriteMs = (elapsed(start) * 1000) / sample;
   await store.close();
-  const synced = await confirmedPerSecond(dir, true);
-  const unsynced = await confirmedPerSecond(dir, false);
+  const synced = await confirmedPerSecond(dir, () => openNedbStore(join(dir, 'synced.db'), { durable: true }));
+  const unsynced = await confirmedPerSecond(dir, () => openNedbStore(join(dir, 'unsynced.db'), { durable: false }));
+  // The same on PostgreSQL (a committed statement each; ENCSUP_TEST_PG_URL, else a throwaway
+  // cluster with fsync on), next to the file.
+  const database = await freshDatabase();
+  const postgres = await confirmedPerSecond(dir, () => openPostgresStore(database.url));
+  await database.drop();
   return [
     figure('confirmed submissions a second, each on disk (fsync, group commit) before its answer, 8 clients at once', synced, 'jobs/s', unsynced, 'the same with no fsync (before issue 13)'),
+    figure('confirmed submissions a second on the PostgreSQL store, 8 clients at once', postgres, 'jobs/s', synced, 'the nedb file, each fsynced (group commit)'),
     figure(`store writes for ${lines} progress lines`, done.progressUpdates + 2, 'writes', lines, 'one write per line'),
     figure(`store time for ${lines} progress lines`, (done.progressUpdates + 2) * perWriteMs, 'ms', lines * perWriteMs, 'one write per line'),
   ];
 }
 
 /** Submissions stored through the ledger as the API stores them, 8 clients each waiting for its answer. */
-async function confirmedPerSecond(dir: string, durable: boolean): Promise<number> {
-  const store = await openNedbStore(join(dir, `${durable ? 'synced' : 'unsynced'}.db`), { durable });
+async function confirmedPerSecond(dir: string, open: () => Promise<JobStore>): Promise<number> {
+  const store = await open();
   const ledger = new JobLedger(store, { nowIso: () => new Date().toISOString(), onWriteError: () => undefined });
   const perClient = 250;
   const start = performance.now();

@@ -41,7 +41,7 @@ async function startCluster(): Promise<string> {
   const data = join(dir, 'data');
   asServerUser(join(bin, 'initdb'), ['-D', data, '-A', 'trust', '-U', 'encsup', '--no-sync', '-E', 'UTF8']);
   const port = await freePort();
-  asServerUser(join(bin, 'pg_ctl'), ['-D', data, '-w', '-l', join(dir, 'server.log'), '-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=on`, 'start']);
+  asServerUser(join(bin, 'pg_ctl'), ['-D', data, '-w', '-l', join(dir, 'server.log'), '-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=on -c synchronous_commit=on`, 'start']);
   process.on('exit', () => {
     try {
       asServerUser(join(bin, 'pg_ctl'), ['-D', data, '-m', 'immediate', 'stop']);
