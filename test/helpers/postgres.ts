@@ -96,3 +96,13 @@ export async function setReadOnly(admin: string, name: string, readOnly: boolean
   await new Promise((resolve) => setTimeout(resolve, 50));
   await client.end();
 }
+
+/** Runs `body` with a database of its own, dropped afterwards whatever the body did. */
+export async function withDatabase<T>(body: (database: Awaited<ReturnType<typeof freshDatabase>>) => Promise<T>): Promise<T> {
+  const database = await freshDatabase();
+  try {
+    return await body(database);
+  } finally {
+    await database.drop();
+  }
+}
