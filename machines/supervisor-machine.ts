@@ -192,6 +192,7 @@ export const supervisorMachine = setup({
       if (event.type !== 'CANCEL') return;
       const waiting = context.queue.remove(event.id);
       if (waiting) {
+        delete context.overtakes[event.id];
         enqueue(recordJob(toCancelled(waiting, event.at)));
         enqueue(announce({ kind: 'cancelled', jobId: event.id, at: event.at }));
       } else if (context.running.includes(event.id) || context.external.includes(event.id)) {

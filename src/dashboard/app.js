@@ -478,6 +478,7 @@ const FACTS = [
   ['command', (job) => job.command.join(' ')],
   ['output', (job) => job.output ?? '–'],
   ['error', (job) => job.error ?? '–'],
+  ['failure', (job) => (job.failureKind ? `${job.failureKind}${job.failureEvidence ? `: ${job.failureEvidence}` : ''}` : '–')],
 ];
 
 let shownStatus = null;
@@ -521,7 +522,7 @@ async function readTransitions(job) {
   renderStatechart(job.status, transitions);
   document.getElementById('transitions').replaceChildren(...transitions.map((t) => el('li', {}, timeNode(t.at), `  ${t.from ?? '(new)'} → ${t.to}`)));
   document.querySelector('#attempts tbody').replaceChildren(
-    ...job.history.map((a) => el('tr', {}, el('td', {}, a.attempt), el('td', {}, timeNode(a.startedAt)), el('td', {}, timeNode(a.endedAt)), el('td', {}, a.outcome), el('td', {}, a.signal ?? a.exitCode ?? '–'), el('td', {}, a.reason ?? ''))),
+    ...job.history.map((a) => el('tr', {}, el('td', {}, a.attempt), el('td', {}, timeNode(a.startedAt)), el('td', {}, timeNode(a.endedAt)), el('td', {}, a.failureKind ? `${a.outcome} (${a.failureKind})` : a.outcome), el('td', {}, a.signal ?? a.exitCode ?? '–'), el('td', { title: a.evidence ?? '' }, a.reason ?? ''))),
   );
 }
 
