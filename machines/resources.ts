@@ -18,12 +18,6 @@ export const DEFAULT_NEEDS: Resources = { cpu: 1 };
 /** Resource names: letters, digits, `-` and `_`, starting with a letter. */
 export const RESOURCE_NAME = /^[a-z][a-z0-9_-]{0,31}$/;
 
-export function addResources(a: Resources, b: Resources, sign = 1): Record<string, number> {
-  const sum: Record<string, number> = { ...a };
-  for (const [name, amount] of Object.entries(b)) sum[name] = (sum[name] ?? 0) + sign * amount;
-  return sum;
-}
-
 /** What is free: capacity less what running jobs hold, for declared resources only. */
 export function freeResources(capacity: Resources, held: Iterable<Resources>): Record<string, number> {
   const free: Record<string, number> = { ...capacity };

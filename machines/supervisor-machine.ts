@@ -4,7 +4,7 @@
 // waiting job: a priority change or a cancel of one goes through here, never around it.
 import { assign, emit, enqueueActions, setup } from 'xstate';
 import { DEFAULT_RETRY_RULES, type FailureKind, type RetryRule } from './failure-kinds.js';
-import { JobQueue } from './job-queue.js';
+import { JobQueue, freeSlots } from './job-queue.js';
 import type { Job } from './job-record.js';
 import { type Clock, createJobMachine } from './job-machine.js';
 import { toCancelled } from './job-updates.js';
@@ -19,7 +19,7 @@ export type SupervisorEvent =
   | { type: 'CANCEL'; id: string; at: string }
   | { type: 'SET_MAX_CONCURRENT'; maxConcurrent: number }
   /** Folders with less free space than --min-free now (free bytes by folder): jobs writing there wait. */
-  | { type: 'SET_LOW_DISK'; folders: Record<string, number>; minFreeBytes: number }
+  | { type: 'SET_LOW_DISK'; folders: Record<string, number> }
   /** What the box has, changed at runtime: running jobs keep what they hold. */
   | { type: 'SET_RESOURCES'; capacity: Resources; gpuDevices: number[] }
   /** Paused, the line keeps its jobs and nothing new starts; running jobs go on. */
@@ -80,6 +80,8 @@ export interface SupervisorInput {
   gpuDevices?: number[];
   maxOvertakes?: number;
   retryRules?: Readonly<Record<FailureKind, RetryRule>>;
+  /** The free space below which a folder's jobs wait (--min-free), for their reason. */
+  minFreeBytes?: number;
 }
 
 // How far down the line one pass looks for jobs that fit: a line of a hundred thousand jobs that
@@ -143,7 +145,7 @@ export const supervisorMachine = setup({
     }),
     startWhatFits: enqueueActions(({ context, enqueue }) => {
       if (context.paused || context.queue.size === 0) return;
-      const slots = context.maxConcurrent === 0 ? Number.POSITIVE_INFINITY : context.maxConcurrent - context.running.length;
+      const slots = freeSlots(context.running.length, context.maxConcurrent, context.queue.size);
       const held = Object.values(context.holding);
       const planner = new StartPlanner(context.capacity, freeResources(context.capacity, held.map((hold) => hold.needs)), slots, context.maxOvertakes, context.overtakes);
       const waitReasons: Record<string, string> = {};
@@ -235,7 +237,7 @@ export const supervisorMachine = setup({
       waitReasons: {},
       retryRules: input.retryRules ?? DEFAULT_RETRY_RULES,
       lowDisk: {},
-      minFreeBytes: 0,
+      minFreeBytes: input.minFreeBytes ?? 0,
     };
   },
   initial: 'accepting',
@@ -286,7 +288,7 @@ export const supervisorMachine = setup({
           ],
         },
         SET_MAX_CONCURRENT: { actions: [assign({ maxConcurrent: ({ event }) => event.maxConcurrent }), 'startWhatFits'] },
-        SET_LOW_DISK: { actions: [assign({ lowDisk: ({ event }) => event.folders, minFreeBytes: ({ event }) => event.minFreeBytes }), 'startWhatFits'] },
+        SET_LOW_DISK: { actions: [assign({ lowDisk: ({ event }) => event.folders }), 'startWhatFits'] },
         SET_RESOURCES: { actions: [assign({ capacity: ({ event }) => event.capacity, gpuDevices: ({ event }) => event.gpuDevices }), 'startWhatFits'] },
         SET_PAUSED: { actions: [assign({ paused: ({ event }) => event.paused }), 'startWhatFits'] },
         'xstate.done.actor.*': { actions: ['forgetFinished', 'retryLater', 'startWhatFits'] },

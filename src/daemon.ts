@@ -4,7 +4,7 @@
 // make every job durable, close the store.
 import { rm } from 'node:fs/promises';
 import type { Server } from 'node:http';
-import { dirname, extname, join, sep } from 'node:path';
+import { dirname, extname, join } from 'node:path';
 import { type Actor, createActor, waitFor } from 'xstate';
 import { describeJobGraph } from '../machines/job-graph.js';
 import { supervisorMachine } from '../machines/supervisor-machine.js';
@@ -13,6 +13,7 @@ import { oomKillCount } from './failures/oom-kills.js';
 import { classifyCheckFailure } from './failures/classify.js';
 import { freeBytesAt } from './media/disk-space.js';
 import { DiskMonitor } from './media/disk-monitor.js';
+import { isInsideFolder } from './watch/reported-output.js';
 import { openPostgresStore, redactedUrl } from './store/postgres-store.js';
 import { BoxHealth } from './health/box-health.js';
 import { diskFolderOf } from '../machines/resources.js';
@@ -196,6 +197,7 @@ async function startOwnedDaemon(config: DaemonConfig, deps: Deps, watcher: Outpu
         gpuDevices: deviceIndices(gpuDevices, capacity),
         maxOvertakes: config.maxOvertakes,
         retryRules: config.retryRules,
+        minFreeBytes: config.minFreeBytes,
       },
       ...(inspection ? { inspect: inspection.inspect } : {}),
     },
@@ -207,7 +209,7 @@ async function startOwnedDaemon(config: DaemonConfig, deps: Deps, watcher: Outpu
     minFreeBytes: config.minFreeBytes,
     freeBytes: freeBytesAt,
     folders: () => new Set([config.dataDir, ...folders, ...ledger.list('queued').map(diskFolderOf), ...ledger.list('encoding').map(diskFolderOf)]),
-    onChange: (low) => supervisor.send({ type: 'SET_LOW_DISK', folders: low, minFreeBytes: config.minFreeBytes }),
+    onChange: (low) => supervisor.send({ type: 'SET_LOW_DISK', folders: low }),
     intervalMs: DISK_CHECK_MS,
   });
   disks.start();
@@ -218,6 +220,8 @@ async function startOwnedDaemon(config: DaemonConfig, deps: Deps, watcher: Outpu
     }),
   );
   const removeLog = (jobId: string) => rm(jobLogPath(logDir, jobId), { force: true });
+  // Where complete outputs may be reported from: the watched folders and the report folders.
+  const reportFolders = [...folders, ...config.reportDirs];
   const requests = new JobRequests({
     ledger,
     supervisor,
@@ -228,12 +232,12 @@ async function startOwnedDaemon(config: DaemonConfig, deps: Deps, watcher: Outpu
     gpuDevicesFor: (resources) => deviceIndices(gpuDevices, resources),
     checkDisk: (job) => disks.check([diskFolderOf(job)]),
     searchPath: deps.baseEnv['PATH'] ?? '/usr/local/bin:/usr/bin:/bin',
-    coversOutput: (path) => [...folders, ...config.reportDirs].some((folder) => path.startsWith(folder.endsWith(sep) ? folder : folder + sep)),
+    coversOutput: (path) => reportFolders.some((folder) => isInsideFolder(path, folder)),
     jobDefaults: { timeoutSec: config.timeoutSec, stallTimeoutSec: config.stallTimeoutSec, maxAttempts: config.maxAttempts, retryBackoffSec: config.retryBackoffSec },
     removeLog,
     nowMs: deps.nowMs,
     reports: {
-      folders: [...folders, ...config.reportDirs],
+      folders: reportFolders,
       stabilityMs: config.watchStabilitySec * 1000,
       // A file still changing after this long is refused; its writer reports it again when done.
       maxWaitMs: Math.max(30_000, config.watchStabilitySec * 10_000),
@@ -382,5 +386,5 @@ function optionalTool(tool: 'ffprobe'): string | null {
 
 function watches(folders: string[], extensions: string[], output: string | null): boolean {
   if (output === null || !extensions.includes(extname(output).toLowerCase())) return false;
-  return folders.some((folder) => output.startsWith(folder.endsWith(sep) ? folder : folder + sep));
+  return folders.some((folder) => isInsideFolder(output, folder));
 }

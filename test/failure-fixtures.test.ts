@@ -29,6 +29,7 @@ test('every recorded failure of ffmpeg, HandBrakeCLI, x264, x265 and SvtAv1EncAp
       terminationReason: null,
       lines: [...evidence, ...lines.slice(-LOG_TAIL_LINES)],
       command: recording.command,
+      cwd: '/srv/media',
       output: null,
       oomKilled: false,
       outputFreeBytes: null,

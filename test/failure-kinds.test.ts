@@ -120,7 +120,7 @@ test('real encoder failures are classified with their evidence, and each kind ge
 });
 
 test('the evidence decides between an input and an output that is missing, and the box between a kill and the out-of-memory killer', () => {
-  const base = { exitCode: 1, signal: null, terminationReason: null, oomKilled: false, outputFreeBytes: null, output: null } as const;
+  const base = { exitCode: 1, signal: null, terminationReason: null, oomKilled: false, outputFreeBytes: null, output: null, cwd: '/' } as const;
   const command = ['ffmpeg', '-i', '/in/a.mp4', '/out/b.mp4'];
   assert.is(classifyFailure({ ...base, command, lines: ['/in/a.mp4: No such file or directory'] }).kind, 'input-missing');
   assert.is(classifyFailure({ ...base, command, lines: ['/out/b.mp4: No such file or directory'] }).kind, 'output-unwritable');

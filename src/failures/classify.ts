@@ -5,6 +5,7 @@
 // missing folder and a full tmpfs (test/fixtures/failures/). Pure.
 import type { FailureEvidence, FailureKind } from '../../machines/failure-kinds.js';
 import type { TerminationReason } from '../../machines/job-record.js';
+import { inputFiles } from '../media/probe.js';
 
 export interface FailureFacts {
   exitCode: number | null;
@@ -13,8 +14,9 @@ export interface FailureFacts {
   terminationReason: TerminationReason | null;
   /** The last lines it printed. */
   lines: readonly string[];
-  /** The job's command, to tell an input's path from an output's in "PATH: error" lines. */
+  /** The job's command and folder, to tell an input's path from an output's in "PATH: error" lines. */
   command: readonly string[];
+  cwd: string;
   output: string | null;
   /** The kernel killed a process of the daemon's cgroup for memory while this ran. */
   oomKilled: boolean;
@@ -53,15 +55,6 @@ const PATTERNS: Pattern[] = [
 
 // "PATH: No such file or directory" / "PATH: Permission denied": whose path it is decides the kind.
 const PATH_ERROR = /^(.+?): (No such file or directory|Permission denied|Is a directory)$/;
-
-/** The paths a command reads: what follows -i/--input, and for x264 a last argument that is not the output. */
-function inputsOf(command: readonly string[]): string[] {
-  const inputs: string[] = [];
-  command.forEach((arg, index) => {
-    if ((arg === '-i' || arg === '--input') && command[index + 1] !== undefined) inputs.push(command[index + 1]!);
-  });
-  return inputs;
-}
 
 function outputsOf(command: readonly string[], output: string | null): string[] {
   const outputs = output === null ? [] : [output];
@@ -104,7 +97,7 @@ export function classifyFailure(facts: FailureFacts): FailureEvidence {
     if (!match) continue;
     const path = match[1]!.replace(/^.*?\] /, '');
     if (outputsOf(facts.command, facts.output).some((output) => sameFile(output, path))) return { kind: 'output-unwritable', evidence: evidenceOf(line) };
-    if (inputsOf(facts.command).some((input) => sameFile(input, path)) || match[2] !== 'Is a directory') return { kind: 'input-missing', evidence: evidenceOf(line) };
+    if (inputFiles(facts.command, facts.cwd).some((input) => sameFile(input, path)) || match[2] !== 'Is a directory') return { kind: 'input-missing', evidence: evidenceOf(line) };
   }
   for (const pattern of PATTERNS) {
     const line = lines.findLast((each) => pattern.test.test(each));

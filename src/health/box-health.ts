@@ -42,9 +42,10 @@ export class BoxHealth {
     const samples = await this.#gpuSamples(now);
     const lastHour: Partial<Record<FailureKind, number>> = {};
     for (const failure of this.#failures) if (now - failure.atMs <= HOUR_MS) lastHour[failure.kind] = (lastHour[failure.kind] ?? 0) + 1;
+    const base = this.sources.base();
     const parts: HealthParts = {
-      ...this.sources.base(),
-      store: { ...this.sources.base().store, commitMs: this.sources.commitTimes() },
+      ...base,
+      store: { ...base.store, commitMs: this.sources.commitTimes() },
       host: { load: loadavg().map((value) => Math.round(value * 100) / 100), cpus: availableParallelism(), memoryTotalBytes: totalmem(), memoryFreeBytes: freemem() },
       disks: this.sources.disks(),
       minFreeBytes: this.sources.minFreeBytes,

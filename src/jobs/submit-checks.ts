@@ -2,8 +2,9 @@
 // PATH, an input that does not exist, an external job's output that no folder of the daemon's
 // covers (nothing would ever report it complete). Each is a 400 naming what is wrong.
 import { accessSync, constants, existsSync, statSync } from 'node:fs';
-import { delimiter, isAbsolute, join, resolve } from 'node:path';
+import { delimiter, join, resolve } from 'node:path';
 import type { Job } from '../../machines/job-record.js';
+import { inputFiles } from '../media/probe.js';
 import type { ValidationProblem } from '../validation-problem.js';
 
 export interface SubmitCheckOptions {
@@ -35,25 +36,6 @@ export function findProgram(program: string, cwd: string, searchPath: string): s
     if (isExecutable(candidate)) return candidate;
   }
   return null;
-}
-
-// Inputs that are not files: lavfi graphs, URLs and protocols (pipe:, http:, concat:), stdin,
-// image sequences (%03d) and globs.
-function isFileInput(arg: string, format: string | undefined): boolean {
-  if (format === 'lavfi' || arg === '-' || /^[a-z][a-z0-9+.-]*:/i.test(arg)) return false;
-  return !/[%*?[]/.test(arg);
-}
-
-/** The files a command reads with -i / --input, as the daemon's machine would see them. */
-export function inputFiles(command: readonly string[], cwd: string): string[] {
-  const files: string[] = [];
-  command.forEach((arg, index) => {
-    if (arg !== '-i' && arg !== '--input') return;
-    const value = command[index + 1];
-    const format = command[index - 2] === '-f' ? command[index - 1] : undefined;
-    if (value !== undefined && isFileInput(value, format)) files.push(isAbsolute(value) ? value : resolve(cwd, value));
-  });
-  return files;
 }
 
 export function checkRunnable(job: Job, options: SubmitCheckOptions): ValidationProblem | null {

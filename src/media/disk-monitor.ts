@@ -61,9 +61,4 @@ export class DiskMonitor {
   spaces(): FolderSpace[] {
     return [...this.#sampled].map(([folder, freeBytes]) => ({ folder, freeBytes, free: freeBytes === null ? null : formatBytes(freeBytes), short: this.#low[folder] !== undefined }));
   }
-
-  describe(folder: string): string | null {
-    const free = this.#low[folder];
-    return free === undefined ? null : `${formatBytes(free)} free in ${folder}`;
-  }
 }

@@ -14,6 +14,25 @@ export function inputsOf(inputs: readonly string[], cwd: string): (string | null
   return inputs.map((input) => (input === '-' || (input.includes(':') && !isAbsolute(input)) ? null : isAbsolute(input) ? input : resolve(cwd, input)));
 }
 
+// Inputs that are not files: lavfi graphs, URLs and protocols (pipe:, http:, concat:), stdin,
+// image sequences (%03d) and globs.
+function isFileInput(arg: string, format: string | undefined): boolean {
+  if (format === 'lavfi' || arg === '-' || /^[a-z][a-z0-9+.-]*:/i.test(arg)) return false;
+  return !/[%*?[]/.test(arg);
+}
+
+/** The files a command reads with -i / --input, as the daemon's machine would see them. */
+export function inputFiles(command: readonly string[], cwd: string): string[] {
+  const files: string[] = [];
+  command.forEach((arg, index) => {
+    if (arg !== '-i' && arg !== '--input') return;
+    const value = command[index + 1];
+    const format = command[index - 2] === '-f' ? command[index - 1] : undefined;
+    if (value !== undefined && isFileInput(value, format)) files.push(value);
+  });
+  return inputsOf(files, cwd).filter((path): path is string => path !== null);
+}
+
 /** Every input's length (null where unknown) and the first one's frame rate. */
 export async function probeInputs(paths: readonly (string | null)[], ffprobe: string): Promise<{ inputDurations: (number | null)[]; frameRate: number | null } | null> {
   if (paths.length === 0) return null;

@@ -38,10 +38,3 @@ export function parseResourceList(text: string, what: string): Record<string, nu
   }
   return parsed.data;
 }
-
-/** `gpu=2,nvenc=3` back from an object (for messages and settings). */
-export function formatResources(resources: Readonly<Record<string, number>>): string {
-  return Object.entries(resources)
-    .map(([name, amount]) => `${name}=${amount}`)
-    .join(',');
-}

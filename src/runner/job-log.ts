@@ -14,6 +14,8 @@ export class JobLogFile {
   #held: string[] | null = null;
   #heldBytes = 0;
   #done: Promise<void> = Promise.resolve();
+  /** Bytes this run wrote: the end of the file that is its own (the log holds every attempt). */
+  written = 0;
 
   constructor(
     private readonly path: string,
@@ -27,6 +29,7 @@ export class JobLogFile {
   write(line: string): void {
     const text = `${line}\n`;
     const bytes = Buffer.byteLength(text);
+    this.written += bytes;
     if (this.#held) {
       this.#held.push(text);
       this.#heldBytes += bytes;

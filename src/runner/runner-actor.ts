@@ -1,7 +1,7 @@
 // The job machine's `runner` actor: probes the input, starts the encoder (the machine invokes it
 // once the attempt is durable), feeds its output through the progress pipeline, and reports
 // ENCODER_STARTED, ACTIVITY, PROGRESS and ENCODER_EXITED.
-import { stat } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { discardStaged, stagingPath, substituteOutput, writesStaged } from '../media/staged-output.js';
 import { asyncScheduler, share, throttleTime } from 'rxjs';
@@ -169,11 +169,8 @@ function launch({ job, progressThreshold }: RunnerInput, known: KnownTotals, exp
   const lines = run.chunks.pipe(splitRecords(), share());
   let lastLine = '';
   let lastActivityMs = Number.NEGATIVE_INFINITY;
-  // Lines that may say why it failed, kept past the tail (a help page after a bad option).
-  const evidence = new LogTail(EVIDENCE_LINES);
   lines.subscribe((line) => {
     tail.push(line);
-    if (mayBeEvidence(line)) evidence.push(line);
     log.write(line);
     // Something new resets the stall clock; the same line again (a frozen status) does not.
     const now = deps.nowMs();
@@ -206,19 +203,40 @@ function launch({ job, progressThreshold }: RunnerInput, known: KnownTotals, exp
       error: (error: unknown) => deps.onError(job.id, error),
     });
   void run.settled.then(async (exit) => {
-    void log.end();
+    const logWritten = log.end();
     const failed = exit.exitCode !== 0 || exit.signal !== null || run.terminationReason !== null;
     // A failed attempt's staged output goes (or aside); one written in place is reported.
     let partialOutput: { path: string; bytes: number } | null = null;
     if (failed && staged) await discardStaged(job, deps.keepFailedOutputs).catch((error: unknown) => deps.onError(job.id, error));
     else if (failed && job.output !== null) partialOutput = await stat(job.output).then((info) => ({ path: job.output!, bytes: info.size }), () => null);
-    const failure = failed ? await classifyExit(job, exit, run.terminationReason, [...evidence.lines(), ...tail.lines()], oomKillsBefore, deps) : null;
+    // Lines that may say why it failed, from the log, past the tail (a help page after a bad
+    // option): read only when it failed, not matched against every line while it ran.
+    const evidence = failed ? await logWritten.then(() => evidenceLines(jobLogPath(deps.logDir, job.id), log.written), () => []) : [];
+    const failure = failed ? await classifyExit(job, exit, run.terminationReason, [...evidence, ...tail.lines()], oomKillsBefore, deps) : null;
     send({
       type: 'ENCODER_EXITED',
       outcome: { ...exit, logTail: tail.lines(), runSeconds: (deps.nowMs() - startMs) / 1000, at: isoNow(deps), partialOutput, failure },
     });
   });
   return run;
+}
+
+// How much of the end of a failed run's log is searched for evidence, and how many lines are kept.
+const EVIDENCE_BYTES = 1024 * 1024;
+
+/** The last lines of this run's part of the log that may be a failure's evidence. */
+async function evidenceLines(path: string, runBytes: number): Promise<string[]> {
+  const handle = await open(path, 'r').catch(() => null);
+  if (handle === null) return [];
+  try {
+    const { size } = await handle.stat();
+    const length = Math.min(size, runBytes, EVIDENCE_BYTES);
+    const buffer = Buffer.alloc(length);
+    await handle.read(buffer, 0, length, size - length);
+    return buffer.toString('utf8').split('\n').filter(mayBeEvidence).slice(-EVIDENCE_LINES);
+  } finally {
+    await handle.close();
+  }
 }
 
 /** What kind of failure a run was, from how it ended, what it printed and the state of the box. */
@@ -231,6 +249,7 @@ async function classifyExit(job: Job, exit: PtyExit, terminationReason: Terminat
     lines,
     command: job.shell ? job.command.join(' ').split(/\s+/) : job.command,
     output: job.output,
+    cwd: job.cwd,
     oomKilled: before !== null && after !== null && after > before,
     outputFreeBytes: free,
   });

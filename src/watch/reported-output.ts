@@ -24,6 +24,11 @@ export interface ReportCheckOptions {
 
 export const MAX_PATH_LENGTH = 4096;
 
+/** Whether a path lies inside a folder (not the folder itself, nor a sibling that starts alike). */
+export function isInsideFolder(path: string, folder: string): boolean {
+  return path.startsWith(folder.endsWith(sep) ? folder : folder + sep);
+}
+
 /** The normalized path once the file is inside an accepted folder and has stopped changing. */
 export async function confirmReportedOutput(reported: string, options: ReportCheckOptions): Promise<string> {
   if (!isAbsolute(reported)) throw new ReportRefused('outside', 'path: expected an absolute path');
@@ -38,7 +43,7 @@ export async function confirmReportedOutput(reported: string, options: ReportChe
     throw new ReportRefused('missing', `path: ${path} does not exist on the daemon's machine`);
   }
   const roots = await Promise.all(options.folders.map((folder) => realpath(folder).catch(() => null)));
-  if (!roots.some((root) => root !== null && real.startsWith(root.endsWith(sep) ? root : root + sep))) {
+  if (!roots.some((root) => root !== null && isInsideFolder(real, root))) {
     throw new ReportRefused('outside', `path: ${path} is not inside a folder this daemon accepts reports for (${options.folders.join(', ')})`);
   }
   await waitUntilStill(real, options);
