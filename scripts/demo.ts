@@ -6,6 +6,7 @@ import { join, resolve } from 'node:path';
 import type { Job } from '../machines/job-record.js';
 import { isFinished } from '../machines/job-record.js';
 import { resolveConfig } from '../src/config.js';
+import { PRIVATE_FOLDER } from '../src/data-folder.js';
 import { startDaemon } from '../src/daemon.js';
 import { createDefaultDeps } from '../src/deps.js';
 import { createLogger } from '../src/logger.js';
@@ -20,7 +21,8 @@ const dataDir = resolve(process.env['ENCSUP_DATA_DIR'] ?? '.encsup-demo');
 // The demo's own folder starts clean each time: only this run's jobs, none of the last one's.
 if (ownFolder) rmSync(dataDir, { recursive: true, force: true });
 const workDir = join(dataDir, 'media');
-mkdirSync(workDir, { recursive: true });
+// Private from the start, as the daemon wants its data folder (it would narrow it, and warn).
+mkdirSync(workDir, { recursive: true, mode: PRIVATE_FOLDER });
 
 const ffmpeg = mediaToolPath('ffmpeg');
 console.log(`ffmpeg: ${ffmpeg}`);
