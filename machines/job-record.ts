@@ -115,6 +115,10 @@ export interface Job extends ProgressFields {
   needs: Record<string, number>;
   /** The GPUs this attempt was given (their indices), while it runs and after; null: none. */
   gpus: number[] | null;
+  /** Where it may run, in a farm: a host's name or one of the hosts' labels; null: any host. */
+  on: string | null;
+  /** The host that runs it, or ran it last (the farm's name of the daemon); null: none yet. */
+  host: string | null;
   /** When the watcher reported the output complete (null: not yet, or not watched). */
   outputReadyAt: string | null;
   /** Encoder runs started so far; an interrupted run counts. */

@@ -33,6 +33,10 @@ export type SupervisorEvent =
   | { type: 'REPRIORITIZE'; id: string; priority: number; at: string }
   /** A failed job's backoff is over: back in line. */
   | { type: 'REQUEUE'; job: Job; at: string }
+  /** In a farm: a job this host claimed joins its line (it was announced where it was submitted). */
+  | { type: 'TAKE'; job: Job }
+  /** In a farm: this host's claim on the job is gone (its lease ran out); dropped here, written nowhere. */
+  | { type: 'LOST'; id: string }
   /** The watcher saw the output of job `id` complete. */
   | { type: 'OUTPUT_READY'; id: string; path: string; at: string }
   /** Sent by XState when a job actor reaches a final state. */
@@ -120,8 +124,23 @@ export const supervisorMachine = setup({
     recordJob: emit((_, job: Job) => ({ type: 'jobChanged' as const, job })),
     announce: emit((_, event: LifecycleEvent) => ({ type: 'lifecycle' as const, event })),
     enqueueJob: ({ context, event }) => {
-      if (event.type === 'SUBMIT' || event.type === 'RETRY' || event.type === 'REQUEUE') context.queue.enqueue(event.job);
+      if (event.type === 'SUBMIT' || event.type === 'RETRY' || event.type === 'REQUEUE' || event.type === 'TAKE') context.queue.enqueue(event.job);
     },
+    // Its encoder is ended by stopping its actor, whose record writes would be refused anyway.
+    dropLost: enqueueActions(({ context, event, enqueue }) => {
+      if (event.type !== 'LOST') return;
+      const id = event.id;
+      context.queue.remove(id);
+      delete context.overtakes[id];
+      if (context.running.includes(id) || context.external.includes(id)) enqueue.stopChild(id);
+      if (context.backingOff[id]) enqueue.cancel(backoffId(id));
+      enqueue.assign(({ context: current }) => ({
+        running: without(current.running, id),
+        external: without(current.external, id),
+        holding: withoutKey(current.holding, id),
+        backingOff: withoutKey(current.backingOff, id),
+      }));
+    }),
     // A job that ended `queued` failed with attempts left: it rejoins the line after its backoff.
     retryLater: enqueueActions(({ event, enqueue }) => {
       const job = 'output' in event ? (event.output as Job | undefined) : undefined;
@@ -213,7 +232,7 @@ export const supervisorMachine = setup({
   },
   guards: {
     nothingRunning: ({ context }) => context.running.length === 0 && context.external.length === 0,
-    isExternal: ({ event }) => (event.type === 'SUBMIT' || event.type === 'RETRY') && event.job.external,
+    isExternal: ({ event }) => (event.type === 'SUBMIT' || event.type === 'RETRY' || event.type === 'TAKE') && event.job.external,
   },
 }).createMachine({
   id: 'supervisor',
@@ -277,6 +296,11 @@ export const supervisorMachine = setup({
             ],
           },
         ],
+        TAKE: [
+          { guard: 'isExternal', actions: { type: 'startExternal', params: ({ event }) => [event.job] } },
+          { actions: ['enqueueJob', 'startWhatFits'] },
+        ],
+        LOST: { actions: ['dropLost', 'startWhatFits'] },
         REQUEUE: {
           // A backoff cancelled in the meantime raises nothing more; this guards the race anyway.
           guard: ({ context, event }) => context.backingOff[event.job.id] !== undefined,
@@ -315,6 +339,7 @@ export const supervisorMachine = setup({
     stopped: { type: 'final' },
   },
   on: {
+    LOST: { actions: 'dropLost' },
     OUTPUT_READY: { actions: 'routeOutput' },
     CANCEL: { actions: 'cancel' },
     SET_PROGRESS_THRESHOLD: { actions: assign({ progressThreshold: ({ event }) => event.progressThreshold }) },

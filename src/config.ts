@@ -9,6 +9,8 @@ import { DEFAULT_RETRY_RULES, FAILURE_KINDS, type FailureKind, RETRY_RULES, type
 import { parseAge } from './jobs/retention.js';
 import { LIFECYCLE_KINDS } from '../machines/lifecycle.js';
 import { isLoopback } from './api/host-names.js';
+import { HOST_NAME_PATTERN, defaultHostName } from './farm/host-name.js';
+import { parsePathMaps } from './farm/path-map.js';
 
 const booleanText = z
   .string()
@@ -18,6 +20,8 @@ const booleanText = z
   .transform((text) => ['1', 'true', 'yes', 'on'].includes(text));
 
 /** Node's timers hold at most 2^31-1 ms (about 24.8 days); a longer delay fires at once. */
+/** Seconds between a guard's kill deadline (after the grace) and the lease's end: drift and scheduling. */
+export const LEASE_MARGIN_SEC = 2;
 export const MAX_TIMER_SEC = Math.floor((2 ** 31 - 1) / 1000);
 const MAX_CONCURRENT = 1024;
 
@@ -74,6 +78,22 @@ const retryRulesSetting = z.string().transform((text, context) => {
 const storeSetting = z.string().refine((text) => text === '' || /^postgres(?:ql)?:\/\/./.test(text), 'expected a PostgreSQL URL (postgres://user:password@host:5432/database), or nothing for the file in the data folder');
 
 /** A size: `1G`, `500M`, `2GiB`, or bytes. */
+const hostNameSetting = z.string().refine((text) => text === '' || HOST_NAME_PATTERN.test(text), 'expected letters, digits, and . _ - (at most 63 characters)');
+const labelList = z.string().transform((text, context) => {
+  const labels = text.split(/[\s,]+/).filter(Boolean);
+  const bad = labels.find((label) => !HOST_NAME_PATTERN.test(label));
+  if (bad !== undefined) context.addIssue({ code: 'custom', message: `${bad}: a label is letters, digits, and . _ - (at most 63 characters)` });
+  return labels;
+});
+const pathMapSetting = z.string().transform((text, context) => {
+  const parsed = parsePathMaps(text.split(delimiter).filter(Boolean));
+  if (!parsed.ok) {
+    context.addIssue({ code: 'custom', message: parsed.problem });
+    return z.NEVER;
+  }
+  return parsed.maps;
+});
+
 const sizeSetting = z.string().transform((text, context) => {
   const match = /^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(?:i?b)?\s*$/i.exec(text);
   if (!match) {
@@ -136,6 +156,10 @@ const SETTINGS = {
   killGraceSec: { env: ['ENCSUP_KILL_GRACE_SEC'], flag: '--kill-grace', value: 'seconds', help: 'between SIGTERM and SIGKILL when ending an encoder', fallback: '10', schema: secondsSchema('positive') },
   maxLogBytes: { env: ['ENCSUP_MAX_LOG_BYTES'], flag: '--max-log-size', value: 'bytes', help: "cap of each job's log file; older output is dropped from the front", fallback: String(16 * 1024 * 1024), schema: z.coerce.number().int('expected a whole number of bytes').min(64 * 1024, 'expected at least 65536 bytes').max(2 ** 40, 'expected at most 1 TiB') },
   store: { env: ['ENCSUP_STORE', 'DATABASE_URL'], flag: '--store', value: 'url', help: 'keep jobs in PostgreSQL (postgres://user:password@host/db) instead of the file in the data folder', fallback: '', schema: storeSetting },
+  hostName: { env: ['ENCSUP_HOST_NAME'], flag: '--host-name', value: 'name', help: "this daemon's name in a farm (several daemons on one PostgreSQL store); default: the machine's hostname", fallback: '', schema: hostNameSetting },
+  labels: { env: ['ENCSUP_LABELS'], flag: '--labels', value: 'names', help: 'labels of this host in a farm, e.g. "nvenc fast-disk"; a job submitted with --on LABEL runs only on hosts that have it', fallback: '', schema: labelList },
+  pathMaps: { env: ['ENCSUP_PATH_MAP'], flag: '--path-map', value: 'farm=local', repeatable: true, help: 'in a farm, a shared folder the farm names FARM is mounted at LOCAL on this host, e.g. /mnt/nas=/Volumes/nas (repeatable)', fallback: '', schema: pathMapSetting },
+  leaseSec: { env: ['ENCSUP_LEASE_SEC'], flag: '--lease', value: 'seconds', help: "in a farm, a running job's lease: renewed every sixth of it; a host that cannot renew ends its encoders before it runs out, and another host runs the job again", fallback: '30', schema: secondsSchema('positive') },
   resources: { env: ['ENCSUP_RESOURCES'], flag: '--resources', value: 'spec', help: 'what this box has, e.g. cpu=4,gpu=2,nvenc=3; auto detects GPUs (nvidia-smi, /dev/dri); a resource not named is unlimited', fallback: '', schema: resourcesSetting },
   minFreeBytes: { env: ['ENCSUP_MIN_FREE'], flag: '--min-free', value: 'size', help: "a job waits while its output folder has less free space than this, e.g. 1G (0 = no check)", fallback: '1G', schema: sizeSetting },
   retryRules: { env: ['ENCSUP_RETRY_RULES'], flag: '--retry-rules', value: 'kind=rule,…', help: 'override retry rules by failure kind, e.g. disk-full=never,corrupt-input=backoff (rules: never, backoff, other-device, disk-space)', fallback: '', schema: retryRulesSetting },
@@ -199,7 +223,11 @@ export function resolveConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv): Daemo
   if (resolved.fileWatcher && resolved.watchDirs.length === 0 && resolved.outputDir === '') {
     throw new ConfigError(sources['fileWatcher']!.source, sources['fileWatcher']!.value, 'the watcher is on but has no folder: set ENCSUP_OUTPUT_DIR or ENCSUP_WATCH_DIRS (or --watch)');
   }
-  return { ...resolved, dataDir: resolve(resolved.dataDir), outputDir: resolved.outputDir === '' ? '' : resolve(resolved.outputDir) };
+  // The guard ends a host's encoders a kill grace and a margin before its lease runs out.
+  if (resolved.store !== '' && resolved.leaseSec < resolved.killGraceSec + LEASE_MARGIN_SEC + 1) {
+    throw new ConfigError(sources['leaseSec']!.source, sources['leaseSec']!.value, `a lease must be longer than --kill-grace (${resolved.killGraceSec} s) + ${LEASE_MARGIN_SEC + 1} s, so a host that cannot renew has ended its encoders before it runs out`);
+  }
+  return { ...resolved, hostName: resolved.hostName === '' ? defaultHostName() : resolved.hostName, dataDir: resolve(resolved.dataDir), outputDir: resolved.outputDir === '' ? '' : resolve(resolved.outputDir) };
 }
 
 /**

@@ -31,7 +31,9 @@ import { type FolderLock, lockDataFolder } from './folder-lock.js';
 import type { Deps } from './deps.js';
 import { startInspection } from './inspect.js';
 import { createJobLogic } from './jobs/job-logic.js';
-import { JobRequests } from './jobs/job-requests.js';
+import { JobRequests, supervisorQueueing } from './jobs/job-requests.js';
+import { type Farm, prepareFarm } from './farm/join-farm.js';
+import type { Job } from '../machines/job-record.js';
 import { startRetention } from './jobs/retention-sweep.js';
 import { TransitionLog } from './jobs/transition-log.js';
 import { LifecycleFeed } from './lifecycle/lifecycle-feed.js';
@@ -70,6 +72,9 @@ export interface Daemon {
   close(): Promise<void>;
 }
 
+// In a farm, events after which this host may claim another job.
+const FREES_A_SLOT = new Set<LifecycleKind>(['attempt-ended', 'done', 'failed', 'cancelled', 'requeued']);
+
 // How often free space is sampled where waiting and running jobs write.
 const DISK_CHECK_MS = 5000;
 
@@ -95,11 +100,19 @@ async function startOwnedDaemon(config: DaemonConfig, deps: Deps, watcher: Outpu
   await preparePrivateFolder(logDir, log);
   const token = config.auth ? await loadOrCreateToken(config.dataDir, config.token) : null;
   if (token === null) log.warn({ host: config.host }, 'running with --no-auth: every local user and program can run commands through this daemon');
-  const store = config.store === '' ? await deps.openStore(join(config.dataDir, 'jobs.db')) : await openPostgresStore(config.store);
+  const farmStore = config.store === '' ? null : await openPostgresStore(config.store, { hostName: config.hostName, pathMaps: config.pathMaps });
+  const store = farmStore ?? (await deps.openStore(join(config.dataDir, 'jobs.db')));
   const nowIso = () => new Date(deps.nowMs()).toISOString();
+  // Assigned once the supervisor exists: in a farm, what a host learns when it lost a job.
+  let farm: Farm | null = null;
 
-  const ledger = new JobLedger(store, { nowIso, onWriteError: (job, error) => log.error({ jobId: job.id, err: error }, 'could not write the job to the store; retrying') });
-  const feed = new LifecycleFeed((id) => ledger.whenDurable(id), (error) => log.error({ err: error }, 'a lifecycle listener failed'));
+  const ledger = new JobLedger(store, {
+    nowIso,
+    onWriteError: (job, error) => log.error({ jobId: job.id, err: error }, 'could not write the job to the store; retrying'),
+    onRefused: (job, refusal) => farm?.host.lose(job.id, refusal.message),
+  });
+  // A lost job's events are not told: another host runs it now.
+  const feed = new LifecycleFeed((id) => ledger.whenDurable(id).then(() => !farm?.host.lost.has(id)), (error) => log.error({ err: error }, 'a lifecycle listener failed'));
   const transitions = new TransitionLog();
   const live = new LiveRuns();
   // Assigned once the parts it reads exist; /metrics asks it only when scraped.
@@ -108,7 +121,7 @@ async function startOwnedDaemon(config: DaemonConfig, deps: Deps, watcher: Outpu
   const stopFeeds = [feed.subscribe(logLifecycle(log)), feed.subscribe((event, job) => metrics.observe(event, job)), feed.subscribe((event) => transitions.observe(event))];
   // Every process this folder's daemons ever started carries this in its tag.
   const runsOf = folderTag(config.dataDir);
-  const recovered = await recoverStore({ store, ledger, log, killGraceMs: config.killGraceSec * 1000, nowIso, folderTag: runsOf, keepFailedOutputs: config.keepFailedOutputs, announce: (event) => feed.announce(event, ledger.latest(event.jobId)) });
+  const recovered = await recoverStore({ store, ledger, log, killGraceMs: config.killGraceSec * 1000, nowIso, folderTag: runsOf, keepFailedOutputs: config.keepFailedOutputs, announce: (event) => feed.announce(event, ledger.latest(event.jobId)), scope: farmStore ? 'farm' : 'box' });
   for (const job of ledger.list()) transitions.seed(job);
 
   const ffprobe = optionalTool('ffprobe');
@@ -156,6 +169,7 @@ async function startOwnedDaemon(config: DaemonConfig, deps: Deps, watcher: Outpu
       keepFailedOutputs: config.keepFailedOutputs,
       faultPoint: deps.faultPoint,
       priorFor: (job, mediaSeconds) => forecaster.priorFor(job, mediaSeconds),
+      ...(farmStore ? { guardRun: (job: Job, tag: string) => farm!.guardRun(job, tag) } : {}),
     },
     live,
   );
@@ -203,6 +217,30 @@ async function startOwnedDaemon(config: DaemonConfig, deps: Deps, watcher: Outpu
     },
   );
   supervisor.start();
+  farm = farmStore
+    ? prepareFarm({
+        store: farmStore,
+        supervisor,
+        ledger,
+        labels: config.labels,
+        leaseSec: config.leaseSec,
+        killGraceSec: config.killGraceSec,
+        log,
+        nowIso,
+        announce: (event, job) => feed.announce(event, job),
+        showLive: (update) => liveViews.forEach((view) => view(update)),
+      })
+    : null;
+  if (farm) {
+    const joined = farm;
+    liveViews.add((update) => joined.shareLive(update));
+    // A slot freed or a job back in line: this host may claim the next one.
+    stopFeeds.push(
+      feed.subscribe((event) => {
+        if (FREES_A_SLOT.has(event.kind)) joined.host.wake();
+      }),
+    );
+  }
 
   // Free space where jobs write: short folders make their jobs wait (--min-free).
   const disks = new DiskMonitor({
@@ -225,6 +263,7 @@ async function startOwnedDaemon(config: DaemonConfig, deps: Deps, watcher: Outpu
   const requests = new JobRequests({
     ledger,
     supervisor,
+    queueing: farm ? farm.queueing : supervisorQueueing(supervisor, ledger, nowIso),
     newId: deps.newId,
     nowIso,
     defaultCwd: process.cwd(),
@@ -289,6 +328,7 @@ async function startOwnedDaemon(config: DaemonConfig, deps: Deps, watcher: Outpu
     onLifecycle: (listener) => feed.subscribe(listener),
     onLive: (listener) => (liveViews.add(listener), () => void liveViews.delete(listener)),
     onOutput: (listener) => requests.onOutput(listener),
+    onJob: (listener) => farm?.onJob(listener) ?? (() => undefined),
   });
   const server = createApiServer({
     requests,
@@ -339,13 +379,23 @@ async function startOwnedDaemon(config: DaemonConfig, deps: Deps, watcher: Outpu
     throw error;
   }
   const url = addressOf(port, config.host);
+  if (farm) {
+    try {
+      await farm.start(url);
+    } catch (error) {
+      await stopListening(server);
+      await release();
+      throw error;
+    }
+    log.info({ host: config.hostName, labels: config.labels, leaseSec: config.leaseSec }, 'joined the farm');
+  }
   log.info({ url, dataDir: config.dataDir, store: config.store === '' ? join(config.dataDir, 'jobs.db') : redactedUrl(config.store), maxConcurrent: config.maxConcurrent, queued: recovered.queued.length }, 'encsup daemon started');
   // As Jupyter does: the link that logs a browser in, ready to open.
   const loginUrl = token === null ? null : `${url}/?token=${encodeURIComponent(token)}`;
   if (loginUrl) log.info({ dashboard: loginUrl }, 'dashboard ready: open this link to log in');
 
   let closing: Promise<void> | null = null;
-  const close = () => (closing ??= shutdownDaemon({ config, log, watcher, supervisor, live, server, release }));
+  const close = () => (closing ??= shutdownDaemon({ config, log, watcher, supervisor, live, server, release, farm }));
   return { url, port, requests, ledger, liveEncoders: () => live.count, eventStreams: () => events.clients, token, loginUrl, inspectorUrl: inspection?.url ?? null, close };
 }
 
@@ -358,6 +408,7 @@ async function shutdownDaemon(parts: {
   live: LiveRuns;
   server: Server;
   release: () => Promise<void>;
+  farm: Farm | null;
 }): Promise<void> {
   const { config, log, supervisor } = parts;
   await parts.watcher?.close();
@@ -370,6 +421,7 @@ async function shutdownDaemon(parts: {
   supervisor.send({ type: 'SHUTDOWN' });
   await waitFor(supervisor, (snapshot) => snapshot.status === 'done', { timeout: Infinity });
   await parts.live.whenAllExited();
+  await parts.farm?.leave();
   await stopListening(parts.server);
   await parts.release();
   log.info('encsup daemon stopped');

@@ -28,13 +28,18 @@ export async function recoverStore(options: {
   folderTag: string;
   keepFailedOutputs: boolean;
   announce: (event: LifecycleEvent) => void;
+  /**
+   * 'farm': the records are the farm's, and this host's earlier claims are taken back by the farm
+   * (lease-rescue.ts); here only the processes this data folder's daemons started are ended.
+   */
+  scope?: 'box' | 'farm';
 }): Promise<RecoveredStore> {
   const { store, ledger, log } = options;
   const loaded = await store.loadAll();
   for (const problem of loaded.problems) log.warn({ problem }, 'a stored record could not be read');
   ledger.adopt(loaded.jobs);
   const at = options.nowIso();
-  const recovery = recoverJobs(loaded.jobs, at);
+  const recovery = options.scope === 'farm' ? { changed: [], queued: [], orphans: [] } : recoverJobs(loaded.jobs, at);
   for (const orphan of recovery.orphans) {
     const result = await endOrphan(orphan.pid, orphan.pidStartTicks, options.killGraceMs);
     if (result === 'ended') log.warn({ jobId: orphan.jobId, pid: orphan.pid }, 'ended an encoder left running by the previous daemon');
@@ -47,7 +52,7 @@ export async function recoverStore(options: {
     log.warn({ jobId: found.tag.split('/')[1], attempt: Number(found.tag.split('/')[2]), pid: found.pid }, 'ended a process a previous daemon started, found by its run tag');
   }
   // An interrupted attempt's staged output is as good as a failed one's: never published.
-  for (const job of loaded.jobs) {
+  for (const job of options.scope === 'farm' ? [] : loaded.jobs) {
     if ((job.status === 'encoding' || job.status === 'finalizing') && writesStaged(job)) await discardStaged(job, options.keepFailedOutputs).catch(() => undefined);
   }
   for (const job of recovery.changed) {

@@ -21,14 +21,15 @@ export interface Recovery {
   orphans: Orphan[];
 }
 
-export function recoverJobs(jobs: Job[], nowIso: string): Recovery {
+/** `what` says what cut the runs short, for their reason: the daemon's stop, a lost host. */
+export function recoverJobs(jobs: Job[], nowIso: string, what = 'the daemon stopped'): Recovery {
   const changed: Job[] = [];
   const queued: Job[] = [];
   const orphans: Orphan[] = [];
   for (const job of jobs) {
     if (job.status === 'encoding' || job.status === 'finalizing') {
       if (job.pid !== null) orphans.push({ jobId: job.id, pid: job.pid, pidStartTicks: job.pidStartTicks });
-      const reason = `the daemon stopped during attempt ${attemptInBudget(job)} of ${job.maxAttempts}`;
+      const reason = `${what} during attempt ${attemptInBudget(job)} of ${job.maxAttempts}`;
       const requeued = toInterrupted(job, reason, nowIso);
       // External jobs ran nothing here: waiting again costs nothing. Others spend an interruption,
       // not an attempt: a crash loop of the daemon fails nobody's encode before its time.

@@ -2,7 +2,7 @@
 // `lifecycle` event in its documented shape (stored progress ticks are these small deltas); each
 // one that is not progress is followed by a `job` event with the whole record (environment values
 // masked); a running job's progress as it is now, stored or not, is a `live` event a few times a
-// second; watcher findings are `output` events. `?job=ID` narrows it to one job. Each event is serialized once, whatever the number of clients;
+// second; watcher findings are `output` events; in a farm, a job another host changed is a `job` event. `?job=ID` narrows it to one job. Each event is serialized once, whatever the number of clients;
 // a client that stops reading is dropped once its backlog passes a limit, and the number of
 // clients is capped, so no client can make the daemon hold memory for it.
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -19,6 +19,8 @@ export interface EventSource {
   /** A running job's progress as it is now (not durable), a few times a second. */
   onLive(listener: (live: LiveProgress) => void): () => void;
   onOutput(listener: (event: CompletedOutput) => void): () => void;
+  /** A job changed elsewhere (by another host of a farm), as it is now. */
+  onJob?(listener: (job: Job) => void): () => void;
 }
 
 export interface EventHubLimits {
@@ -51,6 +53,7 @@ export class EventHub {
       }),
       source.onLive((live) => this.#broadcast(`event: live\ndata: ${JSON.stringify(live)}\n\n`, live.jobId)),
       source.onOutput((event) => this.#broadcast(`event: output\ndata: ${JSON.stringify(event)}\n\n`, 'jobId' in event ? event.jobId : null)),
+      source.onJob?.((job) => this.#broadcast(`event: job\ndata: ${JSON.stringify(publicJob(job))}\n\n`, job.id)) ?? (() => undefined),
     ];
     // A comment now and then keeps proxies from closing an idle stream.
     this.#keepalive = setInterval(() => this.#broadcast(': keepalive\n\n', null, true), limits.keepaliveMs);

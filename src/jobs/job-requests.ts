@@ -69,9 +69,47 @@ function parseBody<T extends z.ZodType>(schema: T, body: unknown, unknownFieldNo
   throw new RequestError('invalid', problem.message, problem.field);
 }
 
+/**
+ * Where waiting jobs are kept, and so how changes to them are made: the supervisor's line on one
+ * box (supervisorQueueing), or the farm's table in PostgreSQL (src/farm/farm-queueing.ts).
+ */
+export interface JobQueueing {
+  /** The job as it is stored at submission (a farm pins an external job to the host it waits on). */
+  prepare(job: Job): Job;
+  /** A new job, durable as queued, joins the line. */
+  submitted(job: Job): void;
+  /** A failed or cancelled job, durable as queued again. */
+  retried(job: Job): void;
+  /** Asks for the job's end; the caller waits for it to be finished. */
+  cancel(job: Job): Promise<void>;
+  /** Moves a waiting job to its new place; resolves once that is durable (or refused). */
+  reprioritize(job: Job, priority: number): Promise<void>;
+  /** What no host (or this box) could ever give the job, described; null when it can run. */
+  unmetNeeds(job: Job): string | null;
+}
+
+/** The line of one box: the supervisor holds every waiting job, and makes each change to one. */
+export function supervisorQueueing(supervisor: Actor<typeof supervisorMachine>, ledger: JobLedger, nowIso: () => string): JobQueueing {
+  return {
+    prepare: (job) => job,
+    submitted: (job) => supervisor.send({ type: 'SUBMIT', job, at: job.updatedAt }),
+    retried: (job) => supervisor.send({ type: 'RETRY', job, at: job.updatedAt }),
+    cancel: async (job) => void supervisor.send({ type: 'CANCEL', id: job.id, at: nowIso() }),
+    reprioritize: async (job, priority) => {
+      supervisor.send({ type: 'REPRIORITIZE', id: job.id, priority, at: nowIso() });
+      await ledger.whenDurable(job.id);
+    },
+    unmetNeeds: (job) => {
+      const { capacity, gpuDevices } = supervisor.getSnapshot().context;
+      return unmetNeeds(job.needs, capacity, gpuDevices.length);
+    },
+  };
+}
+
 export interface JobRequestsDeps {
   ledger: JobLedger;
   supervisor: Actor<typeof supervisorMachine>;
+  queueing: JobQueueing;
   newId: () => string;
   nowIso: () => string;
   defaultCwd: string;
@@ -174,19 +212,18 @@ export class JobRequests {
   async #submitNew(body: unknown): Promise<Job> {
     const parsed = parseSubmission(body);
     if (!parsed.ok) throw new RequestError('invalid', parsed.problem.message, parsed.problem.field);
-    const job = newJobRecord(parsed.submission, this.deps.newId(), this.deps.nowIso(), this.deps.defaultCwd, this.deps.jobDefaults);
+    const job = this.deps.queueing.prepare(newJobRecord(parsed.submission, this.deps.newId(), this.deps.nowIso(), this.deps.defaultCwd, this.deps.jobDefaults));
     if (!existsSync(job.cwd) || !statSync(job.cwd).isDirectory()) {
       throw new RequestError('invalid', `cwd: ${job.cwd} is not a folder on the daemon's machine`, 'cwd');
     }
     const unrunnable = checkRunnable(job, { path: this.deps.searchPath, coversOutput: this.deps.coversOutput, checkInputs: parsed.submission.checkInputs !== false });
     if (unrunnable) throw new RequestError('invalid', unrunnable.message, unrunnable.field);
-    const { capacity, gpuDevices } = this.deps.supervisor.getSnapshot().context;
-    const unmet = unmetNeeds(job.needs, capacity, gpuDevices.length);
+    const unmet = this.deps.queueing.unmetNeeds(job);
     if (unmet) throw new RequestError('invalid', `needs: ${unmet}`, 'needs');
     const accepted = await this.#store(job, 'the job was not accepted; try again once the store is writable');
     // Its folder's free space is known before it can start: a short disk makes it wait, not fail.
     await this.deps.checkDisk(accepted);
-    this.deps.supervisor.send({ type: 'SUBMIT', job: accepted, at: accepted.updatedAt });
+    this.deps.queueing.submitted(accepted);
     return accepted;
   }
 
@@ -206,7 +243,7 @@ export class JobRequests {
     const job = this.get(idOrPrefix);
     const id = job.id;
     if (isFinished(job.status)) throw new RequestError('conflict', `job ${id} is already ${job.status}; there is nothing to cancel`);
-    this.deps.supervisor.send({ type: 'CANCEL', id, at: this.deps.nowIso() });
+    await this.deps.queueing.cancel(job);
     const ended = await this.deps.ledger.waitFor(id, (each) => isFinished(each.status), this.deps.cancelWaitMs);
     return ended ?? job;
   }
@@ -222,7 +259,7 @@ export class JobRequests {
     const fresh = requeueByHand(job);
     const queued = await this.#store(fresh, 'the job was not queued again');
     await this.deps.checkDisk(queued);
-    this.deps.supervisor.send({ type: 'RETRY', job: queued, at: queued.updatedAt });
+    this.deps.queueing.retried(queued);
     return queued;
   }
 
@@ -236,8 +273,7 @@ export class JobRequests {
     const id = job.id;
     const refused = () => new RequestError('conflict', `job ${id} is ${this.get(id).status}; only a job waiting in line can change its priority`);
     if (job.status !== 'queued') throw refused();
-    this.deps.supervisor.send({ type: 'REPRIORITIZE', id, priority, at: this.deps.nowIso() });
-    await this.deps.ledger.whenDurable(id);
+    await this.deps.queueing.reprioritize(job, priority);
     const changed = this.get(id);
     if (changed.status !== 'queued' || changed.priority !== priority) throw refused();
     return changed;

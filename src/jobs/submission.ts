@@ -7,6 +7,7 @@ import { DEFAULT_NEEDS } from '../../machines/resources.js';
 import { resourcesSchema } from '../resources/resource-spec.js';
 import { MAX_TIMER_SEC } from '../config.js';
 import { jobKind } from '../forecast/job-kind.js';
+import { HOST_NAME_PATTERN } from '../farm/host-name.js';
 import { compilePattern } from '../progress/parsers/pattern.js';
 import { type ValidationProblem, firstProblem } from '../validation-problem.js';
 
@@ -97,6 +98,8 @@ export const submissionSchema = z.strictObject({
     .transform((hook) => (typeof hook === 'string' ? { url: hook, events: [...DEFAULT_WEBHOOK_EVENTS] } : { url: hook.url, events: hook.events ?? [...DEFAULT_WEBHOOK_EVENTS] }))
     .optional(),
   needs: resourcesSchema('needs').optional(),
+  /** In a farm: run only on this host, or on the hosts with this label. */
+  on: z.string().regex(HOST_NAME_PATTERN, 'expected a host name or label: letters, digits, and . _ - (at most 63)').optional(),
   external: z.boolean().optional(),
   /** An external job: wait for a new file when its output fails the check, instead of failing. */
   waitForReplacement: z.boolean().optional(),
@@ -195,6 +198,8 @@ export function newJobRecord(submission: Submission, id: string, nowIso: string,
     runSeconds: null,
     needs: { ...DEFAULT_NEEDS, ...submission.needs },
     gpus: null,
+    on: submission.on ?? null,
+    host: null,
     parser: submission.parser ?? (submission.pattern ? 'pattern' : 'auto'),
     pattern: submission.pattern ?? null,
     priority: submission.priority ?? 0,

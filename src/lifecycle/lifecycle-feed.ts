@@ -13,8 +13,8 @@ export class LifecycleFeed {
   readonly #tails = new Map<string, Promise<void>>();
 
   constructor(
-    /** Resolves once every change recorded so far for the job is durable. */
-    private readonly whenDurable: (jobId: string) => Promise<void>,
+    /** Resolves once every change recorded so far for the job is durable; false: it never will be (a farm host lost the job), so nothing is told. */
+    private readonly whenDurable: (jobId: string) => Promise<boolean | void>,
     private readonly onListenerError: (error: unknown) => void,
   ) {}
 
@@ -28,7 +28,9 @@ export class LifecycleFeed {
     const published = previous
       .then(() => new Promise<void>((resolve) => queueMicrotask(resolve)))
       .then(() => this.whenDurable(event.jobId))
-      .then(() => this.#publish(event, job));
+      .then((durable) => {
+        if (durable !== false) this.#publish(event, job);
+      });
     this.#tails.set(event.jobId, published);
     void published.then(() => {
       if (this.#tails.get(event.jobId) === published) this.#tails.delete(event.jobId);

@@ -27,6 +27,7 @@ import { processStartTicks } from './process-identity.js';
 import { runTag } from './process-tag.js';
 import type { FaultPoint } from '../deps.js';
 import type { PtyExit, SpawnPty } from './pty.js';
+import type { RunGuard } from '../farm/run-guards.js';
 
 export interface RunnerDeps {
   spawnPty: SpawnPty;
@@ -59,6 +60,8 @@ export interface RunnerDeps {
   oomKills: () => Promise<number | null>;
   /** Free bytes on the filesystem that holds this path (null: unknown). */
   freeBytes: (path: string) => Promise<number | null>;
+  /** In a farm: a guard outside the daemon that ends the run if the job's lease is not renewed. */
+  guardRun?: (job: Job, tag: string) => RunGuard;
 }
 
 export interface RunPrior {
@@ -156,10 +159,17 @@ function launch({ job, progressThreshold }: RunnerInput, known: KnownTotals, exp
   const gpus = job.gpus ?? [];
   const command = substituteGpu(staged ? substituteOutput(job.command, job.shell, stagingPath(job)) : job.command, gpus, deps.gpuDevices);
   // The devices handed out last: a job's own CUDA_VISIBLE_DEVICES cannot take another job's GPU.
-  const run = startEncoder(
-    { ...job, command, env: { ...job.env, ...gpuEnvironment(gpus, deps.gpuDevices) } },
-    { spawnPty: deps.spawnPty, graceMs: deps.graceMs, baseEnv: deps.baseEnv, tag: runTag(deps.folderTag, job.id, job.attempts) },
-  );
+  const tag = runTag(deps.folderTag, job.id, job.attempts);
+  // The guard first: there is no moment at which the encoder runs unguarded.
+  const guard = deps.guardRun?.(job, tag) ?? null;
+  let run: EncoderRun;
+  try {
+    run = startEncoder({ ...job, command, env: { ...job.env, ...gpuEnvironment(gpus, deps.gpuDevices) } }, { spawnPty: deps.spawnPty, graceMs: deps.graceMs, baseEnv: deps.baseEnv, tag });
+  } catch (error) {
+    guard?.release();
+    throw error;
+  }
+  void run.settled.then(() => guard?.release());
   deps.faultPoint('after-spawn');
   const oomKillsBefore = deps.oomKills();
   send({ type: 'ENCODER_STARTED', pid: run.pid, pidStartTicks: processStartTicks(run.pid), at: isoNow(deps) });

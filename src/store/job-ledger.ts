@@ -3,13 +3,15 @@
 // store holds, with a way to wait for a job to reach a state.
 import { EventEmitter } from 'node:events';
 import { type Job, type JobStatus, isFinished } from '../../machines/job-record.js';
-import type { JobStore } from './job-store.js';
+import type { JobStore, StoreRefusal } from './job-store.js';
 import { type StoreFailure, WriteQueue } from './write-queue.js';
 
 export interface JobLedgerOptions {
   nowIso: () => string;
   /** Called on every failed write; a change the daemon made is retried until it succeeds. */
   onWriteError: (job: Job, error: unknown) => void;
+  /** Called when the store turns a change of the daemon's down for good (a farm host lost the job). */
+  onRefused?: (job: Job, refusal: StoreRefusal) => void;
   retryMs?: number;
 }
 
@@ -26,6 +28,7 @@ export class JobLedger {
     this.#writes = new WriteQueue(store, {
       nowIso: options.nowIso,
       onWriteError: options.onWriteError,
+      ...(options.onRefused ? { onRefused: options.onRefused } : {}),
       ...(options.retryMs === undefined ? {} : { retryMs: options.retryMs }),
       onWritten: (job) => {
         this.#committed.set(job.id, job);
@@ -42,6 +45,20 @@ export class JobLedger {
   /** How long the store's latest commits took (for health). */
   commitTimes(): { lastMs: number | null; slowestRecentMs: number | null } {
     return this.#writes.commitTimes();
+  }
+
+  /**
+   * A version some other writer stored (another host of the farm), as the change feed read it:
+   * visible and waited for like one of the daemon's own, never written back.
+   */
+  observe(job: Job): void {
+    this.#committed.set(job.id, job);
+    this.#events.emit('committed', job);
+  }
+
+  /** A job another writer removed from the store. */
+  drop(id: string): void {
+    this.#committed.delete(id);
   }
 
   get(id: string): Job | undefined {

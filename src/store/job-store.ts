@@ -21,3 +21,16 @@ export interface JobStore {
   checkWritable(): Promise<void>;
   close(): Promise<void>;
 }
+
+/**
+ * A change the store turns down for good, though it works: another writer holds the job (a farm
+ * host's lease) or changed it since it was read. Never retried; the writer learns it lost the job.
+ */
+export class StoreRefusal extends Error {
+  constructor(
+    readonly jobId: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}

@@ -1,38 +1,48 @@
-// The job store in PostgreSQL (--store postgres://…): one table of job records, its schema made
-// and migrated at start by versioned migrations under an advisory lock (several daemons may start
-// at once), the same JobStore contract as the nedb file. A write is durable when its statement
-// commits, so `sync` has nothing left to do. Until several hosts share one database with claims
-// and leases, one daemon uses a database at a time: a second one is refused at start.
+// The job store in PostgreSQL (--store postgres://…): the JobStore contract over the farm's job
+// table (src/farm/farm-sql.ts), its schema made and migrated at start by versioned migrations under
+// an advisory lock (several hosts may start at once). Every write is fenced: a job this host holds
+// is written only under its lease token, any other only if its row is as this host last saw it, so
+// a host that lost a job, or read an old version of it, changes nothing. Records cross here between
+// the farm's paths and this host's (--path-map). A write is durable when its statement commits.
 import pg from 'pg';
-import type { Job } from '../../machines/job-record.js';
-import type { JobStore, LoadedJobs } from './job-store.js';
+import { type Job, isFinished } from '../../machines/job-record.js';
+import { MIGRATIONS, SQL } from '../farm/farm-sql.js';
+import { type PathMapping, toFarmPaths, toLocalPaths } from '../farm/path-map.js';
+import { type JobStore, type LoadedJobs, StoreRefusal } from './job-store.js';
 import { checkRecord } from './record-schema.js';
 
-/** Each migration once, in order; the number is its version. Never edit one that has shipped. */
-const MIGRATIONS: [number, string][] = [
-  [
-    1,
-    `CREATE TABLE encsup_jobs (
-       id text PRIMARY KEY,
-       status text NOT NULL,
-       record jsonb NOT NULL,
-       updated_at timestamptz NOT NULL DEFAULT now()
-     );
-     CREATE INDEX encsup_jobs_status ON encsup_jobs (status);
-     CREATE TABLE encsup_quarantine (
-       id text NOT NULL,
-       reason text NOT NULL,
-       record text NOT NULL,
-       at timestamptz NOT NULL DEFAULT now()
-     );`,
-  ],
-];
-
-// Keys of the advisory locks: one for migrating, one held by the daemon that uses the database.
+// Keys of the advisory locks: one for migrating; one per host name (pg's hashtext of it, in this
+// range), held by the daemon that is that host.
 const MIGRATE_LOCK = 0x656e6373;
-const IN_USE_LOCK = 0x656e6374;
+const HOST_LOCK_SPACE = 0x656e6374;
 
 export class StoreInUseError extends Error {}
+
+
+/** A claim this host holds: its lease token, and when its encoders must be gone (monotonic ns). */
+export interface HeldClaim {
+  token: string;
+  deadlineNs: bigint;
+}
+
+export interface PostgresStoreOptions {
+  /** The farm's name of this daemon; two daemons with one name are refused. */
+  hostName?: string;
+  pathMaps?: readonly PathMapping[];
+}
+
+export interface PostgresStore extends JobStore {
+  readonly pool: pg.Pool;
+  readonly url: string;
+  readonly hostName: string;
+  readonly pathMaps: readonly PathMapping[];
+  /** Jobs this host holds, by id. */
+  readonly claims: Map<string, HeldClaim>;
+  /** The newest seq of each job this host has seen (its own writes and the change feed). */
+  readonly seqs: Map<string, string>;
+  /** A stored record as this host sees it, or why it can't be read. */
+  readRow(record: unknown): { ok: true; job: Job } | { ok: false; reason: string };
+}
 
 async function migrate(client: pg.PoolClient): Promise<void> {
   await client.query('SELECT pg_advisory_lock($1)', [MIGRATE_LOCK]);
@@ -67,21 +77,23 @@ export function redactedUrl(url: string): string {
   }
 }
 
-export async function openPostgresStore(url: string): Promise<JobStore> {
-  const pool = new pg.Pool({ connectionString: url, max: 4, connectionTimeoutMillis: 10_000 });
+export async function openPostgresStore(url: string, options: PostgresStoreOptions = {}): Promise<PostgresStore> {
+  const hostName = options.hostName ?? 'encsup';
+  const pathMaps = options.pathMaps ?? [];
+  const pool = new pg.Pool({ connectionString: url, max: 6, connectionTimeoutMillis: 10_000 });
   // A connection the server ends while idle (a restart, a terminated backend) is replaced at the
   // next query; it must not take the daemon down.
   pool.on('error', () => undefined);
-  // Held for the daemon's life: its session's advisory lock says the database is in use.
+  // Held for the daemon's life: its session's advisory lock says this host name is taken.
   const holder = await pool.connect().catch((error: Error) => {
     throw new Error(`cannot reach the PostgreSQL store at ${redactedUrl(url)}: ${error.message}`);
   });
   holder.on('error', () => undefined);
-  const locked = (await holder.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1) AS locked', [IN_USE_LOCK])).rows[0]!.locked;
+  const locked = (await holder.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1, hashtext($2)) AS locked', [HOST_LOCK_SPACE, hostName])).rows[0]!.locked;
   if (!locked) {
     holder.release();
     await pool.end();
-    throw new StoreInUseError(`another encsup daemon uses the PostgreSQL store at ${redactedUrl(url)}; one daemon per database until several hosts share one`);
+    throw new StoreInUseError(`another encsup daemon is host ${hostName} of the farm at ${redactedUrl(url)}; give this one another --host-name`);
   }
   try {
     await migrate(holder);
@@ -90,31 +102,59 @@ export async function openPostgresStore(url: string): Promise<JobStore> {
     await pool.end();
     throw error;
   }
+  const claims = new Map<string, HeldClaim>();
+  const seqs = new Map<string, string>();
+  const readRow = (record: unknown) => {
+    const checked = checkRecord(record);
+    return checked.ok ? { ok: true as const, job: toLocalPaths(checked.job, pathMaps) } : checked;
+  };
   return {
+    pool,
+    url,
+    hostName,
+    pathMaps,
+    claims,
+    seqs,
+    readRow,
     async loadAll(): Promise<LoadedJobs> {
-      const { rows } = await pool.query<{ id: string; record: unknown }>('SELECT id, record FROM encsup_jobs');
+      const { rows } = await pool.query<{ id: string; record: unknown; seq: string }>(SQL.loadAll);
       const jobs: Job[] = [];
       const problems: string[] = [];
       for (const row of rows) {
-        const checked = checkRecord(row.record);
+        const checked = readRow(row.record);
         if (checked.ok) {
           jobs.push(checked.job);
+          seqs.set(row.id, row.seq);
           continue;
         }
         // Set aside, not dropped: the operator can read it, mend it and submit the job again.
-        await pool.query('WITH moved AS (DELETE FROM encsup_jobs WHERE id = $1 RETURNING id, record) INSERT INTO encsup_quarantine (id, reason, record) SELECT id, $2, record::text FROM moved', [row.id, checked.reason]);
+        await pool.query(SQL.quarantine, [row.id, checked.reason]);
         problems.push(`job ${row.id}: ${checked.reason}; set aside in the table encsup_quarantine`);
       }
       return { jobs, problems };
     },
     async put(job) {
-      await pool.query(
-        'INSERT INTO encsup_jobs (id, status, record, updated_at) VALUES ($1, $2, $3, now()) ON CONFLICT (id) DO UPDATE SET status = EXCLUDED.status, record = EXCLUDED.record, updated_at = now()',
-        [job.id, job.status, JSON.stringify(job)],
-      );
+      const record = JSON.stringify(toFarmPaths(job, pathMaps));
+      const claim = claims.get(job.id);
+      if (claim) {
+        // Finished, or back in line for any host (not a backoff this host waits out): let it go.
+        const release = isFinished(job.status) || (job.status === 'queued' && job.retryDelayMs === null);
+        const { rows } = await pool.query<{ seq: string }>(SQL.putClaimed, [job.id, job.status, record, release, claim.token]);
+        if (rows.length === 0) {
+          claims.delete(job.id);
+          throw new StoreRefusal(job.id, `job ${job.id}: this host's lease on it ran out and another host took it over; the change was not written`);
+        }
+        if (release) claims.delete(job.id);
+        seqs.set(job.id, rows[0]!.seq);
+        return;
+      }
+      const { rows } = await pool.query<{ seq: string }>(SQL.putUnclaimed, [job.id, job.status, record, seqs.get(job.id) ?? null]);
+      if (rows.length === 0) throw new StoreRefusal(job.id, `job ${job.id} changed on another host meanwhile (it may have started there); nothing was written`);
+      seqs.set(job.id, rows[0]!.seq);
     },
     async remove(id) {
-      await pool.query('DELETE FROM encsup_jobs WHERE id = $1', [id]);
+      await pool.query(SQL.remove, [id]);
+      seqs.delete(id);
     },
     // Each put is committed (synchronous_commit): durable already.
     async sync() {},

@@ -44,6 +44,9 @@ export const jobRecordObject = z.object({
   runSeconds: nullable(seconds),
   needs: z.record(z.string(), count),
   gpus: nullable(z.array(count)),
+  // Added with hosts: records written before them have neither.
+  on: nullable(z.string()).default(null),
+  host: nullable(z.string()).default(null),
   progress: nullable(z.number().min(0).max(100)),
   basis: nullable(z.enum(PROGRESS_BASES)),
   pass: nullable(count),

@@ -5,7 +5,7 @@
 // one sync (a group commit): confirmed means on disk, at one fsync for many changes. Every failure
 // is counted here, in one place.
 import type { Job } from '../../machines/job-record.js';
-import type { JobStore } from './job-store.js';
+import { type JobStore, StoreRefusal } from './job-store.js';
 
 export interface WriteQueueOptions {
   nowIso: () => string;
@@ -13,6 +13,8 @@ export interface WriteQueueOptions {
   onWriteError: (job: Job, error: unknown) => void;
   /** Called with each version once the store has it. */
   onWritten: (job: Job) => void;
+  /** Called when the store turns a change of the daemon's down for good (StoreRefusal): dropped. */
+  onRefused?: (job: Job, refusal: StoreRefusal) => void;
   /** Pause between tries of a change that must not be dropped, and between probes of a failed store. */
   retryMs?: number;
 }
@@ -131,7 +133,12 @@ export class WriteQueue {
       for (const entry of this.#batch) {
         const stored = await this.#put(entry.job, entry.reject ? 1 : Infinity);
         if (stored === true) written.push(entry);
-        else entry.reject!(stored);
+        else if (entry.reject) entry.reject(stored);
+        else {
+          // Turned down for good (StoreRefusal): nothing of it is visible, and whoever waits goes on.
+          this.options.onRefused?.(entry.job, stored as StoreRefusal);
+          entry.resolve();
+        }
       }
       // Confirmed means on disk: nothing of the batch is visible or answered before the sync.
       const refused = await this.#sync(written);
@@ -178,6 +185,8 @@ export class WriteQueue {
         this.#failure = null;
         return true;
       } catch (error) {
+        // The store works and said no: not a failure of it, and no retry changes the answer.
+        if (error instanceof StoreRefusal) return error;
         this.#noteFailure(error as Error);
         this.options.onWriteError(job, error);
         if (attempt >= tries) return error as Error;
