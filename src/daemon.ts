@@ -353,6 +353,7 @@ async function startOwnedDaemon(config: DaemonConfig, deps: Deps, watcher: Outpu
     guard: { hosts: hostPolicy(config.host, config.allowedHosts), token },
     logPath: (id) => jobLogPath(logDir, id),
     health: () => health!.report(),
+    hosts: farm?.hosts ?? null,
     onError: (error, request) => log.error({ err: error, ...request }, 'a request failed inside the daemon; answered 500'),
   });
   // What the daemon holds once nothing runs any more: listeners, the inspector, the store.

@@ -11,6 +11,7 @@ import { type OperationId, OPERATIONS } from '../src/api/operations.js';
 import type { ApiClient } from '../src/api/client.js';
 import { startTestDaemon, waitForStatus } from './helpers/daemon.js';
 import { encodeCommand } from './helpers/media.js';
+import { withDatabase } from './helpers/postgres.js';
 import { withTempDir } from './helpers/temp.js';
 
 type Document = { paths: Record<string, Record<string, { operationId: string; responses: Record<string, { content?: Record<string, { schema: object }> }>; requestBody?: { content: Record<string, { schema: object }> } }>> };
@@ -42,9 +43,11 @@ function checker(document: Document) {
   };
 }
 
+// A host of a farm (PostgreSQL store), so the hosts' operations answer too.
 test('the served document is valid OpenAPI 3.1, lists what the server serves, and the client round-trips every operation', async () => {
+  await withDatabase(async (database) => {
   await withTempDir(async (dir) => {
-    const daemon = await startTestDaemon(dir.path, { maxConcurrent: 1, reportDirs: dir.path, watchStabilitySec: 0.2 });
+    const daemon = await startTestDaemon(dir.path, { maxConcurrent: 1, reportDirs: dir.path, watchStabilitySec: 0.2, store: database.url, hostName: 'openapi-host' });
     const { api, authed } = daemon;
     try {
       const document = (await api.openApi()) as unknown as Document & { openapi: string };
@@ -101,6 +104,9 @@ test('the served document is valid OpenAPI 3.1, lists what the server serves, an
         getConfig: async () => (await authed('/api/config')).json(),
         updateConfig: async () => (await authed('/api/config', { method: 'PATCH', body: JSON.stringify({ progressThreshold: 1 }) })).json(),
         machine: () => api.machine(),
+        listHosts: () => api.hosts(),
+        drainHost: () => api.drainHost('openapi-host'),
+        resumeHost: () => api.resumeHost('openapi-host'),
         events: async () => {
           let opened = false;
           await api.events(null, () => true, AbortSignal.timeout(5000), async () => (opened = true));
@@ -122,6 +128,7 @@ test('the served document is valid OpenAPI 3.1, lists what the server serves, an
     } finally {
       await daemon.close();
     }
+  });
   });
 });
 

@@ -2,6 +2,7 @@
 // same ones), and errors that say what to do. The CLI uses it; so can an application, as
 // `import { ApiClient } from 'encsup/client'`.
 import { randomUUID } from 'node:crypto';
+import type { HostView } from '../farm/host-view.js';
 import type { JobGraph } from '../../machines/job-graph.js';
 import type { Job, JobStatus } from '../../machines/job-record.js';
 import type { JobView } from '../forecast/job-view.js';
@@ -139,6 +140,15 @@ export class ApiClient {
   }
   resume(): Promise<RuntimeSettings> {
     return this.#json('POST', '/api/queue/resume');
+  }
+  hosts(): Promise<HostView[]> {
+    return this.#json('GET', '/api/hosts');
+  }
+  drainHost(name: string): Promise<HostView> {
+    return this.#json('POST', `/api/hosts/${encodeURIComponent(name)}/drain`);
+  }
+  resumeHost(name: string): Promise<HostView> {
+    return this.#json('POST', `/api/hosts/${encodeURIComponent(name)}/resume`);
   }
   machine(): Promise<JobGraph & { layout: StatechartLayout }> {
     return this.#json('GET', '/api/machine');

@@ -13,6 +13,7 @@ import {
   deliverySchema,
   forecastReportSchema,
   healthSchema,
+  hostSchema,
   jobPageSchema,
   jobSchema,
   jobViewSchema,
@@ -121,6 +122,9 @@ export const OPERATIONS = {
   updateSettings: { method: 'PATCH', path: '/api/settings', summary: 'Change runtime settings', body: settingsPatchSchema, answer: { status: 200, description: 'the settings', json: settingsSchema } },
   getConfig: { method: 'GET', path: '/api/config', summary: 'The old name of GET /api/settings', deprecated: true, answer: { status: 200, description: 'the settings', json: settingsSchema } },
   updateConfig: { method: 'PATCH', path: '/api/config', summary: 'The old name of PATCH /api/settings', deprecated: true, body: settingsPatchSchema, answer: { status: 200, description: 'the settings', json: settingsSchema } },
+  listHosts: { method: 'GET', path: '/api/hosts', summary: 'The hosts of the farm (none on one box)', answer: { status: 200, description: 'every host that ever joined, by name', json: z.array(hostSchema) } },
+  drainHost: { method: 'POST', path: '/api/hosts/{name}/drain', summary: 'Drain a host of the farm: it starts no new job; running ones finish', answer: { status: 200, description: 'the host', json: hostSchema } },
+  resumeHost: { method: 'POST', path: '/api/hosts/{name}/resume', summary: 'Let a drained host take jobs again', answer: { status: 200, description: 'the host', json: hostSchema } },
   machine: { method: 'GET', path: '/api/machine', summary: 'The job graph and where the dashboard draws it', answer: { status: 200, description: 'statuses, transitions, layout', json: machineSchema } },
   events: {
     method: 'GET',

@@ -94,3 +94,19 @@ export const errorSchema = z.object({
   error: z.string().describe('what is wrong, in words'),
   field: z.string().optional().describe('the request field it is about'),
 });
+
+export const hostSchema = z.object({
+  name: z.string(),
+  state: z.enum(['up', 'late', 'lost', 'stopped']).describe('from the age of its heartbeat: late past a third of a lease, lost past a whole one'),
+  labels: z.array(z.string()),
+  apiUrl: z.string().nullable(),
+  maxConcurrent: z.number().int(),
+  capacity: z.record(z.string(), z.number()),
+  running: z.number().int().describe('encoders running there at its last heartbeat'),
+  draining: z.boolean().describe('drained: it starts no new job; running ones finish'),
+  startedAt: isoTime,
+  heartbeatAt: isoTime,
+  heartbeatAgeSec: z.number(),
+  stoppedAt: isoTime.nullable(),
+  jobs: z.array(z.string()).describe('the ids of the jobs it holds now'),
+});

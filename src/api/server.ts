@@ -2,6 +2,7 @@
 // JSON for changes, token) before a route runs; routes map to JobRequests; errors come back as JSON
 // {error, field?}. Nothing a request carries can end the daemon: a request that breaks a handler
 // gets a 500 and a log line, a malformed one a 400.
+import type { HostView } from '../farm/host-view.js';
 import { open } from 'node:fs/promises';
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import type { Registry } from 'prom-client';
@@ -50,11 +51,26 @@ export interface ApiDeps {
   /** The job graph at the level of statuses, from the machine definition (the dashboard draws it). */
   jobGraph: JobGraph;
   logPath: (jobId: string) => string;
+  /** The farm's hosts, where this daemon is one (null on one box). */
+  hosts: FarmHosts | null;
   /** What /healthz says: open to monitors, so nothing about jobs. */
   health: () => Promise<{ ok: boolean }>;
   guard: GuardOptions;
   /** A handler failed in a way no request should cause: logged, answered 500, the daemon goes on. */
   onError: (error: unknown, request: { method: string; path: string }) => void;
+}
+
+export interface FarmHosts {
+  list(): Promise<HostView[]>;
+  /** The host, drained or resumed; null when the farm has no host of that name. */
+  setDraining(name: string, draining: boolean): Promise<HostView | null>;
+}
+
+async function setDraining(hosts: FarmHosts | null, name: string, draining: boolean): Promise<HostView> {
+  if (!hosts) throw new RequestError('conflict', 'this daemon is not a host of a farm: its store is the file in its data folder (see --store)');
+  const host = await hosts.setDraining(name, draining);
+  if (!host) throw new RequestError('not-found', `no host named ${name} in this farm`);
+  return host;
 }
 
 type Handler = (request: IncomingMessage, response: ServerResponse, params: string[], url: URL) => Promise<void> | void;
@@ -112,6 +128,9 @@ export function createApiServer(deps: ApiDeps): Server {
     reportOutput: async (req, res) => sendJson(res, 202, await requests.reportOutput(await readJsonBody(req))),
     listOutputs: (_q, res) => sendJson(res, 200, requests.outputEvents()),
     machine: (_q, res) => sendJson(res, 200, machine),
+    listHosts: async (_q, res) => sendJson(res, 200, deps.hosts ? await deps.hosts.list() : []),
+    drainHost: async (_q, res, [name]) => sendJson(res, 200, await setDraining(deps.hosts, decodeURIComponent(name!), true)),
+    resumeHost: async (_q, res, [name]) => sendJson(res, 200, await setDraining(deps.hosts, decodeURIComponent(name!), false)),
     cleanJobs: async (req, res) => sendJson(res, 200, await requests.clean(await readJsonBody(req))),
     retryFailedJobs: async (req, res) => sendJson(res, 200, await requests.retryFailed(await readJsonBody(req))),
     pauseQueue: (_q, res) => sendJson(res, 200, requests.updateSettings({ paused: true })),

@@ -9,6 +9,7 @@ import { encsupVersion } from '../version.js';
 import { type CliIo, UsageError, createContext } from './cli-context.js';
 import { registerCompletionCommand } from './commands/completion-command.js';
 import { registerDaemonCommand, registerMigrateStoreCommand } from './commands/daemon-command.js';
+import { registerHostCommands } from './commands/host-commands.js';
 import { registerJobCommands } from './commands/job-commands.js';
 import { registerParseCommand } from './commands/parse-command.js';
 import { registerWatchCommands } from './commands/watch-commands.js';
@@ -30,6 +31,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   registerMigrateStoreCommand(program, ctx);
   registerJobCommands(program, ctx);
   registerWatchCommands(program, ctx);
+  registerHostCommands(program, ctx);
   registerParseCommand(program, ctx);
   registerCompletionCommand(program, ctx);
   try {

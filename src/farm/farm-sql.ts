@@ -123,13 +123,17 @@ export const SQL = {
     WHERE owner IS NOT NULL AND lease_until < now()
     ORDER BY lease_until LIMIT 100 FOR UPDATE SKIP LOCKED`,
 
-  /** Claims of an earlier life of this host (a crash, a kill -9), taken back at its start. */
-  ownClaims: `SELECT id, record, owner, cancel_requested, lease_token FROM encsup_jobs WHERE owner = $1 FOR UPDATE`,
+  /**
+   * Claims of an earlier life of this host (a crash, a kill -9), taken back at its start; and runs
+   * no host holds (a store written before hosts, or copied from a daemon that was killed).
+   */
+  ownClaims: `SELECT id, record, COALESCE(owner, 'encsup') AS owner, cancel_requested, lease_token FROM encsup_jobs
+    WHERE owner = $1 OR (owner IS NULL AND status IN ('encoding', 'finalizing')) FOR UPDATE`,
 
   /** A rescued job back in line (or finished), its claim gone: only while the claim is the one read. */
   releaseRescued: `UPDATE encsup_jobs SET status = $2, record = $3, owner = NULL, lease_token = NULL, lease_until = NULL,
       cancel_requested = false, seq = ${NEXT_SEQ}, updated_at = now()
-    WHERE id = $1 AND lease_token = $4
+    WHERE id = $1 AND lease_token IS NOT DISTINCT FROM $4
     RETURNING seq`,
 
   /** A durable cancel request for a job some host holds; its owner ends the encoder. */

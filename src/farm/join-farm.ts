@@ -12,7 +12,9 @@ import type { LiveProgress } from '../runner/runner-actor.js';
 import type { JobLedger } from '../store/job-ledger.js';
 import type { PostgresStore } from '../store/postgres-store.js';
 import { FarmFeed } from './farm-feed.js';
-import { FarmHost } from './farm-host.js';
+import { FarmHost, type HostRow } from './farm-host.js';
+import { hostView } from './host-view.js';
+import type { FarmHosts } from '../api/server.js';
 import { farmQueueing } from './farm-queueing.js';
 import { SQL } from './farm-sql.js';
 import { type RunGuard, RunGuards } from './run-guards.js';
@@ -36,6 +38,8 @@ const LIVE_SHARE_MS = 1000;
 
 export interface Farm {
   host: FarmHost;
+  /** The farm's hosts for the API. */
+  hosts: FarmHosts;
   queueing: JobQueueing;
   /** The guard of a run, started before its encoder. */
   guardRun(job: Job, tag: string): RunGuard;
@@ -63,8 +67,17 @@ export function prepareFarm(parts: FarmParts): Farm {
     onWaiting: () => host.wake(),
   });
   const lastShared = new Map<string, number>();
+  const view = (row: HostRow) => hostView(row, parts.leaseSec);
   return {
     host,
+    hosts: {
+      list: async () => (await host.hosts()).map(view),
+      setDraining: async (name, draining) => {
+        if (!(await host.setDraining(name, draining))) return null;
+        const row = (await host.hosts()).find((each) => each.name === name);
+        return row ? view(row) : null;
+      },
+    },
     queueing: farmQueueing({ ...parts, wake: () => host.wake(), hostCapacities: () => host.otherHosts.map((each) => each.capacity) }),
     guardRun: (job, tag) => guards.start(job.id, tag, store.claims.get(job.id)?.deadlineNs ?? process.hrtime.bigint()),
     shareLive(live) {

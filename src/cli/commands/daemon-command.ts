@@ -72,7 +72,7 @@ export function registerMigrateStoreCommand(program: Command, ctx: CliContext): 
       try {
         const source = await openNedbStore(join(config.dataDir, 'jobs.db'));
         try {
-          const target = await openPostgresStore(config.store);
+          const target = await openPostgresStore(config.store, { hostName: 'encsup migrate-store' });
           try {
             const report = await copyJobs(source, target, { replace: options.replace === true });
             if (options.json) return io.stdout(`${JSON.stringify(report, null, 2)}\n`);

@@ -11,6 +11,7 @@ import { createBarView, createPlainView } from '../job-progress-view.js';
 
 // The submission fields that submit's flags fill, by the flag: an error about a field names the flag.
 const SUBMIT_FLAGS: Record<string, string> = {
+  on: '--on',
   name: '--name',
   priority: '--priority',
   output: '--output',
@@ -50,6 +51,7 @@ export function registerJobCommands(program: Command, ctx: CliContext): void {
     .option('--total-frames <n>', 'frames the job will encode, for an exact percentage')
     .option('--passes <n>', 'encoder passes the job makes, where its command does not show them (a wrapper script)')
     .option('--needs <resources>', 'what it takes while it runs, e.g. gpu=1,nvenc=1 (default cpu=1)')
+    .option('--on <host-or-label>', 'in a farm: run only on this host, or on the hosts with this label')
     .option('--cwd <dir>', 'folder to run in (default: this folder)')
     .option('--env <KEY=VALUE...>', 'environment variables for the encoder')
     .option('--shell', 'run the command through /bin/sh -c: one argument is the shell line; several are quoted and joined')
@@ -84,6 +86,7 @@ export function registerJobCommands(program: Command, ctx: CliContext): void {
       if (options['pattern'] !== undefined) body['pattern'] = options['pattern'];
       if (options['env'] !== undefined) body['env'] = parseEnvPairs(options['env'] as string[]);
       if (options['needs'] !== undefined) body['needs'] = resourceFlag('--needs', options['needs'] as string);
+      if (options['on'] !== undefined) body['on'] = options['on'];
       const api = client();
       const job = await inFlagTerms(api.submit(body), SUBMIT_FLAGS);
       io.stdout(options['json'] ? `${JSON.stringify(job, null, 2)}\n` : `${job.id}\n`);

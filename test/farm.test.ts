@@ -1,0 +1,172 @@
+// Hosts of one farm (daemon processes on one PostgreSQL database): work spread under each host's
+// cap with every job done exactly once; a host killed, frozen or cut off from the database loses
+// its jobs to the others without two encoders of one job ever running at once (a /proc sampler
+// watches every run), and a host that comes back changes nothing of them.
+import { join } from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import type { Job } from '../machines/job-record.js';
+import { folderTag } from '../src/runner/process-tag.js';
+import { type Host, sampleRuns, startHost, stopHosts, tcpProxy, throughProxy } from './helpers/farm.js';
+import { encodeCommand } from './helpers/media.js';
+import { withDatabase } from './helpers/postgres.js';
+import { withTempDir } from './helpers/temp.js';
+import { until } from './helpers/wait.js';
+
+// Short leases so a lost host is noticed in seconds: renewed every second, the guard's deadline
+// 6 - 1 (kill grace) - 2 (margin) = 3 s after the last renewal.
+const FAST_LEASE = ['--lease', '6', '--kill-grace', '1'];
+
+test('300 encodes across 3 hosts with caps 1, 2 and 3: each done exactly once, no host over its cap, work spread', async () => {
+  await withDatabase(async (database) => {
+    await withTempDir(async (dir) => {
+      const caps = { a: 1, b: 2, c: 3 };
+      const hosts = await Promise.all(Object.entries(caps).map(([name, cap]) => startHost(dir.path, name, database.url, ['--max-concurrent', String(cap), ...FAST_LEASE])));
+      const sampler = sampleRuns();
+      try {
+        const ids: string[] = [];
+        for (let i = 0; i < 300; i++) {
+          const output = join(dir.path, `out-${i}.mp4`);
+          // Submitted to every host in turn: any host's API takes work for the whole farm.
+          const job = await hosts[i % 3]!.api.submit({ command: encodeCommand(output, { seconds: 0.2, size: '64x48', fps: 10 }), output, name: `short ${i}` });
+          ids.push(job.id);
+        }
+        let counts = {};
+        await until(async () => {
+          counts = (await hosts[0]!.api.page({ limit: 1 })).counts;
+          return (counts as { done: number }).done === 300;
+        }, 'all 300 jobs to be done', 300_000, 250).catch((error: Error) => {
+          throw new Error(`${error.message}; jobs by status: ${JSON.stringify(counts)}; hosts: ${hosts.map((host) => host.stdout().split('\n').filter((line) => /"level":(40|50)/.test(line)).slice(-3).join('\n')).join('\n')}`);
+        });
+        const jobs = await hosts[2]!.api.list();
+        assert.is(jobs.length, 300);
+        for (const job of jobs) {
+          assert.is(job.status, 'done', `${job.name} is done`);
+          assert.is(job.history.length, 1, `${job.name} ran once`);
+          assert.is(job.attempts, 1);
+        }
+        const seen = sampler.stop();
+        assert.equal(seen.overlaps, [], 'never two encoders of one job');
+        for (const [runs, job] of ids.map((id) => [seen.runsOf.get(id)?.size ?? 0, id] as const)) assert.ok(runs <= 1, `job ${job} was run by ${runs} runs`);
+        for (const host of hosts) {
+          const most = seen.mostAtOnce.get(folderTag(host.dataDir)) ?? 0;
+          assert.ok(most <= caps[host.name as keyof typeof caps], `host ${host.name} ran ${most} at once, over its cap`);
+          const ran = jobs.filter((job) => job.host === host.name).length;
+          // Spread: even the host with a cap of 1 takes a fair part (a sixth of the slots).
+          assert.ok(ran >= 20, `host ${host.name} ran ${ran} of 300`);
+        }
+      } finally {
+        sampler.stop();
+        await stopHosts(hosts);
+      }
+    });
+  });
+});
+
+/** Starts hosts a and b, submits a long encode, and answers which host runs it and which does not. */
+async function longJobOnOneOf(dir: string, urls: { a: string; b: string }, seconds = 12): Promise<{ job: Job; runner: Host; other: Host; hosts: Host[] }> {
+  const a = await startHost(dir, 'a', urls.a, ['--max-concurrent', '1', ...FAST_LEASE]);
+  const output = join(dir, 'long.mp4');
+  const submitted = await a.api.submit({ command: encodeCommand(output, { seconds, realtime: true, size: '160x120' }), output, name: 'long' });
+  await until(async () => (await a.api.get(submitted.id)).status === 'encoding', 'the long job to start on host a', 30_000);
+  const b = await startHost(dir, 'b', urls.b, ['--max-concurrent', '1', ...FAST_LEASE]);
+  return { job: submitted, runner: a, other: b, hosts: [a, b] };
+}
+
+function assertTakenOver(job: Job, from: string, to: string): void {
+  assert.is(job.status, 'done');
+  assert.is(job.host, to);
+  assert.is(job.history.length, 2, JSON.stringify(job.history));
+  assert.is(job.history[0]!.outcome, 'interrupted');
+  assert.match(job.history[0]!.reason ?? '', `host ${from} stopped renewing its lease`);
+  assert.is(job.history[1]!.outcome, 'done');
+}
+
+test('kill -9 of a host mid-encode: its guard ends the encoder, and another host runs the job once the lease runs out', async () => {
+  await withDatabase(async (database) => {
+    await withTempDir(async (dir) => {
+      const sampler = sampleRuns();
+      const { job, runner, other, hosts } = await longJobOnOneOf(dir.path, { a: database.url, b: database.url }, 8);
+      try {
+        runner.child.kill('SIGKILL');
+        await runner.exited;
+        const ended = await until(async () => {
+          const now = await other.api.get(job.id);
+          return now.status === 'done' || now.status === 'failed' ? now : null;
+        }, 'the job to finish on host b', 60_000);
+        assertTakenOver(ended, runner.name, other.name);
+        assert.equal(sampler.stop().overlaps, []);
+      } finally {
+        sampler.stop();
+        await stopHosts(hosts);
+      }
+    });
+  });
+});
+
+test('a host frozen (SIGSTOP) for three lease periods: its guard ends its encoder before another host starts it, and after SIGCONT it changes nothing', async () => {
+  await withDatabase(async (database) => {
+    await withTempDir(async (dir) => {
+      const sampler = sampleRuns();
+      const { job, runner, other, hosts } = await longJobOnOneOf(dir.path, { a: database.url, b: database.url }, 10);
+      try {
+        runner.child.kill('SIGSTOP');
+        const stoppedAt = Date.now();
+        await until(async () => {
+          const now = await other.api.get(job.id);
+          return now.host === other.name && now.status === 'encoding';
+        }, 'host b to run the job', 30_000);
+        // Frozen for three leases in all, while host b encodes.
+        await until(() => Date.now() - stoppedAt >= 18_000, 'three lease periods', 30_000, 200);
+        runner.child.kill('SIGCONT');
+        await until(() => runner.logged('this host lost the job'), 'host a to find it lost the job', 20_000);
+        const ended = await until(async () => {
+          const now = await other.api.get(job.id);
+          return now.status === 'done' || now.status === 'failed' ? now : null;
+        }, 'the job to finish on host b', 60_000);
+        assertTakenOver(ended, runner.name, other.name);
+        assert.equal(sampler.stop().overlaps, []);
+        // Host a's view agrees: the farm's record, not its own.
+        assert.is((await runner.api.get(job.id)).host, other.name);
+      } finally {
+        sampler.stop();
+        await stopHosts(hosts);
+      }
+    });
+  });
+});
+
+test('a host cut off from the database (a partition): it ends its encoder before its lease runs out, another host runs the job, and once healed it changes nothing', async () => {
+  await withDatabase(async (database) => {
+    await withTempDir(async (dir) => {
+      const target = new URL(database.url);
+      const proxy = await tcpProxy(target.hostname, Number(target.port || 5432));
+      const sampler = sampleRuns();
+      const { job, runner, other, hosts } = await longJobOnOneOf(dir.path, { a: throughProxy(database.url, proxy.port), b: database.url }, 10);
+      try {
+        proxy.cut();
+        const cutAt = Date.now();
+        await until(async () => {
+          const now = await other.api.get(job.id);
+          return now.host === other.name && now.status === 'encoding';
+        }, 'host b to run the job', 30_000);
+        assert.ok(runner.logged('this host lost the job'), 'host a dropped the job before host b took it');
+        await until(() => Date.now() - cutAt >= 18_000, 'three lease periods', 30_000, 200);
+        proxy.heal();
+        await until(() => runner.logged('the PostgreSQL store answers again'), 'host a to reach the database again', 30_000);
+        const ended = await until(async () => {
+          const now = await other.api.get(job.id);
+          return now.status === 'done' || now.status === 'failed' ? now : null;
+        }, 'the job to finish on host b', 60_000);
+        assertTakenOver(ended, runner.name, other.name);
+        assert.equal(sampler.stop().overlaps, []);
+      } finally {
+        sampler.stop();
+        await stopHosts(hosts);
+        await proxy.close();
+      }
+    });
+  });
+});
+
+test.run();
