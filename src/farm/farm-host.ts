@@ -61,7 +61,6 @@ export class FarmHost {
   #claiming: Promise<void> | null = null;
   #claimAgain = false;
   #unreachableSince: string | null = null;
-  #otherHosts: HostRow[] = [];
 
   constructor(private readonly deps: FarmHostDeps) {}
 
@@ -105,11 +104,6 @@ export class FarmHost {
           this.wake();
         }
       });
-  }
-
-  /** The other hosts as this host's last heartbeat found them. */
-  get otherHosts(): readonly HostRow[] {
-    return this.#otherHosts;
   }
 
   /** Every host's row, read now. */
@@ -210,7 +204,6 @@ export class FarmHost {
     const draining = rows[0]?.draining === true;
     if (draining !== this.#draining) this.deps.log.info({ host: this.name }, draining ? 'drained: this host starts no new job; running ones finish' : 'resumed: this host takes jobs again');
     this.#draining = draining;
-    this.#otherHosts = (await this.hosts()).filter((host) => host.name !== this.name && host.stopped_at === null);
   }
 
   async #rescue(which: 'expired' | 'own'): Promise<void> {

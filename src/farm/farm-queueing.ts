@@ -22,8 +22,8 @@ export interface FarmQueueingDeps {
   announce: (event: LifecycleEvent, job: Job) => void;
   /** A job is waiting: this host may claim it. */
   wake: () => void;
-  /** What each other live host of the farm has (as its last heartbeat said), for the submit check. */
-  hostCapacities: () => Record<string, number>[];
+  /** What each live host of the farm has (as its last heartbeat said), for the submit check. */
+  hostCapacities: () => Promise<Record<string, number>[]>;
 }
 
 export function farmQueueing(deps: FarmQueueingDeps): JobQueueing {
@@ -70,9 +70,10 @@ export function farmQueueing(deps: FarmQueueingDeps): JobQueueing {
       const moved = { ...job, priority };
       if (await changeUnclaimed(moved)) announce({ kind: 'reprioritized', jobId: job.id, at: nowIso(), priority }, moved);
     },
-    unmetNeeds(job) {
+    async unmetNeeds(job) {
       const own = supervisor.getSnapshot().context.capacity;
-      if ([own, ...deps.hostCapacities()].some((capacity) => beyondCapacity(job.needs, capacity).length === 0)) return null;
+      if (beyondCapacity(job.needs, own).length === 0) return null;
+      if ((await deps.hostCapacities()).some((capacity) => beyondCapacity(job.needs, capacity).length === 0)) return null;
       return `more than any host of the farm has: ${beyondCapacity(job.needs, own).join(', ')}`;
     },
   };

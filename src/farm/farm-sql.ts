@@ -94,12 +94,14 @@ export const SQL = {
   /**
    * The best waiting job this host may run: highest priority, then oldest; pinned here or to one
    * of its labels, or not pinned; every need within what the host has free (a resource it does not
-   * name is unlimited). One statement: two hosts never claim the same job.
+   * name is unlimited); nothing while the host is drained (from anywhere: the row says so at once).
+   * One statement: two hosts never claim the same job.
    * $1 host, $2 labels, $3 free resources, $4 lease seconds.
    */
   claimNext: `WITH pick AS (
       SELECT id FROM encsup_jobs
       WHERE status = 'queued' AND owner IS NULL
+        AND NOT EXISTS (SELECT 1 FROM encsup_hosts WHERE name = $1 AND draining)
         AND (record->>'on' IS NULL OR record->>'on' = $1 OR record->>'on' = ANY($2::text[]))
         AND NOT EXISTS (
           SELECT 1 FROM jsonb_each_text(record->'needs') AS need(name, amount)

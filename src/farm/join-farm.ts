@@ -78,7 +78,7 @@ export function prepareFarm(parts: FarmParts): Farm {
         return row ? view(row) : null;
       },
     },
-    queueing: farmQueueing({ ...parts, wake: () => host.wake(), hostCapacities: () => host.otherHosts.map((each) => each.capacity) }),
+    queueing: farmQueueing({ ...parts, wake: () => host.wake(), hostCapacities: async () => (await host.hosts()).filter((each) => each.stopped_at === null).map((each) => each.capacity) }),
     guardRun: (job, tag) => guards.start(job.id, tag, store.claims.get(job.id)?.deadlineNs ?? process.hrtime.bigint()),
     shareLive(live) {
       const now = Date.now();

@@ -85,7 +85,7 @@ export interface JobQueueing {
   /** Moves a waiting job to its new place; resolves once that is durable (or refused). */
   reprioritize(job: Job, priority: number): Promise<void>;
   /** What no host (or this box) could ever give the job, described; null when it can run. */
-  unmetNeeds(job: Job): string | null;
+  unmetNeeds(job: Job): Promise<string | null>;
 }
 
 /** The line of one box: the supervisor holds every waiting job, and makes each change to one. */
@@ -99,7 +99,7 @@ export function supervisorQueueing(supervisor: Actor<typeof supervisorMachine>, 
       supervisor.send({ type: 'REPRIORITIZE', id: job.id, priority, at: nowIso() });
       await ledger.whenDurable(job.id);
     },
-    unmetNeeds: (job) => {
+    unmetNeeds: async (job) => {
       const { capacity, gpuDevices } = supervisor.getSnapshot().context;
       return unmetNeeds(job.needs, capacity, gpuDevices.length);
     },
@@ -218,7 +218,7 @@ export class JobRequests {
     }
     const unrunnable = checkRunnable(job, { path: this.deps.searchPath, coversOutput: this.deps.coversOutput, checkInputs: parsed.submission.checkInputs !== false });
     if (unrunnable) throw new RequestError('invalid', unrunnable.message, unrunnable.field);
-    const unmet = this.deps.queueing.unmetNeeds(job);
+    const unmet = await this.deps.queueing.unmetNeeds(job);
     if (unmet) throw new RequestError('invalid', `needs: ${unmet}`, 'needs');
     const accepted = await this.#store(job, 'the job was not accepted; try again once the store is writable');
     // Its folder's free space is known before it can start: a short disk makes it wait, not fail.
