@@ -34,22 +34,40 @@ function asServerUser(program: string, args: string[]): void {
   execFileSync(root ? 'runuser' : program, root ? ['-u', 'postgres', '--', program, ...args] : args, { stdio: 'pipe' });
 }
 
+/** A cluster of the tests' own; `restart` stops it (fast: sessions are ended) and starts it again on the same port. */
+export interface OwnCluster {
+  url: string;
+  stop(): void;
+  start(): void;
+}
+
 async function startCluster(): Promise<string> {
+  return (await ownCluster()).url;
+}
+
+export async function ownCluster(): Promise<OwnCluster> {
   const bin = binaries();
   const dir = mkdtempSync(join(tmpdir(), 'encsup-pg-'));
   if (userInfo().uid === 0) chownSync(dir, Number(execFileSync('id', ['-u', 'postgres']).toString()), Number(execFileSync('id', ['-g', 'postgres']).toString()));
   const data = join(dir, 'data');
   asServerUser(join(bin, 'initdb'), ['-D', data, '-A', 'trust', '-U', 'encsup', '--no-sync', '-E', 'UTF8']);
   const port = await freePort();
-  asServerUser(join(bin, 'pg_ctl'), ['-D', data, '-w', '-l', join(dir, 'server.log'), '-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=on -c synchronous_commit=on`, 'start']);
+  const start = () => asServerUser(join(bin, 'pg_ctl'), ['-D', data, '-w', '-l', join(dir, 'server.log'), '-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=on -c synchronous_commit=on`, 'start']);
+  start();
   process.on('exit', () => {
     try {
       asServerUser(join(bin, 'pg_ctl'), ['-D', data, '-m', 'immediate', 'stop']);
+    } catch {
+      // Stopped already.
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
   });
-  return `postgres://encsup@127.0.0.1:${port}/postgres`;
+  return {
+    url: `postgres://encsup@127.0.0.1:${port}/postgres`,
+    stop: () => asServerUser(join(bin, 'pg_ctl'), ['-D', data, '-w', '-m', 'fast', 'stop']),
+    start,
+  };
 }
 
 /** The server's URL (its `postgres` database), started on first use. */
