@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { dashboard } from './figures/dashboard.js';
 import { detection } from './figures/detection.js';
 import { etaAccuracy } from './figures/eta.js';
+import { farm } from './figures/farm.js';
 import { hostileOutput } from './figures/hostile.js';
 import { parserThroughput } from './figures/parser.js';
 import { realEncodes } from './figures/real-encodes.js';
@@ -24,6 +25,7 @@ const FIGURES: Record<string, (quick: boolean, dir: string) => Promise<Figure[]>
   eta: etaAccuracy,
   hostile: hostileOutput,
   dashboard,
+  farm,
 };
 
 const quick = process.argv.includes('--quick');

@@ -36,7 +36,8 @@ import {
 export type JobEvent =
   | { type: 'START' }
   | { type: 'CANCEL'; at: string }
-  | { type: 'SHUTDOWN' }
+  /** Ends the run and puts the job back in line; `reason` says why, where it is not the daemon's shutdown. */
+  | { type: 'SHUTDOWN'; reason?: string }
   | { type: 'ENCODER_STARTED'; pid: number; pidStartTicks: number | null; at: string }
   | ({ type: 'PROGRESS' } & ProgressReport)
   /** The encoder printed something new: it is not stalled. */
@@ -73,13 +74,15 @@ export interface JobContext {
   elapsedBefore: number;
   progressThreshold: number;
   retryRules: Readonly<Record<FailureKind, RetryRule>>;
+  /** Why the run was interrupted, where it was not the daemon's shutdown (a farm host's late lease). */
+  interruptReason?: string;
 }
 
 // Waiting with no encoder of its own (for an external output, for the watcher): a cancel ends the
 // job at once, and a shutdown puts it back in line for the next start.
 const NO_ENCODER_TO_END = {
   CANCEL: { target: 'cancelled', actions: 'cancelWithoutEncoder' },
-  SHUTDOWN: { target: 'interrupted', actions: 'interruptWithoutEncoder' },
+  SHUTDOWN: { target: 'interrupted', actions: ['noteInterruptReason', 'interruptWithoutEncoder'] },
 } as const;
 
 // setTimeout fires at once for delays past 2^31-1 ms; a limit of 0 means none, so wait "forever".
@@ -145,6 +148,7 @@ export function createJobMachine(clock: Clock) {
         enqueue(announce({ kind: 'output-ready', jobId: context.job.id, at: event.at, path: event.path }));
       }),
       markTermination: assign(({ context }, reason: TerminationReason) => ({ job: { ...context.job, terminationReason: reason } })),
+      noteInterruptReason: assign(({ event }) => (event.type === 'SHUTDOWN' && event.reason !== undefined ? { interruptReason: event.reason } : {})),
       markTimedOut: enqueueActions(({ context, enqueue }, reason: 'timeout' | 'stall') => {
         const job = timedOut(context.job, reason, nowIso());
         enqueue.assign({ job });
@@ -170,8 +174,9 @@ export function createJobMachine(clock: Clock) {
         if (event.type !== 'ENCODER_EXITED') return;
         const at = event.outcome.at;
         const exited = withExit(context.job, context.elapsedBefore, event.outcome);
-        enqueue(attemptEnded(exited, 'interrupted', 'the daemon shut down', at));
-        enqueue.assign({ job: toInterrupted(exited, 'the daemon shut down', at) });
+        const reason = context.interruptReason ?? 'the daemon shut down';
+        enqueue(attemptEnded(exited, 'interrupted', reason, at));
+        enqueue.assign({ job: toInterrupted(exited, reason, at) });
         enqueue(announce({ kind: 'requeued', jobId: exited.id, at, reason: 'shutdown' }));
       }),
       exitFailed: enqueueActions(({ context, event, enqueue }) => {
@@ -224,7 +229,7 @@ export function createJobMachine(clock: Clock) {
         const at = nowIso();
         const external = context.job.external || context.job.status === 'finalizing';
         // An external wait or a finished encode spent no attempt that must run again.
-        enqueue.assign({ job: external ? backInLine(context.job) : toInterrupted(context.job, 'the daemon shut down', at) });
+        enqueue.assign({ job: external ? backInLine(context.job) : toInterrupted(context.job, context.interruptReason ?? 'the daemon shut down', at) });
         enqueue(announce({ kind: 'requeued', jobId: context.job.id, at, reason: 'shutdown' }));
       }),
       finalizeExternal: enqueueActions(({ context, event, enqueue }) => {
@@ -267,7 +272,7 @@ export function createJobMachine(clock: Clock) {
             invoke: { src: 'persist', input: ({ context }) => ({ job: context.job }), onDone: 'working' },
             on: {
               CANCEL: { target: '#job.cancelled', actions: 'cancelWithoutEncoder' },
-              SHUTDOWN: { target: '#job.interrupted', actions: 'interruptWithoutEncoder' },
+              SHUTDOWN: { target: '#job.interrupted', actions: ['noteInterruptReason', 'interruptWithoutEncoder'] },
             },
           },
           working: {
@@ -298,7 +303,7 @@ export function createJobMachine(clock: Clock) {
                 },
                 on: {
                   CANCEL: { target: 'terminating', actions: { type: 'markTermination', params: 'cancel' } },
-                  SHUTDOWN: { target: 'terminating', actions: { type: 'markTermination', params: 'shutdown' } },
+                  SHUTDOWN: { target: 'terminating', actions: ['noteInterruptReason', { type: 'markTermination', params: 'shutdown' }] },
                 },
               },
               terminating: {

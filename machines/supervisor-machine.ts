@@ -35,6 +35,8 @@ export type SupervisorEvent =
   | { type: 'REQUEUE'; job: Job; at: string }
   /** In a farm: a job this host claimed joins its line (it was announced where it was submitted). */
   | { type: 'TAKE'; job: Job }
+  /** In a farm: this host can no longer renew the job's lease in time: its run ends, the job goes back in line. */
+  | { type: 'INTERRUPT'; id: string; reason: string }
   /** In a farm: this host's claim on the job is gone (its lease ran out); dropped here, written nowhere. */
   | { type: 'LOST'; id: string }
   /** The watcher saw the output of job `id` complete. */
@@ -340,6 +342,12 @@ export const supervisorMachine = setup({
   },
   on: {
     LOST: { actions: 'dropLost' },
+    INTERRUPT: {
+      guard: ({ context, event }) => context.running.includes(event.id) || context.external.includes(event.id),
+      actions: enqueueActions(({ event, enqueue }) => {
+        if (event.type === 'INTERRUPT') enqueue.sendTo(event.id, { type: 'SHUTDOWN', reason: event.reason });
+      }),
+    },
     OUTPUT_READY: { actions: 'routeOutput' },
     CANCEL: { actions: 'cancel' },
     SET_PROGRESS_THRESHOLD: { actions: assign({ progressThreshold: ({ event }) => event.progressThreshold }) },

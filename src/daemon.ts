@@ -225,6 +225,7 @@ async function startOwnedDaemon(config: DaemonConfig, deps: Deps, watcher: Outpu
         labels: config.labels,
         leaseSec: config.leaseSec,
         killGraceSec: config.killGraceSec,
+        guardFolder: join(config.dataDir, 'guards'),
         log,
         nowIso,
         announce: (event, job) => feed.announce(event, job),

@@ -13,9 +13,10 @@ import { withDatabase } from './helpers/postgres.js';
 import { withTempDir } from './helpers/temp.js';
 import { until } from './helpers/wait.js';
 
-// Short leases so a lost host is noticed in seconds: renewed every second, the guard's deadline
-// 6 - 1 (kill grace) - 2 (margin) = 3 s after the last renewal.
-const FAST_LEASE = ['--lease', '6', '--kill-grace', '1'];
+// Short leases so a lost host is noticed in seconds: renewed every 1.3 s, the guard's deadline
+// 8 - 1 (kill grace) - 2 (margin) = 5 s after the last renewal.
+const LEASE_SEC = 8;
+const FAST_LEASE = ['--lease', String(LEASE_SEC), '--kill-grace', '1'];
 
 test('300 encodes across 3 hosts with caps 1, 2 and 3: each done exactly once, no host over its cap, work spread', async () => {
   await withDatabase(async (database) => {
@@ -77,8 +78,9 @@ function assertTakenOver(job: Job, from: string, to: string): void {
   assert.is(job.status, 'done');
   assert.is(job.host, to);
   assert.is(job.history.length, 2, JSON.stringify(job.history));
-  assert.is(job.history[0]!.outcome, 'interrupted');
-  assert.match(job.history[0]!.reason ?? '', `host ${from} stopped renewing its lease`);
+  assert.is(job.history[0]!.outcome, 'interrupted', JSON.stringify(job.history));
+  // Rescued by the other host, or (when only its renewals were slow) interrupted by the host itself.
+  assert.match(job.history[0]!.reason ?? '', new RegExp(`host ${from} (stopped renewing|could not renew) its lease`));
   assert.is(job.history[1]!.outcome, 'done');
 }
 
@@ -117,7 +119,7 @@ test('a host frozen (SIGSTOP) for three lease periods: its guard ends its encode
           return now.host === other.name && now.status === 'encoding';
         }, 'host b to run the job', 30_000);
         // Frozen for three leases in all, while host b encodes.
-        await until(() => Date.now() - stoppedAt >= 18_000, 'three lease periods', 30_000, 200);
+        await until(() => Date.now() - stoppedAt >= 3 * LEASE_SEC * 1000, 'three lease periods', 40_000, 200);
         runner.child.kill('SIGCONT');
         await until(() => runner.logged('this host lost the job'), 'host a to find it lost the job', 20_000);
         const ended = await until(async () => {
@@ -151,7 +153,7 @@ test('a host cut off from the database (a partition): it ends its encoder before
           return now.host === other.name && now.status === 'encoding';
         }, 'host b to run the job', 30_000);
         assert.ok(runner.logged('this host lost the job'), 'host a dropped the job before host b took it');
-        await until(() => Date.now() - cutAt >= 18_000, 'three lease periods', 30_000, 200);
+        await until(() => Date.now() - cutAt >= 3 * LEASE_SEC * 1000, 'three lease periods', 40_000, 200);
         proxy.heal();
         await until(() => runner.logged('the PostgreSQL store answers again'), 'host a to reach the database again', 30_000);
         const ended = await until(async () => {

@@ -47,22 +47,33 @@ export interface HostRow {
   held_jobs: string[];
 }
 
+// How long before the guard's deadline the daemon ends a late run itself, so that it is stored as an
+// interruption rather than seen as an encoder killed by a signal.
+const DAEMON_LEAD_NS = 1_000_000_000n;
+
 // With no cap (--max-concurrent 0), claims per pass: a host never takes the whole line at once.
 const UNCAPPED_CLAIMS = 16;
 
 export class FarmHost {
-  /** Jobs this host lost: their announcements are dropped. */
-  readonly lost = new Set<string>();
   readonly #cancelsSent = new Set<string>();
   #draining = false;
   #stopped = false;
   #timer: NodeJS.Timeout | null = null;
+  #renewTimer: NodeJS.Timeout | null = null;
   #tick: Promise<void> | null = null;
+  #renewing: Promise<void> | null = null;
+  /** Jobs whose runs this host is ending because it could not renew their leases in time. */
+  readonly #interrupting = new Set<string>();
   #claiming: Promise<void> | null = null;
   #claimAgain = false;
   #unreachableSince: string | null = null;
 
   constructor(private readonly deps: FarmHostDeps) {}
+
+  /** Jobs this host lost: their announcements are dropped, their writes refused. */
+  get lost(): ReadonlySet<string> {
+    return this.deps.store.lost;
+  }
 
   get name(): string {
     return this.deps.store.hostName;
@@ -85,6 +96,11 @@ export class FarmHost {
     if (this.#draining) this.deps.log.warn({ host: store.hostName }, 'this host is drained: it starts no job until `encsup hosts resume` names it');
     await this.#rescue('own');
     this.#timer = setInterval(() => void this.#runTick(), this.renewEveryMs);
+    this.#renewTimer = setInterval(() => {
+      // Not behind a renewal that hangs on a dead connection: the deadlines are checked anyway.
+      this.#endOverdue();
+      this.#runRenewal();
+    }, this.renewEveryMs);
     this.wake();
   }
 
@@ -130,10 +146,12 @@ export class FarmHost {
 
   /** The store turned down a write of this job: another host holds it now. */
   lose(id: string, why: string): void {
-    this.deps.store.claims.delete(id);
+    const { claims, lost } = this.deps.store;
+    claims.delete(id);
     this.#cancelsSent.delete(id);
-    if (this.lost.has(id)) return;
-    this.lost.add(id);
+    this.#interrupting.delete(id);
+    if (lost.has(id)) return;
+    lost.add(id);
     this.deps.log.warn({ jobId: id, host: this.name }, `this host lost the job: ${why}`);
     this.deps.supervisor.send({ type: 'LOST', id });
   }
@@ -142,7 +160,9 @@ export class FarmHost {
   async stop(): Promise<void> {
     this.#stopped = true;
     if (this.#timer) clearInterval(this.#timer);
+    if (this.#renewTimer) clearInterval(this.#renewTimer);
     await this.#tick;
+    await this.#renewing;
     await this.#claiming;
     await this.deps.store.pool.query(SQL.hostStopped, [this.name]).catch(() => undefined);
   }
@@ -155,8 +175,6 @@ export class FarmHost {
     if (this.#tick || this.#stopped) return;
     this.#tick = (async () => {
       try {
-        this.#dropOverdue();
-        await this.#renew();
         await this.#heartbeat();
         await this.#rescue('expired');
         if (this.#unreachableSince !== null) this.deps.log.info({ since: this.#unreachableSince }, 'the PostgreSQL store answers again');
@@ -170,10 +188,41 @@ export class FarmHost {
     })();
   }
 
-  /** Claims past their deadline (renewals failed): the guard ends the encoder now; so does the daemon. */
-  #dropOverdue(): void {
+  /** Renewals run on a connection and a timer of their own: nothing else delays them. */
+  #runRenewal(): void {
+    if (this.#renewing || this.#stopped) return;
+    this.#renewing = (async () => {
+      try {
+        await this.#renew();
+      } catch (error) {
+        this.#unreachable(error);
+      } finally {
+        this.#renewing = null;
+      }
+    })();
+  }
+
+  /**
+   * Claims whose renewals are late. A second before the guard's deadline the daemon ends the run
+   * itself, as an interruption (stored, if the database still takes it, and the job goes back in
+   * line at once); past the guard's deadline the claim is dropped: the guard has ended the run.
+   */
+  #endOverdue(): void {
     const now = process.hrtime.bigint();
-    for (const [id, claim] of this.deps.store.claims) if (claim.deadlineNs <= now) this.lose(id, 'its lease could not be renewed in time');
+    const { running, external } = this.deps.supervisor.getSnapshot().context;
+    for (const [id, claim] of this.deps.store.claims) {
+      if (claim.deadlineNs <= now) {
+        this.lose(id, 'its lease could not be renewed in time');
+      } else if (claim.deadlineNs - DAEMON_LEAD_NS <= now && !this.#interrupting.has(id)) {
+        if (!running.includes(id) && !external.includes(id)) {
+          this.lose(id, 'its lease could not be renewed in time');
+          continue;
+        }
+        this.#interrupting.add(id);
+        this.deps.log.warn({ jobId: id, host: this.name }, 'ending a run whose lease this host could not renew in time; the job goes back in line');
+        this.deps.supervisor.send({ type: 'INTERRUPT', id, reason: `host ${this.name} could not renew its lease in time` });
+      }
+    }
   }
 
   async #renew(): Promise<void> {
@@ -181,14 +230,15 @@ export class FarmHost {
     const held = [...store.claims.entries()];
     if (held.length === 0) return;
     const sent = process.hrtime.bigint();
-    const { rows } = await store.pool.query<{ id: string; lease_token: string; cancel_requested: boolean }>(SQL.renewLeases, [this.name, held.map(([, claim]) => claim.token), this.deps.leaseMs / 1000]);
+    const { rows } = await store.leasePool.query<{ id: string; lease_token: string; cancel_requested: boolean }>(SQL.renewLeases, [this.name, held.map(([, claim]) => claim.token), this.deps.leaseMs / 1000]);
     const renewed = new Map(rows.map((row) => [row.id, row]));
     const deadline = this.#deadlineAfter(sent);
     for (const [id, claim] of held) {
       const row = renewed.get(id);
       if (store.claims.get(id) !== claim) continue;
       if (!row) {
-        this.lose(id, 'its lease ran out before this host renewed it');
+        const { rows: state } = await store.pool.query(SQL.claimState, [id, claim.token]).catch(() => ({ rows: [] }));
+        if (store.claims.get(id) === claim) this.lose(id, `its lease ran out before this host renewed it (${JSON.stringify(state[0] ?? 'no such job')})`);
         continue;
       }
       claim.deadlineNs = deadline;
@@ -232,9 +282,10 @@ export class FarmHost {
       const row = rows[0];
       if (!row) return;
       store.claims.set(row.id, { token: row.lease_token, deadlineNs: this.#deadlineAfter(sent) });
+      store.lost.delete(row.id);
       store.seqs.set(row.id, row.seq);
-      this.lost.delete(row.id);
       this.#cancelsSent.delete(row.id);
+      this.#interrupting.delete(row.id);
       const read = store.readRow(row.record);
       if (!read.ok) {
         // Not a job: set aside where the operator finds it, as at a start.

@@ -120,6 +120,10 @@ export const SQL = {
     WHERE owner = $1 AND lease_token = ANY($2::text[]) AND lease_until > now()
     RETURNING id, lease_token, cancel_requested`,
 
+  /** Why a renewal missed a claim: who holds the job now, whether it is still this claim, and its lease. */
+  claimState: `SELECT owner, status, lease_token = $2 AS same_claim, lease_until > now() AS unexpired,
+      EXTRACT(EPOCH FROM now() - lease_until)::float8 AS expired_sec FROM encsup_jobs WHERE id = $1`,
+
   /** Claims whose lease ran out (their host stopped renewing), locked for the rescuer. */
   expiredLeases: `SELECT id, record, owner, cancel_requested, lease_token FROM encsup_jobs
     WHERE owner IS NOT NULL AND lease_until < now()

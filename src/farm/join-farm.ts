@@ -26,6 +26,8 @@ export interface FarmParts {
   labels: string[];
   leaseSec: number;
   killGraceSec: number;
+  /** A private folder for the guards' deadline files. */
+  guardFolder: string;
   log: Logger;
   nowIso: () => string;
   announce: (event: LifecycleEvent, job: Job) => void;
@@ -54,7 +56,7 @@ export interface Farm {
 
 export function prepareFarm(parts: FarmParts): Farm {
   const { store, ledger, log } = parts;
-  const guards = new RunGuards(parts.killGraceSec * 1000);
+  const guards = new RunGuards(parts.guardFolder, parts.killGraceSec * 1000);
   const host = new FarmHost({ ...parts, guards, leaseMs: parts.leaseSec * 1000, killGraceMs: parts.killGraceSec * 1000 });
   const jobListeners = new Set<(job: Job) => void>();
   const feed = new FarmFeed({

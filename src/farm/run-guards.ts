@@ -1,8 +1,11 @@
-// The daemon's side of the guards (guard-process.ts): one guard per encoder run of a claimed job,
-// started before the encoder, told the new deadline after each lease renewal, released when the run
-// ends by itself. The deadline is the lease's end on this machine's monotonic clock, less the kill
-// grace and a margin: by the time another host may take the job, this host's encoders are gone.
-import { type ChildProcess, spawn } from 'node:child_process';
+// The daemon's side of the guards (run-guard.sh): one guard per encoder run of a claimed job,
+// started before the encoder, given a new deadline after each lease renewal (a file it reads, moved
+// into place whole), released when the run ends by itself (the file removed). The deadline is the
+// lease's end on this machine's clock, less the kill grace and a margin (farm-host.ts): by the time
+// another host may take the job, this host's encoders are gone.
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export interface RunGuard {
@@ -10,43 +13,67 @@ export interface RunGuard {
   release(): void;
 }
 
-// Under tsx (the tests) the guard is the TypeScript file, with the same loader; built, the .js.
-const GUARD_SCRIPT = fileURLToPath(new URL(import.meta.url.endsWith('.ts') ? './guard-process.ts' : './guard-process.js', import.meta.url));
+/** The script, found from this module whether it runs from src/ (tsx) or dist/src/ (built). */
+function findGuardScript(): string {
+  let folder = dirname(fileURLToPath(import.meta.url));
+  for (let up = 0; up < 5; up++) {
+    const candidate = join(folder, 'src', 'farm', 'run-guard.sh');
+    if (existsSync(candidate)) return candidate;
+    folder = dirname(folder);
+  }
+  return join(dirname(fileURLToPath(import.meta.url)), 'run-guard.sh');
+}
+
+const GUARD_SCRIPT = findGuardScript();
+
+/** /proc/uptime in hundredths of a second (the guard's clock), where a monotonic deadline in ns falls. */
+function uptimeDeadline(deadlineNs: bigint): string {
+  const uptimeCs = Math.round(Number(readFileSync('/proc/uptime', 'utf8').split(' ')[0]) * 100);
+  const remainingCs = Number((deadlineNs - process.hrtime.bigint()) / 10_000_000n);
+  return String(uptimeCs + remainingCs);
+}
 
 export class RunGuards {
-  readonly #guards = new Map<string, ChildProcess>();
+  readonly #files = new Map<string, string>();
 
-  constructor(private readonly graceMs: number) {}
+  constructor(
+    /** A private folder for the deadline files. */
+    private readonly folder: string,
+    private readonly graceMs: number,
+  ) {
+    mkdirSync(folder, { recursive: true, mode: 0o700 });
+  }
 
-  /** Starts the guard of a run (by its tag) that must be gone by `deadlineNs` (monotonic). */
+  /** Starts the guard of a run (by its tag) that must be gone by `deadlineNs` (process.hrtime). */
   start(jobId: string, tag: string, deadlineNs: bigint): RunGuard {
-    const child = spawn(process.execPath, [...process.execArgv, GUARD_SCRIPT, tag, String(deadlineNs), String(this.graceMs)], {
+    const file = join(this.folder, tag.replaceAll('/', '_'));
+    this.#write(file, deadlineNs);
+    this.#files.set(jobId, file);
+    const child = spawn('/bin/sh', [GUARD_SCRIPT, tag, file, String(Math.round(this.graceMs)), String(process.pid)], {
       // Its own process group: a signal to the daemon's group (a terminal's Ctrl-C) leaves it be.
       detached: true,
-      stdio: ['pipe', 'ignore', 'ignore'],
+      stdio: 'ignore',
       env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin' },
     });
-    child.unref();
-    child.stdin!.on('error', () => undefined);
     child.on('error', () => undefined);
-    this.#guards.set(jobId, child);
-    child.on('exit', () => {
-      if (this.#guards.get(jobId) === child) this.#guards.delete(jobId);
-    });
+    child.unref();
     return {
       release: () => {
-        child.stdin!.end('release\n');
-        if (this.#guards.get(jobId) === child) this.#guards.delete(jobId);
+        if (this.#files.get(jobId) === file) this.#files.delete(jobId);
+        rmSync(file, { force: true });
       },
     };
   }
 
   /** A renewed lease: the run may go on until this new deadline. */
   extend(jobId: string, deadlineNs: bigint): void {
-    this.#guards.get(jobId)?.stdin!.write(`extend ${deadlineNs}\n`);
+    const file = this.#files.get(jobId);
+    if (file) this.#write(file, deadlineNs);
   }
 
-  get count(): number {
-    return this.#guards.size;
+  #write(file: string, deadlineNs: bigint): void {
+    // Whole or not at all: the guard never reads half a number.
+    writeFileSync(`${file}.new`, `${uptimeDeadline(deadlineNs)}\n`, { mode: 0o600 });
+    renameSync(`${file}.new`, file);
   }
 }

@@ -33,6 +33,8 @@ export interface PostgresStoreOptions {
 
 export interface PostgresStore extends JobStore {
   readonly pool: pg.Pool;
+  /** A connection of its own for lease renewals, so they never wait behind other statements. */
+  readonly leasePool: pg.Pool;
   readonly url: string;
   readonly hostName: string;
   readonly pathMaps: readonly PathMapping[];
@@ -40,6 +42,8 @@ export interface PostgresStore extends JobStore {
   readonly claims: Map<string, HeldClaim>;
   /** The newest seq of each job this host has seen (its own writes and the change feed). */
   readonly seqs: Map<string, string>;
+  /** Jobs this host held and lost: nothing more of theirs is written until it claims one again. */
+  readonly lost: Set<string>;
   /** A stored record as this host sees it, or why it can't be read. */
   readRow(record: unknown): { ok: true; job: Job } | { ok: false; reason: string };
 }
@@ -102,19 +106,27 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
     await pool.end();
     throw error;
   }
+  const leasePool = new pg.Pool({ connectionString: url, max: 1, connectionTimeoutMillis: 5000 });
+  leasePool.on('error', () => undefined);
   const claims = new Map<string, HeldClaim>();
   const seqs = new Map<string, string>();
+  const lost = new Set<string>();
+  // The seq a version of a job was made from, fixed at its first try: a write retried after the
+  // change feed has read a newer version must not pass as made from that one.
+  const basedOn = new WeakMap<Job, string | null>();
   const readRow = (record: unknown) => {
     const checked = checkRecord(record);
     return checked.ok ? { ok: true as const, job: toLocalPaths(checked.job, pathMaps) } : checked;
   };
   return {
     pool,
+    leasePool,
     url,
     hostName,
     pathMaps,
     claims,
     seqs,
+    lost,
     readRow,
     async loadAll(): Promise<LoadedJobs> {
       const { rows } = await pool.query<{ id: string; record: unknown; seq: string }>(SQL.loadAll);
@@ -134,6 +146,7 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
       return { jobs, problems };
     },
     async put(job) {
+      if (lost.has(job.id)) throw new StoreRefusal(job.id, `job ${job.id}: this host lost it to another host; the change was not written`);
       const record = JSON.stringify(toFarmPaths(job, pathMaps));
       const claim = claims.get(job.id);
       if (claim) {
@@ -148,7 +161,8 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
         seqs.set(job.id, rows[0]!.seq);
         return;
       }
-      const { rows } = await pool.query<{ seq: string }>(SQL.putUnclaimed, [job.id, job.status, record, seqs.get(job.id) ?? null]);
+      if (!basedOn.has(job)) basedOn.set(job, seqs.get(job.id) ?? null);
+      const { rows } = await pool.query<{ seq: string }>(SQL.putUnclaimed, [job.id, job.status, record, basedOn.get(job)!]);
       if (rows.length === 0) throw new StoreRefusal(job.id, `job ${job.id} changed on another host meanwhile (it may have started there); nothing was written`);
       seqs.set(job.id, rows[0]!.seq);
     },
@@ -165,7 +179,7 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
     async close() {
       // Destroyed, not returned: the pool is ending, and the session may have been ended already.
       holder.release(true);
-      await pool.end();
+      await Promise.all([pool.end(), leasePool.end()]);
     },
   };
 }
