@@ -9,6 +9,7 @@ import * as assert from 'uvu/assert';
 import pg from 'pg';
 import { parsePathMaps, toFarmPaths, toLocalPaths, mapPath } from '../src/farm/path-map.js';
 import { newJobRecord, parseSubmission } from '../src/jobs/submission.js';
+import { launchBrowser } from './helpers/browser.js';
 import { cli } from './helpers/cli.js';
 import { type TestDaemon, startTestDaemon, waitForStatus } from './helpers/daemon.js';
 import { encodeCommand } from './helpers/media.js';
@@ -158,6 +159,28 @@ test('path maps: a share mounted at different places on two hosts; the farm keep
       }
     });
   });
+});
+
+test("the dashboard shows the farm's hosts and the host each job runs on, and drains a host with a click", async () => {
+  const browser = await launchBrowser();
+  try {
+    await withHosts([{ name: 'a' }, { name: 'b', flags: { labels: 'nvenc-box' } }], async ([a, b]) => {
+      await a!.api.drainHost('a');
+      const job = await a!.api.submit({ command: ['sleep', '30'], name: 'shown with its host', validate: false });
+      await waitForStatus(a!.api, job.id, ['encoding']);
+      const page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
+      await page.goto(`${a!.url}/?token=${a!.token}`);
+      await page.waitForSelector('#hosts-table tr[data-host="b"]');
+      assert.match(await page.textContent('#hosts-table tr[data-host="a"]') ?? '', 'up, drained');
+      assert.match(await page.textContent('#hosts-table tr[data-host="b"]') ?? '', 'nvenc-box');
+      await page.waitForFunction((id) => (globalThis as unknown as { document: { querySelector(s: string): { textContent: string } | null } }).document.querySelector(`tr[data-job="${id}"] .reason`)?.textContent.includes('on b'), job.id);
+      await page.click('#hosts-table tr[data-host="b"] button');
+      await until(async () => (await a!.api.hosts()).find((host) => host.name === 'b')?.draining === true, 'b to be drained from the dashboard', 5000);
+      await a!.api.cancel(job.id);
+    });
+  } finally {
+    await browser.close();
+  }
 });
 
 test('path maps translate whole folders only, both ways, and are checked', () => {

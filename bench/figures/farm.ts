@@ -11,6 +11,7 @@ import { SQL } from '../../src/farm/farm-sql.js';
 import { newJobRecord } from '../../src/jobs/submission.js';
 import { openPostgresStore } from '../../src/store/postgres-store.js';
 import { spawnDaemon } from '../../test/helpers/daemon-process.js';
+import { sampleRuns } from '../../test/helpers/farm.js';
 import { freshDatabase } from '../../test/helpers/postgres.js';
 import { until } from '../../test/helpers/wait.js';
 import { benchDaemon } from '../daemon.js';
@@ -28,12 +29,14 @@ export async function farm(quick: boolean, dir: string): Promise<Figure[]> {
     const lease = 6;
     const requeue = await secondsToRunAgain(join(dir, 'loss'), ['--store', database.url, '--lease', String(lease), '--kill-grace', '1'], true);
     const restarted = await secondsToRunAgain(join(dir, 'restart'), ['--kill-grace', '1'], false);
+    const gap = await frozenHostGap(join(dir, 'frozen'), database.url, lease);
     const postgresWrites = await progressWrites(join(dir, 'pg-writes'), database.url);
     const nedbWrites = await progressWrites(join(dir, 'nedb-writes'), '');
     return [
       figure(`claims a second, 3 hosts claiming ${claims} waiting jobs at once (none claimed twice)`, three, 'claims/s', one, 'one host claiming alone'),
       figure(`short jobs a second through 3 host daemons (2 slots each), ${jobs} jobs`, farmJobs, 'jobs/s', boxJobs, 'one box on the nedb file with 6 slots'),
       figure(`seconds from a host's kill -9 to its job running on another host (--lease ${lease})`, requeue, 's', lease + lease / 6, 'the promised bound: a lease and one renewal'),
+      figure(`seconds between a frozen host's encoder ending (its guard) and another host's starting the job (--lease ${lease}, --kill-grace 1)`, gap, 's', 2, 'the promised margin (2 s), before claim and start'),
       figure("seconds from a daemon's kill -9 to its job running again, one box restarted at once", restarted, 's', requeue, 'the farm, with no restart'),
       figure('store writes a second for one job printing 10,000 progress lines, PostgreSQL', postgresWrites, 'writes/s', nedbWrites, 'the same on the nedb file'),
     ];
@@ -104,6 +107,31 @@ async function secondsToRunAgain(root: string, args: string[], farmed: boolean):
   } finally {
     again.child.kill('SIGTERM');
     await again.exited;
+  }
+}
+
+/** SIGSTOP of the host running a job: seconds from its run's last process to the new run's first, seen in /proc. */
+async function frozenHostGap(root: string, url: string, lease: number): Promise<number> {
+  const args = ['--store', url, '--lease', String(lease), '--kill-grace', '1'];
+  const a = await spawnDaemon(join(root, 'a'), [...args, '--host-name', 'a']);
+  const api = new ApiClient(a.url, readTokenFileSync(join(root, 'a')));
+  const sampler = sampleRuns(10);
+  const job = await api.submit({ command: ['sleep', '600'], validate: false });
+  await until(async () => (await api.get(job.id)).status === 'encoding', 'the job to run', 30_000, 20);
+  const b = await spawnDaemon(join(root, 'b'), [...args, '--host-name', 'b']);
+  const bApi = new ApiClient(b.url, readTokenFileSync(join(root, 'b')));
+  a.child.kill('SIGSTOP');
+  try {
+    await until(async () => (await bApi.get(job.id)).host === 'b', 'host b to run the job', 60_000, 50);
+    await until(() => [...sampler.read().seen.keys()].filter((tag) => tag.includes(`/${job.id}/`)).length === 2, 'both runs seen', 10_000, 20);
+    const runs = [...sampler.stop().seen.entries()].filter(([tag]) => tag.includes(`/${job.id}/`)).map(([, seen]) => seen).sort((x, y) => x.first - y.first);
+    await bApi.cancel(job.id);
+    return (runs[1]!.first - runs[0]!.last) / 1000;
+  } finally {
+    sampler.stop();
+    a.child.kill('SIGCONT');
+    for (const daemon of [a, b]) daemon.child.kill('SIGTERM');
+    await Promise.all([a.exited, b.exited]);
   }
 }
 

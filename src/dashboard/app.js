@@ -151,8 +151,9 @@ function whenOf(job) {
 function rowNote(job) {
   if (job.status === 'failed') return job.error ?? '';
   if (job.status === 'queued') return job.waitingFor ?? '';
-  if (isActive(job) && job.gpus?.length) return `GPU ${job.gpus.join(', ')}`;
-  return '';
+  // In a farm, where it runs.
+  const where = [job.host ? `on ${job.host}` : '', job.gpus?.length ? `GPU ${job.gpus.join(', ')}` : ''].filter(Boolean).join(' · ');
+  return isActive(job) ? where : '';
 }
 
 function resourcesText(resources) {
@@ -468,6 +469,7 @@ const FACTS = [
   ['elapsed', (job) => duration(job.elapsedSeconds)],
   ['priority', (job) => job.priority],
   ['attempts', (job) => `${job.attempts} of ${job.maxAttempts}`],
+  ['host', (job) => job.host ?? '–'],
   ['pid', (job) => job.pid ?? '–'],
   ['needs', (job) => resourcesText(job.needs)],
   ['GPU', (job) => (job.gpus?.length ? job.gpus.join(', ') : '–')],
@@ -628,6 +630,35 @@ async function showHealth() {
   node.dataset.warnings = String(warnings.length);
 }
 
+// ---- the farm's hosts --------------------------------------------------------------------------
+
+/** The farm's hosts (none on one box: the section stays hidden), each with drain or resume. */
+async function showHosts() {
+  const hosts = await api('/api/hosts');
+  const section = document.getElementById('hosts');
+  section.hidden = hosts.length === 0;
+  if (hosts.length === 0) return;
+  const body = document.querySelector('#hosts-table tbody');
+  body.replaceChildren(
+    ...hosts.map((host) => {
+      const state = host.draining && host.state !== 'stopped' ? `${host.state}, drained` : host.state;
+      const toggle = el('button', { type: 'button', onclick: () => api(`/api/hosts/${encodeURIComponent(host.name)}/${host.draining ? 'resume' : 'drain'}`, { method: 'POST' }).then(showHosts, (error) => alert(error.message)) }, host.draining ? 'Resume' : 'Drain');
+      return el(
+        'tr',
+        { 'data-host': host.name, 'data-state': host.state },
+        el('td', { 'data-label': 'Host' }, host.name),
+        el('td', { 'data-label': 'State' }, state),
+        el('td', { 'data-label': 'Heartbeat' }, host.state === 'stopped' ? '–' : `${host.heartbeatAgeSec} s ago`),
+        el('td', { 'data-label': 'Running' }, `${host.running}/${host.maxConcurrent === 0 ? '∞' : host.maxConcurrent}`),
+        el('td', { 'data-label': 'Resources' }, resourcesText(host.capacity)),
+        el('td', { 'data-label': 'Labels' }, host.labels.join(', ') || '–'),
+        el('td', { 'data-label': 'Jobs' }, ...host.jobs.flatMap((id) => [el('a', { href: `#/jobs/${id}` }, id.slice(0, 8)), ' '])),
+        el('td', { class: 'actions' }, toggle),
+      );
+    }),
+  );
+}
+
 function setUpControls() {
   document.getElementById('logout').addEventListener('click', () => api('/api/logout', { method: 'POST' }).finally(() => location.assign('/')));
   // Pause: running jobs go on, nothing new starts.
@@ -677,6 +708,8 @@ async function start() {
   setInterval(relistSoon, 15_000);
   showHealth().catch(() => undefined);
   setInterval(() => showHealth().catch(() => undefined), 10_000);
+  showHosts().catch(() => undefined);
+  setInterval(() => showHosts().catch(() => undefined), 5_000);
   addEventListener('hashchange', route);
   route();
 }

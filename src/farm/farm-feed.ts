@@ -28,11 +28,14 @@ export interface FarmFeedDeps {
 
 interface ChangeRow {
   id: string;
-  record: unknown;
   seq: string;
   owner: string | null;
   cancel_requested: boolean;
+  settled: boolean;
 }
+
+// No write of a job takes longer than this from its seq to its commit (each is one statement).
+const SETTLE_SEC = 5;
 
 // The catch-up read runs at least this often, notifications or not.
 const POLL_MS = 5000;
@@ -139,30 +142,50 @@ export class FarmFeed {
   }
 
   async #readChanges(): Promise<void> {
-    const { store, ledger } = this.deps;
+    const { store } = this.deps;
     for (;;) {
-      const { rows } = await store.pool.query<ChangeRow>(SQL.changesSince, [String(this.#lastSeq)]);
-      let waiting = false;
+      const before = this.#lastSeq;
+      const { rows } = await store.pool.query<ChangeRow>(SQL.changesSince, [String(before), SETTLE_SEC]);
+      const wanted: string[] = [];
+      let settledUpTo = this.#lastSeq;
+      let unsettledSeen = false;
       for (const row of rows) {
         const seq = BigInt(row.seq);
-        if (seq > this.#lastSeq) this.#lastSeq = seq;
+        // The mark moves over settled rows only, and only until the first row that is not.
+        if (row.settled && !unsettledSeen) settledUpTo = seq;
+        else unsettledSeen = true;
         if (row.owner === store.hostName && store.claims.has(row.id)) {
           // This host's own job: its book has the newest version; only a cancel request is news.
           if (row.cancel_requested) this.deps.onCancelRequested(row.id);
           continue;
         }
         const known = store.seqs.get(row.id);
-        if (known !== undefined && BigInt(known) >= seq) continue;
-        const read = store.readRow(row.record);
-        if (!read.ok) continue;
-        store.seqs.set(row.id, row.seq);
-        ledger.observe(read.job);
-        this.deps.onJob(read.job);
-        if (read.job.status === 'queued' && row.owner === null) waiting = true;
+        if (known === undefined || BigInt(known) < seq) wanted.push(row.id);
       }
-      if (waiting) this.deps.onWaiting();
-      if (rows.length < 1000) return;
+      if (wanted.length > 0) await this.#take(wanted);
+      this.#lastSeq = settledUpTo;
+      // A full page read on only while the mark moves (a page of unsettled rows waits for the next read).
+      if (rows.length < 1000 || settledUpTo === before) return;
     }
+  }
+
+  /** The records of jobs changed elsewhere, into the book and the event stream. */
+  async #take(ids: string[]): Promise<void> {
+    const { store, ledger } = this.deps;
+    const { rows } = await store.pool.query<{ id: string; record: unknown; seq: string; owner: string | null }>(SQL.recordsOf, [ids]);
+    let waiting = false;
+    for (const row of rows) {
+      const known = store.seqs.get(row.id);
+      if (known !== undefined && BigInt(known) >= BigInt(row.seq)) continue;
+      if (store.claims.has(row.id)) continue;
+      const read = store.readRow(row.record);
+      if (!read.ok) continue;
+      store.seqs.set(row.id, row.seq);
+      ledger.observe(read.job);
+      this.deps.onJob(read.job);
+      if (read.job.status === 'queued' && row.owner === null) waiting = true;
+    }
+    if (waiting) this.deps.onWaiting();
   }
 
   async #reconcileRemovals(): Promise<void> {

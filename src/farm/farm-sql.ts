@@ -147,8 +147,17 @@ export const SQL = {
     WHERE id = $1 AND owner IS NOT NULL
     RETURNING owner`,
 
-  /** Every change after `$1`, in order: the catch-up after a missed notification or a reconnect. */
-  changesSince: 'SELECT id, record, seq, owner, cancel_requested FROM encsup_jobs WHERE seq > $1 ORDER BY seq LIMIT 1000',
+  /**
+   * Every change after `$1`, in order, without the records: the catch-up after a notification, a
+   * missed one or a reconnect. Seqs are taken when a statement runs, not when it commits, so a
+   * change may become visible after one with a higher seq; `settled` says a row is older than any
+   * write still in flight can be (writes are single short statements), so everything up to it has
+   * been seen: the feed moves its mark only that far.
+   */
+  changesSince: `SELECT id, seq, owner, cancel_requested, updated_at < now() - make_interval(secs => $2) AS settled
+    FROM encsup_jobs WHERE seq > $1 ORDER BY seq LIMIT 1000`,
+
+  recordsOf: 'SELECT id, record, seq, owner FROM encsup_jobs WHERE id = ANY($1::text[])',
 
   allIds: 'SELECT id FROM encsup_jobs',
 

@@ -47,12 +47,23 @@ export async function stopHosts(hosts: Host[]): Promise<void> {
  * folder/job/attempt). It records any moment when one job has runs of two different tags alive
  * (two encoders of one job), and the most runs each data folder (host) had at once.
  */
-export function sampleRuns(everyMs = 20): { stop(): { overlaps: string[]; mostAtOnce: Map<string, number>; runsOf: Map<string, Set<string>> } } {
+export interface SampledRuns {
+  overlaps: string[];
+  mostAtOnce: Map<string, number>;
+  runsOf: Map<string, Set<string>>;
+  /** When each run (tag) was first and last seen alive, in ms (performance.now()). */
+  seen: Map<string, { first: number; last: number }>;
+}
+
+export function sampleRuns(everyMs = 20): { read(): SampledRuns; stop(): SampledRuns } {
   const overlaps: string[] = [];
+  const seen = new Map<string, { first: number; last: number }>();
   const mostAtOnce = new Map<string, number>();
   const runsOf = new Map<string, Set<string>>();
   const timer = setInterval(() => {
     const tags = new Set(taggedProcesses(() => true).map((found) => found.tag));
+    const now = performance.now();
+    for (const tag of tags) seen.set(tag, { first: seen.get(tag)?.first ?? now, last: now });
     const byJob = new Map<string, string[]>();
     const byFolder = new Map<string, number>();
     for (const tag of tags) {
@@ -65,9 +76,10 @@ export function sampleRuns(everyMs = 20): { stop(): { overlaps: string[]; mostAt
     for (const [folder, count] of byFolder) mostAtOnce.set(folder, Math.max(mostAtOnce.get(folder) ?? 0, count));
   }, everyMs);
   return {
+    read: () => ({ overlaps, mostAtOnce, runsOf, seen }),
     stop() {
       clearInterval(timer);
-      return { overlaps, mostAtOnce, runsOf };
+      return { overlaps, mostAtOnce, runsOf, seen };
     },
   };
 }
