@@ -7,7 +7,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { Job } from '../machines/job-record.js';
 import { folderTag } from '../src/runner/process-tag.js';
-import { type Host, sampleRuns, startHost, stopHosts, tcpProxy, throughProxy } from './helpers/farm.js';
+import { type Host, type Proxy, sampleRuns, startHost, stopHosts, tcpProxy, throughProxy } from './helpers/farm.js';
 import { encodeCommand } from './helpers/media.js';
 import { withDatabase } from './helpers/postgres.js';
 import { withTempDir } from './helpers/temp.js';
@@ -75,6 +75,21 @@ async function longJobOnOneOf(dir: string, urls: { a: string; b: string }, secon
   return { job: submitted, runner: a, other: b, hosts: [a, b] };
 }
 
+/** The job once it has ended, as `host` sees it. */
+function endedOn(host: Host, id: string): Promise<Job> {
+  return until(async () => {
+    const now = await host.api.get(id);
+    return now.status === 'done' || now.status === 'failed' ? now : null;
+  }, `the job to end on host ${host.name}`, 60_000);
+}
+
+function runningOn(host: Host, id: string): Promise<Job> {
+  return until(async () => {
+    const now = await host.api.get(id);
+    return now.host === host.name && now.status === 'encoding' ? now : null;
+  }, `host ${host.name} to run the job`, 30_000);
+}
+
 function assertTakenOver(job: Job, from: string, to: string): void {
   assert.is(job.status, 'done');
   assert.is(job.host, to);
@@ -85,90 +100,61 @@ function assertTakenOver(job: Job, from: string, to: string): void {
   assert.is(job.history[1]!.outcome, 'done');
 }
 
-test('kill -9 of a host mid-encode: its guard ends the encoder, and another host runs the job once the lease runs out', async () => {
+/**
+ * Hosts a and b on a database of their own (a's through a TCP proxy, if asked), a long encode
+ * running on a; `loseIt` makes a lose it. Then: b ran it to the end as a take-over, and no two
+ * encoders of the job ever ran at once.
+ */
+async function takeOver(options: { seconds: number; proxied?: boolean }, loseIt: (parts: { job: Job; runner: Host; other: Host; proxy: Proxy | null }) => Promise<void>): Promise<void> {
   await withDatabase(async (database) => {
     await withTempDir(async (dir) => {
+      const target = new URL(database.url);
+      const proxy = options.proxied ? await tcpProxy(target.hostname, Number(target.port || 5432)) : null;
       const sampler = sampleRuns();
-      const { job, runner, other, hosts } = await longJobOnOneOf(dir.path, { a: database.url, b: database.url }, 8);
+      const { job, runner, other, hosts } = await longJobOnOneOf(dir.path, { a: proxy ? throughProxy(database.url, proxy.port) : database.url, b: database.url }, options.seconds);
       try {
-        runner.child.kill('SIGKILL');
-        await runner.exited;
-        const ended = await until(async () => {
-          const now = await other.api.get(job.id);
-          return now.status === 'done' || now.status === 'failed' ? now : null;
-        }, 'the job to finish on host b', 60_000);
-        assertTakenOver(ended, runner.name, other.name);
+        await loseIt({ job, runner, other, proxy });
+        assertTakenOver(await endedOn(other, job.id), runner.name, other.name);
         assert.equal(sampler.stop().overlaps, []);
       } finally {
         sampler.stop();
         await stopHosts(hosts);
+        await proxy?.close();
       }
     });
+  });
+}
+
+test('kill -9 of a host mid-encode: its guard ends the encoder, and another host runs the job once the lease runs out', async () => {
+  await takeOver({ seconds: 8 }, async ({ runner }) => {
+    runner.child.kill('SIGKILL');
+    await runner.exited;
   });
 });
 
 test('a host frozen (SIGSTOP) for three lease periods: its guard ends its encoder before another host starts it, and after SIGCONT it changes nothing', async () => {
-  await withDatabase(async (database) => {
-    await withTempDir(async (dir) => {
-      const sampler = sampleRuns();
-      const { job, runner, other, hosts } = await longJobOnOneOf(dir.path, { a: database.url, b: database.url }, 10);
-      try {
-        runner.child.kill('SIGSTOP');
-        const stoppedAt = Date.now();
-        await until(async () => {
-          const now = await other.api.get(job.id);
-          return now.host === other.name && now.status === 'encoding';
-        }, 'host b to run the job', 30_000);
-        // Frozen for three leases in all, while host b encodes.
-        await until(() => Date.now() - stoppedAt >= 3 * LEASE_SEC * 1000, 'three lease periods', 40_000, 200);
-        runner.child.kill('SIGCONT');
-        await until(() => runner.logged('this host lost the job'), 'host a to find it lost the job', 20_000);
-        const ended = await until(async () => {
-          const now = await other.api.get(job.id);
-          return now.status === 'done' || now.status === 'failed' ? now : null;
-        }, 'the job to finish on host b', 60_000);
-        assertTakenOver(ended, runner.name, other.name);
-        assert.equal(sampler.stop().overlaps, []);
-        // Host a's view agrees: the farm's record, not its own.
-        assert.is((await runner.api.get(job.id)).host, other.name);
-      } finally {
-        sampler.stop();
-        await stopHosts(hosts);
-      }
-    });
+  await takeOver({ seconds: 10 }, async ({ job, runner, other }) => {
+    runner.child.kill('SIGSTOP');
+    const stoppedAt = Date.now();
+    await runningOn(other, job.id);
+    // Frozen for three leases in all, while host b encodes.
+    await until(() => Date.now() - stoppedAt >= 3 * LEASE_SEC * 1000, 'three lease periods', 40_000, 200);
+    runner.child.kill('SIGCONT');
+    await until(() => runner.logged('this host lost the job'), 'host a to find it lost the job', 20_000);
+    // Host a's view agrees: the farm's record, not its own.
+    await until(async () => (await runner.api.get(job.id)).host === other.name, "host a to show b's run", 10_000);
   });
 });
 
 test('a host cut off from the database (a partition): it ends its encoder before its lease runs out, another host runs the job, and once healed it changes nothing', async () => {
-  await withDatabase(async (database) => {
-    await withTempDir(async (dir) => {
-      const target = new URL(database.url);
-      const proxy = await tcpProxy(target.hostname, Number(target.port || 5432));
-      const sampler = sampleRuns();
-      const { job, runner, other, hosts } = await longJobOnOneOf(dir.path, { a: throughProxy(database.url, proxy.port), b: database.url }, 10);
-      try {
-        proxy.cut();
-        const cutAt = Date.now();
-        await until(async () => {
-          const now = await other.api.get(job.id);
-          return now.host === other.name && now.status === 'encoding';
-        }, 'host b to run the job', 30_000);
-        assert.ok(runner.logged('this host lost the job'), 'host a dropped the job before host b took it');
-        await until(() => Date.now() - cutAt >= 3 * LEASE_SEC * 1000, 'three lease periods', 40_000, 200);
-        proxy.heal();
-        await until(() => runner.logged('the PostgreSQL store answers again'), 'host a to reach the database again', 30_000);
-        const ended = await until(async () => {
-          const now = await other.api.get(job.id);
-          return now.status === 'done' || now.status === 'failed' ? now : null;
-        }, 'the job to finish on host b', 60_000);
-        assertTakenOver(ended, runner.name, other.name);
-        assert.equal(sampler.stop().overlaps, []);
-      } finally {
-        sampler.stop();
-        await stopHosts(hosts);
-        await proxy.close();
-      }
-    });
+  await takeOver({ seconds: 10, proxied: true }, async ({ job, runner, other, proxy }) => {
+    proxy!.cut();
+    const cutAt = Date.now();
+    await runningOn(other, job.id);
+    assert.ok(runner.logged('this host lost the job'), 'host a dropped the job before host b took it');
+    await until(() => Date.now() - cutAt >= 3 * LEASE_SEC * 1000, 'three lease periods', 40_000, 200);
+    proxy!.heal();
+    await until(() => runner.logged('the PostgreSQL store answers again'), 'host a to reach the database again', 30_000);
   });
 });
 

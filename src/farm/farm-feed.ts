@@ -10,6 +10,7 @@ import type { Logger } from '../logger.js';
 import type { LiveProgress } from '../runner/runner-actor.js';
 import type { JobLedger } from '../store/job-ledger.js';
 import type { PostgresStore } from '../store/postgres-store.js';
+import { CoalescedRun } from './coalesced-run.js';
 import { JOBS_CHANNEL, LIVE_CHANNEL, SQL } from './farm-sql.js';
 
 export interface FarmFeedDeps {
@@ -44,8 +45,10 @@ const RECONNECT_MS = 1000;
 export class FarmFeed {
   #client: pg.Client | null = null;
   #lastSeq = 0n;
-  #reading: Promise<void> | null = null;
-  #readAgain = false;
+  readonly #reads = new CoalescedRun(
+    () => this.#readChanges(),
+    (error) => this.deps.log.debug({ err: error }, 'farm change feed: read failed; tried again'),
+  );
   #stopped = false;
   #poll: NodeJS.Timeout | null = null;
   #reconnect: NodeJS.Timeout | null = null;
@@ -61,27 +64,14 @@ export class FarmFeed {
 
   /** Reads every change since the last one seen (coalesced: one read at a time, one more if asked). */
   catchUp(): void {
-    if (this.#stopped) return;
-    if (this.#reading) {
-      this.#readAgain = true;
-      return;
-    }
-    this.#reading = this.#readChanges()
-      .catch((error: unknown) => this.deps.log.debug({ err: error }, 'farm change feed: read failed; tried again'))
-      .finally(() => {
-        this.#reading = null;
-        if (this.#readAgain) {
-          this.#readAgain = false;
-          this.catchUp();
-        }
-      });
+    if (!this.#stopped) this.#reads.request();
   }
 
   async stop(): Promise<void> {
     this.#stopped = true;
     if (this.#poll) clearInterval(this.#poll);
     if (this.#reconnect) clearTimeout(this.#reconnect);
-    await this.#reading;
+    await this.#reads.settled();
     await this.#client?.end().catch(() => undefined);
   }
 

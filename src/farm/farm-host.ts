@@ -14,6 +14,7 @@ import type { Logger } from '../logger.js';
 import type { JobLedger } from '../store/job-ledger.js';
 import type { PostgresStore } from '../store/postgres-store.js';
 import { SQL } from './farm-sql.js';
+import { CoalescedRun } from './coalesced-run.js';
 import { rescueClaims } from './lease-rescue.js';
 import type { RunGuards } from './run-guards.js';
 
@@ -64,8 +65,10 @@ export class FarmHost {
   #renewing: Promise<void> | null = null;
   /** Jobs whose runs this host is ending because it could not renew their leases in time. */
   readonly #interrupting = new Set<string>();
-  #claiming: Promise<void> | null = null;
-  #claimAgain = false;
+  readonly #claims = new CoalescedRun(
+    () => this.#claimWhatFits(),
+    (error) => this.#unreachable(error),
+  );
   #unreachableSince: string | null = null;
 
   constructor(private readonly deps: FarmHostDeps) {}
@@ -106,20 +109,7 @@ export class FarmHost {
 
   /** Something changed (a job queued, a slot freed): claim what fits, soon. */
   wake(): void {
-    if (this.#stopped) return;
-    if (this.#claiming) {
-      this.#claimAgain = true;
-      return;
-    }
-    this.#claiming = this.#claimWhatFits()
-      .catch((error: unknown) => this.#unreachable(error))
-      .finally(() => {
-        this.#claiming = null;
-        if (this.#claimAgain) {
-          this.#claimAgain = false;
-          this.wake();
-        }
-      });
+    if (!this.#stopped) this.#claims.request();
   }
 
   /** Every host's row, read now. */
@@ -163,7 +153,7 @@ export class FarmHost {
     if (this.#renewTimer) clearInterval(this.#renewTimer);
     await this.#tick;
     await this.#renewing;
-    await this.#claiming;
+    await this.#claims.settled();
     await this.deps.store.pool.query(SQL.hostStopped, [this.name]).catch(() => undefined);
   }
 

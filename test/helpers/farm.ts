@@ -84,8 +84,16 @@ export function sampleRuns(everyMs = 20): { read(): SampledRuns; stop(): Sampled
   };
 }
 
-/** A TCP proxy to `target` (host:port) on a loopback port; `cut` drops every connection and refuses new ones until `heal`. */
-export async function tcpProxy(targetHost: string, targetPort: number): Promise<{ port: number; cut(): void; heal(): void; close(): Promise<void> }> {
+export interface Proxy {
+  port: number;
+  /** Drops every connection and refuses new ones, until `heal`. */
+  cut(): void;
+  heal(): void;
+  close(): Promise<void>;
+}
+
+/** A TCP proxy to `target` (host:port) on a loopback port, that can be cut. */
+export async function tcpProxy(targetHost: string, targetPort: number): Promise<Proxy> {
   const sockets = new Set<Socket>();
   let cut = false;
   const server = createServer((client) => {
