@@ -109,7 +109,7 @@ async function startOwnedDaemon(config: DaemonConfig, deps: Deps, watcher: Outpu
   const ledger = new JobLedger(store, {
     nowIso,
     onWriteError: (job, error) => log.error({ jobId: job.id, err: error }, 'could not write the job to the store; retrying'),
-    onRefused: (job, refusal) => farm?.host.lose(job.id, refusal.message),
+    onRefused: (job, refusal) => farm?.host.leases.lose(job.id, refusal.message),
   });
   // A lost job's events are not told: another host runs it now.
   const feed = new LifecycleFeed((id) => ledger.whenDurable(id).then(() => !farm?.host.lost.has(id)), (error) => log.error({ err: error }, 'a lifecycle listener failed'));

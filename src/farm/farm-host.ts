@@ -1,20 +1,18 @@
 // This daemon as a host of the farm: its row in encsup_hosts (heartbeat, cap, resources, drained),
-// its claims on waiting jobs (only what it can start now), the leases of the jobs it holds
-// (renewed every sixth of a lease, on the database's clock), the guards' deadlines that follow
-// each renewal, cancel requests from other hosts, and the rescue of other hosts' expired claims.
-// A claim this host can no longer renew is dropped here before its lease runs out: its encoder is
-// ended (by the guard, if the daemon itself is frozen), and whatever it tries to write is refused.
+// its claims on waiting jobs (only what it can start now, in one statement each), the leases of
+// the jobs it holds (lease-keeper.ts), and the rescue of other hosts' expired claims (and, at its
+// start, of its own earlier life's).
 import type { Actor } from 'xstate';
 import type { Job } from '../../machines/job-record.js';
 import type { LifecycleEvent } from '../../machines/lifecycle.js';
 import { freeResources } from '../../machines/resources.js';
 import type { supervisorMachine } from '../../machines/supervisor-machine.js';
-import { LEASE_MARGIN_SEC } from '../config.js';
 import type { Logger } from '../logger.js';
 import type { JobLedger } from '../store/job-ledger.js';
 import type { PostgresStore } from '../store/postgres-store.js';
 import { SQL } from './farm-sql.js';
 import { CoalescedRun } from './coalesced-run.js';
+import { LeaseKeeper } from './lease-keeper.js';
 import { rescueClaims } from './lease-rescue.js';
 import type { RunGuards } from './run-guards.js';
 
@@ -48,30 +46,24 @@ export interface HostRow {
   held_jobs: string[];
 }
 
-// How long before the guard's deadline the daemon ends a late run itself, so that it is stored as an
-// interruption rather than seen as an encoder killed by a signal.
-const DAEMON_LEAD_NS = 1_000_000_000n;
-
 // With no cap (--max-concurrent 0), claims per pass: a host never takes the whole line at once.
 const UNCAPPED_CLAIMS = 16;
 
 export class FarmHost {
-  readonly #cancelsSent = new Set<string>();
+  readonly leases: LeaseKeeper;
   #draining = false;
   #stopped = false;
   #timer: NodeJS.Timeout | null = null;
-  #renewTimer: NodeJS.Timeout | null = null;
   #tick: Promise<void> | null = null;
-  #renewing: Promise<void> | null = null;
-  /** Jobs whose runs this host is ending because it could not renew their leases in time. */
-  readonly #interrupting = new Set<string>();
   readonly #claims = new CoalescedRun(
     () => this.#claimWhatFits(),
     (error) => this.#unreachable(error),
   );
   #unreachableSince: string | null = null;
 
-  constructor(private readonly deps: FarmHostDeps) {}
+  constructor(private readonly deps: FarmHostDeps) {
+    this.leases = new LeaseKeeper({ ...deps, onUnreachable: (error) => this.#unreachable(error) });
+  }
 
   /** Jobs this host lost: their announcements are dropped, their writes refused. */
   get lost(): ReadonlySet<string> {
@@ -86,10 +78,6 @@ export class FarmHost {
     return this.#draining;
   }
 
-  get renewEveryMs(): number {
-    return Math.max(250, Math.floor(this.deps.leaseMs / 6));
-  }
-
   /** Registers the host, takes back its earlier life's claims, then renews, rescues and claims. */
   async start(apiUrl: string): Promise<void> {
     const { store, supervisor, labels } = this.deps;
@@ -98,12 +86,8 @@ export class FarmHost {
     this.#draining = rows[0]?.draining === true;
     if (this.#draining) this.deps.log.warn({ host: store.hostName }, 'this host is drained: it starts no job until `encsup hosts resume` names it');
     await this.#rescue('own');
-    this.#timer = setInterval(() => void this.#runTick(), this.renewEveryMs);
-    this.#renewTimer = setInterval(() => {
-      // Not behind a renewal that hangs on a dead connection: the deadlines are checked anyway.
-      this.#endOverdue();
-      this.#runRenewal();
-    }, this.renewEveryMs);
+    this.leases.start();
+    this.#timer = setInterval(() => void this.#runTick(), this.leases.renewEveryMs);
     this.wake();
   }
 
@@ -127,38 +111,14 @@ export class FarmHost {
     return rows.length > 0;
   }
 
-  /** Another host asked for this job's cancel: its owner (this host) ends it. */
-  cancelRequested(id: string): void {
-    if (!this.deps.store.claims.has(id) || this.#cancelsSent.has(id)) return;
-    this.#cancelsSent.add(id);
-    this.deps.supervisor.send({ type: 'CANCEL', id, at: this.deps.nowIso() });
-  }
-
-  /** The store turned down a write of this job: another host holds it now. */
-  lose(id: string, why: string): void {
-    const { claims, lost } = this.deps.store;
-    claims.delete(id);
-    this.#cancelsSent.delete(id);
-    this.#interrupting.delete(id);
-    if (lost.has(id)) return;
-    lost.add(id);
-    this.deps.log.warn({ jobId: id, host: this.name }, `this host lost the job: ${why}`);
-    this.deps.supervisor.send({ type: 'LOST', id });
-  }
-
   /** Stops claiming and renewing; the shutdown has already released what it held. */
   async stop(): Promise<void> {
     this.#stopped = true;
     if (this.#timer) clearInterval(this.#timer);
-    if (this.#renewTimer) clearInterval(this.#renewTimer);
+    await this.leases.stop();
     await this.#tick;
-    await this.#renewing;
     await this.#claims.settled();
     await this.deps.store.pool.query(SQL.hostStopped, [this.name]).catch(() => undefined);
-  }
-
-  #deadlineAfter(sentNs: bigint): bigint {
-    return sentNs + BigInt(this.deps.leaseMs - this.deps.killGraceMs - LEASE_MARGIN_SEC * 1000) * 1_000_000n;
   }
 
   #runTick(): void {
@@ -176,66 +136,6 @@ export class FarmHost {
         this.#tick = null;
       }
     })();
-  }
-
-  /** Renewals run on a connection and a timer of their own: nothing else delays them. */
-  #runRenewal(): void {
-    if (this.#renewing || this.#stopped) return;
-    this.#renewing = (async () => {
-      try {
-        await this.#renew();
-      } catch (error) {
-        this.#unreachable(error);
-      } finally {
-        this.#renewing = null;
-      }
-    })();
-  }
-
-  /**
-   * Claims whose renewals are late. A second before the guard's deadline the daemon ends the run
-   * itself, as an interruption (stored, if the database still takes it, and the job goes back in
-   * line at once); past the guard's deadline the claim is dropped: the guard has ended the run.
-   */
-  #endOverdue(): void {
-    const now = process.hrtime.bigint();
-    const { running, external } = this.deps.supervisor.getSnapshot().context;
-    for (const [id, claim] of this.deps.store.claims) {
-      if (claim.deadlineNs <= now) {
-        this.lose(id, 'its lease could not be renewed in time');
-      } else if (claim.deadlineNs - DAEMON_LEAD_NS <= now && !this.#interrupting.has(id)) {
-        if (!running.includes(id) && !external.includes(id)) {
-          this.lose(id, 'its lease could not be renewed in time');
-          continue;
-        }
-        this.#interrupting.add(id);
-        this.deps.log.warn({ jobId: id, host: this.name }, 'ending a run whose lease this host could not renew in time; the job goes back in line');
-        this.deps.supervisor.send({ type: 'INTERRUPT', id, reason: `host ${this.name} could not renew its lease in time` });
-      }
-    }
-  }
-
-  async #renew(): Promise<void> {
-    const { store, guards } = this.deps;
-    const held = [...store.claims.entries()];
-    if (held.length === 0) return;
-    const sent = process.hrtime.bigint();
-    const { rows } = await store.leasePool.query<{ id: string; lease_token: string; cancel_requested: boolean }>(SQL.renewLeases, [this.name, held.map(([, claim]) => claim.token), this.deps.leaseMs / 1000]);
-    const renewed = new Map(rows.map((row) => [row.id, row]));
-    const deadline = this.#deadlineAfter(sent);
-    for (const [id, claim] of held) {
-      const row = renewed.get(id);
-      if (store.claims.get(id) !== claim) continue;
-      if (!row) {
-        const { rows: state } = await store.pool.query(SQL.claimState, [id, claim.token]).catch(() => ({ rows: [] }));
-        if (store.claims.get(id) === claim) this.lose(id, `its lease ran out before this host renewed it (${JSON.stringify(state[0] ?? 'no such job')})`);
-        continue;
-      }
-      claim.deadlineNs = deadline;
-      guards.extend(id, deadline);
-      // A missed notification is caught here.
-      if (row.cancel_requested) this.cancelRequested(id);
-    }
   }
 
   async #heartbeat(): Promise<void> {
@@ -271,11 +171,8 @@ export class FarmHost {
       const { rows } = await store.pool.query<{ id: string; record: unknown; lease_token: string; seq: string }>(SQL.claimNext, [this.name, labels, JSON.stringify(free), this.deps.leaseMs / 1000]);
       const row = rows[0];
       if (!row) return;
-      store.claims.set(row.id, { token: row.lease_token, deadlineNs: this.#deadlineAfter(sent) });
-      store.lost.delete(row.id);
+      this.leases.hold(row.id, { token: row.lease_token, deadlineNs: this.leases.deadlineAfter(sent) });
       store.seqs.set(row.id, row.seq);
-      this.#cancelsSent.delete(row.id);
-      this.#interrupting.delete(row.id);
       const read = store.readRow(row.record);
       if (!read.ok) {
         // Not a job: set aside where the operator finds it, as at a start.

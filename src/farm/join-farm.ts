@@ -65,7 +65,7 @@ export function prepareFarm(parts: FarmParts): Farm {
     log,
     onJob: (job) => jobListeners.forEach((listener) => listener(job)),
     onLive: ({ host: _host, ...live }) => parts.showLive(live),
-    onCancelRequested: (id) => host.cancelRequested(id),
+    onCancelRequested: (id) => host.leases.cancelRequested(id),
     onWaiting: () => host.wake(),
   });
   const lastShared = new Map<string, number>();
