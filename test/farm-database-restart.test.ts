@@ -10,7 +10,7 @@ import { ownCluster } from './helpers/postgres.js';
 import { withTempDir } from './helpers/temp.js';
 import { until } from './helpers/wait.js';
 
-test('the database stopped and restarted under load: hosts wait, then every job is done exactly once', async () => {
+test('the database stopped and restarted under load: hosts wait, then every job is done exactly once, and each still holds its name', async () => {
   const cluster = await ownCluster();
   await withTempDir(async (dir) => {
     // A lease long enough to outlast the restart: the guards' deadline is 15 - 1 - 2 = 12 s.
@@ -38,6 +38,16 @@ test('the database stopped and restarted under load: hosts wait, then every job 
         assert.is(job.status, 'done');
         assert.is(job.history.length, 1, `${job.name} ran once: ${JSON.stringify(job.history)}`);
       }
+      // The host names' locks, held by sessions the restart ended, were taken again (before the
+      // hosts said the store answers): a second daemon named a is still refused.
+      const second = await startHost(join(dir.path, 'again'), 'a', cluster.url, flags).then(
+        async (extra) => {
+          await extra.stop();
+          return 'started';
+        },
+        (error: Error) => error.message,
+      );
+      assert.match(second, /another encsup daemon is host a/);
       const seen = sampler.stop();
       assert.equal(seen.overlaps, []);
       for (const id of ids) assert.ok((seen.runsOf.get(id)?.size ?? 0) <= 1, `job ${id} ran once`);

@@ -52,6 +52,8 @@ const UNCAPPED_CLAIMS = 16;
 export class FarmHost {
   readonly leases: LeaseKeeper;
   #draining = false;
+  /** Another daemon took this host's name (its lock lapsed with a database restart). */
+  #nameTaken = false;
   #stopped = false;
   #timer: NodeJS.Timeout | null = null;
   #tick: Promise<void> | null = null;
@@ -125,6 +127,7 @@ export class FarmHost {
     if (this.#tick || this.#stopped) return;
     this.#tick = (async () => {
       try {
+        await this.#keepName();
         await this.#heartbeat();
         await this.#rescue('expired');
         if (this.#unreachableSince !== null) this.deps.log.info({ since: this.#unreachableSince }, 'the PostgreSQL store answers again');
@@ -136,6 +139,13 @@ export class FarmHost {
         this.#tick = null;
       }
     })();
+  }
+
+  /** After a database restart, the host name's lock again; a host whose name was taken meanwhile stops claiming. */
+  async #keepName(): Promise<void> {
+    if (await this.deps.store.holdHostName()) return;
+    if (!this.#nameTaken) this.deps.log.error({ host: this.name }, 'another daemon took this host name while the database was away: this host starts no new job (restart it with another --host-name)');
+    this.#nameTaken = true;
   }
 
   async #heartbeat(): Promise<void> {
@@ -157,7 +167,7 @@ export class FarmHost {
   #freeSlots(): number {
     const snapshot = this.deps.supervisor.getSnapshot();
     const { paused, queue, running, backingOff, maxConcurrent } = snapshot.context;
-    if (this.#draining || this.#stopped || paused || !snapshot.matches('accepting') || queue.size > 0) return 0;
+    if (this.#draining || this.#nameTaken || this.#stopped || paused || !snapshot.matches('accepting') || queue.size > 0) return 0;
     if (maxConcurrent === 0) return UNCAPPED_CLAIMS;
     return maxConcurrent - running.length - Object.keys(backingOff).length;
   }

@@ -46,6 +46,11 @@ export interface PostgresStore extends JobStore {
   readonly lost: Set<string>;
   /** A stored record as this host sees it, or why it can't be read. */
   readRow(record: unknown): { ok: true; job: Job } | { ok: false; reason: string };
+  /**
+   * Whether this daemon still holds its host name. The lock lives in a session: a database restart
+   * ends it, so it is taken again on a new one; false when another daemon took the name meanwhile.
+   */
+  holdHostName(): Promise<boolean>;
 }
 
 async function migrate(client: pg.PoolClient): Promise<void> {
@@ -89,11 +94,14 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
   // next query; it must not take the daemon down.
   pool.on('error', () => undefined);
   // Held for the daemon's life: its session's advisory lock says this host name is taken.
-  const holder = await pool.connect().catch((error: Error) => {
+  let holder = await pool.connect().catch((error: Error) => {
     throw new Error(`cannot reach the PostgreSQL store at ${redactedUrl(url)}: ${error.message}`);
   });
-  holder.on('error', () => undefined);
-  const locked = (await holder.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1, hashtext($2)) AS locked', [HOST_LOCK_SPACE, hostName])).rows[0]!.locked;
+  let holderLost = false;
+  const watchHolder = (client: pg.PoolClient) => client.on('error', () => (holderLost = true));
+  watchHolder(holder);
+  const lockName = (client: pg.PoolClient) => client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1, hashtext($2)) AS locked', [HOST_LOCK_SPACE, hostName]).then(({ rows }) => rows[0]!.locked);
+  const locked = await lockName(holder);
   if (!locked) {
     holder.release();
     await pool.end();
@@ -128,6 +136,19 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
     seqs,
     lost,
     readRow,
+    async holdHostName() {
+      if (!holderLost) return true;
+      const fresh = await pool.connect();
+      watchHolder(fresh);
+      if (!(await lockName(fresh))) {
+        fresh.release();
+        return false;
+      }
+      holder.release(true);
+      holder = fresh;
+      holderLost = false;
+      return true;
+    },
     async loadAll(): Promise<LoadedJobs> {
       const { rows } = await pool.query<{ id: string; record: unknown; seq: string }>(SQL.loadAll);
       const jobs: Job[] = [];
