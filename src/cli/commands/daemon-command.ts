@@ -1,14 +1,10 @@
 // `encsup daemon`: the daemon in the foreground, until SIGTERM or SIGINT. Its flags are generated
 // from the settings table in config.ts, so every setting has its flag, help and variable there.
+// The daemon's machinery (and the stores' for migrate-store) is loaded when the command runs, not
+// for every command: `encsup --help` or `encsup list` need none of it.
 import { type Command, Option } from 'commander';
 import { delimiter, join } from 'node:path';
 import { type ConfigFlags, resolveConfig, settingFlags } from '../../config.js';
-import { startDaemon } from '../../daemon.js';
-import { createDefaultDeps } from '../../deps.js';
-import { lockDataFolder } from '../../folder-lock.js';
-import { copyJobs } from '../../store/copy-store.js';
-import { openNedbStore } from '../../store/nedb-store.js';
-import { openPostgresStore, redactedUrl } from '../../store/postgres-store.js';
 import { type CliContext, collect } from '../cli-context.js';
 
 export function registerDaemonCommand(program: Command, ctx: CliContext): void {
@@ -32,6 +28,7 @@ export function registerDaemonCommand(program: Command, ctx: CliContext): void {
       else flags[setting.name] = value;
     }
     const config = resolveConfig(flags, io.env);
+    const [{ startDaemon }, { createDefaultDeps }] = await Promise.all([import('../../daemon.js'), import('../../deps.js')]);
     const deps = createDefaultDeps();
     const daemon = await startDaemon(config, deps);
     // On a terminal, a word for the person who started it; elsewhere (systemd, supervisord, a pipe)
@@ -68,6 +65,12 @@ export function registerMigrateStoreCommand(program: Command, ctx: CliContext): 
     .option('--json', 'print JSON: {copied, kept, problems}')
     .action(async (options: { to: string; replace?: boolean; json?: boolean }) => {
       const config = resolveConfig({ dataDir: ctx.dataDirFlag(), store: options.to }, io.env);
+      const [{ lockDataFolder }, { copyJobs }, { openNedbStore }, { openPostgresStore, redactedUrl }] = await Promise.all([
+        import('../../folder-lock.js'),
+        import('../../store/copy-store.js'),
+        import('../../store/nedb-store.js'),
+        import('../../store/postgres-store.js'),
+      ]);
       const lock = await lockDataFolder(config.dataDir, () => new Date().toISOString());
       try {
         const source = await openNedbStore(join(config.dataDir, 'jobs.db'));
