@@ -3,7 +3,8 @@ import { mkdirSync, openSync, closeSync, renameSync, rmSync, writeSync, writeFil
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { DEFAULT_EXTENSIONS, OutputWatcher, type WatchEvent, WatchFolderError } from '../src/watch/output-watcher.js';
+import { DEFAULT_EXTENSIONS, OutputWatcher, type WatchEvent } from '../src/watch/output-watcher.js';
+import { WatchFolderError } from '../src/watch/watch-folder-error.js';
 import { tempDir } from './helpers/temp.js';
 import { until } from './helpers/wait.js';
 

@@ -4,7 +4,7 @@
 import { Command, CommanderError } from 'commander';
 import { ClientError } from '../api/client.js';
 import { ConfigError } from '../config.js';
-import { WatchFolderError } from '../watch/output-watcher.js';
+import { WatchFolderError } from '../watch/watch-folder-error.js';
 import { encsupVersion } from '../version.js';
 import { type CliIo, UsageError, createContext } from './cli-context.js';
 import { registerCompletionCommand } from './commands/completion-command.js';

@@ -2,6 +2,7 @@
 // it: chokidar's awaitWriteFinish waits until the size has not changed for the stability window, so
 // a file written slowly, with shorter pauses, is never reported early. A watched folder that
 // disappears is reported and watched again when it comes back.
+import { WatchFolderError } from './watch-folder-error.js';
 import { EventEmitter } from 'node:events';
 import { accessSync, constants, existsSync, statSync } from 'node:fs';
 import { extname, resolve } from 'node:path';
@@ -25,10 +26,6 @@ export type WatchEvent =
   | { kind: 'folder-missing'; folder: string; at: string }
   | { kind: 'folder-back'; folder: string; at: string }
   | { kind: 'error'; message: string; at: string };
-
-export class WatchFolderError extends Error {
-  readonly code = 'ENCSUP_WATCH_FOLDER';
-}
 
 /** Every folder must exist and be readable before watching starts; the error names the folder. */
 export function checkFolders(folders: string[]): string[] {

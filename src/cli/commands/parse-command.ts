@@ -2,9 +2,6 @@
 import { type Command, Option } from 'commander';
 import { createReadStream } from 'node:fs';
 import { PARSER_NAMES, type ParserName } from '../../../machines/job-record.js';
-import { adjustPlan, planOf } from '../../progress/encode-plan.js';
-import { parseLog } from '../../progress/parse-log.js';
-import { compilePattern } from '../../progress/parsers/pattern.js';
 import { type CliContext, UsageError, optionalNumber } from '../cli-context.js';
 
 export function registerParseCommand(program: Command, ctx: CliContext): void {
@@ -24,6 +21,12 @@ export function registerParseCommand(program: Command, ctx: CliContext): void {
     .action(async (file: string, options: { parser: ParserName; pattern?: string; totalFrames?: string; duration?: string; command?: string; passes?: string; firstPassShare?: string }) => {
       const totalFrames = optionalNumber('--total-frames', options.totalFrames);
       const durationSeconds = optionalNumber('--duration', options.duration);
+      // The progress pipeline (RxJS, every parser) is loaded for this command only.
+      const [{ adjustPlan, planOf }, { parseLog }, { compilePattern }] = await Promise.all([
+        import('../../progress/encode-plan.js'),
+        import('../../progress/parse-log.js'),
+        import('../../progress/parsers/pattern.js'),
+      ]);
       if (options.pattern) {
         try {
           compilePattern(options.pattern);

@@ -5,10 +5,8 @@ import { delimiter, resolve } from 'node:path';
 import { isFinished } from '../../../machines/job-record.js';
 import type { Job, JobStatus } from '../../../machines/job-record.js';
 import { resolveConfig } from '../../config.js';
-import { OutputWatcher } from '../../watch/output-watcher.js';
 import { type CliContext, UsageError } from '../cli-context.js';
 import { type ProgressView, createPlainView } from '../job-progress-view.js';
-import { createLogUpdate } from 'log-update';
 import type { ApiClient } from '../../api/client.js';
 import type { ShownJob } from '../format.js';
 import { renderWatch } from '../watch-screen.js';
@@ -49,6 +47,8 @@ export function registerWatchCommands(program: Command, ctx: CliContext): void {
       if (config.watchDirs.length === 0) throw new UsageError('no folder to watch: name one or more, or set ENCSUP_WATCH_DIRS');
       const api = client();
       await api.settings(); // fails early, with a clear message, when the daemon can't be reached
+      // Loaded here: no other command needs the watcher (and chokidar).
+      const { OutputWatcher } = await import('../../watch/output-watcher.js');
       const watcher = new OutputWatcher({ folders: config.watchDirs, extensions: config.watchExtensions, stabilitySec: config.watchStabilitySec, pollIntervalSec: config.watcherIntervalSec });
       watcher.on('event', (event) => {
         if (event.kind !== 'complete') return io.stderr(`${event.at} ${event.kind} ${'folder' in event ? event.folder : event.message}\n`);
@@ -94,6 +94,7 @@ const READ_EVERY_MS = 2000;
  * the event stream, redrawn in place by log-update.
  */
 async function watchScreen(api: ApiClient, terminal: NodeJS.WriteStream, signal: AbortSignal): Promise<void> {
+  const { createLogUpdate } = await import('log-update');
   const draw = createLogUpdate(terminal, { showCursor: false });
   const shown = new Map<string, { job: ShownJob; heardAtMs: number }>();
   let order: string[] = [];
