@@ -235,6 +235,12 @@ async function startOwnedDaemon(config: DaemonConfig, deps: Deps, watcher: Outpu
   if (farm) {
     const joined = farm;
     liveViews.add((update) => joined.shareLive(update));
+    // Another host's run ended: its live progress is no longer the job's truth here either.
+    stopFeeds.push(
+      joined.onJob((job) => {
+        if (job.status !== 'encoding') board.forget(job.id);
+      }),
+    );
     // A slot freed or a job back in line: this host may claim the next one.
     stopFeeds.push(
       feed.subscribe((event) => {

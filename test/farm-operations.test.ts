@@ -114,6 +114,12 @@ test('priority from a host that does not run the jobs; drain and resume from any
     await b!.api.resumeHost('a');
     const onA = await b!.api.submit({ command: ['true'], name: 'on a', validate: false });
     assert.is((await waitForStatus(b!.api, onA.id, ['done'])).host, 'a');
+    // A job that ran before (on b) and waits again, no host holding it: cancelled from a at once.
+    await b!.api.drainHost('a');
+    const waitingAgain = await b!.api.retry(blocker.id);
+    assert.equal([waitingAgain.status, waitingAgain.host], ['queued', 'b']);
+    await seenAs(a!.api, blocker.id, ['queued']);
+    assert.is((await a!.api.cancel(blocker.id)).status, 'cancelled');
     const unknown = await cli(['--url', a!.url, 'hosts', 'drain', 'nobody'], { ENCSUP_TOKEN: a!.token });
     assert.is(unknown.code, 3, 'not found');
     assert.match(unknown.stderr, 'no host named nobody');

@@ -53,7 +53,8 @@ export function farmQueueing(deps: FarmQueueingDeps): JobQueueing {
     async cancel(job) {
       const at = nowIso();
       if (heldHere(job.id)) return void supervisor.send({ type: 'CANCEL', id: job.id, at });
-      if (job.status === 'queued' && job.host === null) {
+      // Waiting in the farm's line (whether or not it ran before): cancelled here, unless a host claimed it first.
+      if (job.status === 'queued') {
         const cancelled = toCancelled(job, at);
         if (await changeUnclaimed(cancelled)) return announce({ kind: 'cancelled', jobId: job.id, at }, ledger.get(job.id) ?? cancelled);
       }

@@ -83,6 +83,8 @@ export function prepareFarm(parts: FarmParts): Farm {
     queueing: farmQueueing({ ...parts, wake: () => host.wake(), hostCapacities: async () => (await host.hosts()).filter((each) => each.stopped_at === null).map((each) => each.capacity) }),
     guardRun: (job, tag) => guards.start(job.id, tag, store.claims.get(job.id)?.deadlineNs ?? process.hrtime.bigint()),
     shareLive(live) {
+      // Only this host's own runs: progress heard from other hosts is theirs to share.
+      if (!store.claims.has(live.jobId)) return;
       const now = Date.now();
       if (now - (lastShared.get(live.jobId) ?? 0) < LIVE_SHARE_MS) return;
       lastShared.set(live.jobId, now);
@@ -95,7 +97,10 @@ export function prepareFarm(parts: FarmParts): Farm {
     },
     async start(apiUrl) {
       await feed.start();
-      await host.start(apiUrl);
+      await host.start(apiUrl).catch(async (error: unknown) => {
+        await feed.stop();
+        throw error;
+      });
     },
     async leave() {
       // Claimed as the shutdown began, or waiting out a retry's backoff: back in line for any host.
