@@ -26,7 +26,7 @@ test('the database stopped and restarted under load: hosts wait, then every job 
       await until(async () => (await hosts[0]!.api.page({ limit: 1 })).counts.done >= 4, 'a few jobs to be done', 60_000);
       cluster.stop();
       try {
-        await until(() => hosts.every((host) => host.logged('the PostgreSQL store does not answer')), 'both hosts to find the database gone', 20_000);
+        await until(() => hosts.every((host) => host.logged('the PostgreSQL store does not answer')), 'both hosts to find the database gone', 60_000);
       } finally {
         cluster.start();
       }
