@@ -4,7 +4,7 @@
 // terminal stream is (\r and \n), so samples with embedded CRs give several records.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { splitRecords } from '../src/progress/lines.js';
+import { splitRecordBatches, splitRecords } from '../src/progress/lines.js';
 import { createParser } from '../src/progress/parsers/index.js';
 import { applySample, initialProgress } from '../src/progress/progress-state.js';
 import type { ProgressSample } from '../src/progress/sample.js';

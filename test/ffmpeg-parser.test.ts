@@ -1,9 +1,10 @@
 import { from, lastValueFrom, toArray } from 'rxjs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { parseFfmpegHeader, parseFfmpegStats } from '../src/progress/parsers/ffmpeg.js';
+import { parseFfmpegHeader, parseFfmpegStats, statsLineReplacedBy } from '../src/progress/parsers/ffmpeg.js';
 import { createParser } from '../src/progress/parsers/index.js';
-import { splitRecords } from '../src/progress/lines.js';
+import { planOf } from '../src/progress/encode-plan.js';
+import { splitRecordBatches, splitRecordsApart } from '../src/progress/lines.js';
 import { readProgress } from '../src/progress/pipeline.js';
 import { corpusFile } from './helpers/corpus.js';
 
@@ -43,7 +44,7 @@ test('the real ffmpeg pty capture reads to 240 of 240 frames, rising, ending at 
   let clock = 0;
   const updates = await lastValueFrom(
     from([corpusFile('ffmpeg-stats.pty.log')]).pipe(
-      splitRecords(),
+      splitRecordsApart(),
       readProgress({ parse: createParser({ parser: 'auto' }), known: { totalFrames: null }, nowMs: () => (clock += 100), startMs: 0 }),
       toArray(),
     ),
@@ -54,6 +55,43 @@ test('the real ffmpeg pty capture reads to 240 of 240 frames, rising, ending at 
   assert.is(last.frame, 240);
   assert.is(last.progress, 100);
   for (let i = 1; i < updates.length; i++) assert.ok((updates[i]!.fields.progress ?? 0) >= (updates[i - 1]!.fields.progress ?? 0), 'never backwards');
+});
+
+const stats = (frame: number) => `frame=${String(frame).padStart(5)} fps= 50 q=28.0 size=     139kB time=00:00:0${frame % 10}.00 bitrate= 172.1kbits/s speed=2.0x    `;
+
+test('a stats line is replaced by the next one of the same read unless its frame count goes back', () => {
+  assert.ok(statsLineReplacedBy(stats(10), stats(20)));
+  assert.ok(statsLineReplacedBy(stats(20), stats(20)), 'a frozen status says nothing new');
+  assert.not.ok(statsLineReplacedBy(stats(200), stats(3)), 'a count that goes back may be the next pass');
+  assert.not.ok(statsLineReplacedBy(stats(10), '[libx264 @ 0x55] frame I:1     Avg QP:22.46  size:  4289'));
+  assert.not.ok(statsLineReplacedBy('  Duration: 00:00:10.00, start: 0.000000', stats(20)));
+  assert.not.ok(statsLineReplacedBy(stats(10), 'frame=   20 and no fields'), 'the next line must be a stats line too');
+});
+
+test('of one read, only the last stats line is parsed, and a pass that starts inside it is still seen', async () => {
+  const read = (chunks: string[]) =>
+    lastValueFrom(
+      from(chunks).pipe(
+        splitRecordBatches(),
+        readProgress({ parse: createParser({ parser: 'auto' }), known: { totalFrames: 100, plan: planOf(['ffmpeg -pass 1 -i a b && ffmpeg -pass 2 -i a b'], true) }, nowMs: () => 0, startMs: 0 }),
+        toArray(),
+      ),
+    );
+  const oneRead = await read([`${[10, 20, 30].map(stats).join('\r')}\r`]);
+  assert.is(oneRead.length, 1, 'one update for the read');
+  assert.is(oneRead[0]!.fields.frame, 30);
+
+  const passes = await read([`${[40, 80, 100, 2, 5].map(stats).join('\r')}\r`]);
+  assert.equal(passes.map((update) => update.fields.frame), [100, 5]);
+  assert.is(passes.at(-1)!.fields.pass, 2, 'the count that went back began pass 2');
+});
+
+test('with the format pinned, a run that changes format mid-way is still read', () => {
+  const parse = createParser({ parser: 'auto' });
+  assert.is(parse(stats(10))?.format, 'ffmpeg');
+  assert.is(parse(stats(20))?.format, 'ffmpeg');
+  assert.is(parse(' 45%|████▌     | 45/100 [00:10<00:12,  4.50it/s]')?.format, 'tqdm');
+  assert.is(parse(stats(30))?.format, 'ffmpeg');
 });
 
 test.run();

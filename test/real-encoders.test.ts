@@ -8,7 +8,7 @@ import { lastValueFrom, share, toArray } from 'rxjs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { ParserName } from '../machines/job-record.js';
-import { splitRecords } from '../src/progress/lines.js';
+import { splitRecordBatches } from '../src/progress/lines.js';
 import { createParser } from '../src/progress/parsers/index.js';
 import { type ProgressUpdate, readProgress } from '../src/progress/pipeline.js';
 import { startEncoder } from '../src/runner/encoder-run.js';
@@ -45,7 +45,7 @@ async function runUnderPty(name: string, command: string[], options: { totalFram
   const raw = lastValueFrom(chunks.pipe(toArray()));
   const updates = lastValueFrom(
     chunks.pipe(
-      splitRecords(),
+      splitRecordBatches(),
       readProgress({ parse: createParser({ parser: options.parser ?? 'auto' }), known: { totalFrames: options.totalFrames ?? null }, nowMs: Date.now, startMs: Date.now() }),
       toArray(),
     ),
@@ -116,7 +116,7 @@ test('a job pattern reads a script that prints its own format', async () => {
   const run = startEncoder(job, { spawnPty, graceMs: 1000, baseEnv: { PATH: process.env['PATH'] ?? '/usr/bin:/bin' }, tag: `bench/${job.id}/1` });
   const updates = lastValueFrom(
     run.chunks.pipe(
-      splitRecords(),
+      splitRecordBatches(),
       readProgress({ parse: createParser({ parser: 'pattern', pattern: 'tile (?<current>\\d+) of (?<total>\\d+)' }), known: { totalFrames: null }, nowMs: Date.now, startMs: Date.now() }),
       toArray(),
     ),

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { lastValueFrom, toArray } from 'rxjs';
 import { newJobRecord } from '../../src/jobs/submission.js';
 import { mediaToolPath } from '../../src/media/binaries.js';
-import { splitRecords } from '../../src/progress/lines.js';
+import { splitRecordBatches } from '../../src/progress/lines.js';
 import { createParser } from '../../src/progress/parsers/index.js';
 import { readProgress } from '../../src/progress/pipeline.js';
 import { startEncoder } from '../../src/runner/encoder-run.js';
@@ -28,7 +28,7 @@ async function encodeOnce(clip: string, dir: string): Promise<{ observations: Ob
   const startMs = Date.now();
   const run = startEncoder(job, { spawnPty, graceMs: 1000, baseEnv: { PATH: process.env['PATH'] ?? '/usr/bin:/bin' }, tag: `bench/${job.id}/1` });
   const updates = await lastValueFrom(
-    run.chunks.pipe(splitRecords(), readProgress({ parse: createParser({ parser: 'auto' }), known: { totalFrames: null }, nowMs: Date.now, startMs }), toArray()),
+    run.chunks.pipe(splitRecordBatches(), readProgress({ parse: createParser({ parser: 'auto' }), known: { totalFrames: null }, nowMs: Date.now, startMs }), toArray()),
   );
   await run.exited;
   const endMs = Date.now();

@@ -4,14 +4,37 @@
 // without a newline, and nothing downstream (parsers, log, store) should hold or scan more than
 // a status line's worth.
 import { stripVTControlCharacters } from 'node:util';
-import { Observable, type OperatorFunction } from 'rxjs';
+import { Observable, type OperatorFunction, map, mergeAll } from 'rxjs';
 
 export const MAX_RECORD_CHARS = 8192;
 
 /** Splits a stream of text chunks into records; a record cut between two chunks is joined first. */
 export function splitRecords(maxChars = MAX_RECORD_CHARS): OperatorFunction<string, string> {
+  return (chunks) => chunks.pipe(splitRecordBatches(maxChars), mergeAll());
+}
+
+/**
+ * Each record a batch of its own: for a log read after the fact (`encsup parse`, a replayed
+ * capture), where a file's records were printed at different instants, not in one read.
+ */
+export function splitRecordsApart(maxChars = MAX_RECORD_CHARS): OperatorFunction<string, readonly string[]> {
+  return (chunks) => chunks.pipe(splitRecords(maxChars), map((record) => [record]));
+}
+
+/**
+ * The records of each chunk together, one array per chunk that completes any: what arrived in one
+ * read arrived at one instant, so a reader may skip a status line the next one in it replaces.
+ */
+export function splitRecordBatches(maxChars = MAX_RECORD_CHARS): OperatorFunction<string, readonly string[]> {
   return (chunks) =>
-    new Observable<string>((subscriber) => {
+    new Observable<readonly string[]>((subscriber) => {
+      let batch: string[] = [];
+      const flush = () => {
+        if (batch.length === 0) return;
+        const full = batch;
+        batch = [];
+        subscriber.next(full);
+      };
       let pending = '';
       // Characters of the current record beyond the limit, counted but never kept.
       let cut = 0;
@@ -19,7 +42,7 @@ export function splitRecords(maxChars = MAX_RECORD_CHARS): OperatorFunction<stri
         const line = cleanRecord(raw);
         const shown = cut > 0 ? `${line} … [encsup cut ${cut} more characters of this line]` : line;
         cut = 0;
-        if (shown.trim() !== '') subscriber.next(shown);
+        if (VISIBLE.test(shown)) batch.push(shown);
       };
       // Text within one record. A counter redrawn with backspaces (SVT-AV1) shows a new value at
       // each run of backspaces: what the terminal showed just before it is a record of its own.
@@ -55,6 +78,7 @@ export function splitRecords(maxChars = MAX_RECORD_CHARS): OperatorFunction<stri
             pending = '';
           }
           extend(rest);
+          flush();
         },
         error(err) {
           subscriber.error(err);
@@ -62,6 +86,7 @@ export function splitRecords(maxChars = MAX_RECORD_CHARS): OperatorFunction<stri
         complete() {
           if (pending !== '' || cut > 0) emit(pending);
           pending = '';
+          flush();
           subscriber.complete();
         },
       });
@@ -69,9 +94,14 @@ export function splitRecords(maxChars = MAX_RECORD_CHARS): OperatorFunction<stri
     });
 }
 
+const VISIBLE = /\S/;
+// Every control sequence starts with ESC or CSI: a record with neither (nearly every status line)
+// skips the sequence matcher, which is most of the cost of a record.
+const CONTROL_START = /[\u001B\u009B]/;
+
 /** Removes terminal control sequences and applies backspaces, as a terminal would show the text. */
 export function cleanRecord(raw: string): string {
-  const text = stripVTControlCharacters(raw);
+  const text = CONTROL_START.test(raw) ? stripVTControlCharacters(raw) : raw;
   if (!text.includes('\b')) return text.trimEnd();
   let shown = '';
   for (const char of text) {

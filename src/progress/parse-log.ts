@@ -4,7 +4,7 @@
 import { type Observable, distinctUntilChanged, from, map } from 'rxjs';
 import type { ParserName, ProgressFields } from '../../machines/job-record.js';
 import type { EncodePlan } from './encode-plan.js';
-import { splitRecords } from './lines.js';
+import { splitRecordsApart } from './lines.js';
 import { createParser } from './parsers/index.js';
 import { readProgress } from './pipeline.js';
 
@@ -32,7 +32,7 @@ export type ParsedUpdate = Omit<ProgressFields, 'progress' | 'etaSeconds'> & {
 export function parseLog(chunks: AsyncIterable<Buffer | string> | Iterable<string>, options: ParseLogOptions): Observable<ParsedUpdate> {
   return from(chunks).pipe(
     map((chunk) => chunk.toString()),
-    splitRecords(),
+    splitRecordsApart(),
     readProgress({
       parse: createParser({ parser: options.parser, pattern: options.pattern ?? null }),
       known: { totalFrames: options.totalFrames ?? null, durationSeconds: options.durationSeconds ?? null, plan: options.plan ?? null },

@@ -1,10 +1,10 @@
-// The progress pipeline: lines → parser → progress state (+ETA) → throttle. Pure RxJS operators;
+// The progress pipeline: batches of records → parser → progress state (+ETA) → throttle. Pure RxJS operators;
 // the clock comes in as a parameter so tests can drive it.
-import { Observable, type OperatorFunction, filter, map, scan } from 'rxjs';
+import { Observable, type OperatorFunction } from 'rxjs';
 import type { ProgressFields } from '../../machines/job-record.js';
 import { INITIAL_ETA, nextEta, type EtaState } from './eta.js';
-import { type KnownTotals, type ProgressDetail, type ProgressState, applySample, initialProgress } from './progress-state.js';
-import type { LineParser, ProgressSample } from './sample.js';
+import { type KnownTotals, type ProgressDetail, applySample, initialProgress } from './progress-state.js';
+import type { LineParser } from './sample.js';
 import { type ThrottleOptions, type Written, shouldWrite } from './throttle.js';
 
 export interface ProgressUpdate {
@@ -25,41 +25,50 @@ export interface ReadProgressOptions {
   expectedRunSeconds?: number | null;
 }
 
-export function readProgress(options: ReadProgressOptions): OperatorFunction<string, ProgressUpdate> {
+/**
+ * Batches of records (one per read, as `splitRecordBatches` gives them) → progress updates, one
+ * per record that reports work. A status line the next one of its read replaces is not parsed.
+ */
+export function readProgress(options: ReadProgressOptions): OperatorFunction<readonly string[], ProgressUpdate> {
   const prior = options.expectedRunSeconds ?? null;
-  const start = {
-    progress: initialProgress(options.known),
-    eta: INITIAL_ETA,
-    runSeconds: 0,
-    passStartSeconds: null as number[] | null,
-  };
-  return (lines) =>
-    lines.pipe(
-      map((line) => options.parse(line)),
-      filter((sample): sample is ProgressSample => sample !== null),
-      scan((acc, sample) => {
+  const { parse } = options;
+  const replacedBy = parse.replacedBy;
+  return (batches) =>
+    new Observable<ProgressUpdate>((subscriber) => {
+      let progress = initialProgress(options.known);
+      let eta: EtaState = INITIAL_ETA;
+      let passStartSeconds: number[] | null = null;
+      const read = (record: string) => {
+        const sample = parse(record);
+        if (sample === null) return;
         const runSeconds = (options.nowMs() - options.startMs) / 1000;
-        const progress = applySample(acc.progress, sample);
-        const percent = progress.fields.progress;
+        const next = applySample(progress, sample);
+        const percent = next.fields.progress;
         // No percent, no rate of it: an unknown total has only the prior's ETA, if any.
-        const measured = percent === null ? { state: acc.eta, etaSeconds: null } : nextEta(acc.eta, runSeconds, percent);
+        const measured = percent === null ? { state: eta, etaSeconds: null } : nextEta(eta, runSeconds, percent);
         // Before the window holds a rate, the average since the run began: a little pessimistic (it
         // counts the encoder's start), but there from the first percent on.
         const sinceStart = percent !== null && percent >= 1 && runSeconds > 0 ? Math.round((runSeconds * (100 - percent)) / percent) : null;
         const etaSeconds = blendEta(measured.etaSeconds ?? sinceStart, prior, runSeconds, percent);
-        const passStartSeconds = progress.pass.index > acc.progress.pass.index ? [...(acc.passStartSeconds ?? []), runSeconds] : acc.passStartSeconds;
-        return {
-          progress: { ...progress, fields: { ...progress.fields, etaSeconds } },
-          eta: measured.state,
-          runSeconds,
-          passStartSeconds,
-          // Header lines set totals; an update is due only once the encoder reports work.
-          reportsWork: sample.header !== true,
-        };
-      }, { ...start, reportsWork: false }),
-      filter((acc) => acc.reportsWork),
-      map((acc) => ({ fields: acc.progress.fields, detail: acc.progress.detail, runSeconds: acc.runSeconds, passStartSeconds: acc.passStartSeconds })),
-    );
+        if (next.pass.index > progress.pass.index) passStartSeconds = [...(passStartSeconds ?? []), runSeconds];
+        progress = { ...next, fields: { ...next.fields, etaSeconds } };
+        eta = measured.state;
+        // Header lines set totals; an update is due only once the encoder reports work.
+        if (sample.header !== true) subscriber.next({ fields: progress.fields, detail: progress.detail, runSeconds, passStartSeconds });
+      };
+      const subscription = batches.subscribe({
+        next(batch) {
+          const last = batch.length - 1;
+          for (let index = 0; index <= last; index++) {
+            if (index < last && replacedBy?.(batch[index]!, batch[index + 1]!)) continue;
+            read(batch[index]!);
+          }
+        },
+        error: (error: unknown) => subscriber.error(error),
+        complete: () => subscriber.complete(),
+      });
+      return () => subscription.unsubscribe();
+    });
 }
 
 // The measured rate is trusted fully from this far in; before it, the prior weighs in too.

@@ -35,5 +35,9 @@ export interface ProgressSample {
   header?: boolean;
 }
 
-/** Reads one line; stateful parsers (multi-line blocks) are made fresh per run by a factory. */
-export type LineParser = (line: string) => ProgressSample | null;
+/**
+ * Reads one line; stateful parsers (multi-line blocks) are made fresh per run by a factory.
+ * `replacedBy` is a cheap test that the next record of the same read says all this one says
+ * (a cumulative status line of one format, its counter not gone back), so it need not be parsed.
+ */
+export type LineParser = ((line: string) => ProgressSample | null) & { replacedBy?: (current: string, next: string) => boolean };

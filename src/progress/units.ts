@@ -4,18 +4,26 @@
 export function parseClock(text: string | undefined): number | null {
   if (text === undefined) return null;
   const trimmed = text.trim();
-  if (trimmed.startsWith('-')) return null;
-  const parts = trimmed.split(':');
-  if (parts.length > 3 || parts.some((p) => !/^\d+(\.\d+)?$/.test(p))) return null;
-  return parts.reduce((total, part) => total * 60 + Number(part), 0);
+  if (!CLOCK.test(trimmed)) return null;
+  let total = 0;
+  let from = 0;
+  // Status lines carry a clock each, so this is read without splitting into an array.
+  for (let colon = trimmed.indexOf(':'); colon >= 0; colon = trimmed.indexOf(':', from)) {
+    total = total * 60 + Number(trimmed.slice(from, colon));
+    from = colon + 1;
+  }
+  return total * 60 + Number(trimmed.slice(from));
 }
+
+// Up to three parts, each digits with an optional fraction; a leading minus (a sentinel) is none.
+const CLOCK = /^\d+(?:\.\d+)?(?::\d+(?:\.\d+)?){0,2}$/;
 
 /** A finite number, or null for N/A, empty text or anything that isn't one. */
 export function parseNumber(text: string | undefined): number | null {
   if (text === undefined) return null;
-  const match = /^[-+]?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?/i.exec(text.trim());
-  if (!match) return null;
-  const value = Number(match[0]);
+  // parseFloat reads the longest leading decimal number (sign, fraction, exponent) and ignores
+  // the rest (`kbits/s`, `x`); `Infinity`, `N/A` and overflow are not numbers here.
+  const value = Number.parseFloat(text);
   return Number.isFinite(value) ? value : null;
 }
 

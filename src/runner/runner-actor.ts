@@ -18,7 +18,7 @@ import { readProgress, throttleProgress } from '../progress/pipeline.js';
 import { inputDurationApplies } from '../media/expected-duration.js';
 import { inputsOf } from '../media/probe.js';
 import { adjustPlan, planOf } from '../progress/encode-plan.js';
-import { splitRecords } from '../progress/lines.js';
+import { splitRecordBatches } from '../progress/lines.js';
 import type { ThrottleOptions } from '../progress/throttle.js';
 import { type EncoderRun, startEncoder } from './encoder-run.js';
 import { JobLogFile } from './job-log.js';
@@ -176,21 +176,25 @@ function launch({ job, progressThreshold }: RunnerInput, known: KnownTotals, exp
   const tail = new LogTail();
   const log = new JobLogFile(jobLogPath(deps.logDir, job.id), deps.maxLogBytes, (error) => deps.onError(job.id, error));
   const durationApplies = inputDurationApplies(job.command);
-  const lines = run.chunks.pipe(splitRecords(), share());
+  const batches = run.chunks.pipe(splitRecordBatches(), share());
   let lastLine = '';
   let lastActivityMs = Number.NEGATIVE_INFINITY;
-  lines.subscribe((line) => {
-    tail.push(line);
-    log.write(line);
+  batches.subscribe((batch) => {
     // Something new resets the stall clock; the same line again (a frozen status) does not.
+    let changed = false;
+    for (const line of batch) {
+      tail.push(line);
+      log.write(line);
+      changed ||= line !== lastLine;
+      lastLine = line;
+    }
     const now = deps.nowMs();
-    if (line !== lastLine && now - lastActivityMs >= ACTIVITY_EVERY_MS) {
+    if (changed && now - lastActivityMs >= ACTIVITY_EVERY_MS) {
       lastActivityMs = now;
       send({ type: 'ACTIVITY' });
     }
-    lastLine = line;
   });
-  const updates = lines.pipe(readProgress({ parse: createParser({ parser: job.parser ?? 'auto', pattern: job.pattern }), known, nowMs: deps.nowMs, startMs, expectedRunSeconds }), share());
+  const updates = batches.pipe(readProgress({ parse: createParser({ parser: job.parser ?? 'auto', pattern: job.pattern }), known, nowMs: deps.nowMs, startMs, expectedRunSeconds }), share());
   // Live, not durable: every change of frame, fps, speed and ETA, a few times a second, for the
   // views; only the throttled updates below become store writes.
   updates.pipe(throttleTime(LIVE_EVERY_MS, asyncScheduler, { leading: true, trailing: true })).subscribe({

@@ -1,11 +1,13 @@
 // The parsers a job can name, and `auto`: every line goes to each encoder's parser in turn, first
-// match wins. The loose generic readers (plain percentages, unnamed counters) are heard only until
-// an encoder's own format has been recognised, so a tool's incidental "76.2%" or "3/4" can't move
-// an ffmpeg job.
+// match wins, except that the format last recognised is asked first (an encoder prints one format
+// for thousands of lines; the others are asked only when it does not match, so a run that changes
+// format still reads). The loose generic readers (plain percentages, unnamed counters) are heard
+// only until an encoder's own format has been recognised, so a tool's incidental "76.2%" or "3/4"
+// can't move an ffmpeg job.
 import type { ParserName } from '../../../machines/job-record.js';
 import type { LineParser, ProgressSample } from '../sample.js';
 import { parseFfmpegProgress } from './ffmpeg-progress.js';
-import { parseFfmpegHeader, parseFfmpegStats } from './ffmpeg.js';
+import { parseFfmpegHeader, parseFfmpegStats, statsLineReplacedBy } from './ffmpeg.js';
 import { createHandbrakeParser } from './handbrake.js';
 import { parseAomenc } from './aomenc.js';
 import { parseAv1an } from './av1an.js';
@@ -30,12 +32,13 @@ export function createParser(choice: ParserChoice): LineParser {
   const custom = choice.pattern ? createPatternParser(choice.pattern) : null;
   switch (choice.parser) {
     case 'auto':
-      return createAutoParser(custom);
+      // A job's own pattern may read what a skipped stats line holds; without one, skip them.
+      return custom ? createAutoParser(custom) : Object.assign(createAutoParser(null), { replacedBy: statsLineReplacedBy });
     case 'pattern':
       if (!custom) throw new Error('parser "pattern" needs a pattern');
       return custom;
     case 'ffmpeg':
-      return firstOf([parseFfmpegStats, parseFfmpegHeader]);
+      return Object.assign(firstOf([parseFfmpegStats, parseFfmpegHeader]), { replacedBy: statsLineReplacedBy });
     case 'ffmpeg-progress':
       return firstOf([parseFfmpegProgress, parseFfmpegHeader]);
     case 'handbrake':
@@ -73,8 +76,7 @@ function firstOf(parsers: LineParser[]): LineParser {
 }
 
 function createAutoParser(custom: LineParser | null): LineParser {
-  const specific = firstOf([
-    ...(custom ? [custom] : []),
+  const specific = pinnedFirst([
     parseFfmpegStats,
     parseFfmpegProgress,
     parseFfmpegHeader,
@@ -90,12 +92,33 @@ function createAutoParser(custom: LineParser | null): LineParser {
   ]);
   let recognised = false;
   return (line) => {
-    const sample: ProgressSample | null = specific(line);
+    // The job's own pattern is always asked first.
+    const sample: ProgressSample | null = custom?.(line) ?? specific(line);
     if (sample) {
       // A header (ffmpeg's `Duration:`) names the encoder as surely as its status line does.
       recognised = true;
       return sample;
     }
     return recognised ? null : (parsePlainPercent(line) ?? parseGenericCounter(line));
+  };
+}
+
+/** First match wins, asking first the parser that matched last. */
+function pinnedFirst(parsers: LineParser[]): LineParser {
+  let pinned = -1;
+  return (line) => {
+    if (pinned >= 0) {
+      const sample = parsers[pinned]!(line);
+      if (sample) return sample;
+    }
+    for (let index = 0; index < parsers.length; index++) {
+      if (index === pinned) continue;
+      const sample = parsers[index]!(line);
+      if (sample) {
+        pinned = index;
+        return sample;
+      }
+    }
+    return null;
   };
 }
