@@ -81,7 +81,7 @@ const DISK_CHECK_MS = 5000;
 export async function startDaemon(config: DaemonConfig, deps: Deps): Promise<Daemon> {
   const folders = watchedFolders(config);
   // Checked before anything starts: a watched folder that is missing or unreadable stops the start.
-  const watcher = folders.length === 0 ? null : new OutputWatcher({ folders, extensions: config.watchExtensions, stabilitySec: config.watchStabilitySec, pollIntervalSec: config.watcherIntervalSec });
+  const watcher = folders.length === 0 ? null : new OutputWatcher({ folders, extensions: config.watchExtensions, stabilitySec: config.watchStabilitySec, pollIntervalSec: config.watcherIntervalSec, sharedFolders: config.sharedWatchDirs });
   await preparePrivateFolder(config.dataDir, deps.logger);
   // One owner per data folder, before the store is opened or any process is touched: a second
   // daemon stops here, having changed nothing.

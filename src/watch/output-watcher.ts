@@ -1,12 +1,19 @@
 // The only door to chokidar. Reports a file in a watched folder once its writer has finished with
-// it: chokidar's awaitWriteFinish waits until the size has not changed for the stability window, so
-// a file written slowly, with shorter pauses, is never reported early. A watched folder that
-// disappears is reported and watched again when it comes back.
-import { WatchFolderError } from './watch-folder-error.js';
+// it (FinishedFiles decides when: at once after a local writer closes it, after the stability
+// window on a shared folder). A watched folder that disappears is reported and watched again when
+// it comes back.
 import { EventEmitter } from 'node:events';
 import { accessSync, constants, existsSync, statSync } from 'node:fs';
+import { realpath, stat } from 'node:fs/promises';
 import { extname, resolve } from 'node:path';
 import { type FSWatcher, watch } from 'chokidar';
+import { FinishedFiles } from './finished-files.js';
+import { type FolderSharing, folderSharing, procHidesOtherUsers, readMounts } from './folder-sharing.js';
+import { holdsForWriting, scanLocalWriters } from './local-writers.js';
+import { WatchFolderError } from './watch-folder-error.js';
+
+// A file being written is looked at this often: a local writer's close is noticed within two looks.
+const CHECK_MS = 50;
 
 export const DEFAULT_EXTENSIONS = ['.mp4', '.mkv', '.webm', '.mov', '.avi', '.m4v', '.mp3', '.m4a', '.wav', '.gif'];
 
@@ -19,6 +26,8 @@ export interface OutputWatcherOptions {
   pollIntervalSec: number;
   /** How often to look whether a watched folder disappeared or came back. */
   folderCheckMs?: number;
+  /** Folders (or folders above them) whose files other machines or containers may write. */
+  sharedFolders?: string[];
 }
 
 export type WatchEvent =
@@ -47,10 +56,22 @@ export class OutputWatcher extends EventEmitter<{ event: [WatchEvent] }> {
   #watcher: FSWatcher | null = null;
   readonly #missing = new Set<string>();
   #folderCheck: NodeJS.Timeout | null = null;
+  #finished: FinishedFiles | null = null;
+  /** How each watched folder is written: by this machine alone, or maybe by others. */
+  readonly sharing: ReadonlyMap<string, FolderSharing>;
+  readonly #othersHidden: boolean;
 
   constructor(private readonly options: OutputWatcherOptions) {
     super();
     this.folders = checkFolders(options.folders);
+    const mounts = readMounts();
+    this.sharing = folderSharing(this.folders, { sharedFolders: (options.sharedFolders ?? []).map((folder) => resolve(folder)), polling: options.pollIntervalSec > 0, mounts });
+    this.#othersHidden = procHidesOtherUsers(mounts, process.getuid?.() ?? 0);
+  }
+
+  #sharingOf(path: string): FolderSharing {
+    const folder = this.folders.filter((candidate) => path === candidate || path.startsWith(`${candidate}/`)).sort((a, b) => b.length - a.length)[0];
+    return folder === undefined ? 'shared' : (this.sharing.get(folder) ?? 'shared');
   }
 
   /** Resolves once the initial scan is done and new files will be reported. */
@@ -63,13 +84,33 @@ export class OutputWatcher extends EventEmitter<{ event: [WatchEvent] }> {
       usePolling: polling,
       interval: polling ? this.options.pollIntervalSec * 1000 : undefined,
       binaryInterval: polling ? this.options.pollIntervalSec * 1000 : undefined,
-      awaitWriteFinish: { stabilityThreshold: this.options.stabilitySec * 1000, pollInterval: Math.min(100, this.options.stabilitySec * 500) },
       ignored: (path, stats) => stats?.isFile() === true && !extensions.has(extname(path).toLowerCase()),
     });
     this.#watcher = watcher;
     const now = () => new Date().toISOString();
-    watcher.on('add', (path) => this.emit('event', { kind: 'complete', path: resolve(path), change: 'created', at: now() }));
-    watcher.on('change', (path) => this.emit('event', { kind: 'complete', path: resolve(path), change: 'modified', at: now() }));
+    const windowMs = this.options.stabilitySec * 1000;
+    const finished = new FinishedFiles(
+      {
+        windowMs,
+        checkMs: Math.min(CHECK_MS, windowMs / 2),
+        sharingOf: (path) => this.#sharingOf(path),
+        onFinished: (path, change) => this.emit('event', { kind: 'complete', path, change, at: now() }),
+        onError: (path, error) => this.emit('event', { kind: 'error', message: `${path}: ${(error as Error).message}`, at: now() }),
+      },
+      {
+        stat: (path) => stat(path).then((info) => (info.isFile() ? { size: info.size, mtimeMs: info.mtimeMs, uid: info.uid } : null), () => null),
+        realpath: (path) => realpath(path),
+        scan: (target) => scanLocalWriters(target),
+        stillWrites: (writer, path) => holdsForWriting(writer, path),
+        nowMs: () => performance.now(),
+        othersHidden: this.#othersHidden,
+        ownUid: process.getuid?.() ?? 0,
+      },
+    );
+    this.#finished = finished;
+    watcher.on('add', (path) => finished.changed(resolve(path), 'created'));
+    watcher.on('change', (path) => finished.changed(resolve(path), 'modified'));
+    watcher.on('unlink', (path) => finished.removed(resolve(path)));
     watcher.on('error', (error) => this.emit('event', { kind: 'error', message: (error as Error).message, at: now() }));
     await new Promise<void>((ready) => watcher.once('ready', () => ready()));
     // chokidar says nothing when a watched root itself goes away (an unmounted share, a deleted
@@ -81,6 +122,8 @@ export class OutputWatcher extends EventEmitter<{ event: [WatchEvent] }> {
   async close(): Promise<void> {
     if (this.#folderCheck) clearInterval(this.#folderCheck);
     this.#folderCheck = null;
+    this.#finished?.close();
+    this.#finished = null;
     await this.#watcher?.close();
     this.#watcher = null;
   }

@@ -49,7 +49,7 @@ export function registerWatchCommands(program: Command, ctx: CliContext): void {
       await api.settings(); // fails early, with a clear message, when the daemon can't be reached
       // Loaded here: no other command needs the watcher (and chokidar).
       const { OutputWatcher } = await import('../../watch/output-watcher.js');
-      const watcher = new OutputWatcher({ folders: config.watchDirs, extensions: config.watchExtensions, stabilitySec: config.watchStabilitySec, pollIntervalSec: config.watcherIntervalSec });
+      const watcher = new OutputWatcher({ folders: config.watchDirs, extensions: config.watchExtensions, stabilitySec: config.watchStabilitySec, pollIntervalSec: config.watcherIntervalSec, sharedFolders: config.sharedWatchDirs });
       watcher.on('event', (event) => {
         if (event.kind !== 'complete') return io.stderr(`${event.at} ${event.kind} ${'folder' in event ? event.folder : event.message}\n`);
         api.reportOutput(event.path).then(
