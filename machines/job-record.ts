@@ -30,6 +30,10 @@ export const PARSER_NAMES = [
 ] as const;
 export type ParserName = (typeof PARSER_NAMES)[number];
 
+/** How a job's encoder is run: a terminal (pty), plain pipes, or auto (a pty for known encoders). */
+export const JOB_TERMINALS = ['auto', 'pty', 'pipes'] as const;
+export type JobTerminal = (typeof JOB_TERMINALS)[number];
+
 /** Why encsup itself ended an encoder; null when the encoder ended on its own. */
 export type TerminationReason = 'cancel' | 'shutdown' | 'timeout' | 'stall';
 
@@ -83,6 +87,8 @@ export interface Job extends ProgressFields {
   parser: ParserName;
   /** A regular expression with named groups current/total or percent, for the job's own output. */
   pattern: string | null;
+  /** pty: a terminal, so encoders print live progress; pipes: none (cheaper to start); auto: see terminal-choice.ts. */
+  terminal: JobTerminal;
   /** Higher runs first; submissions may say high (10), normal (0) or low (-10). */
   priority: number;
   status: JobStatus;

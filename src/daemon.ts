@@ -155,6 +155,7 @@ async function startOwnedDaemon(config: DaemonConfig, deps: Deps, watcher: Outpu
       oomKills: oomKillCount,
       freeBytes: freeBytesAt,
       spawnPty: deps.spawnPty,
+      spawnPipes: deps.spawnPipes,
       nowMs: deps.nowMs,
       graceMs: config.killGraceSec * 1000,
       baseEnv: deps.baseEnv,

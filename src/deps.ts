@@ -3,14 +3,18 @@ import { randomBytes } from 'node:crypto';
 import type { Logger } from './logger.js';
 import { type GpuProbe, systemGpuProbe } from './resources/gpu-detect.js';
 import { createLogger } from './logger.js';
-import { type SpawnPty, spawnPty } from './runner/pty.js';
+import type { SpawnProcess } from './runner/child-process.js';
+import { spawnPipes } from './runner/pipes.js';
+import { spawnPty } from './runner/pty.js';
 import type { JobStore } from './store/job-store.js';
 import { openNedbStore } from './store/nedb-store.js';
 
 export interface Deps {
   nowMs: () => number;
   newId: () => string;
-  spawnPty: SpawnPty;
+  /** Starts an encoder under a terminal, or on plain pipes (terminal-choice.ts decides which). */
+  spawnPty: SpawnProcess;
+  spawnPipes: SpawnProcess;
   openStore: (filename: string) => Promise<JobStore>;
   logger: Logger;
   /** The environment encoders start from, under each job's own variables. */
@@ -42,6 +46,7 @@ export function createDefaultDeps(overrides: Partial<Deps> = {}): Deps {
     // 12 hex digits: short enough to type, 2^48 ids before a collision is likely.
     newId: () => randomBytes(6).toString('hex'),
     spawnPty,
+    spawnPipes,
     openStore: openNedbStore,
     logger: createLogger(),
     baseEnv: encoderEnvironment(process.env),

@@ -40,7 +40,7 @@ interface Run {
 
 async function runUnderPty(name: string, command: string[], options: { totalFrames?: number; parser?: ParserName } = {}): Promise<Run> {
   const job = aJob(name, { command, cwd: dir.path });
-  const run = startEncoder(job, { spawnPty, graceMs: 1000, baseEnv: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: dir.path }, tag: `test/${job.id}/1` });
+  const run = startEncoder(job, { spawn: spawnPty, graceMs: 1000, baseEnv: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: dir.path }, tag: `test/${job.id}/1` });
   const chunks = run.chunks.pipe(share());
   const raw = lastValueFrom(chunks.pipe(toArray()));
   const updates = lastValueFrom(
@@ -113,7 +113,7 @@ test('a Python script with a tqdm bar (/usr/bin/python3) is read to the end', as
 test('a job pattern reads a script that prints its own format', async () => {
   const script = 'for i in $(seq 1 40); do echo "rendered tile $i of 40"; sleep 0.01; done';
   const job = aJob('pattern', { command: ['sh', '-c', script], cwd: dir.path });
-  const run = startEncoder(job, { spawnPty, graceMs: 1000, baseEnv: { PATH: process.env['PATH'] ?? '/usr/bin:/bin' }, tag: `bench/${job.id}/1` });
+  const run = startEncoder(job, { spawn: spawnPty, graceMs: 1000, baseEnv: { PATH: process.env['PATH'] ?? '/usr/bin:/bin' }, tag: `bench/${job.id}/1` });
   const updates = lastValueFrom(
     run.chunks.pipe(
       splitRecordBatches(),

@@ -10,7 +10,7 @@ import { encodeCommand } from './helpers/media.js';
 import { tempDir } from './helpers/temp.js';
 import { until, groupAlive } from './helpers/wait.js';
 
-const options = { spawnPty, graceMs: 1000, baseEnv: { PATH: process.env['PATH'] ?? '/usr/bin:/bin' }, tag: 'test/runner/1' };
+const options = { spawn: spawnPty, graceMs: 1000, baseEnv: { PATH: process.env['PATH'] ?? '/usr/bin:/bin' }, tag: 'test/runner/1' };
 
 test('ffmpeg under a pty prints its live stats with carriage returns, and exits 0', async () => {
   const dir = tempDir();

@@ -26,7 +26,7 @@ interface Observation {
 async function encodeOnce(clip: string, dir: string): Promise<{ observations: Observation[]; endMs: number }> {
   const job = newJobRecord({ command: ['x264', '--preset', 'slow', '--threads', '1', '-o', join(dir, 'eta.264'), clip] }, 'eta', new Date().toISOString(), dir);
   const startMs = Date.now();
-  const run = startEncoder(job, { spawnPty, graceMs: 1000, baseEnv: { PATH: process.env['PATH'] ?? '/usr/bin:/bin' }, tag: `bench/${job.id}/1` });
+  const run = startEncoder(job, { spawn: spawnPty, graceMs: 1000, baseEnv: { PATH: process.env['PATH'] ?? '/usr/bin:/bin' }, tag: `bench/${job.id}/1` });
   const updates = await lastValueFrom(
     run.chunks.pipe(splitRecordBatches(), readProgress({ parse: createParser({ parser: 'auto' }), known: { totalFrames: null }, nowMs: Date.now, startMs }), toArray()),
   );

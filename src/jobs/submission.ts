@@ -1,7 +1,7 @@
 // What a client may submit, validated once at the edge; a bad field is named in the error.
 import { isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
-import { type Job, NO_PROGRESS, PARSER_NAMES } from '../../machines/job-record.js';
+import { JOB_TERMINALS, type Job, NO_PROGRESS, PARSER_NAMES } from '../../machines/job-record.js';
 import { LIFECYCLE_KINDS } from '../../machines/lifecycle.js';
 import { DEFAULT_NEEDS } from '../../machines/resources.js';
 import { resourcesSchema } from '../resources/resource-spec.js';
@@ -111,6 +111,7 @@ export const submissionSchema = z.strictObject({
   stallTimeoutSec: seconds('expected seconds, 0 for never').optional(),
   maxAttempts: z.number().int('expected a whole number').min(1, 'expected at least 1').max(100, 'expected at most 100').optional(),
   parser: z.enum(PARSER_NAMES, { error: `expected one of ${PARSER_NAMES.join(', ')}` }).optional(),
+  terminal: z.enum(JOB_TERMINALS, { error: `expected one of ${JOB_TERMINALS.join(', ')}` }).optional(),
   pattern: z
     .string()
     .min(1)
@@ -202,6 +203,7 @@ export function newJobRecord(submission: Submission, id: string, nowIso: string,
     host: null,
     parser: submission.parser ?? (submission.pattern ? 'pattern' : 'auto'),
     pattern: submission.pattern ?? null,
+    terminal: submission.terminal ?? 'auto',
     priority: submission.priority ?? 0,
     status: 'queued',
     totalFrames: submission.totalFrames ?? null,

@@ -1,8 +1,8 @@
-// One run of a job's encoder under a pty: its output as a stream of chunks, its exit as a value,
+// One run of a job's encoder (under a pty, or on pipes): its output as a stream of chunks, its exit as a value,
 // and a way to end it that records why.
 import { Observable, ReplaySubject } from 'rxjs';
 import type { Job, TerminationReason } from '../../machines/job-record.js';
-import type { PtyExit, SpawnPty } from './pty.js';
+import type { ProcessExit, SpawnProcess } from './child-process.js';
 import { RUN_TAG_VARIABLE, endTagged } from './process-tag.js';
 import { terminateGroup } from './terminate.js';
 
@@ -10,20 +10,21 @@ export interface EncoderRun {
   pid: number;
   /** Raw terminal output; completes when the encoder has exited. */
   chunks: Observable<string>;
-  exited: Promise<PtyExit>;
+  exited: Promise<ProcessExit>;
   /**
    * The leader's exit, once nothing of its process group and nothing carrying its tag is left:
    * whatever it started in the background is ended too (TERM, then KILL), so a finished job never
    * leaves an encoder behind and the next attempt never overlaps this one.
    */
-  settled: Promise<PtyExit>;
+  settled: Promise<ProcessExit>;
   /** Ends the whole process group: TERM, then KILL after the grace period. */
   terminate(reason: TerminationReason): Promise<void>;
   terminationReason: TerminationReason | null;
 }
 
 export interface EncoderRunOptions {
-  spawnPty: SpawnPty;
+  /** The spawner this run uses: a pty's, or plain pipes'. */
+  spawn: SpawnProcess;
   graceMs: number;
   /** The daemon's environment, under the job's own variables. */
   baseEnv: Record<string, string>;
@@ -41,21 +42,20 @@ export function commandLine(job: Pick<Job, 'command' | 'shell'>): { file: string
 export function startEncoder(job: Job, options: EncoderRunOptions): EncoderRun {
   const { file, args } = commandLine(job);
   // The tag last: no job's env can take it off or borrow another run's.
-  const child = options.spawnPty(file, args, { cwd: job.cwd, env: { ...options.baseEnv, ...job.env, [RUN_TAG_VARIABLE]: options.tag } });
+  const child = options.spawn(file, args, { cwd: job.cwd, env: { ...options.baseEnv, ...job.env, [RUN_TAG_VARIABLE]: options.tag } });
   const output = new ReplaySubject<string>(64);
-  let resolveExit!: (exit: PtyExit) => void;
-  const exited = new Promise<PtyExit>((resolve) => (resolveExit = resolve));
+  let resolveExit!: (exit: ProcessExit) => void;
+  const exited = new Promise<ProcessExit>((resolve) => (resolveExit = resolve));
   child.onData((chunk) => output.next(chunk));
   child.onExit((exit) => {
-    // node-pty can report the exit before the last bytes are delivered; let them drain first.
-    setTimeout(() => {
-      output.complete();
-      resolveExit(exit);
-    }, 20);
+    output.complete();
+    resolveExit(exit);
   });
   // Every process that carries the run's tag wherever it went (a setsid grandchild, a wrapper that
   // daemonized): nothing of a run outlives it.
-  const endTaggedProcesses = () => endTagged((tag) => tag === options.tag, options.graceMs);
+  // Every process of the run started after its leader: only those are read.
+  const endTaggedProcesses = () => endTagged((tag) => tag === options.tag, options.graceMs, child.pid);
+  let swept = false;
   let terminating: Promise<unknown> | null = null;
   const run: EncoderRun = {
     pid: child.pid,
@@ -65,10 +65,13 @@ export function startEncoder(job: Job, options: EncoderRunOptions): EncoderRun {
       await (terminating ?? terminateGroup(child.pid, { graceMs: options.graceMs, exited }));
       // After the group, one sweep for the tag: what escaped it, or was started while it ended.
       await endTaggedProcesses();
+      swept = true;
       return exit;
     }),
     terminationReason: null,
     async terminate(reason) {
+      // Ended and swept already: nothing of it is left to end.
+      if (swept) return;
       run.terminationReason ??= reason;
       // Ended now, escaped ones too, not only once the leader has gone.
       terminating ??= Promise.all([terminateGroup(child.pid, { graceMs: options.graceMs, exited }), endTaggedProcesses()]);

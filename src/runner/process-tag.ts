@@ -33,8 +33,12 @@ export interface TaggedProcess {
 
 const NEEDLE = Buffer.from(`\0${RUN_TAG_VARIABLE}=`);
 
-/** The processes (of this user: others' environ can't be read) whose tag matches. */
-export function taggedProcesses(matches: (tag: string) => boolean): TaggedProcess[] {
+/**
+ * The processes (of this user: others' environ can't be read) whose tag matches. With `newerThan`
+ * (a run's leader), only processes started after it are read: every process of a run is, and on
+ * a busy box that is a handful instead of every process there is.
+ */
+export function taggedProcesses(matches: (tag: string) => boolean, newerThan?: number): TaggedProcess[] {
   const found: TaggedProcess[] = [];
   let entries: string[];
   try {
@@ -42,14 +46,34 @@ export function taggedProcesses(matches: (tag: string) => boolean): TaggedProces
   } catch {
     return found;
   }
+  const isCandidate = newerThan === undefined ? () => true : startedAfter(newerThan, lastPid());
   for (const entry of entries) {
     if (!/^\d+$/.test(entry)) continue;
     const pid = Number(entry);
-    if (pid === process.pid) continue;
+    if (pid === process.pid || !isCandidate(pid)) continue;
     const tag = tagOf(pid);
     if (tag !== null && matches(tag)) found.push({ pid, startTicks: processStartTicks(pid), tag });
   }
   return found;
+}
+
+/** The pid the kernel handed out last (the last field of /proc/loadavg); null where unknown. */
+function lastPid(): number | null {
+  try {
+    const last = Number(readFileSync('/proc/loadavg', 'utf8').trim().split(/\s+/).at(-1));
+    return Number.isInteger(last) && last > 0 ? last : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Pids are handed out in a cycle: those started after `leader` are the ones from just after it
+ * up to the last one handed out, wrapping past pid_max to the low numbers.
+ */
+export function startedAfter(leader: number, last: number | null): (pid: number) => boolean {
+  if (last === null) return () => true;
+  return last >= leader ? (pid) => pid > leader && pid <= last : (pid) => pid > leader || pid <= last;
 }
 
 function tagOf(pid: number): string | null {
@@ -73,12 +97,12 @@ function tagOf(pid: number): string | null {
  * they are gone. Each is signalled only while it is still the process that was found (its start
  * time), so a reused pid is never touched. Returns the processes it found.
  */
-export async function endTagged(matches: (tag: string) => boolean, graceMs: number): Promise<TaggedProcess[]> {
+export async function endTagged(matches: (tag: string) => boolean, graceMs: number, newerThan?: number): Promise<TaggedProcess[]> {
   const ended: TaggedProcess[] = [];
   // A process may start another while it is being ended; that one carries the tag too. A few
   // rounds catch them; a process that forks faster than it can be killed is KILLed in the last.
   for (let round = 0; round < 3; round++) {
-    const found = taggedProcesses(matches).filter((each) => !isZombie(each.pid));
+    const found = taggedProcesses(matches, newerThan).filter((each) => !isZombie(each.pid));
     if (found.length === 0) break;
     ended.push(...found);
     const alive = () => found.filter((each) => each.startTicks !== null && processStartTicks(each.pid) === each.startTicks && !isZombie(each.pid));

@@ -26,11 +26,14 @@ import { LogTail } from './log-tail.js';
 import { processStartTicks } from './process-identity.js';
 import { runTag } from './process-tag.js';
 import type { FaultPoint } from '../deps.js';
-import type { PtyExit, SpawnPty } from './pty.js';
+import type { ProcessExit, SpawnProcess } from './child-process.js';
+import { programKind } from './program-kind.js';
+import { programOf, usesTerminal } from './terminal-choice.js';
 import type { RunGuard } from '../farm/run-guards.js';
 
 export interface RunnerDeps {
-  spawnPty: SpawnPty;
+  spawnPty: SpawnProcess;
+  spawnPipes: SpawnProcess;
   nowMs: () => number;
   graceMs: number;
   baseEnv: Record<string, string>;
@@ -164,7 +167,7 @@ function launch({ job, progressThreshold }: RunnerInput, known: KnownTotals, exp
   const guard = deps.guardRun?.(job, tag) ?? null;
   let run: EncoderRun;
   try {
-    run = startEncoder({ ...job, command, env: { ...job.env, ...gpuEnvironment(gpus, deps.gpuDevices) } }, { spawnPty: deps.spawnPty, graceMs: deps.graceMs, baseEnv: deps.baseEnv, tag });
+    run = startEncoder({ ...job, command, env: { ...job.env, ...gpuEnvironment(gpus, deps.gpuDevices) } }, { spawn: spawnerFor(job, deps), graceMs: deps.graceMs, baseEnv: deps.baseEnv, tag });
   } catch (error) {
     guard?.release();
     throw error;
@@ -235,6 +238,12 @@ function launch({ job, progressThreshold }: RunnerInput, known: KnownTotals, exp
   return run;
 }
 
+/** A pty, or plain pipes where the job needs no terminal (terminal-choice.ts). */
+function spawnerFor(job: Job, deps: RunnerDeps): SpawnProcess {
+  const searchPath = job.env['PATH'] ?? deps.baseEnv['PATH'] ?? '';
+  return usesTerminal(job, (program) => programKind(program, job.cwd, searchPath)) ? deps.spawnPty : deps.spawnPipes;
+}
+
 // How much of the end of a failed run's log is searched for evidence, and how many lines are kept.
 const EVIDENCE_BYTES = 1024 * 1024;
 
@@ -254,7 +263,7 @@ async function evidenceLines(path: string, runBytes: number): Promise<string[]> 
 }
 
 /** What kind of failure a run was, from how it ended, what it printed and the state of the box. */
-async function classifyExit(job: Job, exit: PtyExit, terminationReason: TerminationReason | null, lines: string[], oomKillsBefore: Promise<number | null>, deps: RunnerDeps): Promise<FailureEvidence> {
+async function classifyExit(job: Job, exit: ProcessExit, terminationReason: TerminationReason | null, lines: string[], oomKillsBefore: Promise<number | null>, deps: RunnerDeps): Promise<FailureEvidence> {
   const [before, after, free] = await Promise.all([oomKillsBefore, deps.oomKills(), job.output === null ? null : deps.freeBytes(dirname(job.output))]);
   return classifyFailure({
     exitCode: exit.exitCode,

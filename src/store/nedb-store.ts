@@ -175,6 +175,7 @@ function upgradeRecord(record: Job & OldFieldNames): Job {
     passStartSeconds: job.passStartSeconds ?? null,
     runSeconds: job.runSeconds ?? null,
     waitForReplacement: job.waitForReplacement ?? false,
+    terminal: job.terminal ?? 'auto',
     failureKind: job.failureKind ?? null,
     failureEvidence: job.failureEvidence ?? null,
     history: Array.isArray(job.history) ? job.history.map((attempt: Partial<Attempt>) => ({ ...attempt, failureKind: attempt.failureKind ?? null, evidence: attempt.evidence ?? null }) as Attempt) : job.history,

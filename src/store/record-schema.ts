@@ -4,7 +4,7 @@
 // of those must not stop the daemon (a crash loop under Restart=always) nor run anything.
 import { z } from 'zod';
 import { FAILURE_KINDS } from '../../machines/failure-kinds.js';
-import { JOB_STATUSES, type Job, PARSER_NAMES, PROGRESS_BASES } from '../../machines/job-record.js';
+import { JOB_STATUSES, JOB_TERMINALS, type Job, PARSER_NAMES, PROGRESS_BASES } from '../../machines/job-record.js';
 
 const count = z.number().int().min(0);
 const seconds = z.number().min(0);
@@ -33,6 +33,8 @@ export const jobRecordObject = z.object({
   shell: z.boolean(),
   parser: z.enum(PARSER_NAMES),
   pattern: nullable(z.string()),
+  // Added with pipes: records written before have none, and ran under a pty as auto still does.
+  terminal: z.enum(JOB_TERMINALS).default('auto'),
   priority: z.number().int(),
   status: z.enum(JOB_STATUSES),
   clientId: nullable(z.string()),

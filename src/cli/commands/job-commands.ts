@@ -22,6 +22,7 @@ const SUBMIT_FLAGS: Record<string, string> = {
   shell: '--shell',
   parser: '--parser',
   pattern: '--pattern',
+  terminal: '--terminal',
   timeoutSec: '--timeout',
   stallTimeoutSec: '--stall-timeout',
   maxAttempts: '--max-attempts',
@@ -57,6 +58,7 @@ export function registerJobCommands(program: Command, ctx: CliContext): void {
     .option('--shell', 'run the command through /bin/sh -c: one argument is the shell line; several are quoted and joined')
     .addOption(new Option('--parser <name>', 'how to read its progress (default auto)').choices([...PARSER_NAMES]))
     .option('--pattern <regex>', 'your own progress pattern: named groups current/total or percent')
+    .addOption(new Option('--terminal <how>', 'run it in a terminal (pty) or on plain pipes; auto (default): a terminal for known encoders and render scripts').choices(['auto', 'pty', 'pipes']))
     .option('--timeout <seconds>', 'limit for the whole encode, 0 = none')
     .option('--stall-timeout <seconds>', 'no new output or progress this long = stalled, 0 = never')
     .option('--max-attempts <n>', 'attempts before the job fails for good')
@@ -84,6 +86,7 @@ export function registerJobCommands(program: Command, ctx: CliContext): void {
       if (options['shell']) body['shell'] = true;
       if (options['parser'] !== undefined) body['parser'] = options['parser'];
       if (options['pattern'] !== undefined) body['pattern'] = options['pattern'];
+      if (options['terminal'] !== undefined) body['terminal'] = options['terminal'];
       if (options['env'] !== undefined) body['env'] = parseEnvPairs(options['env'] as string[]);
       if (options['needs'] !== undefined) body['needs'] = resourceFlag('--needs', options['needs'] as string);
       if (options['on'] !== undefined) body['on'] = options['on'];
