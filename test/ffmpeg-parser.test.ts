@@ -1,12 +1,13 @@
-import { from, lastValueFrom, toArray } from 'rxjs';
+import { Subject, from, lastValueFrom, toArray } from 'rxjs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { parseFfmpegHeader, parseFfmpegStats, statsLineReplacedBy } from '../src/progress/parsers/ffmpeg.js';
 import { createParser } from '../src/progress/parsers/index.js';
 import { planOf } from '../src/progress/encode-plan.js';
 import { splitRecordBatches, splitRecordsApart } from '../src/progress/lines.js';
-import { readProgress } from '../src/progress/pipeline.js';
+import { type ProbedInputs, type ProgressUpdate, readProgress } from '../src/progress/pipeline.js';
 import { corpusFile } from './helpers/corpus.js';
+import { until } from './helpers/wait.js';
 
 test('an ffmpeg stats line gives frame, fps, bitrate, time and speed', () => {
   const sample = parseFfmpegStats('frame=  170 fps=0.0 q=28.0 size=     139kB time=00:00:06.59 bitrate= 172.1kbits/s speed=13.2x    ');
@@ -92,6 +93,46 @@ test('with the format pinned, a run that changes format mid-way is still read', 
   assert.is(parse(stats(20))?.format, 'ffmpeg');
   assert.is(parse(' 45%|████▌     | 45/100 [00:10<00:12,  4.50it/s]')?.format, 'tqdm');
   assert.is(parse(stats(30))?.format, 'ffmpeg');
+});
+
+test('the input probe is asked when work comes with no percent, and its length joins the progress when it comes', async () => {
+  let probeDone!: (totals: ProbedInputs) => void;
+  let asked = 0;
+  const probe = () => {
+    asked += 1;
+    return new Promise<ProbedInputs>((resolve) => (probeDone = resolve));
+  };
+  const chunks = new Subject<string>();
+  const updates: ProgressUpdate[] = [];
+  let completed = false;
+  chunks.pipe(splitRecordBatches(), readProgress({ parse: createParser({ parser: 'auto' }), known: { totalFrames: null }, nowMs: () => 0, startMs: 0, probe })).subscribe({ next: (update) => updates.push(update), complete: () => (completed = true) });
+  chunks.next(`${stats(10)}\r`);
+  assert.is(updates.at(-1)!.fields.progress, null, 'no length known yet: no percent');
+  chunks.next(`${stats(20)}\r`);
+  assert.is(asked, 1, 'asked once');
+  chunks.next(`${stats(125)}\r`);
+  chunks.complete();
+  assert.not.ok(completed, 'the end waits for the probe under way');
+  probeDone({ totals: { durationSeconds: 10, frameRate: 25 }, expectedRunSeconds: null });
+  await until(() => completed, 'the pipeline to complete');
+  assert.is(updates.at(-1)!.fields.totalFrames, 250, '10 s at 25 fps, from the probe');
+  assert.is(updates.at(-1)!.fields.progress, 50, 'the last work read again with the length');
+});
+
+test('no probe is asked where a header gave the length', async () => {
+  let asked = 0;
+  const probe = async (): Promise<ProbedInputs> => {
+    asked += 1;
+    return { totals: null, expectedRunSeconds: null };
+  };
+  await lastValueFrom(
+    from([`  Duration: 00:00:10.00, start: 0.000000, bitrate: 1 kb/s\n    Stream #0:0: Video: h264, yuv420p, 320x240, 25 fps, 25 tbr\n${stats(10)}\r${stats(20)}\r`]).pipe(
+      splitRecordBatches(),
+      readProgress({ parse: createParser({ parser: 'auto' }), known: { totalFrames: null }, nowMs: () => 0, startMs: 0, probe }),
+      toArray(),
+    ),
+  );
+  assert.is(asked, 0);
 });
 
 test.run();

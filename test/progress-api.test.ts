@@ -1,7 +1,9 @@
 // Progress through the daemon: throttled store writes, a job's own parser and pattern.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { join } from 'node:path';
 import { postRaw, waitForStatus, withTestDaemon } from './helpers/daemon.js';
+import { FFMPEG, makeClip } from './helpers/media.js';
 
 const manyLines = (count: number) => ['sh', '-c', `i=0; while [ $i -lt ${count} ]; do i=$((i+1)); echo "Step $i/${count}"; done`];
 
@@ -43,6 +45,18 @@ test("a job's own pattern is used for its progress, and a bad pattern is refused
     }
     const named = await api.submit({ command: manyLines(10), parser: 'steps' });
     assert.is((await waitForStatus(api, named.id, ['done'])).parser, 'steps');
+  });
+});
+
+test('an encode that hides its Duration header gets its total from a probe of the input, made while it runs', async () => {
+  await withTestDaemon({}, async ({ api, dir }) => {
+    const clip = makeClip(join(dir.path, 'in.mp4'), 3, 24);
+    // -loglevel error hides the header lines that give the input's length: only stats are printed.
+    const command = [FFMPEG, '-hide_banner', '-loglevel', 'error', '-stats', '-y', '-i', clip, '-c:v', 'libx264', '-preset', 'ultrafast', join(dir.path, 'out.mp4')];
+    const job = await waitForStatus(api, (await api.submit({ command })).id, ['done', 'failed']);
+    assert.is(job.status, 'done', job.error ?? '');
+    assert.is(job.totalFrames, 72, '3 s at 24 fps, read by the probe');
+    assert.is(job.progress, 100);
   });
 });
 

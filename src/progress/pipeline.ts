@@ -3,8 +3,8 @@
 import { Observable, type OperatorFunction } from 'rxjs';
 import type { ProgressFields } from '../../machines/job-record.js';
 import { INITIAL_ETA, nextEta, type EtaState } from './eta.js';
-import { type KnownTotals, type ProgressDetail, applySample, initialProgress } from './progress-state.js';
-import type { LineParser } from './sample.js';
+import { type KnownTotals, type ProgressDetail, applySample, initialProgress, withProbedInputs } from './progress-state.js';
+import type { LineParser, ProgressSample } from './sample.js';
 import { type ThrottleOptions, type Written, shouldWrite } from './throttle.js';
 
 export interface ProgressUpdate {
@@ -23,6 +23,16 @@ export interface ReadProgressOptions {
   startMs: number;
   /** How long runs of this kind have taken (learned from finished jobs); null when nothing is known. */
   expectedRunSeconds?: number | null;
+  /**
+   * Reads the inputs' lengths (and the prior for them): asked once, alongside the encoder, when
+   * work is reported with no percent (no header gave a length). Never rejects.
+   */
+  probe?: () => Promise<ProbedInputs>;
+}
+
+export interface ProbedInputs {
+  totals: Omit<KnownTotals, 'totalFrames'> | null;
+  expectedRunSeconds: number | null;
 }
 
 /**
@@ -30,7 +40,6 @@ export interface ReadProgressOptions {
  * per record that reports work. A status line the next one of its read replaces is not parsed.
  */
 export function readProgress(options: ReadProgressOptions): OperatorFunction<readonly string[], ProgressUpdate> {
-  const prior = options.expectedRunSeconds ?? null;
   const { parse } = options;
   const replacedBy = parse.replacedBy;
   return (batches) =>
@@ -38,9 +47,23 @@ export function readProgress(options: ReadProgressOptions): OperatorFunction<rea
       let progress = initialProgress(options.known);
       let eta: EtaState = INITIAL_ETA;
       let passStartSeconds: number[] | null = null;
+      let prior = options.expectedRunSeconds ?? null;
+      let lastWork: ProgressSample | null = null;
+      let probing: Promise<void> | null = null;
+      let open = true;
+      // The probe's lengths, taken in; the last work read again with them, so a percent shows now.
+      const askProbe = (probe: () => Promise<ProbedInputs>) =>
+        probe().then((probed) => {
+          if (!open) return;
+          if (probed.totals) progress = withProbedInputs(progress, probed.totals);
+          prior = probed.expectedRunSeconds ?? prior;
+          if (probed.totals && lastWork) fold(lastWork);
+        });
       const read = (record: string) => {
         const sample = parse(record);
-        if (sample === null) return;
+        if (sample !== null) fold(sample);
+      };
+      const fold = (sample: ProgressSample) => {
         const runSeconds = (options.nowMs() - options.startMs) / 1000;
         const next = applySample(progress, sample);
         const percent = next.fields.progress;
@@ -54,7 +77,10 @@ export function readProgress(options: ReadProgressOptions): OperatorFunction<rea
         progress = { ...next, fields: { ...next.fields, etaSeconds } };
         eta = measured.state;
         // Header lines set totals; an update is due only once the encoder reports work.
-        if (sample.header !== true) subscriber.next({ fields: progress.fields, detail: progress.detail, runSeconds, passStartSeconds });
+        if (sample.header === true) return;
+        lastWork = sample;
+        subscriber.next({ fields: progress.fields, detail: progress.detail, runSeconds, passStartSeconds });
+        if (percent === null && probing === null && options.probe) probing = askProbe(options.probe);
       };
       const subscription = batches.subscribe({
         next(batch) {
@@ -65,9 +91,13 @@ export function readProgress(options: ReadProgressOptions): OperatorFunction<rea
           }
         },
         error: (error: unknown) => subscriber.error(error),
-        complete: () => subscriber.complete(),
+        // A probe under way is waited for: its lengths may give the run's last update its percent.
+        complete: () => void (probing ?? Promise.resolve()).then(() => subscriber.complete()),
       });
-      return () => subscription.unsubscribe();
+      return () => {
+        open = false;
+        subscription.unsubscribe();
+      };
     });
 }
 

@@ -77,6 +77,22 @@ export function initialProgress(known: KnownTotals): ProgressState {
   };
 }
 
+/**
+ * The input probe's lengths and frame rate, come in after the run began (it runs alongside the
+ * encoder): they win over the headers' from now on, as they would have from the start.
+ */
+export function withProbedInputs(state: ProgressState, probed: Omit<KnownTotals, 'totalFrames'>): ProgressState {
+  const probedInputs = probed.inputDurations ?? (probed.durationSeconds != null ? [probed.durationSeconds] : []);
+  if (probedInputs.length === 0 && probed.frameRate == null) return state;
+  const inputs = knownInputs(probedInputs, state.pass.headerInputs);
+  return {
+    ...state,
+    probedInputs,
+    frameRate: probed.frameRate ?? state.frameRate,
+    detail: { ...state.detail, durationSeconds: outputLength(state.plan, inputs) ?? state.detail.durationSeconds },
+  };
+}
+
 /** A probe's lengths win; each run's `Duration:` headers give them in input order otherwise. */
 function knownInputs(probed: readonly (number | null)[], fromHeaders: readonly (number | null)[]): readonly (number | null)[] {
   const inputs = fromHeaders.map((length, index) => probed[index] ?? length);

@@ -14,7 +14,7 @@ import type { JobEvent, RunnerCommand, RunnerInput } from '../../machines/job-ma
 import type { Job, ProgressFields, TerminationReason } from '../../machines/job-record.js';
 import { createParser } from '../progress/parsers/index.js';
 import type { KnownTotals } from '../progress/progress-state.js';
-import { readProgress, throttleProgress } from '../progress/pipeline.js';
+import { type ProbedInputs, readProgress, throttleProgress } from '../progress/pipeline.js';
 import { inputDurationApplies } from '../media/expected-duration.js';
 import { inputsOf } from '../media/probe.js';
 import { adjustPlan, planOf } from '../progress/encode-plan.js';
@@ -111,47 +111,60 @@ export function createRunnerActor(deps: RunnerDeps, live: LiveRuns) {
   return fromCallback<RunnerCommand, RunnerInput>(({ input, sendBack, receive }) => {
     const send = (event: JobEvent) => sendBack(event);
     let run: EncoderRun | null = null;
-    let stopped = false;
-    let pendingTermination: RunnerCommand['reason'] | null = null;
 
     receive((command) => {
+      // The encoder starts as the actor does; with none (it could not start), nothing to end.
       if (run) void run.terminate(command.reason);
-      else pendingTermination = command.reason;
     });
 
-    // A job that states its frames needs no probe; otherwise ask ffprobe about the input.
+    // The encoder starts at once. ffprobe reads the inputs only when the encoder's own output does
+    // not give a percent (ffmpeg's `Duration:` header usually does; `-loglevel error` hides it),
+    // alongside the encoder, not before it: a probe costs a few hundred milliseconds of a box's
+    // CPU, and a short encode not much more. Its lengths join the progress when they come.
     const commandPlan = planOf(input.job.command, input.job.shell);
-    (input.job.totalFrames === null ? deps.probeInputs(inputsOf(commandPlan.inputs, input.job.cwd)) : Promise.resolve(null))
-      .then((probed) => {
-        if (stopped) return;
-        if (pendingTermination) {
-          send({ type: 'ENCODER_EXITED', outcome: { exitCode: null, signal: null, logTail: [], runSeconds: 0, at: isoNow(deps) } });
-          return;
-        }
-        const inputs = probed?.inputDurations ?? (probed?.durationSeconds != null ? [probed.durationSeconds] : []);
-        const mediaSeconds = inputs.length > 0 ? commandPlan.outputDuration(inputs) : input.job.expectedDurationSeconds;
-        const prior = deps.priorFor(input.job, mediaSeconds);
-        const plan = adjustPlan(commandPlan, input.job.declaredPasses, prior.firstPassShare);
-        run = launch(input, { totalFrames: input.job.totalFrames, ...probed, plan }, prior.expectedRunSeconds, deps, send);
-        live.add(run);
-      })
-      .catch((error: unknown) => {
-        deps.onError(input.job.id, error);
+    const prior = deps.priorFor(input.job, input.job.expectedDurationSeconds);
+    const plan = adjustPlan(commandPlan, input.job.declaredPasses, prior.firstPassShare);
+    const probe = (): Promise<ProbedInputs> =>
+      deps
+        .probeInputs(inputsOf(commandPlan.inputs, input.job.cwd))
+        .then((totals) => {
+          const inputs = totals?.inputDurations ?? (totals?.durationSeconds != null ? [totals.durationSeconds] : []);
+          const mediaSeconds = inputs.length > 0 ? commandPlan.outputDuration(inputs) : null;
+          return { totals, expectedRunSeconds: mediaSeconds === null ? null : deps.priorFor(input.job, mediaSeconds).expectedRunSeconds };
+        })
+        // A probe that fails leaves the progress to the encoder's own output, as if there were none.
+        .catch((error: unknown) => {
+          deps.onError(input.job.id, error);
+          return { totals: null, expectedRunSeconds: null };
+        });
+    try {
+      run = launch(input, { totalFrames: input.job.totalFrames, plan }, { expectedRunSeconds: prior.expectedRunSeconds, probe: input.job.totalFrames === null ? probe : undefined }, deps, send);
+      live.add(run);
+    } catch (error) {
+      deps.onError(input.job.id, error);
+      // Told on the next turn, as an exit is: the machine is still entering the state that started it.
+      queueMicrotask(() =>
         send({
           type: 'ENCODER_EXITED',
           outcome: { exitCode: null, signal: null, logTail: [`encsup could not start the encoder: ${String(error)}`], runSeconds: 0, at: isoNow(deps) },
-        });
-      });
+        }),
+      );
+    }
 
     return () => {
-      stopped = true;
       // Leaving the running state for any reason ends the encoder: one job, at most one encoder.
       if (run) void run.terminate(run.terminationReason ?? 'cancel');
     };
   });
 }
 
-function launch({ job, progressThreshold }: RunnerInput, known: KnownTotals, expectedRunSeconds: number | null, deps: RunnerDeps, send: (event: JobEvent) => void): EncoderRun {
+function launch(
+  { job, progressThreshold }: RunnerInput,
+  known: KnownTotals,
+  expected: { expectedRunSeconds: number | null; probe: (() => Promise<ProbedInputs>) | undefined },
+  deps: RunnerDeps,
+  send: (event: JobEvent) => void,
+): EncoderRun {
   // With progress tracking off, only the first and the final update are stored.
   const throttle: ThrottleOptions = deps.trackProgress ? { progressThreshold, heartbeatMs: deps.heartbeatMs } : { progressThreshold: Infinity, heartbeatMs: Infinity };
   const startMs = deps.nowMs();
@@ -197,16 +210,23 @@ function launch({ job, progressThreshold }: RunnerInput, known: KnownTotals, exp
       send({ type: 'ACTIVITY' });
     }
   });
-  const updates = batches.pipe(readProgress({ parse: createParser({ parser: job.parser ?? 'auto', pattern: job.pattern }), known, nowMs: deps.nowMs, startMs, expectedRunSeconds }), share());
+  const updates = batches.pipe(
+    readProgress({ parse: createParser({ parser: job.parser ?? 'auto', pattern: job.pattern }), known, nowMs: deps.nowMs, startMs, expectedRunSeconds: expected.expectedRunSeconds, ...(expected.probe ? { probe: expected.probe } : {}) }),
+    share(),
+  );
   // Live, not durable: every change of frame, fps, speed and ETA, a few times a second, for the
   // views; only the throttled updates below become store writes.
   updates.pipe(throttleTime(LIVE_EVERY_MS, asyncScheduler, { leading: true, trailing: true })).subscribe({
     next: (update) => deps.onLive({ jobId: job.id, at: isoNow(deps), progress: update.fields, runSeconds: update.runSeconds }),
     error: () => undefined,
   });
+  // The exit is told after the last progress update, which may wait for an input probe under way.
+  let progressRead!: () => void;
+  const progressDone = new Promise<void>((resolve) => (progressRead = resolve));
   updates
     .pipe(throttleProgress(throttle, deps.nowMs))
     .subscribe({
+      complete: () => progressRead(),
       next: (update) =>
         send({
           type: 'PROGRESS',
@@ -217,9 +237,13 @@ function launch({ job, progressThreshold }: RunnerInput, known: KnownTotals, exp
           mediaSeconds: update.detail.durationSeconds,
           passStartSeconds: update.passStartSeconds,
         }),
-      error: (error: unknown) => deps.onError(job.id, error),
+      error: (error: unknown) => {
+        deps.onError(job.id, error);
+        progressRead();
+      },
     });
   void run.settled.then(async (exit) => {
+    await progressDone;
     const logWritten = log.end();
     const failed = exit.exitCode !== 0 || exit.signal !== null || run.terminationReason !== null;
     // A failed attempt's staged output goes (or aside); one written in place is reported.
