@@ -11,6 +11,9 @@ import { LIFECYCLE_KINDS } from '../machines/lifecycle.js';
 import { isLoopback } from './api/host-names.js';
 import { HOST_NAME_PATTERN, defaultHostName } from './farm/host-name.js';
 import { parsePathMaps } from './farm/path-map.js';
+import { ConfigError } from './config-error.js';
+
+export { ConfigError } from './config-error.js';
 
 const booleanText = z
   .string()
@@ -193,16 +196,6 @@ export function settingFlags(): { name: SettingName; flag: string; value: string
 }
 
 /** A setting that could not be read; `source` names the flag or variable the value came from. */
-export class ConfigError extends Error {
-  readonly code = 'ENCSUP_BAD_CONFIG';
-  constructor(
-    readonly source: string,
-    readonly value: string,
-    reason: string,
-  ) {
-    super(`${source}=${JSON.stringify(source === '--token' || source === 'ENCSUP_TOKEN' ? '…' : value.replace(/(\/\/[^:/@]*:)[^@]*@/, '$1***@'))} is not valid: ${reason}`);
-  }
-}
 
 export type ConfigFlags = Partial<Record<SettingName, string | number | boolean | undefined>>;
 

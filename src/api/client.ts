@@ -13,6 +13,7 @@ import type { CompletedOutput, RuntimeSettings } from '../jobs/job-requests.js';
 import type { Transition } from '../jobs/transition-log.js';
 import type { Delivery } from '../webhooks/webhook-outbox.js';
 import { type StreamEvent, followEvents } from './event-client.js';
+import type { FetchLike, HttpAnswer } from './http-fetch.js';
 import type { StatechartLayout } from './statechart-layout.js';
 
 export type { Job, JobStatus, JobView, JobForecast, CompletedOutput, RuntimeSettings, Transition, Delivery, StreamEvent, KindEstimate };
@@ -58,7 +59,7 @@ export class ApiClient {
     readonly baseUrl: string,
     /** ENCSUP_TOKEN or the daemon's token file; null for a daemon run with --no-auth. */
     readonly token: string | null = null,
-    private readonly fetchImpl: typeof fetch = fetch,
+    private readonly fetchImpl: FetchLike = (url, init) => fetch(url, init),
   ) {}
 
   /**
@@ -189,8 +190,8 @@ export class ApiClient {
     return (await (await this.#request(method, path, body, headers, answersToo)).json()) as T;
   }
 
-  async #request(method: string, path: string, body?: unknown, headers: Record<string, string> = {}, answersToo: number[] = []): Promise<Response> {
-    let response: Response;
+  async #request(method: string, path: string, body?: unknown, headers: Record<string, string> = {}, answersToo: number[] = []): Promise<HttpAnswer> {
+    let response: HttpAnswer;
     // The daemon takes changes only as JSON, so a change with nothing to say sends {}.
     const payload = method === 'GET' || method === 'HEAD' ? null : JSON.stringify(body ?? {});
     try {

@@ -3,7 +3,7 @@
 // commands/; this file assembles them and turns errors into messages and exit codes.
 import { Command, CommanderError } from 'commander';
 import { ClientError } from '../api/client.js';
-import { ConfigError } from '../config.js';
+import { ConfigError } from '../config-error.js';
 import { WatchFolderError } from '../watch/watch-folder-error.js';
 import { encsupVersion } from '../version.js';
 import { type CliIo, UsageError, createContext } from './cli-context.js';
@@ -27,7 +27,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
     .showHelpAfterError('(run with --help for usage)');
   const ctx = createContext(program, io, (code) => (exitCode = code));
-  registerDaemonCommand(program, ctx);
+  await registerDaemonCommand(program, ctx, commandNamed(argv) === 'daemon');
   registerMigrateStoreCommand(program, ctx);
   registerJobCommands(program, ctx);
   registerWatchCommands(program, ctx);
@@ -40,6 +40,19 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     exitCode = reportError(error, io, argv);
   }
   return exitCode;
+}
+
+/** The command a command line names (`help daemon` names daemon), past the global options. */
+function commandNamed(argv: string[]): string | undefined {
+  const words: string[] = [];
+  for (let at = 0; at < argv.length; at++) {
+    const arg = argv[at]!;
+    if (arg === '--') break;
+    if (arg === '--url' || arg === '--data-dir') at++;
+    else if (!arg.startsWith('-')) words.push(arg);
+    if (words.length === 2) break;
+  }
+  return words[0] === 'help' ? words[1] : words[0];
 }
 
 function reportError(error: unknown, io: CliIo, argv: string[]): number {

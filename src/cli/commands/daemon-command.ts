@@ -1,15 +1,19 @@
 // `encsup daemon`: the daemon in the foreground, until SIGTERM or SIGINT. Its flags are generated
 // from the settings table in config.ts, so every setting has its flag, help and variable there.
-// The daemon's machinery (and the stores' for migrate-store) is loaded when the command runs, not
-// for every command: `encsup --help` or `encsup list` need none of it.
+// The daemon's machinery (and the stores' for migrate-store) is loaded when the command runs, and
+// the settings table (with its schemas) only when `daemon` is the command: `encsup --help` or
+// `encsup list` need none of it.
 import { type Command, Option } from 'commander';
 import { delimiter, join } from 'node:path';
-import { type ConfigFlags, resolveConfig, settingFlags } from '../../config.js';
+import type { ConfigFlags } from '../../config.js';
 import { type CliContext, collect } from '../cli-context.js';
 
-export function registerDaemonCommand(program: Command, ctx: CliContext): void {
+/** `invoked`: the command line names `daemon` (to run it or for its help); else only its name is listed. */
+export async function registerDaemonCommand(program: Command, ctx: CliContext, invoked: boolean): Promise<void> {
   const { io } = ctx;
   const command = program.command('daemon').description('run the supervisor daemon in the foreground (the only process that opens the store)');
+  if (!invoked) return;
+  const { resolveConfig, settingFlags } = await import('../../config.js');
   // --data-dir is a global flag: the client commands read the token from the same folder.
   const settings = settingFlags().filter((setting) => setting.name !== 'dataDir');
   for (const setting of settings) {
@@ -64,6 +68,7 @@ export function registerMigrateStoreCommand(program: Command, ctx: CliContext): 
     .option('--replace', 'replace jobs the database already holds (default: keep them)')
     .option('--json', 'print JSON: {copied, kept, problems}')
     .action(async (options: { to: string; replace?: boolean; json?: boolean }) => {
+      const { resolveConfig } = await import('../../config.js');
       const config = resolveConfig({ dataDir: ctx.dataDirFlag(), store: options.to }, io.env);
       const [{ lockDataFolder }, { copyJobs }, { openNedbStore }, { openPostgresStore, redactedUrl }] = await Promise.all([
         import('../../folder-lock.js'),

@@ -6,8 +6,6 @@ import type { ApiClient } from '../../api/client.js';
 import { type CliContext, type CliIo, inFlagTerms, numberOrText, parseEnvPairs, UsageError } from '../cli-context.js';
 import { formatJob, formatJobTable } from '../format.js';
 import { LIST_ORDERS, type ListOrder } from '../../jobs/job-listing.js';
-import { parseResourceList } from '../../resources/resource-spec.js';
-import { createBarView, createPlainView } from '../job-progress-view.js';
 
 // The submission fields that submit's flags fill, by the flag: an error about a field names the flag.
 const SUBMIT_FLAGS: Record<string, string> = {
@@ -32,7 +30,9 @@ const SUBMIT_FLAGS: Record<string, string> = {
   needs: '--needs',
 };
 
-function resourceFlag(flag: string, text: string): Record<string, number> {
+/** Read with the schema the daemon uses, loaded only when the flag is given. */
+async function resourceFlag(flag: string, text: string): Promise<Record<string, number>> {
+  const { parseResourceList } = await import('../../resources/resource-spec.js');
   try {
     return parseResourceList(text, flag);
   } catch (error) {
@@ -88,7 +88,7 @@ export function registerJobCommands(program: Command, ctx: CliContext): void {
       if (options['pattern'] !== undefined) body['pattern'] = options['pattern'];
       if (options['terminal'] !== undefined) body['terminal'] = options['terminal'];
       if (options['env'] !== undefined) body['env'] = parseEnvPairs(options['env'] as string[]);
-      if (options['needs'] !== undefined) body['needs'] = resourceFlag('--needs', options['needs'] as string);
+      if (options['needs'] !== undefined) body['needs'] = await resourceFlag('--needs', options['needs'] as string);
       if (options['on'] !== undefined) body['on'] = options['on'];
       const api = client();
       const job = await inFlagTerms(api.submit(body), SUBMIT_FLAGS);
@@ -189,7 +189,7 @@ export function registerJobCommands(program: Command, ctx: CliContext): void {
     .option('--json', 'print JSON (what it prints anyway: the settings are a JSON object)')
     .action(async (options: { maxConcurrent?: string; progressThreshold?: string; resources?: string; json?: boolean }) => {
       const patch: Record<string, unknown> = {};
-      if (options.resources !== undefined) patch['resources'] = resourceFlag('--resources', options.resources);
+      if (options.resources !== undefined) patch['resources'] = await resourceFlag('--resources', options.resources);
       if (options.maxConcurrent !== undefined) patch['maxConcurrent'] = numberOrText(options.maxConcurrent);
       if (options.progressThreshold !== undefined) patch['progressThreshold'] = numberOrText(options.progressThreshold);
       const api = client();
@@ -236,6 +236,7 @@ export function registerJobCommands(program: Command, ctx: CliContext): void {
 
 /** Follows one job over the event stream until it ends; the job as it ended. */
 async function followToEnd(api: ApiClient, id: string, io: CliIo): Promise<Job> {
+  const { createBarView, createPlainView } = await import('../job-progress-view.js');
   const view = io.terminal ? createBarView(io.terminal) : createPlainView(io.stderr);
   const stop = new AbortController();
   let ended: Job | null = null;

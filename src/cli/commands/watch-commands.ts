@@ -4,9 +4,8 @@ import type { Command } from 'commander';
 import { delimiter, resolve } from 'node:path';
 import { isFinished } from '../../../machines/job-record.js';
 import type { Job, JobStatus } from '../../../machines/job-record.js';
-import { resolveConfig } from '../../config.js';
 import { type CliContext, UsageError } from '../cli-context.js';
-import { type ProgressView, createPlainView } from '../job-progress-view.js';
+import type { ProgressView } from '../job-progress-view.js';
 import type { ApiClient } from '../../api/client.js';
 import type { ShownJob } from '../format.js';
 import { renderWatch } from '../watch-screen.js';
@@ -23,7 +22,7 @@ export function registerWatchCommands(program: Command, ctx: CliContext): void {
       void io.stopSignal().then(() => stop.abort());
       if (options.json) await watchLines(api, jsonLinesView(io.stdout), stop.signal);
       else if (io.terminal) await watchScreen(api, io.terminal, stop.signal);
-      else await watchLines(api, createPlainView(io.stdout), stop.signal);
+      else await watchLines(api, (await import('../job-progress-view.js')).createPlainView(io.stdout), stop.signal);
     });
 
   program
@@ -35,6 +34,7 @@ export function registerWatchCommands(program: Command, ctx: CliContext): void {
     .option('--ext <exts>', 'extensions that count as outputs, e.g. ".mp4 .mkv"')
     .option('--json', 'print each report as one JSON line: {at, kind, jobId?, path}')
     .action(async (dirs: string[], options: { interval?: string; stability?: string; ext?: string; json?: boolean }) => {
+      const { resolveConfig } = await import('../../config.js');
       const config = resolveConfig(
         {
           watchDirs: dirs.length > 0 ? dirs.map((dir) => resolve(io.cwd, dir)).join(delimiter) : undefined,
