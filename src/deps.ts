@@ -7,7 +7,7 @@ import type { SpawnProcess } from './runner/child-process.js';
 import { spawnPipes } from './runner/pipes.js';
 import { spawnPty } from './runner/pty.js';
 import type { JobStore } from './store/job-store.js';
-import { openNedbStore } from './store/nedb-store.js';
+import { openFileStore } from './store/file-store.js';
 
 export interface Deps {
   nowMs: () => number;
@@ -47,7 +47,7 @@ export function createDefaultDeps(overrides: Partial<Deps> = {}): Deps {
     newId: () => randomBytes(6).toString('hex'),
     spawnPty,
     spawnPipes,
-    openStore: openNedbStore,
+    openStore: openFileStore,
     logger: createLogger(),
     baseEnv: encoderEnvironment(process.env),
     faultPoint: faultPointFrom(process.env),

@@ -1,4 +1,4 @@
-// The store contract: every backend (the nedb file, the in-memory store for unit tests, and later
+// The store contract: every backend (the job file, the in-memory store for unit tests, and later
 // PostgreSQL) must pass the same suite, alone and under the ledger: reload, replace, ordering,
 // merging and failures.
 import { execFileSync } from 'node:child_process';
@@ -9,7 +9,7 @@ import * as assert from 'uvu/assert';
 import { JobLedger } from '../src/store/job-ledger.js';
 import type { JobStore } from '../src/store/job-store.js';
 import { type MemoryStore, openMemoryStore } from '../src/store/memory-store.js';
-import { endTornLine, openNedbStore } from '../src/store/nedb-store.js';
+import { endTornLine, openFileStore } from '../src/store/file-store.js';
 import { openPostgresStore } from '../src/store/postgres-store.js';
 import { freshDatabase, setReadOnly } from './helpers/postgres.js';
 import { startTestDaemon } from './helpers/daemon.js';
@@ -32,9 +32,9 @@ const pendingChanges: Promise<void>[] = [];
 const memory = new Map<string, MemoryStore>();
 const backends: [string, Backend][] = [
   [
-    'nedb',
+    'file',
     {
-      open: (dir) => openNedbStore(join(dir, 'jobs.db')),
+      open: (dir) => openFileStore(join(dir, 'jobs.db')),
       // Root writes read-only files; an immutable file refuses even root.
       refuseWrites: (dir, refuse) =>
         process.getuid?.() === 0 ? execFileSync('chattr', [refuse ? '+i' : '-i', join(dir, 'jobs.db')]) : chmodSync(join(dir, 'jobs.db'), refuse ? 0o444 : 0o600),
@@ -160,13 +160,13 @@ test(`${name} + ledger: changes to different jobs become durable in the order th
 
 }
 
-test('nedb: a record written by the previous version loads under the new field names', async () => {
+test('job file: a record written by the previous version loads under the new field names', async () => {
   await withTempDir(async (dir) => {
     const file = join(dir.path, 'jobs.db');
     const { attemptsBeforeManualRetry: _a, progressUpdates: _p, pass: _pass, passes: _passes, ...current } = aJob('old', { status: 'done', progress: 100 });
     const old = { ...current, attemptsBeforeRetry: 2, progressWrites: 17 };
     writeFileSync(file, `${JSON.stringify({ _id: 'old', status: 'done', json: JSON.stringify(old) })}\n`);
-    const store = await openNedbStore(file);
+    const store = await openFileStore(file);
     const { jobs, problems } = await store.loadAll();
     assert.equal(problems, []);
     assert.equal([jobs[0]!.attemptsBeforeManualRetry, jobs[0]!.progressUpdates, jobs[0]!.pass, jobs[0]!.passes], [2, 17, null, null]);
@@ -175,7 +175,7 @@ test('nedb: a record written by the previous version loads under the new field n
   });
 });
 
-test('nedb: records that are not jobs are set aside in quarantine.jsonl with the reason; the rest load, and a start does not stop', async () => {
+test('job file: records that are not jobs are set aside in quarantine.jsonl with the reason; the rest load, and a start does not stop', async () => {
   await withTempDir(async (dir) => {
     const file = join(dir.path, 'jobs.db');
     const line = (id: string, json: string) => `${JSON.stringify({ _id: id, status: 'queued', json })}\n`;
@@ -188,7 +188,7 @@ test('nedb: records that are not jobs are set aside in quarantine.jsonl with the
         line('nojson', '{"id": "nojson", ') +
         line('number', '5'),
     );
-    const store = await openNedbStore(file);
+    const store = await openFileStore(file);
     const { jobs, problems } = await store.loadAll();
     assert.equal(jobs.map((job) => job.id), ['good']);
     assert.is(problems.length, 5);
@@ -201,7 +201,7 @@ test('nedb: records that are not jobs are set aside in quarantine.jsonl with the
     assert.equal(quarantined.map((each) => each.id).sort(), ['badpid', 'badstatus', 'nojson', 'number', 'x']);
     assert.is(JSON.parse(quarantined.find((each) => each.id === 'x')!.record).id, 'x', 'the record is kept as it was');
     // Set aside once: the next start loads the good job and reports nothing.
-    const again = await openNedbStore(file);
+    const again = await openFileStore(file);
     assert.equal(await again.loadAll(), { jobs: (await again.loadAll()).jobs, problems: [] });
     await again.close();
     // The daemon starts on such a folder, and /healthz says what it set aside.
@@ -217,19 +217,21 @@ test('nedb: records that are not jobs are set aside in quarantine.jsonl with the
   });
 });
 
-test('nedb: after a failed append, a cut-off line is ended before the next record, so that record is not glued to it and lost', async () => {
+test('job file: a line cut off by a crash is ended before the next record, so that record is not glued to it and lost', async () => {
   await withTempDir(async (dir) => {
     const file = join(dir.path, 'jobs.db');
-    const store = await openNedbStore(file);
+    const store = await openFileStore(file);
     await store.put(aJob('a1'));
-    // What a write cut short by a full disk leaves: part of a line, no newline.
+    await store.sync();
+    // What a write cut short by a power cut leaves: part of a line, no newline.
     appendFileSync(file, '{"_id":"b2","status":"que');
     await endTornLine(file);
     await endTornLine(file);
     assert.ok(readFileSync(file, 'utf8').endsWith('"que\n'), 'ended once, however often asked');
     await store.put(aJob('c3'));
+    await store.sync();
     // Read as a start after a power cut would (no compaction at close to tidy the file first).
-    const again = await openNedbStore(file);
+    const again = await openFileStore(file);
     const { jobs, problems } = await again.loadAll();
     assert.equal(jobs.map((job) => job.id).sort(), ['a1', 'c3'], 'the record after the cut-off line loads');
     assert.is(problems.length, 1);
@@ -238,15 +240,15 @@ test('nedb: after a failed append, a cut-off line is ended before the next recor
   });
 });
 
-test('nedb: a file cut off in the middle of its last line still loads every complete record', async () => {
+test('job file: a file cut off in the middle of its last line still loads every complete record', async () => {
   await withTempDir(async (dir) => {
-    const store = await openNedbStore(join(dir.path, 'jobs.db'));
+    const store = await openFileStore(join(dir.path, 'jobs.db'));
     await store.put(aJob('a1'));
     await store.put(aJob('b2'));
     await store.close();
     const file = join(dir.path, 'jobs.db');
     appendFileSync(file, readFileSync(file, 'utf8').split('\n')[0]!.slice(0, 40));
-    const again = await openNedbStore(file);
+    const again = await openFileStore(file);
     const { jobs, problems } = await again.loadAll();
     assert.equal(jobs.map((job) => job.id).sort(), ['a1', 'b2']);
     assert.is(problems.length, 1);

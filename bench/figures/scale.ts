@@ -9,12 +9,12 @@ import type { Job } from '../../machines/job-record.js';
 import { ApiClient } from '../../src/api/client.js';
 import { readTokenFileSync } from '../../src/api/token.js';
 import { newJobRecord } from '../../src/jobs/submission.js';
-import { openNedbStore } from '../../src/store/nedb-store.js';
+import { openFileStore } from '../../src/store/file-store.js';
 import { daemonUrlFromLog } from '../../test/helpers/daemon-process.js';
 import { type Figure, elapsed, figure } from '../lib.js';
 
 async function fillStore(file: string, count: number): Promise<void> {
-  const store = await openNedbStore(file);
+  const store = await openFileStore(file);
   const base = newJobRecord({ command: ['ffmpeg', '-i', 'in.mp4', 'out.mp4'], name: 'old job' }, 'x', '2026-01-01T00:00:00.000Z', '/tmp');
   const batch: Promise<void>[] = [];
   for (let i = 0; i < count; i++) {

@@ -3,7 +3,7 @@
 // measured on the same nedb store).
 import { join } from 'node:path';
 import { isFinished } from '../../machines/job-record.js';
-import { openNedbStore } from '../../src/store/nedb-store.js';
+import { openFileStore } from '../../src/store/file-store.js';
 import { newJobRecord } from '../../src/jobs/submission.js';
 import { JobLedger } from '../../src/store/job-ledger.js';
 import type { JobStore } from '../../src/store/job-store.js';
@@ -21,15 +21,15 @@ export async function storeWrites(_quick: boolean, dir: string): Promise<Figure[
   await daemon.close();
 
   // What one write per line would cost, on the same kind of store.
-  const store = await openNedbStore(join(dir, 'per-line.db'));
+  const store = await openFileStore(join(dir, 'per-line.db'));
   const record = newJobRecord({ command: ['x'] }, 'per-line', new Date().toISOString(), dir);
   const sample = 1000;
   const start = performance.now();
   for (let i = 0; i < sample; i++) await store.put({ ...record, frame: i });
   const perWriteMs = (elapsed(start) * 1000) / sample;
   await store.close();
-  const synced = await confirmedPerSecond(dir, () => openNedbStore(join(dir, 'synced.db'), { durable: true }));
-  const unsynced = await confirmedPerSecond(dir, () => openNedbStore(join(dir, 'unsynced.db'), { durable: false }));
+  const synced = await confirmedPerSecond(dir, () => openFileStore(join(dir, 'synced.db'), { durable: true }));
+  const unsynced = await confirmedPerSecond(dir, () => openFileStore(join(dir, 'unsynced.db'), { durable: false }));
   // The same on PostgreSQL (a committed statement each; ENCSUP_TEST_PG_URL, else a throwaway
   // cluster with fsync on), next to the file.
   const database = await freshDatabase();

@@ -1,4 +1,4 @@
-// Moving jobs from one store to another (`encsup migrate-store`: the nedb file into PostgreSQL).
+// Moving jobs from one store to another (`encsup migrate-store`: the job file into PostgreSQL).
 // Every record the source can read is written to the target; jobs the target already holds are
 // kept as they are there, unless asked to replace them. The source is left as it was.
 import type { JobStore } from './job-store.js';

@@ -1,4 +1,4 @@
-// What encsup needs from a store, and nothing of how one works. The nedb file is the default; a
+// What encsup needs from a store, and nothing of how one works. The job file is the default; a
 // store for many hosts implements the same interface and passes the same conformance tests.
 import type { Job } from '../../machines/job-record.js';
 

@@ -1,7 +1,7 @@
 // A JobStore in memory, for unit tests that need a store but not a disk. Records are kept as JSON
 // text, as a real store keeps bytes, so nothing shares objects with the caller; `reopen()` gives a
 // new store over the same records, as reopening a file does. It passes the same contract suite as
-// the nedb store (test/store.test.ts), so it can't drift from what a real store does.
+// the job file store (test/store.test.ts), so it can't drift from what a real store does.
 import type { Job } from '../../machines/job-record.js';
 import type { JobStore, LoadedJobs } from './job-store.js';
 

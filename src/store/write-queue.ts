@@ -167,12 +167,19 @@ export class WriteQueue {
       } catch (error) {
         this.#noteFailure(error as Error);
         for (const entry of written) {
-          if (!entry.reject || refused.has(entry)) continue;
+          if (refused.has(entry)) continue;
+          if (!entry.reject) {
+            this.options.onWriteError(entry.job, error);
+            continue;
+          }
           refused.add(entry);
           entry.reject(error as Error);
         }
         if (written.every((entry) => refused.has(entry))) return refused;
         await new Promise((resolve) => setTimeout(resolve, this.options.retryMs ?? 1000));
+        // A store that writes at sync (the job file) kept nothing of the failed batch: the
+        // daemon's own changes are put again; the refused clients' are not.
+        for (const entry of written) if (!refused.has(entry)) await this.#put(entry.job, Infinity);
       }
     }
   }

@@ -2,7 +2,7 @@
 import { join } from 'node:path';
 import type { Job } from '../../machines/job-record.js';
 import { newJobRecord } from '../../src/jobs/submission.js';
-import { openNedbStore } from '../../src/store/nedb-store.js';
+import { openFileStore } from '../../src/store/file-store.js';
 
 /** A job record; one attempt unless the test says otherwise, so a failure is final. */
 export function aJob(id: string, overrides: Partial<Job> = {}): Job {
@@ -16,7 +16,7 @@ const FINISHED_MIX: Job['status'][] = ['done', 'done', 'done', 'done', 'done', '
  * one finishing each minute before `until`, as a farm's history looks: for views of thousands.
  */
 export async function seedFinishedJobs(dataDir: string, count: number, until = Date.now()): Promise<void> {
-  const store = await openNedbStore(join(dataDir, 'jobs.db'), { durable: false });
+  const store = await openFileStore(join(dataDir, 'jobs.db'), { durable: false });
   const base = newJobRecord({ command: ['ffmpeg', '-i', 'in.mp4', 'out.mp4'] }, 'x', '2026-01-01T00:00:00.000Z', '/tmp');
   const batch: Promise<void>[] = [];
   for (let i = 0; i < count; i++) {

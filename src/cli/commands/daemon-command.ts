@@ -70,15 +70,15 @@ export function registerMigrateStoreCommand(program: Command, ctx: CliContext): 
     .action(async (options: { to: string; replace?: boolean; json?: boolean }) => {
       const { resolveConfig } = await import('../../config.js');
       const config = resolveConfig({ dataDir: ctx.dataDirFlag(), store: options.to }, io.env);
-      const [{ lockDataFolder }, { copyJobs }, { openNedbStore }, { openPostgresStore, redactedUrl }] = await Promise.all([
+      const [{ lockDataFolder }, { copyJobs }, { openFileStore }, { openPostgresStore, redactedUrl }] = await Promise.all([
         import('../../folder-lock.js'),
         import('../../store/copy-store.js'),
-        import('../../store/nedb-store.js'),
+        import('../../store/file-store.js'),
         import('../../store/postgres-store.js'),
       ]);
       const lock = await lockDataFolder(config.dataDir, () => new Date().toISOString());
       try {
-        const source = await openNedbStore(join(config.dataDir, 'jobs.db'));
+        const source = await openFileStore(join(config.dataDir, 'jobs.db'));
         try {
           const target = await openPostgresStore(config.store, { hostName: 'encsup migrate-store' });
           try {
