@@ -1,16 +1,13 @@
 // 6. Scale: a store of many jobs (100,000; 10,000 with --quick) against one of 1,000: daemon start
 // time and resident memory (a real daemon process), submissions per second through the API, and
 // the time to choose the next job to start with that many waiting.
-import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { JobQueue } from '../../machines/job-queue.js';
 import type { Job } from '../../machines/job-record.js';
 import { ApiClient } from '../../src/api/client.js';
-import { readTokenFileSync } from '../../src/api/token.js';
 import { newJobRecord } from '../../src/jobs/submission.js';
 import { openFileStore } from '../../src/store/file-store.js';
-import { daemonUrlFromLog } from '../../test/helpers/daemon-process.js';
+import { startDaemonProcess } from '../daemon-process.js';
 import { type Figure, elapsed, figure } from '../lib.js';
 
 async function fillStore(file: string, count: number): Promise<void> {
@@ -23,52 +20,6 @@ async function fillStore(file: string, count: number): Promise<void> {
   }
   await Promise.all(batch);
   await store.close();
-}
-
-interface Started {
-  url: string;
-  /** The token the daemon keeps in its data folder, as the CLI reads it. */
-  token: string | null;
-  startSeconds: number;
-  rssMb: () => number;
-  stop: () => Promise<void>;
-}
-
-async function startDaemonProcess(dataDir: string): Promise<Started> {
-  const start = performance.now();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/bin.ts', 'daemon', '--port', '0', '--data-dir', dataDir, '--max-concurrent', '1'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, ENCSUP_LOG_LEVEL: 'info' },
-  });
-  let stderr = '';
-  let stdout = '';
-  child.stderr.on('data', (chunk) => (stderr += chunk));
-  // Off a terminal the daemon says where it listens only in its JSON log; the rest is read and dropped.
-  const url = await new Promise<string>((resolve, reject) => {
-    child.stdout.on('data', (chunk) => {
-      stdout += chunk;
-      const found = daemonUrlFromLog(stdout.slice(0, stdout.lastIndexOf('\n') + 1));
-      if (found) {
-        stdout = '';
-        child.stdout.removeAllListeners('data');
-        child.stdout.resume();
-        resolve(found);
-      }
-    });
-    child.on('exit', (code) => reject(new Error(`daemon exited ${code}: ${stderr}`)));
-  });
-  const startSeconds = elapsed(start);
-  return {
-    url,
-    token: readTokenFileSync(dataDir),
-    startSeconds,
-    rssMb: () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))![1]) / 1024,
-    stop: () =>
-      new Promise((resolve) => {
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-      }),
-  };
 }
 
 async function submissionsPerSecond(url: string, token: string | null, count: number): Promise<number> {
@@ -109,7 +60,7 @@ export async function scale(quick: boolean, dir: string): Promise<Figure[]> {
   for (const size of [small, big]) {
     const dataDir = join(dir, `scale-${size}`);
     await fillStore(join(dataDir, 'jobs.db'), size);
-    const daemon = await startDaemonProcess(dataDir);
+    const daemon = await startDaemonProcess(dataDir, ['--max-concurrent', '1']);
     const rss = daemon.rssMb();
     const rate = await submissionsPerSecond(daemon.url, daemon.token, size === small ? Math.min(submissions, 1_000) : submissions);
     await daemon.stop();

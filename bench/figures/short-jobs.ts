@@ -1,21 +1,26 @@
-// 2. Short jobs: N jobs of `true` at concurrency 2 through the daemon's API (16 submissions in
-// flight, as a platform's web workers send them; every transition of every job stored durably),
-// against `xargs -P 2` (the floor: a fork and exec each) and a p-queue + execa script (what a Node
-// user writes instead, with no persistence and no API).
+// 2. Short jobs: N jobs of `true` at concurrency 2 through a daemon process's API (16 submissions
+// in flight, as a platform's web workers send them; every transition of every job stored
+// durably), timed from outside until the last is done; against `xargs -P 2` (the floor: a fork
+// and exec each) and a p-queue + execa script in a process of its own (what a Node user writes
+// instead, with no persistence and no API).
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { execa } from 'execa';
-import PQueue from 'p-queue';
-import { isFinished } from '../../machines/job-record.js';
 import { ApiClient } from '../../src/api/client.js';
-import { benchDaemon } from '../daemon.js';
+import { startDaemonProcess } from '../daemon-process.js';
 import { type Figure, elapsed, figure } from '../lib.js';
 
 const IN_FLIGHT = 16;
 
+const P_QUEUE_SCRIPT = `
+const { default: PQueue } = await import('p-queue');
+const { execa } = await import('execa');
+const queue = new PQueue({ concurrency: 2 });
+await Promise.all(Array.from({ length: Number(process.argv[1]) }, () => queue.add(() => execa('true'))));
+`;
+
 export async function shortJobs(quick: boolean, dir: string): Promise<Figure[]> {
   const count = quick ? 100 : 500;
-  const daemon = await benchDaemon(join(dir, 'short-data'), { maxConcurrent: 2 });
+  const daemon = await startDaemonProcess(join(dir, 'short-data'), ['--max-concurrent', '2']);
   const api = new ApiClient(daemon.url, daemon.token);
   const start = performance.now();
   const ids: string[] = [];
@@ -28,24 +33,29 @@ export async function shortJobs(quick: boolean, dir: string): Promise<Figure[]> 
       }
     }),
   );
-  for (const id of ids) await daemon.ledger.waitFor(id, (job) => isFinished(job.status), 600_000);
+  // Done when the last job is: the counts of a one-job page, until every job is done.
+  for (;;) {
+    const page = await api.page({ limit: 1 });
+    if (page.counts.done >= count) break;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
   const daemonRate = count / elapsed(start);
-  await daemon.close();
+  await daemon.stop();
 
-  const xargsStart = performance.now();
-  await new Promise<void>((resolve) => {
-    const xargs = spawn('xargs', ['-P', '2', '-n', '1', 'true'], { stdio: ['pipe', 'ignore', 'ignore'] });
-    xargs.stdin.end(Array.from({ length: count }, (_, i) => String(i)).join('\n'));
-    xargs.on('exit', () => resolve());
-  });
-  const xargsRate = count / elapsed(xargsStart);
-
-  const queue = new PQueue({ concurrency: 2 });
-  const queueStart = performance.now();
-  await Promise.all(Array.from({ length: count }, () => queue.add(() => execa('true'))));
-  const queueRate = count / elapsed(queueStart);
+  const xargsRate = count / (await timed('xargs', ['-P', '2', '-n', '1', 'true'], Array.from({ length: count }, (_, i) => String(i)).join('\n')));
+  const queueRate = count / (await timed(process.execPath, ['--input-type=module', '-e', P_QUEUE_SCRIPT, String(count)], ''));
   return [
     figure(`${count} short jobs, throughput`, daemonRate, 'jobs/s', xargsRate, 'xargs -P 2'),
     figure(`${count} short jobs, throughput`, daemonRate, 'jobs/s', queueRate, 'p-queue + execa script'),
   ];
+}
+
+/** Seconds a command takes, its stdin given. */
+function timed(file: string, args: string[], input: string): Promise<number> {
+  const start = performance.now();
+  return new Promise((resolve, reject) => {
+    const child = spawn(file, args, { stdio: ['pipe', 'ignore', 'inherit'], cwd: new URL('../..', import.meta.url).pathname });
+    child.stdin.end(input);
+    child.on('exit', (code) => (code === 0 ? resolve(elapsed(start)) : reject(new Error(`${file} exited ${code}`))));
+  });
 }

@@ -7,7 +7,7 @@ import { appendFile, chmod, type FileHandle, mkdir, open, rename, stat, unlink, 
 import { dirname, join } from 'node:path';
 import type { Job } from '../../machines/job-record.js';
 import { PRIVATE_FILE, PRIVATE_FOLDER, syncToDisk } from '../data-folder.js';
-import { LineSplitter, readLine, recordLine, removalLine } from './job-file.js';
+import { LineSplitter, lineId, readLine, recordLine, removalLine } from './job-file.js';
 import type { JobStore, LoadedJobs } from './job-store.js';
 import { readRecord } from './stored-record.js';
 
@@ -43,7 +43,7 @@ export async function openFileStore(filename: string, options: FileStoreOptions 
   let lines = 0;
   await scanFile(filename, (text, offset, length, number) => {
     lines += 1;
-    const line = readLine(text);
+    const line = lineId(text);
     if (line.kind === 'record') index.set(line.id, { offset, length });
     else if (line.kind === 'removed') index.delete(line.id);
     else if (line.kind === 'unreadable') unreadable.push(number);

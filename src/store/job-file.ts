@@ -34,6 +34,32 @@ export function readLine(text: string): FileLine {
   return { kind: 'record', id: doc._id, json: typeof doc.json === 'string' ? doc.json : JSON.stringify(doc.json ?? null) };
 }
 
+// The lines this store writes, recognised by their start and end without parsing the record: a
+// start-up reads every line of the file only to find each job's latest.
+const RECORD_START = /^\{"_id":"([^"\\]*)","status":"[a-z]+","json":"/;
+const REMOVAL = /^\{"\$\$deleted":true,"_id":"([^"\\]*)"\}$/;
+
+/**
+ * Which job a line is about, and how, for finding each job's latest line. A line that this store
+ * wrote whole is known by its start and end (a line cut short by a crash does not end in `"}`
+ * after an unescaped quote); any other line is parsed.
+ */
+export function lineId(text: string): { kind: 'record' | 'removed'; id: string } | { kind: 'other' | 'unreadable' } {
+  const record = RECORD_START.exec(text);
+  if (record && text.endsWith('"}') && !endsEscaped(text, text.length - 2)) return { kind: 'record', id: record[1]! };
+  const removal = REMOVAL.exec(text);
+  if (removal) return { kind: 'removed', id: removal[1]! };
+  const line = readLine(text);
+  return line.kind === 'record' || line.kind === 'removed' ? { kind: line.kind, id: line.id } : line;
+}
+
+/** Whether the quote at `at` is escaped (an odd run of backslashes before it). */
+function endsEscaped(text: string, at: number): boolean {
+  let backslashes = 0;
+  while (at - backslashes - 1 >= 0 && text.charCodeAt(at - backslashes - 1) === 0x5c) backslashes++;
+  return backslashes % 2 === 1;
+}
+
 /** Each line of a file read in chunks, with its byte offset and 1-based number; the last may lack its newline. */
 export class LineSplitter {
   #carry: Buffer = Buffer.alloc(0);

@@ -1,0 +1,71 @@
+// The job file's lines and the file store's upkeep: lines read back by id without parsing the
+// record, torn lines told from whole ones, offsets that find a line again, and a rewrite that
+// keeps only each job's latest line.
+import { readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { openFileStore } from '../src/store/file-store.js';
+import { LineSplitter, lineId, readLine, recordLine, removalLine } from '../src/store/job-file.js';
+import { aJob } from './helpers/jobs.js';
+import { withTempDir } from './helpers/temp.js';
+
+test('a line is known by its id from its start and end; a torn or foreign line is parsed or refused', () => {
+  const json = JSON.stringify({ ...aJob('a1'), name: 'ends with a quote"}' });
+  const whole = recordLine('a1', 'queued', json);
+  assert.equal(lineId(whole), { kind: 'record', id: 'a1' });
+  assert.equal(readLine(whole), { kind: 'record', id: 'a1', json });
+  assert.equal(lineId(removalLine('a1')), { kind: 'removed', id: 'a1' });
+  // Cut right after an escaped quote and brace inside the record: not a whole line.
+  const cut = whole.slice(0, whole.indexOf('\\"}') + 3);
+  assert.ok(cut.endsWith('"}'));
+  assert.equal(lineId(cut), { kind: 'unreadable' });
+  assert.equal(lineId(whole.slice(0, 60)), { kind: 'unreadable' });
+  // Written by nedb with its keys in another order: parsed, and found all the same.
+  assert.equal(lineId(JSON.stringify({ status: 'done', json: '{}', _id: 'n1' })), { kind: 'record', id: 'n1' });
+  assert.equal(lineId('{"$$indexCreated":{"fieldName":"status"}}'), { kind: 'other' });
+});
+
+test('lines split from chunks cut anywhere carry their byte offsets and numbers', () => {
+  const text = 'é1\n\n{"x":2}\nlast';
+  const seen: [string, number, number, number][] = [];
+  const splitter = new LineSplitter((line, offset, length, number) => seen.push([line, offset, length, number]));
+  const bytes = Buffer.from(text);
+  for (let at = 0; at < bytes.length; at += 3) splitter.push(bytes.subarray(at, at + 3));
+  splitter.end();
+  assert.equal(seen, [
+    ['é1', 0, 3, 1],
+    ['{"x":2}', 5, 7, 3],
+    ['last', 13, 4, 4],
+  ]);
+});
+
+test('the file is rewritten with only each job\'s latest line, and loads the same after', async () => {
+  await withTempDir(async (dir) => {
+    const file = join(dir.path, 'jobs.db');
+    const store = await openFileStore(file);
+    for (let round = 0; round < 3; round++) {
+      for (let i = 0; i < 50; i++) await store.put(aJob(`j${i}`, { progressUpdates: round }));
+      await store.sync();
+    }
+    await store.remove('j7');
+    const before = statSync(file).size;
+    await store.close();
+    const lines = readFileSync(file, 'utf8').trim().split('\n');
+    assert.is(lines.length, 49, 'one line a job, the removed one gone');
+    assert.ok(statSync(file).size < before / 2);
+    const again = await openFileStore(file);
+    const { jobs, problems } = await again.loadAll();
+    assert.equal(problems, []);
+    assert.is(jobs.length, 49);
+    assert.ok(jobs.every((job) => job.progressUpdates === 2), 'the latest version of each');
+    await again.put(aJob('j1', { status: 'done', progress: 100 }));
+    await again.sync();
+    await again.close();
+    const third = await openFileStore(file);
+    assert.is((await third.loadAll()).jobs.find((job) => job.id === 'j1')?.status, 'done', 'written after the rewrite, where the new file is');
+    await third.close();
+  });
+});
+
+test.run();
