@@ -2,6 +2,7 @@
 // through tsx), for the figures measured from outside: start time, memory, CPU, throughput.
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import type { ApiClient } from '../src/api/client.js';
 import { readTokenFileSync } from '../src/api/token.js';
 import { daemonUrlFromLog } from '../test/helpers/daemon-process.js';
 
@@ -66,4 +67,41 @@ export async function startDaemonProcess(dataDir: string, args: string[] = []): 
         child.kill('SIGTERM');
       }),
   };
+}
+
+/**
+ * Runs `submit` (which names each job it submits) and waits until every job it submitted has
+ * ended, told by the event stream: no polling, so the daemon and its encoders have the cores to
+ * themselves. Rejects when a job ends other than done.
+ */
+export async function runToEnd(api: ApiClient, submit: (submitted: (id: string) => void) => Promise<void>): Promise<void> {
+  const ids = new Set<string>();
+  const ended = new Set<string>();
+  const stop = new AbortController();
+  let failure: string | null = null;
+  let submitting = true;
+  await new Promise<void>((opened) => {
+    api.events(
+      null,
+      (event) => {
+        if (event.type !== 'lifecycle' || !['done', 'failed', 'cancelled'].includes(event.event.kind)) return false;
+        if (event.event.kind !== 'done') failure = `${event.event.jobId} ended ${event.event.kind}`;
+        ended.add(event.event.jobId);
+        return false;
+      },
+      stop.signal,
+      async () => opened(),
+    ).catch(() => undefined); // ended by the abort below
+  });
+  await submit((id) => ids.add(id));
+  submitting = false;
+  await new Promise<void>((resolve, reject) => {
+    const check = setInterval(() => {
+      if (submitting || (failure === null && ![...ids].every((id) => ended.has(id)))) return;
+      clearInterval(check);
+      stop.abort();
+      if (failure) reject(new Error(failure));
+      else resolve();
+    }, 5);
+  });
 }

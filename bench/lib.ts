@@ -1,4 +1,5 @@
-// What every figure shares: its result shape, CPU accounting, percentiles, a daemon to measure.
+// What every figure shares: its result shape (with the goal it is held to), CPU accounting,
+// percentiles.
 import { readFileSync } from 'node:fs';
 
 export interface Figure {
@@ -10,10 +11,31 @@ export interface Figure {
   ratio: number;
   /** What the baseline is, in words, for the table. */
   against: string;
+  /** The goal this figure is held to, in words, and whether this run met it; none for a figure that only informs. */
+  goal: { text: string; met: boolean } | null;
 }
 
-export function figure(name: string, value: number, unit: string, baseline: number, against: string): Figure {
-  return { name, value: round(value), unit, baseline: round(baseline), ratio: round(value / baseline), against };
+export function figure(name: string, value: number, unit: string, baseline: number, against: string, goal: { text: string; met: boolean } | null = null): Figure {
+  return { name, value: round(value), unit, baseline: round(baseline), ratio: round(value / baseline), against, goal };
+}
+
+/** A goal on the figure's own value: `≤ 250 ms`. */
+export function atMost(limit: number, unit: string, value: number): { text: string; met: boolean } {
+  return { text: `≤ ${limit} ${unit}`, met: value <= limit };
+}
+
+/** A goal on the figure's own value: `≥ 150 MB/s`. */
+export function atLeast(limit: number, unit: string, value: number): { text: string; met: boolean } {
+  return { text: `≥ ${limit} ${unit}`, met: value >= limit };
+}
+
+/** A goal on the ratio to the baseline: `≤ 1.03×`. */
+export function ratioAtMost(limit: number, value: number, baseline: number): { text: string; met: boolean } {
+  return { text: `≤ ${limit}× baseline`, met: value / baseline <= limit };
+}
+
+export function ratioAtLeast(limit: number, value: number, baseline: number): { text: string; met: boolean } {
+  return { text: `≥ ${limit}× baseline`, met: value / baseline >= limit };
 }
 
 export function round(value: number): number {

@@ -8,11 +8,12 @@
 // (seconds, and as a share of the run), whether it ever said 100 early, and the same percent error
 // for what the encoder's output alone says (the frame counter over the whole first input: what
 // encsup read before). The last rows: waiting jobs' forecasts against when they then started and
-// ended. A markdown table on standard output, and bench/progress-results.json.
+// ended. A markdown table on standard output, and the results as JSON in the system's temporary
+// folder; bench/progress-results.json (what the README quotes) only with --update-reference.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { Job } from '../machines/job-record.js';
 import { ApiClient } from '../src/api/client.js';
 import type { Daemon } from '../src/daemon.js';
@@ -272,7 +273,11 @@ try {
     console.log(`| ${r.case} | ${r.samples} | ${show(r.maxError)} | ${show(r.medianError)} | ${show(r.naiveMedianError)} | ${show(r.etaMedianErrorSeconds, ' s')} (${show(r.etaMedianErrorPctOfRun, ' %')} of ${r.runSeconds} s) | ${show(r.etaPresentFrom10, ' %')} | ${r.early100 ? 'yes' : 'no'} | ${r.unknownShare} % |`);
   }
   console.log(`\nforecasts of ${forecast.jobs} waiting jobs (runs of about ${show(forecast.medianRunSeconds, ' s')}): expected run off by ${show(forecast.expectedRunMedianErrorPct, ' %')}, start by ${show(forecast.startMedianErrorSeconds, ' s')}, end by ${show(forecast.finishMedianErrorSeconds, ' s')} (medians)`);
-  writeFileSync(new URL('./progress-results.json', import.meta.url), `${JSON.stringify({ quick, cases, forecast }, null, 2)}\n`);
+  const out = join(tmpdir(), 'encsup-bench', `progress-results-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+  mkdirSync(dirname(out), { recursive: true });
+  writeFileSync(out, `${JSON.stringify({ quick, cases, forecast }, null, 2)}\n`);
+  console.log(`results in ${out}`);
+  if (process.argv.includes('--update-reference')) writeFileSync(new URL('./progress-results.json', import.meta.url), `${JSON.stringify({ quick, cases, forecast }, null, 2)}\n`);
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

@@ -1,6 +1,6 @@
 // 10. The farm (hosts sharing one PostgreSQL store): claims a second with three hosts claiming at
 // once (against one host alone), short jobs a second through three host daemons (against one box
-// on the nedb file with the same slots), the time from a host's kill -9 to its job running again
+// on the job file with the same slots), the time from a host's kill -9 to its job running again
 // elsewhere (against the lease plus one renewal, the bound the design promises; and against a
 // one-box daemon restarted at once, as systemd would), and progress writes on each store.
 import { join } from 'node:path';
@@ -31,14 +31,14 @@ export async function farm(quick: boolean, dir: string): Promise<Figure[]> {
     const restarted = await secondsToRunAgain(join(dir, 'restart'), ['--kill-grace', '1'], false);
     const gap = await frozenHostGap(join(dir, 'frozen'), database.url, lease);
     const postgresWrites = await progressWrites(join(dir, 'pg-writes'), database.url);
-    const nedbWrites = await progressWrites(join(dir, 'nedb-writes'), '');
+    const fileWrites = await progressWrites(join(dir, 'file-writes'), '');
     return [
       figure(`claims a second, 3 hosts claiming ${claims} waiting jobs at once (none claimed twice)`, three, 'claims/s', one, 'one host claiming alone'),
-      figure(`short jobs a second through 3 host daemons (2 slots each), ${jobs} jobs`, farmJobs, 'jobs/s', boxJobs, 'one box on the nedb file with 6 slots'),
+      figure(`short jobs a second through 3 host daemons (2 slots each), ${jobs} jobs`, farmJobs, 'jobs/s', boxJobs, 'one box on the job file with 6 slots'),
       figure(`seconds from a host's kill -9 to its job running on another host (--lease ${lease})`, requeue, 's', lease + lease / 6, 'the promised bound: a lease and one renewal'),
       figure(`seconds between a frozen host's encoder ending (its guard) and another host's starting the job (--lease ${lease}, --kill-grace 1)`, gap, 's', 2, 'the promised margin (2 s), before claim and start'),
       figure("seconds from a daemon's kill -9 to its job running again, one box restarted at once", restarted, 's', requeue, 'the farm, with no restart'),
-      figure('store writes a second for one job printing 10,000 progress lines, PostgreSQL', postgresWrites, 'writes/s', nedbWrites, 'the same on the nedb file'),
+      figure('store writes a second for one job printing 10,000 progress lines, PostgreSQL', postgresWrites, 'writes/s', fileWrites, 'the same on the job file'),
     ];
   } finally {
     await database.drop();

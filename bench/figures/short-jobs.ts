@@ -6,8 +6,8 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { ApiClient } from '../../src/api/client.js';
-import { startDaemonProcess } from '../daemon-process.js';
-import { type Figure, elapsed, figure } from '../lib.js';
+import { runToEnd, startDaemonProcess } from '../daemon-process.js';
+import { type Figure, elapsed, figure, ratioAtLeast } from '../lib.js';
 
 const IN_FLIGHT = 16;
 
@@ -23,22 +23,17 @@ export async function shortJobs(quick: boolean, dir: string): Promise<Figure[]> 
   const daemon = await startDaemonProcess(join(dir, 'short-data'), ['--max-concurrent', '2']);
   const api = new ApiClient(daemon.url, daemon.token);
   const start = performance.now();
-  const ids: string[] = [];
-  let submitted = 0;
-  await Promise.all(
-    Array.from({ length: IN_FLIGHT }, async () => {
-      while (submitted < count) {
-        submitted++;
-        ids.push((await api.submit({ command: ['true'], maxAttempts: 1 })).id);
-      }
-    }),
+  let sent = 0;
+  await runToEnd(api, (submitted) =>
+    Promise.all(
+      Array.from({ length: IN_FLIGHT }, async () => {
+        while (sent < count) {
+          sent++;
+          submitted((await api.submit({ command: ['true'], maxAttempts: 1 })).id);
+        }
+      }),
+    ).then(() => undefined),
   );
-  // Done when the last job is: the counts of a one-job page, until every job is done.
-  for (;;) {
-    const page = await api.page({ limit: 1 });
-    if (page.counts.done >= count) break;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
   const daemonRate = count / elapsed(start);
   await daemon.stop();
 
@@ -46,7 +41,7 @@ export async function shortJobs(quick: boolean, dir: string): Promise<Figure[]> 
   const queueRate = count / (await timed(process.execPath, ['--input-type=module', '-e', P_QUEUE_SCRIPT, String(count)], ''));
   return [
     figure(`${count} short jobs, throughput`, daemonRate, 'jobs/s', xargsRate, 'xargs -P 2'),
-    figure(`${count} short jobs, throughput`, daemonRate, 'jobs/s', queueRate, 'p-queue + execa script'),
+    figure(`${count} short jobs, throughput`, daemonRate, 'jobs/s', queueRate, 'p-queue + execa script', ratioAtLeast(1, daemonRate, queueRate)),
   ];
 }
 
