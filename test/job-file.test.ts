@@ -68,4 +68,24 @@ test('the file is rewritten with only each job\'s latest line, and loads the sam
   });
 });
 
+test('a rewrite larger than one chunk keeps every job whole and in place', async () => {
+  await withTempDir(async (dir) => {
+    const file = join(dir.path, 'jobs.db');
+    const store = await openFileStore(file);
+    const count = 4000; // about 6 MB of records: the rewrite copies them in several chunks
+    for (const round of [0, 1]) {
+      for (let i = 0; i < count; i++) await store.put(aJob(`j${i}`, { progressUpdates: round, logTail: [`line ${i} é`] }));
+      await store.sync();
+    }
+    await store.close();
+    assert.ok(statSync(file).size > 4 * 1024 * 1024);
+    const again = await openFileStore(file);
+    const { jobs, problems } = await again.loadAll();
+    assert.equal(problems, []);
+    assert.is(jobs.length, count);
+    assert.ok(jobs.every((job) => job.progressUpdates === 1 && job.logTail[0] === `line ${job.id.slice(1)} é`));
+    await again.close();
+  });
+});
+
 test.run();

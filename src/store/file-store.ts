@@ -90,35 +90,39 @@ export async function openFileStore(filename: string, options: FileStoreOptions 
     lines += batch.length;
   };
 
-  /** The file with only each job's latest line: written aside, made durable, then renamed over it. */
+  /**
+   * The file with only each job's latest line: read through once, in large chunks, the latest
+   * lines copied aside; made durable, then renamed over it.
+   */
   const compact = async (): Promise<void> => {
     const aside = `${filename}.compacting`;
-    const located = [...index.entries()].sort((a, b) => a[1].offset - b[1].offset);
+    const latest = new Map<number, string>();
+    for (const [id, at] of index) latest.set(at.offset, id);
     const next = new Map<string, Located>();
-    const source = await open(filename, 'r');
     const target = await open(aside, 'w', PRIVATE_FILE);
     try {
       let written = 0;
-      let buffered: Buffer[] = [];
-      let bufferedBytes = 0;
-      for (const [id, at] of located) {
-        const line = Buffer.alloc(at.length + 1);
-        await source.read(line, 0, at.length, at.offset);
-        line[at.length] = 0x0a;
-        next.set(id, { offset: written, length: at.length });
-        written += line.length;
-        buffered.push(line);
-        bufferedBytes += line.length;
-        if (bufferedBytes >= READ_CHUNK) {
-          await target.write(Buffer.concat(buffered));
-          buffered = [];
-          bufferedBytes = 0;
-        }
-      }
-      if (buffered.length > 0) await target.write(Buffer.concat(buffered));
+      let buffered: string[] = [];
+      // Each chunk written at its own position: the writes may run in any order.
+      let chunkAt = 0;
+      const writes: Promise<unknown>[] = [];
+      const writeChunk = () => {
+        writes.push(target.write(`${buffered.join('\n')}\n`, chunkAt, 'utf8'));
+        buffered = [];
+        chunkAt = written;
+      };
+      await scanFile(filename, (text, offset, length) => {
+        const id = latest.get(offset);
+        if (id === undefined) return;
+        next.set(id, { offset: written, length });
+        written += length + 1;
+        buffered.push(text);
+        if (written - chunkAt >= READ_CHUNK) writeChunk();
+      });
+      if (buffered.length > 0) writeChunk();
+      await Promise.all(writes);
       await target.sync();
     } finally {
-      await source.close();
       await target.close();
     }
     await rename(aside, filename);
