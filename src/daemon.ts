@@ -14,7 +14,7 @@ import { classifyCheckFailure } from './failures/classify.js';
 import { freeBytesAt } from './media/disk-space.js';
 import { DiskMonitor } from './media/disk-monitor.js';
 import { isInsideFolder } from './watch/reported-output.js';
-import { openPostgresStore, redactedUrl } from './store/postgres-store.js';
+import { redactedUrl } from './store/store-url.js';
 import { BoxHealth } from './health/box-health.js';
 import { diskFolderOf } from '../machines/resources.js';
 import { EventHub } from './api/event-stream.js';
@@ -32,7 +32,7 @@ import type { Deps } from './deps.js';
 import { startInspection } from './inspect.js';
 import { createJobLogic } from './jobs/job-logic.js';
 import { JobRequests, supervisorQueueing } from './jobs/job-requests.js';
-import { type Farm, prepareFarm } from './farm/join-farm.js';
+import type { Farm } from './farm/join-farm.js';
 import type { Job } from '../machines/job-record.js';
 import { startRetention } from './jobs/retention-sweep.js';
 import { TransitionLog } from './jobs/transition-log.js';
@@ -100,7 +100,9 @@ async function startOwnedDaemon(config: DaemonConfig, deps: Deps, watcher: Outpu
   await preparePrivateFolder(logDir, log);
   const token = config.auth ? await loadOrCreateToken(config.dataDir, config.token) : null;
   if (token === null) log.warn({ host: config.host }, 'running with --no-auth: every local user and program can run commands through this daemon');
-  const farmStore = config.store === '' ? null : await openPostgresStore(config.store, { hostName: config.hostName, pathMaps: config.pathMaps });
+  // The PostgreSQL client and the farm's machinery load only for a farm: 15 MB a daemon on its file does not need.
+  const farmStore = config.store === '' ? null : await (await import('./store/postgres-store.js')).openPostgresStore(config.store, { hostName: config.hostName, pathMaps: config.pathMaps });
+  const joinFarm = farmStore === null ? null : await import('./farm/join-farm.js');
   const store = farmStore ?? (await deps.openStore(join(config.dataDir, 'jobs.db')));
   const nowIso = () => new Date(deps.nowMs()).toISOString();
   // Assigned once the supervisor exists: in a farm, what a host learns when it lost a job.
@@ -218,8 +220,8 @@ async function startOwnedDaemon(config: DaemonConfig, deps: Deps, watcher: Outpu
     },
   );
   supervisor.start();
-  farm = farmStore
-    ? prepareFarm({
+  farm = joinFarm && farmStore
+    ? joinFarm.prepareFarm({
         store: farmStore,
         supervisor,
         ledger,

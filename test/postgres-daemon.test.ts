@@ -6,7 +6,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ApiClient } from '../src/api/client.js';
 import { readTokenFileSync } from '../src/api/token.js';
-import { redactedUrl } from '../src/store/postgres-store.js';
+import { redactedUrl } from '../src/store/store-url.js';
 import { cli } from './helpers/cli.js';
 import { spawnDaemon } from './helpers/daemon-process.js';
 import { startTestDaemon, waitForStatus } from './helpers/daemon.js';

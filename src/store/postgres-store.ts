@@ -10,6 +10,7 @@ import { MIGRATIONS, SQL } from '../farm/farm-sql.js';
 import { type PathMapping, toFarmPaths, toLocalPaths } from '../farm/path-map.js';
 import { type JobStore, type LoadedJobs, StoreRefusal } from './job-store.js';
 import { checkRecord } from './record-schema.js';
+import { redactedUrl } from './store-url.js';
 
 // Keys of the advisory locks: one for migrating; one per host name (pg's hashtext of it, in this
 // range), held by the daemon that is that host.
@@ -72,17 +73,6 @@ async function migrate(client: pg.PoolClient): Promise<void> {
     }
   } finally {
     await client.query('SELECT pg_advisory_unlock($1)', [MIGRATE_LOCK]);
-  }
-}
-
-/** The URL without its password, for messages and logs. */
-export function redactedUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = '***';
-    return parsed.toString();
-  } catch {
-    return 'postgres://…';
   }
 }
 

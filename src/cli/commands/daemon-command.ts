@@ -70,11 +70,12 @@ export function registerMigrateStoreCommand(program: Command, ctx: CliContext): 
     .action(async (options: { to: string; replace?: boolean; json?: boolean }) => {
       const { resolveConfig } = await import('../../config.js');
       const config = resolveConfig({ dataDir: ctx.dataDirFlag(), store: options.to }, io.env);
-      const [{ lockDataFolder }, { copyJobs }, { openFileStore }, { openPostgresStore, redactedUrl }] = await Promise.all([
+      const [{ lockDataFolder }, { copyJobs }, { openFileStore }, { openPostgresStore }, { redactedUrl }] = await Promise.all([
         import('../../folder-lock.js'),
         import('../../store/copy-store.js'),
         import('../../store/file-store.js'),
         import('../../store/postgres-store.js'),
+        import('../../store/store-url.js'),
       ]);
       const lock = await lockDataFolder(config.dataDir, () => new Date().toISOString());
       try {
