@@ -1,16 +1,15 @@
 // A real `encsup daemon` process, as it runs in production (the built JavaScript in dist/, not
 // through tsx), for the figures measured from outside: start time, memory, CPU, throughput.
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import type { ApiClient } from '../src/api/client.js';
 import { readTokenFileSync } from '../src/api/token.js';
-import { daemonUrlFromLog } from '../test/helpers/daemon-process.js';
+import { spawnDaemon } from '../test/helpers/daemon-process.js';
+import { processCpu } from './lib.js';
 
 export interface DaemonProcess {
   url: string;
   /** The token the daemon keeps in its data folder, as the CLI reads it. */
   token: string | null;
-  pid: number;
   /** Seconds from spawn to its "started" log line. */
   startSeconds: number;
   rssMb: () => number;
@@ -19,53 +18,21 @@ export interface DaemonProcess {
   stop: () => Promise<void>;
 }
 
-const BIN = new URL('../dist/src/cli/bin.js', import.meta.url).pathname;
-const TICKS_PER_SECOND = 100;
-
 export async function startDaemonProcess(dataDir: string, args: string[] = []): Promise<DaemonProcess> {
   const started = performance.now();
-  const child = spawn(process.execPath, [BIN, 'daemon', '--port', '0', '--data-dir', dataDir, ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, ENCSUP_LOG_LEVEL: 'info' },
-  });
-  let stderr = '';
-  let stdout = '';
-  child.stderr.on('data', (chunk) => (stderr += chunk));
-  // Off a terminal the daemon says where it listens only in its JSON log; the rest is read and dropped.
-  const url = await new Promise<string>((resolve, reject) => {
-    child.stdout.on('data', (chunk) => {
-      stdout += chunk;
-      const found = daemonUrlFromLog(stdout.slice(0, stdout.lastIndexOf('\n') + 1));
-      if (found) {
-        stdout = '';
-        child.stdout.removeAllListeners('data');
-        child.stdout.resume();
-        resolve(found);
-      }
-    });
-    child.on('exit', (code) => reject(new Error(`daemon exited ${code}: ${stderr}`)));
-  });
+  const daemon = await spawnDaemon(dataDir, args, {}, 'built');
   const startSeconds = (performance.now() - started) / 1000;
-  const stat = () => {
-    const text = readFileSync(`/proc/${child.pid}/stat`, 'utf8');
-    return text.slice(text.lastIndexOf(')') + 2).split(' ').map(Number);
-  };
+  const pid = daemon.child.pid!;
   return {
-    url,
+    url: daemon.url,
     token: readTokenFileSync(dataDir),
-    pid: child.pid!,
     startSeconds,
-    rssMb: () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))![1]) / 1024,
-    cpu: () => {
-      const fields = stat();
-      // Fields 14-17 of /proc/PID/stat (utime stime cutime cstime) are 11-14 after the name.
-      return { self: (fields[11]! + fields[12]!) / TICKS_PER_SECOND, children: (fields[13]! + fields[14]!) / TICKS_PER_SECOND };
+    rssMb: () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024,
+    cpu: () => processCpu(pid),
+    stop: async () => {
+      daemon.child.kill('SIGTERM');
+      await daemon.exited;
     },
-    stop: () =>
-      new Promise((resolve) => {
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-      }),
   };
 }
 

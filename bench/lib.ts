@@ -1,5 +1,6 @@
 // What every figure shares: its result shape (with the goal it is held to), CPU accounting,
 // percentiles.
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 
 export interface Figure {
@@ -49,9 +50,9 @@ export function percentile(values: number[], p: number): number {
 
 const TICKS_PER_SECOND = 100;
 
-/** CPU seconds of this process and of its reaped children (encoders under a pty, xargs), from /proc. */
-export function cpuSeconds(): { self: number; children: number } {
-  const stat = readFileSync('/proc/self/stat', 'utf8');
+/** CPU seconds of a process and of its reaped children (its encoders, or xargs's), from /proc. */
+export function processCpu(pid: number): { self: number; children: number } {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ').map(Number);
   // Fields 14-17 of /proc/PID/stat (utime stime cutime cstime) are 11-14 after the name.
   return { self: (fields[11]! + fields[12]!) / TICKS_PER_SECOND, children: (fields[13]! + fields[14]!) / TICKS_PER_SECOND };
@@ -59,4 +60,16 @@ export function cpuSeconds(): { self: number; children: number } {
 
 export function elapsed(startMs: number): number {
   return (performance.now() - startMs) / 1000;
+}
+
+/** Seconds a baseline command takes from start to exit, `input` on its stdin; rejects with its stderr's end when it fails. */
+export function secondsToRun(file: string, args: string[], input: string): Promise<number> {
+  const start = performance.now();
+  return new Promise((resolve, reject) => {
+    const child = spawn(file, args, { stdio: ['pipe', 'ignore', 'pipe'], cwd: new URL('..', import.meta.url).pathname });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-2000)));
+    child.stdin.end(input);
+    child.on('exit', (code) => (code === 0 ? resolve(elapsed(start)) : reject(new Error(`${file} exited ${code}: ${stderr}`))));
+  });
 }

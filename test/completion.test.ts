@@ -25,6 +25,7 @@ test('bash completes the commands, and each command its own flags', async () => 
   assert.equal(complete(generated.stdout, ['encsup', 'sub']), ['submit']);
   assert.equal(complete(generated.stdout, ['encsup', 'list', '--li']), ['--limit']);
   assert.ok(complete(generated.stdout, ['encsup', 'logs', '-']).includes('--follow'));
+  assert.equal(complete(generated.stdout, ['encsup', 'daemon', '--max-con']), ['--max-concurrent'], 'the daemon\'s flags, which load only when asked for');
   assert.ok(complete(generated.stdout, ['encsup', '--data-dir', 'x', 'retry-f']).includes('retry-failed'), 'after a global flag and its value');
   assert.match((await cli(['completion', 'zsh'])).stdout, /^autoload -U \+X bashcompinit && bashcompinit\n/);
   assert.is((await cli(['completion', 'fish'])).code, 1);

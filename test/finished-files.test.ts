@@ -1,7 +1,7 @@
 // When a written file is finished: at once when its writer on this machine lets go of it, after
 // the stability window where writers may be elsewhere, never while a local writer holds it. Real
 // writer processes, real /proc, real chokidar.
-import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
+import { type ChildProcess, type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { closeSync, openSync, realpathSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
@@ -39,24 +39,38 @@ function writerProcess(path: string, flags = 'w'): { send: (command: string) => 
   };
 }
 
-async function watching(folder: string, options: { stabilitySec: number; sharedFolders?: string[] }) {
-  const watcher = new OutputWatcher({ folders: [folder], extensions: DEFAULT_EXTENSIONS, stabilitySec: options.stabilitySec, pollIntervalSec: 0, sharedFolders: options.sharedFolders });
+/**
+ * A temporary folder under a watcher; `ended` registers a process to kill when the body is done.
+ * The folder, the watcher and those processes are gone afterwards, whatever the body did.
+ */
+async function withWatchedFolder(
+  options: { stabilitySec: number; shared?: boolean },
+  body: (folder: string, complete: () => (WatchEvent & { seenMs: number })[], ended: (child: ChildProcess) => void) => Promise<void>,
+): Promise<void> {
+  const dir = tempDir();
+  const watcher = new OutputWatcher({ folders: [dir.path], extensions: DEFAULT_EXTENSIONS, stabilitySec: options.stabilitySec, pollIntervalSec: 0, sharedFolders: options.shared ? [dir.path] : [] });
   const events: (WatchEvent & { seenMs: number })[] = [];
   watcher.on('event', (event) => events.push({ ...event, seenMs: Date.now() }));
-  await watcher.start();
-  return { watcher, complete: () => events.filter((event) => event.kind === 'complete') };
+  const children: ChildProcess[] = [];
+  try {
+    await watcher.start();
+    await body(dir.path, () => events.filter((event) => event.kind === 'complete'), (child) => children.push(child));
+  } finally {
+    for (const child of children) child.kill('SIGKILL');
+    await watcher.close();
+    dir.remove();
+  }
 }
 
 /** Waits this long with the event loop free (the watcher looks at files meanwhile). */
 const pass = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 test('a local writer that pauses far longer than the window is never reported while it holds the file, and is at once after it closes', async () => {
-  const dir = tempDir();
   // A window of a minute: a report within seconds can only come from the writer check.
-  const { watcher, complete } = await watching(dir.path, { stabilitySec: 60 });
-  const path = join(dir.path, 'render.mp4');
-  const writer = writerProcess(path);
-  try {
+  await withWatchedFolder({ stabilitySec: 60 }, async (folder, complete, ended) => {
+    const path = join(folder, 'render.mp4');
+    const writer = writerProcess(path);
+    ended(writer.child);
     await writer.send('open');
     for (let burst = 0; burst < 3; burst++) {
       await writer.send('write');
@@ -68,37 +82,25 @@ test('a local writer that pauses far longer than the window is never reported wh
     await until(() => complete().length > 0, 'the closed file to be reported', 10_000);
     assert.ok(complete()[0]!.seenMs >= closedMs, 'after the close');
     assert.equal(complete().map((event) => event.kind === 'complete' && [event.path, event.change]), [[path, 'created']]);
-  } finally {
-    await writer.send('exit').catch(() => undefined);
-    await watcher.close();
-    dir.remove();
-  }
+  });
 });
 
 test('a file only read by another process is finished when its writer closes it', async () => {
-  const dir = tempDir();
-  const { watcher, complete } = await watching(dir.path, { stabilitySec: 60 });
-  const path = join(dir.path, 'preview.mkv');
-  const reader = spawn('sh', ['-c', 'exec 3<"$0"; sleep 30', path]);
-  try {
+  await withWatchedFolder({ stabilitySec: 60 }, async (folder, complete, ended) => {
+    const path = join(folder, 'preview.mkv');
+    ended(spawn('sh', ['-c', 'exec 3<"$0"; sleep 30', path]));
     const fd = openSync(path, 'w');
     writeSync(fd, Buffer.alloc(128 * 1024, 1));
     closeSync(fd);
     await until(() => complete().length > 0, 'the file to be reported though a reader holds it', 10_000);
-  } finally {
-    reader.kill('SIGKILL');
-    await watcher.close();
-    dir.remove();
-  }
+  });
 });
 
 test('in a shared folder, a writer that opens and closes for each chunk is reported only after the window', async () => {
-  const dir = tempDir();
   const windowSec = 1.5;
-  const { watcher, complete } = await watching(dir.path, { stabilitySec: windowSec, sharedFolders: [dir.path] });
-  const path = join(dir.path, 'from-elsewhere.mov');
-  const writer = writerProcess(path);
-  try {
+  await withWatchedFolder({ stabilitySec: windowSec, shared: true }, async (folder, complete, ended) => {
+    const writer = writerProcess(join(folder, 'from-elsewhere.mov'));
+    ended(writer.child);
     let lastWriteMs = 0;
     for (let chunk = 0; chunk < 6; chunk++) {
       await writer.send('append'); // holds the file only for the write, as a remote writer looks from here
@@ -108,11 +110,7 @@ test('in a shared folder, a writer that opens and closes for each chunk is repor
     }
     await until(() => complete().length > 0, 'the file to be reported after the window', 10_000);
     assert.ok(complete()[0]!.seenMs - lastWriteMs >= windowSec * 1000, 'not before its size held still for the window');
-  } finally {
-    await writer.send('exit').catch(() => undefined);
-    await watcher.close();
-    dir.remove();
-  }
+  });
 });
 
 test('the /proc scan finds the process writing a file, not one reading it, and nothing once it is closed', async () => {

@@ -29,7 +29,7 @@ test('a line is known by its id from its start and end; a torn or foreign line i
 test('lines split from chunks cut anywhere carry their byte offsets and numbers', () => {
   const text = 'é1\n\n{"x":2}\nlast';
   const seen: [string, number, number, number][] = [];
-  const splitter = new LineSplitter((line, offset, length, number) => seen.push([line, offset, length, number]));
+  const splitter = new LineSplitter((line, offset, number) => seen.push([line.toString('utf8'), offset, line.length, number]));
   const bytes = Buffer.from(text);
   for (let at = 0; at < bytes.length; at += 3) splitter.push(bytes.subarray(at, at + 3));
   splitter.end();

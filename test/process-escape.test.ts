@@ -7,7 +7,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ApiClient } from '../src/api/client.js';
 import { readTokenFileSync } from '../src/api/token.js';
-import { folderTag, taggedProcesses } from '../src/runner/process-tag.js';
+import { folderTag, startedAfter, taggedProcesses } from '../src/runner/process-tag.js';
 import { startTestDaemon, waitForStatus, withTestDaemon } from './helpers/daemon.js';
 import { spawnDaemon } from './helpers/daemon-process.js';
 import { FFMPEG, makeClip } from './helpers/media.js';
@@ -37,6 +37,15 @@ function procSampler(dataDir: string) {
 }
 
 const escapee = 'setsid sh -c "sleep 300" &';
+
+test('the processes started after a run\'s leader are the pids after it up to the last handed out, across the wrap', () => {
+  const plain = startedAfter(1000, 1500);
+  assert.equal([999, 1000, 1001, 1500, 1501].map(plain), [false, false, true, true, false]);
+  // The counter passed pid_max and began again from the low numbers.
+  const wrapped = startedAfter(4_000_000, 300);
+  assert.equal([299, 300, 301, 3_999_999, 4_000_001].map(wrapped), [true, true, false, false, true]);
+  assert.ok(startedAfter(1000, null)(5), 'with no last pid known, every process is a candidate');
+});
 
 test('a setsid grandchild is ended when its attempt ends: the retry never overlaps it, nothing is left', async () => {
   await withTestDaemon({ retryBackoffSec: 0 }, async ({ api, dir }) => {

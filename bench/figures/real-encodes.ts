@@ -3,12 +3,12 @@
 // `xargs -P 2`: N encodes of an 8 s clip (x264 medium), and short ones of about 2 s each, where a
 // job's fixed cost shows. The daemon's own CPU (its /proc utime and stime) next to its encoders'
 // (their times, reaped by it).
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { ApiClient } from '../../src/api/client.js';
 import { mediaToolPath } from '../../src/media/binaries.js';
 import { runToEnd, startDaemonProcess } from '../daemon-process.js';
-import { type Figure, atMost, elapsed, figure, ratioAtMost } from '../lib.js';
+import { type Figure, atMost, elapsed, figure, ratioAtMost, secondsToRun } from '../lib.js';
 
 interface Run {
   daemonSeconds: number;
@@ -37,13 +37,9 @@ async function encodeBoth(dir: string, tag: string, commands: string[][]): Promi
   const after = daemon.cpu();
   await daemon.stop();
 
-  const xargsStart = performance.now();
-  await new Promise<void>((resolve, reject) => {
-    const xargs = spawn('xargs', ['-P', '2', '-d', '\n', '-I', '{}', 'sh', '-c', '{}'], { stdio: ['pipe', 'ignore', 'ignore'] });
-    xargs.stdin.end(commands.map((command) => command.map((arg, at) => `'${at === command.length - 1 ? arg.replace(/\.mp4$/, '-x.mp4') : arg}'`).join(' ')).join('\n'));
-    xargs.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`xargs exited ${code}`))));
-  });
-  return { daemonSeconds, xargsSeconds: elapsed(xargsStart), daemonCpu: after.self - before.self, encoderCpu: after.children - before.children };
+  const lines = commands.map((command) => command.map((arg, at) => `'${at === command.length - 1 ? arg.replace(/\.mp4$/, '-x.mp4') : arg}'`).join(' ')).join('\n');
+  const xargsSeconds = await secondsToRun('xargs', ['-P', '2', '-d', '\n', '-I', '{}', 'sh', '-c', '{}'], lines);
+  return { daemonSeconds, xargsSeconds, daemonCpu: after.self - before.self, encoderCpu: after.children - before.children };
 }
 
 export async function realEncodes(quick: boolean, dir: string): Promise<Figure[]> {

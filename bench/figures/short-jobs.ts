@@ -3,11 +3,10 @@
 // durably), timed from outside until the last is done; against `xargs -P 2` (the floor: a fork
 // and exec each) and a p-queue + execa script in a process of its own (what a Node user writes
 // instead, with no persistence and no API).
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { ApiClient } from '../../src/api/client.js';
 import { runToEnd, startDaemonProcess } from '../daemon-process.js';
-import { type Figure, elapsed, figure, ratioAtLeast } from '../lib.js';
+import { type Figure, elapsed, figure, ratioAtLeast, secondsToRun } from '../lib.js';
 
 const IN_FLIGHT = 16;
 
@@ -37,20 +36,10 @@ export async function shortJobs(quick: boolean, dir: string): Promise<Figure[]> 
   const daemonRate = count / elapsed(start);
   await daemon.stop();
 
-  const xargsRate = count / (await timed('xargs', ['-P', '2', '-n', '1', 'true'], Array.from({ length: count }, (_, i) => String(i)).join('\n')));
-  const queueRate = count / (await timed(process.execPath, ['--input-type=module', '-e', P_QUEUE_SCRIPT, String(count)], ''));
+  const xargsRate = count / (await secondsToRun('xargs', ['-P', '2', '-n', '1', 'true'], Array.from({ length: count }, (_, i) => String(i)).join('\n')));
+  const queueRate = count / (await secondsToRun(process.execPath, ['--input-type=module', '-e', P_QUEUE_SCRIPT, String(count)], ''));
   return [
     figure(`${count} short jobs, throughput`, daemonRate, 'jobs/s', xargsRate, 'xargs -P 2'),
     figure(`${count} short jobs, throughput`, daemonRate, 'jobs/s', queueRate, 'p-queue + execa script', ratioAtLeast(1, daemonRate, queueRate)),
   ];
-}
-
-/** Seconds a command takes, its stdin given. */
-function timed(file: string, args: string[], input: string): Promise<number> {
-  const start = performance.now();
-  return new Promise((resolve, reject) => {
-    const child = spawn(file, args, { stdio: ['pipe', 'ignore', 'inherit'], cwd: new URL('../..', import.meta.url).pathname });
-    child.stdin.end(input);
-    child.on('exit', (code) => (code === 0 ? resolve(elapsed(start)) : reject(new Error(`${file} exited ${code}`))));
-  });
 }

@@ -27,7 +27,10 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
     .showHelpAfterError('(run with --help for usage)');
   const ctx = createContext(program, io, (code) => (exitCode = code));
-  await registerDaemonCommand(program, ctx, commandNamed(argv) === 'daemon');
+  // The daemon's flags (and the settings table behind them) only where they are read: running or
+  // helping `daemon`, and the completion script, which lists every command's flags.
+  const named = commandNamed(argv);
+  await registerDaemonCommand(program, ctx, named === 'daemon' || named === 'completion');
   registerMigrateStoreCommand(program, ctx);
   registerJobCommands(program, ctx);
   registerWatchCommands(program, ctx);

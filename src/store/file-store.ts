@@ -25,6 +25,7 @@ interface Located {
 // Rewritten once superseded lines are more than the live ones and at least this many.
 const COMPACT_AFTER_LINES = 10_000;
 const READ_CHUNK = 4 * 1024 * 1024;
+const NEWLINE = Buffer.from('\n');
 
 export async function openFileStore(filename: string, options: FileStoreOptions = {}): Promise<JobStore> {
   const durable = options.durable ?? true;
@@ -41,10 +42,10 @@ export async function openFileStore(filename: string, options: FileStoreOptions 
   let index = new Map<string, Located>();
   const unreadable: number[] = [];
   let lines = 0;
-  await scanFile(filename, (text, offset, length, number) => {
+  await scanFile(filename, (bytes, offset, number) => {
     lines += 1;
-    const line = lineId(text);
-    if (line.kind === 'record') index.set(line.id, { offset, length });
+    const line = lineId(bytes.toString('utf8'));
+    if (line.kind === 'record') index.set(line.id, { offset, length: bytes.length });
     else if (line.kind === 'removed') index.delete(line.id);
     else if (line.kind === 'unreadable') unreadable.push(number);
   });
@@ -102,21 +103,22 @@ export async function openFileStore(filename: string, options: FileStoreOptions 
     const target = await open(aside, 'w', PRIVATE_FILE);
     try {
       let written = 0;
-      let buffered: string[] = [];
+      // The latest lines' bytes as they are, each with its newline: nothing is decoded.
+      let buffered: Buffer[] = [];
       // Each chunk written at its own position: the writes may run in any order.
       let chunkAt = 0;
       const writes: Promise<unknown>[] = [];
       const writeChunk = () => {
-        writes.push(target.write(`${buffered.join('\n')}\n`, chunkAt, 'utf8'));
+        writes.push(target.write(Buffer.concat(buffered), 0, written - chunkAt, chunkAt));
         buffered = [];
         chunkAt = written;
       };
-      await scanFile(filename, (text, offset, length) => {
+      await scanFile(filename, (bytes, offset) => {
         const id = latest.get(offset);
         if (id === undefined) return;
-        next.set(id, { offset: written, length });
-        written += length + 1;
-        buffered.push(text);
+        next.set(id, { offset: written, length: bytes.length });
+        written += bytes.length + 1;
+        buffered.push(Buffer.concat([bytes, NEWLINE]));
         if (written - chunkAt >= READ_CHUNK) writeChunk();
       });
       if (buffered.length > 0) writeChunk();
@@ -146,9 +148,9 @@ export async function openFileStore(filename: string, options: FileStoreOptions 
       const refused: { id: string; reason: string; json: string }[] = [];
       // Each job's latest line, read where the index says it lies.
       const latest = new Set([...index.values()].map((at) => at.offset));
-      await scanFile(filename, (text, offset) => {
+      await scanFile(filename, (bytes, offset) => {
         if (!latest.has(offset)) return;
-        const line = readLine(text);
+        const line = readLine(bytes.toString('utf8'));
         if (line.kind !== 'record') return;
         const checked = readRecord(line.json);
         if (checked.ok) jobs.push(checked.job);
@@ -169,8 +171,8 @@ export async function openFileStore(filename: string, options: FileStoreOptions 
       pending.push({ id: job.id, line: recordLine(job.id, job.status, JSON.stringify(job)), removed: false });
     },
     async remove(id: string): Promise<void> {
+      // Like a put: written by the next sync.
       pending.push({ id, line: removalLine(id), removed: true });
-      await serially(flush);
     },
     async sync(): Promise<void> {
       await serially(async () => {
@@ -207,7 +209,7 @@ export async function openFileStore(filename: string, options: FileStoreOptions 
 }
 
 /** Calls back with every line of the file, read in large chunks. */
-async function scanFile(filename: string, onLine: (text: string, offset: number, length: number, number: number) => void): Promise<void> {
+async function scanFile(filename: string, onLine: (line: Buffer, offset: number, number: number) => void): Promise<void> {
   const splitter = new LineSplitter(onLine);
   const handle = await open(filename, 'r');
   try {

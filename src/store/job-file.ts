@@ -60,13 +60,17 @@ function endsEscaped(text: string, at: number): boolean {
   return backslashes % 2 === 1;
 }
 
-/** Each line of a file read in chunks, with its byte offset and 1-based number; the last may lack its newline. */
+/**
+ * Each line of a file read in chunks, as bytes (without its newline), with its byte offset and
+ * 1-based number; the last may lack its newline. The bytes are valid only during the call: a
+ * reader decodes (or copies) just the lines it wants.
+ */
 export class LineSplitter {
   #carry: Buffer = Buffer.alloc(0);
   #offset = 0;
   #number = 0;
 
-  constructor(private readonly onLine: (text: string, offset: number, length: number, number: number) => void) {}
+  constructor(private readonly onLine: (line: Buffer, offset: number, number: number) => void) {}
 
   push(chunk: Buffer): void {
     const data = this.#carry.length > 0 ? Buffer.concat([this.#carry, chunk]) : chunk;
@@ -86,7 +90,7 @@ export class LineSplitter {
   #emit(data: Buffer, start: number, end: number, newline = true): void {
     this.#number += 1;
     const length = end - start + (newline ? 1 : 0);
-    if (end > start) this.onLine(data.toString('utf8', start, end), this.#offset, end - start, this.#number);
+    if (end > start) this.onLine(data.subarray(start, end), this.#offset, this.#number);
     this.#offset += length;
   }
 }

@@ -13,7 +13,7 @@ export interface JobStore {
   loadAll(): Promise<LoadedJobs>;
   /** Writes the whole record, replacing any earlier one with the same id; durable after `sync`. */
   put(job: Job): Promise<void>;
-  /** Removes the record with this id (a finished job an operator or the retention cleans away). */
+  /** Removes the record with this id (a finished job an operator or the retention cleans away); durable after `sync`. */
   remove(id: string): Promise<void>;
   /** Makes every put so far durable (fsync): one call for many puts, a group commit. */
   sync(): Promise<void>;

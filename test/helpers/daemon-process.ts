@@ -1,6 +1,5 @@
 // The real `encsup daemon` executable as a child process, for tests that kill it or signal it.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { until } from './wait.js';
 
 export interface DaemonProcess {
   url: string;
@@ -11,22 +10,40 @@ export interface DaemonProcess {
   stdout: () => string;
 }
 
-export async function spawnDaemon(dataDir: string, args: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<DaemonProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/bin.ts', 'daemon', '--port', '0', '--data-dir', dataDir, ...args], {
+/** How to run the daemon: from the sources through tsx (tests), or the built JavaScript in dist/ (benchmarks). */
+export type DaemonEntry = 'source' | 'built';
+
+const ENTRY: Record<DaemonEntry, string[]> = {
+  source: ['--import', 'tsx', 'src/cli/bin.ts'],
+  built: [new URL('../../dist/src/cli/bin.js', import.meta.url).pathname],
+};
+
+const LISTEN_TIMEOUT_MS = 20_000;
+
+export async function spawnDaemon(dataDir: string, args: string[] = [], env: NodeJS.ProcessEnv = {}, entry: DaemonEntry = 'source'): Promise<DaemonProcess> {
+  const child = spawn(process.execPath, [...ENTRY[entry], 'daemon', '--port', '0', '--data-dir', dataDir, ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, ENCSUP_LOG_LEVEL: 'info', ...env },
   });
   let stderr = '';
   let stdout = '';
   child.stderr!.on('data', (chunk) => (stderr += chunk));
-  child.stdout!.on('data', (chunk) => (stdout += chunk));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  let exitCode: number | null | undefined;
-  void exited.then((code) => (exitCode = code));
-  const url = await until(() => {
-    if (exitCode !== undefined) throw new Error(`the daemon exited with ${exitCode} before listening: ${stderr}`);
-    return daemonUrlFromLog(stdout);
-  }, 'the daemon to listen', 20_000);
+  // Told as soon as the start line is written (a start time measured on it is exact), or why not.
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`timed out after ${LISTEN_TIMEOUT_MS} ms waiting for the daemon to listen`)), LISTEN_TIMEOUT_MS);
+    child.stdout!.on('data', (chunk) => {
+      stdout += chunk;
+      const found = daemonUrlFromLog(stdout.slice(0, stdout.lastIndexOf('\n') + 1));
+      if (found === undefined) return;
+      clearTimeout(timer);
+      resolve(found);
+    });
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`the daemon exited with ${code} before listening: ${stderr}`));
+    });
+  });
   return { url, child, exited, stderr: () => stderr, stdout: () => stdout };
 }
 

@@ -8,11 +8,11 @@ import { delimiter, join } from 'node:path';
 import type { ConfigFlags } from '../../config.js';
 import { type CliContext, collect } from '../cli-context.js';
 
-/** `invoked`: the command line names `daemon` (to run it or for its help); else only its name is listed. */
-export async function registerDaemonCommand(program: Command, ctx: CliContext, invoked: boolean): Promise<void> {
+/** `withFlags`: the command line needs the daemon's flags (to run it, its help, completion); else only its name is listed. */
+export async function registerDaemonCommand(program: Command, ctx: CliContext, withFlags: boolean): Promise<void> {
   const { io } = ctx;
   const command = program.command('daemon').description('run the supervisor daemon in the foreground (the only process that opens the store)');
-  if (!invoked) return;
+  if (!withFlags) return;
   const { resolveConfig, settingFlags } = await import('../../config.js');
   // --data-dir is a global flag: the client commands read the token from the same folder.
   const settings = settingFlags().filter((setting) => setting.name !== 'dataDir');

@@ -3,8 +3,6 @@
 import type { ProgressSample } from '../sample.js';
 import { parseClock, parseNumber } from '../units.js';
 
-// A key must not be glued to a longer word: `sentme=` (an overprinted terminal) is not `time=`, and
-// `inputFps=0` (an Android log) is not `fps=`. Keys are matched without case: logs get transformed.
 /** The values of one report a progress sample needs, and which size and time fields it has. */
 interface StatsFields {
   frame?: string;
@@ -19,7 +17,9 @@ interface StatsFields {
  * The `key=value` fields of one report, first of each kind kept (several outputs print one `q=`
  * each; the first output's count). Read by a scan from `=` to `=` rather than a regular
  * expression: a stats line arrives several times a second per encode and the scan is what it
- * costs. Same rules as `(?<![A-Za-z_+-])(key)=\s*(\S*)`: a value runs to the next space and hides
+ * costs. Same rules as `(?<![A-Za-z_+-])(key)=\s*(\S*)`: a key glued to a longer word is none
+ * (`sentme=`, an overprinted terminal, is not `time=`; `inputFps=0`, an Android log, is not
+ * `fps=`), keys are matched without case (logs get transformed), a value runs to the next space and hides
  * any `=` inside it.
  */
 function readFields(report: string): StatsFields {
@@ -51,13 +51,14 @@ type StatsKey = 'frame' | 'fps' | 'time' | 'bitrate' | 'speed' | 'size' | 'other
 
 /** A stats key in any case (logs get transformed); `other` for the ones no sample needs. */
 function keyOf(word: string): StatsKey | null {
-  switch (word.length <= LONGEST_KEY ? word.toLowerCase() : '') {
+  const key = word.toLowerCase();
+  switch (key) {
     case 'frame':
     case 'fps':
     case 'time':
     case 'bitrate':
     case 'speed':
-      return word.toLowerCase() as StatsKey;
+      return key;
     case 'size':
     case 'lsize':
       return 'size';
