@@ -10,7 +10,7 @@ import { describeJobGraph } from '../machines/job-graph.js';
 import { supervisorMachine } from '../machines/supervisor-machine.js';
 import { deviceIndices, detectGpus, detectedCapacity } from './resources/gpu-detect.js';
 import { oomKillCount } from './failures/oom-kills.js';
-import { classifyCheckFailure } from './failures/classify.js';
+import { classifyCheckFailure, fullDiskAtExit } from './failures/classify.js';
 import { freeBytesAt } from './media/disk-space.js';
 import { DiskMonitor } from './media/disk-monitor.js';
 import { isInsideFolder } from './watch/reported-output.js';
@@ -182,6 +182,8 @@ async function startOwnedDaemon(config: DaemonConfig, deps: Deps, watcher: Outpu
     // A staged output is checked under its temporary name and renamed into place only then.
     checkOutput: async (job) => {
       const options = { ffprobe, durationTolerancePct: config.durationTolerancePct };
+      const full = job.output === null ? null : fullDiskAtExit(job.output, await freeBytesAt(dirname(job.output)));
+      if (full !== null) throw Object.assign(new Error(`output ${job.output} was written to a full disk`), { failure: full });
       try {
         return await (writesStaged(job) ? publishStaged(job, (path) => checkOutput({ ...job, output: path }, options), config.keepFailedOutputs) : checkOutput(job, options));
       } catch (error) {

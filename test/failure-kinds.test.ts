@@ -45,9 +45,10 @@ test('real encoder failures are classified with their evidence, and each kind ge
     const big = y4m(join(d, 'big.y4m'), 4);
     writeFileSync(join(d, 'truncated.mp4'), (await import('node:fs')).readFileSync(clip).subarray(0, 20_000));
     const missingDir = join(d, 'no-such-folder');
-    const full = join(d, 'full');
+    // A small disk of its own for each encoder that fills one, so none finds room another freed.
+    const full = (name: string) => join(d, `full-${name}`);
     const readOnly = join(d, 'read-only');
-    const unmounts = canMount ? [mountTmpfs(full, 'size=64k'), mountTmpfs(readOnly, 'size=1m,ro')] : [];
+    const unmounts = canMount ? [...['ffmpeg', 'x264', 'x265', 'svt'].map((name) => mountTmpfs(full(name), 'size=64k')), mountTmpfs(readOnly, 'size=1m,ro')] : [];
     const ff = (...args: string[]) => [FFMPEG, '-hide_banner', '-y', ...args];
     const cases: Case[] = [
       { name: 'ffmpeg missing input', kind: 'input-missing', evidence: 'nosuch.mp4: No such file or directory', submit: { command: ff('-i', join(d, 'nosuch.mp4'), join(d, 'o1.mp4')) } },
@@ -75,21 +76,20 @@ test('real encoder failures are classified with their evidence, and each kind ge
       { name: 'timed out', kind: 'timed-out', submit: { command: ['sh', '-c', 'while true; do echo tick; sleep 0.2; done'], timeoutSec: 1, validate: false } },
       ...(canMount
         ? ([
-            { name: 'ffmpeg full disk', kind: 'disk-full', evidence: 'No space left on device', submit: { command: ff('-i', clip, '-c:v', 'libx264', '-preset', 'ultrafast', '-crf', '0', join(full, 'o20.mp4')), output: join(full, 'o20.mp4') } },
-            { name: 'x264 full disk (it says only "aborted")', kind: 'disk-full', evidence: 'bytes free', submit: { command: ['x264', '--qp', '0', '-o', join(full, 'o21.264'), big], output: join(full, 'o21.264'), validate: false } },
-            { name: 'x265 full disk (exits 0)', kind: 'disk-full', evidence: 'bytes free', submit: { command: ['x265', '--qp', '0', '--input', big, '--output', join(full, 'o22.hevc')], output: join(full, 'o22.hevc') } },
+            { name: 'ffmpeg full disk', kind: 'disk-full', evidence: 'No space left on device', submit: { command: ff('-i', clip, '-c:v', 'libx264', '-preset', 'ultrafast', '-crf', '0', join(full('ffmpeg'), 'o20.mp4')), output: join(full('ffmpeg'), 'o20.mp4') } },
+            { name: 'x264 full disk (it says only "aborted")', kind: 'disk-full', evidence: 'bytes free', submit: { command: ['x264', '--qp', '0', '-o', join(full('x264'), 'o21.264'), big], output: join(full('x264'), 'o21.264'), validate: false } },
+            // Both exit 0, and what they got down reads as media: a raw HEVC stream has no length to check.
+            { name: 'x265 full disk (exits 0)', kind: 'disk-full', evidence: 'bytes free', submit: { command: ['x265', '--qp', '0', '--input', big, '--output', join(full('x265'), 'o22.hevc')], output: join(full('x265'), 'o22.hevc') } },
+            { name: 'SvtAv1EncApp full disk (exits 0)', kind: 'disk-full', evidence: 'bytes free', submit: { command: ['SvtAv1EncApp', '-i', big, '-b', join(full('svt'), 'o24.ivf')], output: join(full('svt'), 'o24.ivf') } },
             { name: 'ffmpeg read-only folder', kind: 'output-unwritable', evidence: 'Read-only file system', submit: { command: ff('-i', clip, join(readOnly, 'o23.mp4')) } },
           ] satisfies Case[])
         : []),
     ];
     try {
-      // One at a time where they share the small disk, so each fills it by itself.
       const jobs: [Case, Job][] = [];
       for (const each of cases) {
         // The inputs are missing on purpose: past the submit check, to see the encoders fail on them.
-        const job = await api.submit({ name: each.name, cwd: d, checkInputs: false, ...each.submit });
-        jobs.push([each, job]);
-        if (each.kind === 'disk-full') await waitForStatus(api, job.id, ['failed', 'queued', 'done'], 60_000).then(() => until(async () => (await api.get(job.id)).attempts >= 1 && ['failed', 'queued'].includes((await api.get(job.id)).status), 'the attempt to end'));
+        jobs.push([each, await api.submit({ name: each.name, cwd: d, checkInputs: false, ...each.submit })]);
       }
       // Killed from outside: a running encoder ended by someone else's kill -9.
       const victim = await api.submit({ name: 'killed from outside', command: ['sleep', '30'], validate: false, maxAttempts: 1 });
@@ -101,9 +101,13 @@ test('real encoder failures are classified with their evidence, and each kind ge
       for (const [each, submitted] of jobs) {
         const job = await until(async () => {
           const now = await api.get(submitted.id);
-          return now.history.length >= 1 && (now.status === 'failed' || now.status === 'queued' || now.history.length >= 2) ? now : null;
+          return now.status === 'done' || (now.history.length >= 1 && (now.status === 'failed' || now.status === 'queued' || now.history.length >= 2)) ? now : null;
         }, `${each.name} to end an attempt`, 60_000);
-        const first = job.history[0]!;
+        const first = job.history[0];
+        if (first === undefined) {
+          problems.push(`${each.name}: done, where it should have failed as ${each.kind}`);
+          continue;
+        }
         if (first.failureKind !== each.kind) problems.push(`${each.name}: ${first.failureKind} (expected ${each.kind}; evidence ${first.evidence}; reason ${first.reason})`);
         else if (each.evidence !== undefined && !(typeof each.evidence === 'string' ? first.evidence?.includes(each.evidence) : each.evidence.test(first.evidence ?? ''))) problems.push(`${each.name}: evidence ${first.evidence}`);
         if (DEFAULT_RETRY_RULES[each.kind] === 'never') {

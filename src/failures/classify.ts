@@ -111,6 +111,18 @@ export function classifyFailure(facts: FailureFacts): FailureEvidence {
   return { kind: 'unknown', evidence: lines.length > 0 ? evidenceOf(lines.at(-1)!) : null };
 }
 
+// At most this free where an output was written, the disk was full when the encoder ended: a write
+// of that output failed, whatever the exit code says (x265 and SvtAv1EncApp exit 0 on ENOSPC, and
+// what they got down may still read as media). A few blocks, so a complete output that happens to
+// leave a nearly full disk is not taken for a cut one.
+const FULL_BYTES = 64 * 1024;
+
+/** A full disk under an output whose encoder exited 0, or null where there was room. */
+export function fullDiskAtExit(output: string, outputFreeBytes: number | null): FailureEvidence | null {
+  if (outputFreeBytes === null || outputFreeBytes >= FULL_BYTES) return null;
+  return { kind: 'disk-full', evidence: `${outputFreeBytes} bytes free where ${output} was written, when the encoder ended: the output is likely cut short` };
+}
+
 /** An output that failed its check after the encoder exited 0: a full disk where it was written (an encoder that does not notice, as x265 and SvtAv1EncApp), or a bad output. */
 export function classifyCheckFailure(message: string, outputFreeBytes: number | null): FailureEvidence {
   if (outputFreeBytes !== null && outputFreeBytes < NEARLY_FULL_BYTES) return { kind: 'disk-full', evidence: `${outputFreeBytes} bytes free where the output was written; the check said: ${evidenceOf(message)}` };
