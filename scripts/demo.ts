@@ -64,7 +64,7 @@ let drawn = 0;
 // Not a terminal (a log, a pipe): a line per job only when its status or whole percent changes.
 const printed = new Map<string, string>();
 for (;;) {
-  const jobs = ids.map((id) => daemon.requests.get(id));
+  const jobs = await Promise.all(ids.map((id) => daemon.requests.get(id)));
   if (interactive) {
     if (drawn > 0) process.stdout.write(`\u001b[${drawn}A`);
     for (const job of jobs) process.stdout.write(`\u001b[2K${line(job)}\n`);
@@ -81,7 +81,7 @@ for (;;) {
   await new Promise((done) => setTimeout(done, 500));
 }
 
-const finished = ids.map((id) => daemon.requests.get(id));
+const finished = await Promise.all(ids.map((id) => daemon.requests.get(id)));
 for (const job of finished) console.log(`${job.id} ${job.status}${job.error ? `: ${job.error}` : ''} -> ${job.output} (${formatDuration(job.elapsedSeconds)})`);
 if (keepRunning) {
   console.log(`\nthe daemon keeps running on ${daemon.url}; try: npx encsup --url ${daemon.url} --data-dir ${dataDir} list   (Ctrl-C to stop)`);

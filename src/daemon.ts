@@ -44,6 +44,7 @@ import { checkOutput } from './media/output-check.js';
 import { publishStaged, writesStaged } from './media/staged-output.js';
 import { inputsOf, probeInputs } from './media/probe.js';
 import { Forecaster } from './forecast/forecaster.js';
+import { runsToLearnFrom } from './forecast/run-history.js';
 import { createJobViews } from './forecast/job-view.js';
 import { LiveBoard } from './forecast/live-board.js';
 import { planOf } from './progress/encode-plan.js';
@@ -124,7 +125,6 @@ async function startOwnedDaemon(config: DaemonConfig, deps: Deps, watcher: Outpu
   // Every process this folder's daemons ever started carries this in its tag.
   const runsOf = folderTag(config.dataDir);
   const recovered = await recoverStore({ store, ledger, log, killGraceMs: config.killGraceSec * 1000, nowIso, folderTag: runsOf, keepFailedOutputs: config.keepFailedOutputs, announce: (event) => feed.announce(event, ledger.latest(event.jobId)), scope: farmStore ? 'farm' : 'box' });
-  for (const job of ledger.list()) transitions.seed(job);
 
   const ffprobe = optionalTool('ffprobe');
   // Progress as it is now, for the event stream only: never stored, so never throttled by the store.
@@ -139,8 +139,11 @@ async function startOwnedDaemon(config: DaemonConfig, deps: Deps, watcher: Outpu
       return probed ? plan.outputDuration(probed.inputDurations) : null;
     },
   });
-  // Learned from the done jobs the store holds, oldest first, so the latest runs are the ones kept.
-  for (const job of ledger.list('done').sort((a, b) => (a.finishedAt ?? '').localeCompare(b.finishedAt ?? ''))) forecaster.observe(job);
+  // Learned from the latest done jobs of each kind the store holds, oldest first.
+  for (const summary of runsToLearnFrom(ledger.list('done'))) {
+    const job = await ledger.read(summary.id);
+    if (job !== undefined) forecaster.observe(job);
+  }
   stopFeeds.push(
     feed.subscribe((event, job) => {
       if (event.kind === 'attempt-ended' || event.kind === 'requeued') board.forget(event.jobId);
@@ -258,7 +261,7 @@ async function startOwnedDaemon(config: DaemonConfig, deps: Deps, watcher: Outpu
   const disks = new DiskMonitor({
     minFreeBytes: config.minFreeBytes,
     freeBytes: freeBytesAt,
-    folders: () => new Set([config.dataDir, ...folders, ...ledger.list('queued').map(diskFolderOf), ...ledger.list('encoding').map(diskFolderOf)]),
+    folders: () => new Set([config.dataDir, ...folders, ...ledger.active('queued').map(diskFolderOf), ...ledger.active('encoding').map(diskFolderOf)]),
     onChange: (low) => supervisor.send({ type: 'SET_LOW_DISK', folders: low }),
     intervalMs: DISK_CHECK_MS,
   });
@@ -348,7 +351,7 @@ async function startOwnedDaemon(config: DaemonConfig, deps: Deps, watcher: Outpu
     views: createJobViews({
       forecaster,
       board,
-      allJobs: () => ledger.list(),
+      activeJobs: () => ledger.active(),
       maxConcurrent: () => requests.settings().maxConcurrent,
       nowMs: deps.nowMs,
       waitingFor: (jobId) => {

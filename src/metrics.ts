@@ -35,14 +35,13 @@ export function createMetrics(ledger: JobLedger, encodersRunning: () => number, 
     labelNames: ['status'],
     registers: [registry],
     collect() {
-      const counts = Object.fromEntries(JOB_STATUSES.map((status) => [status, 0]));
-      for (const job of ledger.list()) counts[job.status]!++;
-      for (const status of JOB_STATUSES) this.set({ status }, counts[status]!);
+      const counts = ledger.counts();
+      for (const status of JOB_STATUSES) this.set({ status }, counts[status]);
     },
   });
   new Gauge({ name: 'encsup_encoders_running', help: 'Encoder processes running now', registers: [registry], collect() { this.set(encodersRunning()); } });
   registerHealthGauges(registry, health);
-  new Gauge({ name: 'encsup_queue_depth', help: 'Jobs waiting to start', registers: [registry], collect() { this.set(ledger.list('queued').length); } });
+  new Gauge({ name: 'encsup_queue_depth', help: 'Jobs waiting to start', registers: [registry], collect() { this.set(ledger.active('queued').length); } });
   const durations = new Histogram({
     name: 'encsup_encode_duration_seconds',
     help: 'Encoding time of finished jobs (all attempts), by how they ended',

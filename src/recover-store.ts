@@ -1,4 +1,4 @@
-// What a start does with the store before anything runs: load every record, adopt them, end the
+// What a start does with the store before anything runs: load the records, adopt them, end the
 // encoders a previous daemon left running (recovery.ts decides which), write the changed records
 // back, and say what happened. Returns the waiting line to start with.
 import type { Job } from '../machines/job-record.js';
@@ -35,11 +35,12 @@ export async function recoverStore(options: {
   scope?: 'box' | 'farm';
 }): Promise<RecoveredStore> {
   const { store, ledger, log } = options;
-  const loaded = await store.loadAll();
+  const loaded = await store.load();
   for (const problem of loaded.problems) log.warn({ problem }, 'a stored record could not be read');
-  ledger.adopt(loaded.jobs);
+  ledger.adopt(loaded.active, loaded.finished);
   const at = options.nowIso();
-  const recovery = options.scope === 'farm' ? { changed: [], queued: [], orphans: [] } : recoverJobs(loaded.jobs, at);
+  // Finished jobs need nothing: only those that were waiting or running when it stopped.
+  const recovery = options.scope === 'farm' ? { changed: [], queued: [], orphans: [] } : recoverJobs(loaded.active, at);
   for (const orphan of recovery.orphans) {
     const result = await endOrphan(orphan.pid, orphan.pidStartTicks, options.killGraceMs);
     if (result === 'ended') log.warn({ jobId: orphan.jobId, pid: orphan.pid }, 'ended an encoder left running by the previous daemon');
@@ -52,7 +53,7 @@ export async function recoverStore(options: {
     log.warn({ jobId: found.tag.split('/')[1], attempt: Number(found.tag.split('/')[2]), pid: found.pid }, 'ended a process a previous daemon started, found by its run tag');
   }
   // An interrupted attempt's staged output is as good as a failed one's: never published.
-  for (const job of options.scope === 'farm' ? [] : loaded.jobs) {
+  for (const job of options.scope === 'farm' ? [] : loaded.active) {
     if ((job.status === 'encoding' || job.status === 'finalizing') && writesStaged(job)) await discardStaged(job, options.keepFailedOutputs).catch(() => undefined);
   }
   for (const job of recovery.changed) {

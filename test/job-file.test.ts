@@ -1,29 +1,62 @@
 // The job file's lines and the file store's upkeep: lines read back by id without parsing the
 // record, torn lines told from whole ones, offsets that find a line again, and a rewrite that
 // keeps only each job's latest line.
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { openFileStore } from '../src/store/file-store.js';
 import { LineSplitter, lineId, readLine, recordLine, removalLine } from '../src/store/job-file.js';
+import { summarize, summaryRow } from '../src/store/job-summary.js';
 import { aJob } from './helpers/jobs.js';
+import { loadWhole } from './helpers/load-whole.js';
 import { withTempDir } from './helpers/temp.js';
 
 test('a line is known by its id from its start and end; a torn or foreign line is parsed or refused', () => {
   const json = JSON.stringify({ ...aJob('a1'), name: 'ends with a quote"}' });
   const whole = recordLine('a1', 'queued', json);
-  assert.equal(lineId(whole), { kind: 'record', id: 'a1' });
-  assert.equal(readLine(whole), { kind: 'record', id: 'a1', json });
-  assert.equal(lineId(removalLine('a1')), { kind: 'removed', id: 'a1' });
+  assert.equal(lineId(Buffer.from(whole)), { kind: 'record', id: 'a1', status: 'queued' });
+  assert.equal(readLine(whole), { kind: 'record', id: 'a1', status: 'queued', json });
+  assert.equal(lineId(Buffer.from(removalLine('a1'))), { kind: 'removed', id: 'a1' });
   // Cut right after an escaped quote and brace inside the record: not a whole line.
   const cut = whole.slice(0, whole.indexOf('\\"}') + 3);
   assert.ok(cut.endsWith('"}'));
-  assert.equal(lineId(cut), { kind: 'unreadable' });
-  assert.equal(lineId(whole.slice(0, 60)), { kind: 'unreadable' });
+  assert.equal(lineId(Buffer.from(cut)), { kind: 'unreadable' });
+  assert.equal(lineId(Buffer.from(whole.slice(0, 60))), { kind: 'unreadable' });
   // Written by nedb with its keys in another order: parsed, and found all the same.
-  assert.equal(lineId(JSON.stringify({ status: 'done', json: '{}', _id: 'n1' })), { kind: 'record', id: 'n1' });
-  assert.equal(lineId('{"$$indexCreated":{"fieldName":"status"}}'), { kind: 'other' });
+  assert.equal(lineId(Buffer.from(JSON.stringify({ status: 'done', json: '{}', _id: 'n1' }))), { kind: 'record', id: 'n1', status: 'done' });
+  assert.equal(lineId(Buffer.from('{"$$indexCreated":{"fieldName":"status"}}')), { kind: 'other' });
+});
+
+test('a start reads a finished job\'s summary, not its record: a damaged record shows when the job is read, and is set aside then; a summary that does not hold is passed over for the record', async () => {
+  await withTempDir(async (dir) => {
+    const file = join(dir.path, 'jobs.db');
+    const done = aJob('d1', { status: 'done', progress: 100, name: 'quote " and ,"json":" inside' });
+    const damaged = aJob('d2', { status: 'failed' });
+    const lying = aJob('d3', { status: 'done', progress: 100 });
+    const row = summaryRow(summarize(lying));
+    writeFileSync(
+      file,
+      [
+        recordLine(done.id, done.status, JSON.stringify(done), summarize(done)),
+        recordLine(damaged.id, damaged.status, '{"id":"d2","status":"failed"', summarize(damaged)),
+        // A summary whose fields are not what they should be: the record decides.
+        JSON.stringify({ _id: lying.id, status: lying.status, summary: row.map((value) => (value === 0 ? 'high' : value)), json: JSON.stringify(lying) }),
+      ].join('\n') + '\n',
+    );
+    const store = await openFileStore(file);
+    const { active, finished, problems } = await store.load();
+    assert.equal([active, problems], [[], []]);
+    assert.equal(finished, [summarize(done), summarize(damaged), summarize(lying)]);
+    assert.equal(await store.read('d1'), done);
+    assert.equal(await store.read('d3'), lying);
+    assert.is(await store.read('d2'), undefined, 'a record that is not a job is no job');
+    await store.sync();
+    const quarantined = readFileSync(join(dir.path, 'quarantine.jsonl'), 'utf8');
+    assert.match(quarantined, '"id":"d2"');
+    assert.equal((await store.load()).finished.map((each) => each.id), ['d1', 'd3'], 'set aside, not kept');
+    await store.close();
+  });
 });
 
 test('lines split from chunks cut anywhere carry their byte offsets and numbers', () => {
@@ -55,7 +88,7 @@ test('the file is rewritten with only each job\'s latest line, and loads the sam
     assert.is(lines.length, 49, 'one line a job, the removed one gone');
     assert.ok(statSync(file).size < before / 2);
     const again = await openFileStore(file);
-    const { jobs, problems } = await again.loadAll();
+    const { jobs, problems } = await loadWhole(again);
     assert.equal(problems, []);
     assert.is(jobs.length, 49);
     assert.ok(jobs.every((job) => job.progressUpdates === 2), 'the latest version of each');
@@ -63,7 +96,7 @@ test('the file is rewritten with only each job\'s latest line, and loads the sam
     await again.sync();
     await again.close();
     const third = await openFileStore(file);
-    assert.is((await third.loadAll()).jobs.find((job) => job.id === 'j1')?.status, 'done', 'written after the rewrite, where the new file is');
+    assert.is((await loadWhole(third)).jobs.find((job) => job.id === 'j1')?.status, 'done', 'written after the rewrite, where the new file is');
     await third.close();
   });
 });
@@ -80,7 +113,7 @@ test('a rewrite larger than one chunk keeps every job whole and in place', async
     await store.close();
     assert.ok(statSync(file).size > 4 * 1024 * 1024);
     const again = await openFileStore(file);
-    const { jobs, problems } = await again.loadAll();
+    const { jobs, problems } = await loadWhole(again);
     assert.equal(problems, []);
     assert.is(jobs.length, count);
     assert.ok(jobs.every((job) => job.progressUpdates === 1 && job.logTail[0] === `line ${job.id.slice(1)} é`));

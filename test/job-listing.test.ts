@@ -4,6 +4,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { Job } from '../machines/job-record.js';
 import { listPage } from '../src/jobs/job-listing.js';
+import { type JobSummary, summarize } from '../src/store/job-summary.js';
 import { sinceTime } from '../src/cli/commands/job-commands.js';
 import { cli } from './helpers/cli.js';
 import { waitForStatus, withTestDaemon } from './helpers/daemon.js';
@@ -11,7 +12,7 @@ import { aJob } from './helpers/jobs.js';
 
 const at = (second: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, second)).toISOString();
 
-function sampleJobs(): Job[] {
+function sampleJobs(): JobSummary[] {
   return [
     aJob('done-old', { status: 'done', createdAt: at(1), finishedAt: at(10) }),
     aJob('done-new', { status: 'done', createdAt: at(2), finishedAt: at(20) }),
@@ -21,7 +22,7 @@ function sampleJobs(): Job[] {
     aJob('wait-first', { status: 'queued', createdAt: at(6), priority: 0 }),
     aJob('wait-high', { status: 'queued', createdAt: at(7), priority: 10, name: 'Trailer 4K', command: ['ffmpeg', '-i', 'trailer.mov', 'x.mp4'] }),
     aJob('failed-1', { status: 'failed', createdAt: at(8), finishedAt: at(30), error: 'ffmpeg exited with code 1' }),
-  ];
+  ].map(summarize);
 }
 
 test('view order: running (oldest start first), waiting as they will start, finished newest first; counts for all', () => {
@@ -40,7 +41,7 @@ test('pages follow each other by cursor without repeats or gaps, even as jobs ar
     const page = listPage(jobs, { order: 'oldest', limit: 3, cursor });
     seen.push(...page.jobs.map((job) => job.id));
     // A new job arrives between pages: it sorts last (newest), so it is on a later page, once.
-    jobs.push(aJob(`late-${round}`, { createdAt: at(40 + round) }));
+    jobs.push(summarize(aJob(`late-${round}`, { createdAt: at(40 + round) })));
     cursor = page.next;
     if (cursor === null) break;
   }

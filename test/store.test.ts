@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { JobLedger } from '../src/store/job-ledger.js';
+import { summarize } from '../src/store/job-summary.js';
 import type { JobStore } from '../src/store/job-store.js';
 import { type MemoryStore, openMemoryStore } from '../src/store/memory-store.js';
 import { endTornLine, openFileStore } from '../src/store/file-store.js';
@@ -14,6 +15,7 @@ import { openPostgresStore } from '../src/store/postgres-store.js';
 import { freshDatabase, setReadOnly } from './helpers/postgres.js';
 import { startTestDaemon } from './helpers/daemon.js';
 import { aJob } from './helpers/jobs.js';
+import { loadWhole } from './helpers/load-whole.js';
 import { withTempDir } from './helpers/temp.js';
 import { until } from './helpers/wait.js';
 
@@ -77,9 +79,37 @@ for (const [name, { open, refuseWrites, settle }] of backends) {
       await store.put(job);
       await store.close();
       const again = await open(dir.path);
-      const { jobs, problems } = await again.loadAll();
+      const { jobs, problems } = await loadWhole(again);
       assert.equal(jobs, [job]);
       assert.equal(problems, []);
+      await again.close();
+    });
+  });
+
+  test(`${name}: a finished job loads as its summary and reads back whole by id; an unfinished one loads whole`, async () => {
+    await withTempDir(async (dir) => {
+      const store = await open(dir.path);
+      const finished = aJob('f1', { status: 'done', progress: 100, finishedAt: '2026-01-01T00:01:00.000Z', logTail: ['the last line'], command: ['ffmpeg', '-i', 'in.mov', 'out.mp4'] });
+      const waiting = aJob('w1');
+      await store.put(finished);
+      await store.put(waiting);
+      await store.put(aJob('gone', { status: 'failed' }));
+      await store.remove('gone');
+      await store.sync();
+      await store.close();
+      const again = await open(dir.path);
+      const { active, finished: summaries, problems } = await again.load();
+      assert.equal(problems, []);
+      assert.equal(active, [waiting]);
+      assert.equal(summaries, [summarize(finished)]);
+      assert.is(summaries[0]!.commandLine, 'ffmpeg -i in.mov out.mp4');
+      assert.equal(await again.read('f1'), finished);
+      assert.equal(await again.read('w1'), waiting);
+      assert.is(await again.read('gone'), undefined, 'removed');
+      assert.is(await again.read('nosuch'), undefined);
+      // What was put last, written or not.
+      await again.put({ ...finished, status: 'queued', finishedAt: null });
+      assert.is((await again.read('f1'))?.status, 'queued');
       await again.close();
     });
   });
@@ -90,7 +120,7 @@ for (const [name, { open, refuseWrites, settle }] of backends) {
       await store.put(aJob('a1'));
       await store.put(aJob('a1', { status: 'done', progress: 100 }));
       await store.put(aJob('b2'));
-      const { jobs } = await store.loadAll();
+      const { jobs } = await loadWhole(store);
       assert.is(jobs.length, 2);
       assert.is(jobs.find((job) => job.id === 'a1')?.status, 'done');
       await store.close();
@@ -101,13 +131,13 @@ test(`${name} + ledger: a change is visible only once it is durable, and concurr
     const store = await open(dir.path);
     const ledger = new JobLedger(store, { nowIso: () => '2026-01-01T00:00:00.000Z', onWriteError: () => undefined });
     const first = ledger.record(aJob('a1', { progress: 1 }));
-    assert.is(ledger.get('a1'), undefined, 'not visible before the write');
+    assert.is(ledger.held('a1'), undefined, 'not visible before the write');
     void ledger.record(aJob('a1', { progress: 2 }));
     void ledger.record(aJob('a1', { progress: 3 }));
     await first;
     await ledger.whenIdle();
-    assert.is(ledger.get('a1')?.progress, 3);
-    const { jobs } = await store.loadAll();
+    assert.is(ledger.held('a1')?.progress, 3);
+    const { jobs } = await loadWhole(store);
     assert.is(jobs[0]?.progress, 3);
     await store.close();
   });
@@ -152,7 +182,7 @@ test(`${name} + ledger: changes to different jobs become durable in the order th
       assert.ok(errors.length >= 2);
       await store.close();
       const again = await open(dir.path);
-      const { jobs } = await again.loadAll();
+      const { jobs } = await loadWhole(again);
       assert.equal(jobs.map((job) => [job.id, job.status]), [['kept', 'done']], 'the refused job is nowhere, the retried change is stored');
       await again.close();
     });
@@ -167,7 +197,7 @@ test('job file: a record written by the previous version loads under the new fie
     const old = { ...current, attemptsBeforeRetry: 2, progressWrites: 17 };
     writeFileSync(file, `${JSON.stringify({ _id: 'old', status: 'done', json: JSON.stringify(old) })}\n`);
     const store = await openFileStore(file);
-    const { jobs, problems } = await store.loadAll();
+    const { jobs, problems } = await loadWhole(store);
     assert.equal(problems, []);
     assert.equal([jobs[0]!.attemptsBeforeManualRetry, jobs[0]!.progressUpdates, jobs[0]!.pass, jobs[0]!.passes], [2, 17, null, null]);
     assert.not.ok('attemptsBeforeRetry' in jobs[0]!);
@@ -189,7 +219,7 @@ test('job file: records that are not jobs are set aside in quarantine.jsonl with
         line('number', '5'),
     );
     const store = await openFileStore(file);
-    const { jobs, problems } = await store.loadAll();
+    const { jobs, problems } = await loadWhole(store);
     assert.equal(jobs.map((job) => job.id), ['good']);
     assert.is(problems.length, 5);
     assert.ok(problems.some((problem) => /^job x: name: /.test(problem)), problems.join('\n'));
@@ -202,7 +232,7 @@ test('job file: records that are not jobs are set aside in quarantine.jsonl with
     assert.is(JSON.parse(quarantined.find((each) => each.id === 'x')!.record).id, 'x', 'the record is kept as it was');
     // Set aside once: the next start loads the good job and reports nothing.
     const again = await openFileStore(file);
-    assert.equal(await again.loadAll(), { jobs: (await again.loadAll()).jobs, problems: [] });
+    assert.equal(await loadWhole(again), { jobs: (await loadWhole(again)).jobs, problems: [] });
     await again.close();
     // The daemon starts on such a folder, and /healthz says what it set aside.
     writeFileSync(file, line('good', JSON.stringify(aJob('good', { status: 'done', progress: 100 }))) + line('x', JSON.stringify({ id: 'x', status: 'queued' })));
@@ -232,7 +262,7 @@ test('job file: a line cut off by a crash is ended before the next record, so th
     await store.sync();
     // Read as a start after a power cut would (no compaction at close to tidy the file first).
     const again = await openFileStore(file);
-    const { jobs, problems } = await again.loadAll();
+    const { jobs, problems } = await loadWhole(again);
     assert.equal(jobs.map((job) => job.id).sort(), ['a1', 'c3'], 'the record after the cut-off line loads');
     assert.is(problems.length, 1);
     await again.close();
@@ -249,7 +279,7 @@ test('job file: a file cut off in the middle of its last line still loads every 
     const file = join(dir.path, 'jobs.db');
     appendFileSync(file, readFileSync(file, 'utf8').split('\n')[0]!.slice(0, 40));
     const again = await openFileStore(file);
-    const { jobs, problems } = await again.loadAll();
+    const { jobs, problems } = await loadWhole(again);
     assert.equal(jobs.map((job) => job.id).sort(), ['a1', 'b2']);
     assert.is(problems.length, 1);
     assert.match(problems[0]!, 'line 3 could not be read');
@@ -261,7 +291,8 @@ test('ledger: a failed write is retried until the store takes it, and nothing is
   let failures = 2;
   const saved: string[] = [];
   const flaky: JobStore = {
-    loadAll: async () => ({ jobs: [], problems: [] }),
+    load: async () => ({ active: [], finished: [], problems: [] }),
+    read: async () => undefined,
     put: async (job) => {
       if (failures-- > 0) throw new Error('disk full');
       saved.push(job.id);
@@ -278,7 +309,7 @@ test('ledger: a failed write is retried until the store takes it, and nothing is
   await ledger.record(aJob('a1'));
   assert.equal(saved, ['a1']);
   assert.is(errors.length, 2);
-  assert.is(ledger.get('a1')?.id, 'a1');
+  assert.is(ledger.held('a1')?.id, 'a1');
 });
 
 test.after(async () => {

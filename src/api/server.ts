@@ -109,21 +109,23 @@ export function createApiServer(deps: ApiDeps): Server {
       if (replayed) res.setHeader('idempotent-replayed', 'true');
       sendJson(res, replayed ? 200 : 201, publicJob(job));
     },
-    listJobs: (_q, res, _p, url) => {
+    listJobs: async (_q, res, _p, url) => {
       const { status, q, since, order, limit, cursor } = readQuery(listJobsQuery, url);
-      const page = listPage(ledger.list(), { order, limit, cursor: cursor ?? null, ...(status ? { status } : {}), ...(q ? { q } : {}), ...(since ? { sinceMs: Date.parse(since) } : {}) });
-      sendJson(res, 200, { ...page, jobs: deps.views.present(page.jobs).map(publicJob) });
+      const page = listPage(ledger.list(), { order, limit, cursor: cursor ?? null, ...(status ? { status } : {}), ...(q ? { q } : {}), ...(since ? { sinceMs: Date.parse(since) } : {}) }, ledger.counts());
+      // The page's jobs whole: finished ones are read from the store, a page at a time.
+      const jobs = (await Promise.all(page.jobs.map((summary) => ledger.read(summary.id)))).filter((job) => job !== undefined);
+      sendJson(res, 200, { ...page, jobs: deps.views.present(jobs).map(publicJob) });
     },
-    getJob: (_q, res, [id]) => sendJson(res, 200, view(requests.get(id!))),
-    forecast: (_q, res) => sendJson(res, 200, { kinds: deps.kinds(), jobs: Object.fromEntries(deps.views.present(ledger.list().filter(isWaitingOrRunning)).map((job) => [job.id, job.forecast])) }),
+    getJob: async (_q, res, [id]) => sendJson(res, 200, view(await requests.get(id!))),
+    forecast: (_q, res) => sendJson(res, 200, { kinds: deps.kinds(), jobs: Object.fromEntries(deps.views.present(ledger.active()).map((job) => [job.id, job.forecast])) }),
     setPriority: async (req, res, [id]) => sendJson(res, 200, publicJob(await requests.setPriority(id!, await readJsonBody(req)))),
     cancelJob: async (_q, res, [id]) => sendJson(res, 200, publicJob(await requests.cancel(id!))),
     retryJob: async (_q, res, [id]) => sendJson(res, 200, publicJob(await requests.retry(id!))),
     jobLog: async (_q, res, [id], url) => sendLog(res, deps, id!, readQuery(logQuery, url)),
-    jobDeliveries: async (_q, res, [id]) => sendJson(res, 200, await deps.deliveries(requests.get(id!).id)),
-    jobTransitions: (_q, res, [id]) => {
-      const job = requests.get(id!);
-      sendJson(res, 200, { status: job.status, transitions: deps.transitions.of(job.id) });
+    jobDeliveries: async (_q, res, [id]) => sendJson(res, 200, await deps.deliveries(requests.idOf(id!))),
+    jobTransitions: async (_q, res, [id]) => {
+      const job = await requests.get(id!);
+      sendJson(res, 200, { status: job.status, transitions: deps.transitions.of(job) });
     },
     reportOutput: async (req, res) => sendJson(res, 202, await requests.reportOutput(await readJsonBody(req))),
     listOutputs: (_q, res) => sendJson(res, 200, requests.outputEvents()),
@@ -246,10 +248,6 @@ function readQuery<T extends z.ZodObject>(schema: T, url: URL): z.output<T> {
   throw new ApiError(400, problem.message, problem.field);
 }
 
-function isWaitingOrRunning(job: Job): boolean {
-  return job.status === 'queued' || job.status === 'encoding' || job.status === 'finalizing';
-}
-
 // What one request may read of a log: a 16 MiB log whole is for the download, not for a page.
 const TAIL_WINDOW_BYTES = 4 * 1024 * 1024;
 
@@ -259,7 +257,7 @@ const TAIL_WINDOW_BYTES = 4 * 1024 * 1024;
  * cut shorter than the offset, at its size cap, is sent from its start again).
  */
 async function sendLog(response: ServerResponse, deps: ApiDeps, idOrPrefix: string, query: z.output<typeof logQuery>): Promise<void> {
-  const job = deps.requests.get(idOrPrefix);
+  const job = await deps.requests.get(idOrPrefix);
   const lines = query.tail ?? null;
   const from = query.offset ?? null;
   let handle;

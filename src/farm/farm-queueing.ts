@@ -56,7 +56,7 @@ export function farmQueueing(deps: FarmQueueingDeps): JobQueueing {
       // Waiting in the farm's line (whether or not it ran before): cancelled here, unless a host claimed it first.
       if (job.status === 'queued') {
         const cancelled = toCancelled(job, at);
-        if (await changeUnclaimed(cancelled)) return announce({ kind: 'cancelled', jobId: job.id, at }, ledger.get(job.id) ?? cancelled);
+        if (await changeUnclaimed(cancelled)) return announce({ kind: 'cancelled', jobId: job.id, at }, ledger.held(job.id) ?? cancelled);
       }
       // Held by a host (maybe since a moment ago): its owner ends it.
       await store.pool.query(SQL.requestCancel, [job.id]).catch((error: Error) => {

@@ -71,6 +71,7 @@ const NEXT_SEQ = `nextval('encsup_jobs_seq')`;
 
 export const SQL = {
   loadAll: 'SELECT id, record, seq FROM encsup_jobs',
+  readOne: 'SELECT record FROM encsup_jobs WHERE id = $1',
 
   /** A new job, or a change to one no host holds, made only if the row is as this host last saw it. */
   putUnclaimed: `INSERT INTO encsup_jobs AS job (id, status, record, seq) VALUES ($1, $2, $3, ${NEXT_SEQ})

@@ -23,7 +23,8 @@ const FORECAST_FRESH_MS = 500;
 export function createJobViews(parts: {
   forecaster: Forecaster;
   board: LiveBoard;
-  allJobs: () => readonly Job[];
+  /** The jobs waiting or running: the forecast is of them. */
+  activeJobs: () => readonly Job[];
   maxConcurrent: () => number;
   nowMs: () => number;
   waitingFor: (jobId: string) => string | null;
@@ -31,7 +32,7 @@ export function createJobViews(parts: {
   let latest: { atMs: number; forecasts: Map<string, JobForecast> } | null = null;
   const forecasts = () => {
     const now = parts.nowMs();
-    if (latest === null || now - latest.atMs >= FORECAST_FRESH_MS) latest = { atMs: now, forecasts: parts.forecaster.forecast(parts.allJobs(), parts.maxConcurrent(), parts.board) };
+    if (latest === null || now - latest.atMs >= FORECAST_FRESH_MS) latest = { atMs: now, forecasts: parts.forecaster.forecast(parts.activeJobs(), parts.maxConcurrent(), parts.board) };
     return latest.forecasts;
   };
   return {

@@ -22,6 +22,21 @@ export interface KindEstimate {
   firstPassShare: number | null;
 }
 
+/**
+ * The done jobs a new daemon learns from, oldest first: the latest of each kind, as many as are
+ * kept, so it reads those records whole and no others.
+ */
+export function runsToLearnFrom<T extends Pick<Job, 'status' | 'kind' | 'finishedAt'>>(jobs: readonly T[]): T[] {
+  const newestFirst = jobs.filter((job) => job.status === 'done').sort((a, b) => (b.finishedAt ?? '').localeCompare(a.finishedAt ?? ''));
+  const taken = new Map<string, number>();
+  const chosen = newestFirst.filter((job) => {
+    const count = taken.get(job.kind) ?? 0;
+    taken.set(job.kind, count + 1);
+    return count < RUNS_KEPT;
+  });
+  return chosen.reverse();
+}
+
 export class RunHistory {
   readonly #byKind = new Map<string, Observation[]>();
 

@@ -1,7 +1,8 @@
 // Listing jobs a page at a time, for views of thousands: a filter (status, search, since), one of
 // three stable orders, counts per status, and a cursor that names the last job shown (its sort
 // key), so a page never repeats or skips a job because others were added meanwhile. Pure.
-import { JOB_STATUSES, type Job, type JobStatus } from '../../machines/job-record.js';
+import { JOB_STATUSES, type JobStatus } from '../../machines/job-record.js';
+import type { JobSummary } from '../store/job-summary.js';
 
 export const LIST_ORDERS = ['view', 'newest', 'oldest'] as const;
 export type ListOrder = (typeof LIST_ORDERS)[number];
@@ -22,7 +23,7 @@ export interface ListQuery {
 }
 
 export interface JobPage {
-  jobs: Job[];
+  jobs: JobSummary[];
   /** Pass as `cursor` for the next page; null on the last one. */
   next: string | null;
   /** Jobs matching the filter, all pages together. */
@@ -33,7 +34,7 @@ export interface JobPage {
 
 type SortKey = [number, number, number, string];
 
-function sortKey(job: Job, order: ListOrder): SortKey {
+function sortKey(job: JobSummary, order: ListOrder): SortKey {
   const created = Date.parse(job.createdAt);
   if (order === 'newest') return [0, -created, 0, job.id];
   if (order === 'oldest') return [0, created, 0, job.id];
@@ -63,20 +64,18 @@ export function decodeCursor(cursor: string): SortKey | null {
   return null;
 }
 
-export function matches(job: Job, query: Pick<ListQuery, 'status' | 'q' | 'sinceMs'>): boolean {
+export function matches(job: JobSummary, query: Pick<ListQuery, 'status' | 'q' | 'sinceMs'>): boolean {
   if (query.status !== undefined && job.status !== query.status) return false;
   if (query.sinceMs !== undefined && Date.parse(job.createdAt) < query.sinceMs) return false;
   if (query.q) {
     const needle = query.q.toLowerCase();
-    const found = job.id.startsWith(query.q) || job.name.toLowerCase().includes(needle) || job.command.join(' ').toLowerCase().includes(needle) || (job.output ?? '').toLowerCase().includes(needle);
+    const found = job.id.startsWith(query.q) || job.name.toLowerCase().includes(needle) || job.commandLine.toLowerCase().includes(needle) || (job.output ?? '').toLowerCase().includes(needle);
     if (!found) return false;
   }
   return true;
 }
 
-export function listPage(all: readonly Job[], query: ListQuery): JobPage {
-  const counts = Object.fromEntries(JOB_STATUSES.map((status) => [status, 0])) as Record<JobStatus, number>;
-  for (const job of all) counts[job.status]++;
+export function listPage(all: readonly JobSummary[], query: ListQuery, counts: Record<JobStatus, number> = countOf(all)): JobPage {
   const keyed = all.filter((job) => matches(job, query)).map((job) => ({ job, key: sortKey(job, query.order) }));
   keyed.sort((a, b) => compare(a.key, b.key));
   const after = query.cursor ? decodeCursor(query.cursor) : null;
@@ -85,4 +84,10 @@ export function listPage(all: readonly Job[], query: ListQuery): JobPage {
   const last = page.at(-1);
   const more = start >= 0 && start + query.limit < keyed.length;
   return { jobs: page.map((entry) => entry.job), next: more && last ? encodeCursor(last.key) : null, matched: keyed.length, counts };
+}
+
+function countOf(all: readonly JobSummary[]): Record<JobStatus, number> {
+  const counts = Object.fromEntries(JOB_STATUSES.map((status) => [status, 0])) as Record<JobStatus, number>;
+  for (const job of all) counts[job.status]++;
+  return counts;
 }

@@ -178,7 +178,7 @@ export class JobRequests {
     const withKey = withIdempotencyKey(body, idempotencyKey);
     const key = withKey.clientId;
     if (key !== undefined) {
-      const known = this.#byClientId(key);
+      const known = await this.#byClientId(key);
       if (known) return { job: known, replayed: true };
       const inFlight = this.#submitting.get(key);
       if (inFlight) return { job: await inFlight, replayed: true };
@@ -195,9 +195,9 @@ export class JobRequests {
     }
   }
 
-  #byClientId(key: string): Job | undefined {
+  async #byClientId(key: string): Promise<Job | undefined> {
     const id = this.#keys().get(key);
-    return id === undefined ? undefined : this.deps.ledger.get(id);
+    return id === undefined ? undefined : this.deps.ledger.read(id);
   }
 
   /** Built once from the stored jobs; kept up to date by submit from then on. */
@@ -228,11 +228,18 @@ export class JobRequests {
   }
 
   /** The job with this id, or the only one whose id starts with it (at least 4 characters), as git takes hashes. */
-  get(idOrPrefix: string): Job {
-    const job = this.deps.ledger.get(idOrPrefix);
-    if (job) return job;
+  async get(idOrPrefix: string): Promise<Job> {
+    const id = this.idOf(idOrPrefix);
+    const job = await this.deps.ledger.read(id);
+    if (job === undefined) throw new RequestError('not-found', `job ${id}: its record could not be read back from the store`);
+    return job;
+  }
+
+  /** The id of the job with this id, or of the only one whose id starts with it. */
+  idOf(idOrPrefix: string): string {
+    if (this.deps.ledger.has(idOrPrefix)) return idOrPrefix;
     const matches = idOrPrefix.length >= MIN_ID_PREFIX ? this.deps.ledger.list().filter((each) => each.id.startsWith(idOrPrefix)) : [];
-    if (matches.length === 1) return matches[0]!;
+    if (matches.length === 1) return matches[0]!.id;
     if (matches.length > 1) {
       throw new RequestError('conflict', `${idOrPrefix} is the start of ${matches.length} job ids (${matches.slice(0, 5).map((each) => each.id).join(', ')}${matches.length > 5 ? ', …' : ''}): give more of it`);
     }
@@ -240,7 +247,7 @@ export class JobRequests {
   }
 
   async cancel(idOrPrefix: string): Promise<Job> {
-    const job = this.get(idOrPrefix);
+    const job = await this.get(idOrPrefix);
     const id = job.id;
     if (isFinished(job.status)) throw new RequestError('conflict', `job ${id} is already ${job.status}; there is nothing to cancel`);
     await this.deps.queueing.cancel(job);
@@ -250,7 +257,7 @@ export class JobRequests {
 
   async retry(idOrPrefix: string): Promise<Job> {
     this.#requireAccepting();
-    const job = this.get(idOrPrefix);
+    const job = await this.get(idOrPrefix);
     const id = job.id;
     if (job.status !== 'failed' && job.status !== 'cancelled') {
       throw new RequestError('conflict', `job ${id} is ${job.status}; only a failed or cancelled job can be retried`);
@@ -269,13 +276,13 @@ export class JobRequests {
    */
   async setPriority(idOrPrefix: string, body: unknown): Promise<Job> {
     const { priority } = parseBody(priorityPatchSchema, body);
-    const job = this.get(idOrPrefix);
+    const job = await this.get(idOrPrefix);
     const id = job.id;
-    const refused = () => new RequestError('conflict', `job ${id} is ${this.get(id).status}; only a job waiting in line can change its priority`);
-    if (job.status !== 'queued') throw refused();
+    const refused = (status: string) => new RequestError('conflict', `job ${id} is ${status}; only a job waiting in line can change its priority`);
+    if (job.status !== 'queued') throw refused(job.status);
     await this.deps.queueing.reprioritize(job, priority);
-    const changed = this.get(id);
-    if (changed.status !== 'queued' || changed.priority !== priority) throw refused();
+    const changed = await this.get(id);
+    if (changed.status !== 'queued' || changed.priority !== priority) throw refused(changed.status);
     return changed;
   }
 
@@ -286,14 +293,14 @@ export class JobRequests {
   }
 
   /** Removes these finished jobs and their logs, for good; the ids removed. */
-  async removeFinished(jobs: readonly Job[]): Promise<string[]> {
+  async removeFinished(jobs: readonly Pick<Job, 'id'>[]): Promise<string[]> {
     const removed = await this.deps.ledger.forget(jobs.map((job) => job.id));
     for (const id of removed) await this.deps.removeLog(id);
     return removed;
   }
 
   /** Removes these jobs' log files; their records (with their last lines) stay. */
-  async removeLogs(jobs: readonly Job[]): Promise<void> {
+  async removeLogs(jobs: readonly Pick<Job, 'id'>[]): Promise<void> {
     for (const job of jobs) await this.deps.removeLog(job.id);
   }
 
@@ -378,7 +385,7 @@ export class JobRequests {
     } catch (error) {
       throw new RequestError('unavailable', `the job store cannot be written (${(error as Error).message}): ${consequence}`);
     }
-    return this.deps.ledger.get(job.id)!;
+    return this.deps.ledger.latest(job.id) ?? job;
   }
 
   #requireAccepting(): void {

@@ -12,7 +12,7 @@ export function parseAge(text: string): number | null {
 }
 
 /** Finished jobs that ended before `nowMs - ageSec` (and, where given, have one of the statuses). */
-export function finishedBefore(jobs: readonly Job[], nowMs: number, ageSec: number, statuses?: readonly Job['status'][]): Job[] {
+export function finishedBefore<T extends Pick<Job, 'status' | 'finishedAt' | 'updatedAt'>>(jobs: readonly T[], nowMs: number, ageSec: number, statuses?: readonly Job['status'][]): T[] {
   const cutoff = nowMs - ageSec * 1000;
   return jobs.filter((job) => isFinished(job.status) && (!statuses || statuses.includes(job.status)) && Date.parse(job.finishedAt ?? job.updatedAt) < cutoff);
 }

@@ -1,6 +1,6 @@
 // The status transitions each job went through, for the dashboard's statechart view: read from
 // the lifecycle events (each kind that moves a status says to which). Kept in memory since the
-// daemon started; earlier runs show in each job's history.
+// daemon started, for the jobs that moved last; earlier runs show in each job's history.
 import type { Job, JobStatus } from '../../machines/job-record.js';
 import { type LifecycleEvent, STATUS_AFTER } from '../../machines/lifecycle.js';
 
@@ -11,22 +11,21 @@ export interface Transition {
 }
 
 const MAX_PER_JOB = 200;
+// Jobs whose transitions are kept: those that moved last. A daemon that runs for months through
+// millions of short jobs holds no more; the others show where they stand now.
+const MAX_JOBS = 5000;
 
 export class TransitionLog {
   readonly #byJob = new Map<string, Transition[]>();
-
-  /** A job found in the store at start: where it stands now. */
-  seed(job: Job): void {
-    this.#add(job.id, job.status, job.updatedAt);
-  }
 
   observe(event: LifecycleEvent): void {
     const to = STATUS_AFTER[event.kind];
     if (to !== null) this.#add(event.jobId, to, event.at);
   }
 
-  of(id: string): Transition[] {
-    return [...(this.#byJob.get(id) ?? [])];
+  /** The job's transitions seen since the start; where it stands now, for one that has not moved since. */
+  of(job: Pick<Job, 'id' | 'status' | 'updatedAt'>): Transition[] {
+    return [...(this.#byJob.get(job.id) ?? [{ from: null, to: job.status, at: job.updatedAt }])];
   }
 
   #add(id: string, to: JobStatus, at: string): void {
@@ -35,6 +34,9 @@ export class TransitionLog {
     if (last?.to === to) return;
     list.push({ from: last?.to ?? null, to, at });
     if (list.length > MAX_PER_JOB) list.shift();
+    // Moved to the end: the first is the job that moved longest ago.
+    this.#byJob.delete(id);
     this.#byJob.set(id, list);
+    if (this.#byJob.size > MAX_JOBS) this.#byJob.delete(this.#byJob.keys().next().value!);
   }
 }

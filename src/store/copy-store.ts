@@ -12,13 +12,20 @@ export interface CopyReport {
 }
 
 export async function copyJobs(source: JobStore, target: JobStore, options: { replace: boolean }): Promise<CopyReport> {
-  const { jobs, problems } = await source.loadAll();
-  const present = new Set((await target.loadAll()).jobs.map((job) => job.id));
+  const { active, finished, problems } = await source.load();
+  const inTarget = await target.load();
+  const present = new Set([...inTarget.active, ...inTarget.finished].map((job) => job.id));
   const kept: string[] = [];
   let copied = 0;
-  for (const job of jobs) {
-    if (present.has(job.id) && !options.replace) {
-      kept.push(job.id);
+  // A finished job is read whole only when it is copied: the store may hold a great many.
+  for (const each of [...active, ...finished]) {
+    if (present.has(each.id) && !options.replace) {
+      kept.push(each.id);
+      continue;
+    }
+    const job = 'command' in each ? each : await source.read(each.id);
+    if (job === undefined) {
+      problems.push(`job ${each.id}: its record could not be read back, and was not copied`);
       continue;
     }
     await target.put(job);

@@ -1,14 +1,16 @@
 // The default store: one append-only file of JSON lines in the data folder (job-file.ts has the
 // format). A change is a line; the changes of one batch go out as one write and one fsync (a
 // group commit, as the write queue asks with `sync`). Only where each job's latest line lies is
-// kept in memory, not the records (the ledger holds those), and the file is rewritten with only
-// the latest lines once superseded ones outnumber them: in the background, between writes.
+// kept in memory, not the records: a finished job's record is read from there when asked for. The
+// file is rewritten with only the latest lines once superseded ones outnumber them: in the
+// background, between writes.
 import { appendFile, chmod, type FileHandle, mkdir, open, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import type { Job } from '../../machines/job-record.js';
+import { FINISHED_STATUSES, type Job, isFinished } from '../../machines/job-record.js';
 import { PRIVATE_FILE, PRIVATE_FOLDER, syncToDisk } from '../data-folder.js';
-import { LineSplitter, lineId, readLine, recordLine, removalLine } from './job-file.js';
+import { LineSplitter, lineId, readHead, readLine, recordLine, removalLine } from './job-file.js';
 import type { JobStore, LoadedJobs } from './job-store.js';
+import { type JobSummary, readSummaryRow, summarize } from './job-summary.js';
 import { readRecord } from './stored-record.js';
 
 export interface FileStoreOptions {
@@ -16,15 +18,14 @@ export interface FileStoreOptions {
   durable?: boolean;
 }
 
-/** Where a job's latest line lies in the file. */
-interface Located {
-  offset: number;
-  length: number;
-}
-
 // Rewritten once superseded lines are more than the live ones and at least this many.
 const COMPACT_AFTER_LINES = 10_000;
 const READ_CHUNK = 4 * 1024 * 1024;
+// Records a load reads one by one; more are read in one pass through the file.
+const FEW_LINES = 1000;
+const FINISHED = new Set<string>(FINISHED_STATUSES);
+// A read of one line asks for this much at a time (most records fit in one).
+const LINE_READ = 16 * 1024;
 const NEWLINE = Buffer.from('\n');
 
 export async function openFileStore(filename: string, options: FileStoreOptions = {}): Promise<JobStore> {
@@ -39,20 +40,34 @@ export async function openFileStore(filename: string, options: FileStoreOptions 
   // A line cut off by a crash stands alone, so the next one is not glued to it.
   await endTornLine(filename);
 
-  let index = new Map<string, Located>();
+  // Each job's latest line: where it starts (a line is read up to its newline). And, read in the
+  // same pass, the summary a finished job's latest line carries: until the first load takes them.
+  let index = new Map<string, number>();
+  let summaries: Map<string, JobSummary> | null = new Map();
   const unreadable: number[] = [];
   let lines = 0;
   await scanFile(filename, (bytes, offset, number) => {
     lines += 1;
-    const line = lineId(bytes.toString('utf8'));
-    if (line.kind === 'record') index.set(line.id, { offset, length: bytes.length });
-    else if (line.kind === 'removed') index.delete(line.id);
-    else if (line.kind === 'unreadable') unreadable.push(number);
+    const line = lineId(bytes);
+    if (line.kind === 'record') {
+      index.set(line.id, offset);
+      const summary = FINISHED.has(line.status) ? summaryOf(bytes) : null;
+      if (summary === null) summaries!.delete(line.id);
+      else summaries!.set(line.id, summary);
+    } else if (line.kind === 'removed') {
+      index.delete(line.id);
+      summaries!.delete(line.id);
+    } else if (line.kind === 'unreadable') unreadable.push(number);
   });
 
   let handle: FileHandle = await open(filename, 'a');
   let size = (await handle.stat()).size;
+  // For reading one job's line; opened at the first read, again after a rewrite.
+  let reader: FileHandle | null = null;
+  let compacting: Promise<void> | null = null;
   let pending: { id: string; line: string; removed: boolean }[] = [];
+  // The batch being written: still what was last put, until the index points into the file.
+  let writing: typeof pending = [];
   /** Why changes put since the last good sync were lost, if they were. */
   let lostBy: unknown = null;
   // One write, sync or rewrite at a time, in the order asked.
@@ -68,12 +83,14 @@ export async function openFileStore(filename: string, options: FileStoreOptions 
     if (pending.length === 0) return;
     const batch = pending;
     pending = [];
+    writing = batch;
     const text = Buffer.from(`${batch.map((each) => each.line).join('\n')}\n`);
     try {
       const { bytesWritten } = await handle.write(text);
       if (bytesWritten !== text.length) throw Object.assign(new Error(`ENOSPC: wrote ${bytesWritten} of ${text.length} bytes to ${filename}`), { code: 'ENOSPC' });
       if (durable) await handle.datasync();
     } catch (error) {
+      writing = [];
       // Nothing of a failed batch stays, and the next sync says so (whoever's write failed), so
       // the write queue puts the daemon's changes again and tells the clients theirs were not kept.
       await handle.truncate(size).catch(() => undefined);
@@ -82,24 +99,30 @@ export async function openFileStore(filename: string, options: FileStoreOptions 
     }
     let offset = size;
     for (const each of batch) {
-      const length = Buffer.byteLength(each.line);
       if (each.removed) index.delete(each.id);
-      else index.set(each.id, { offset, length });
-      offset += length + 1;
+      else index.set(each.id, offset);
+      offset += Buffer.byteLength(each.line) + 1;
     }
     size = offset;
     lines += batch.length;
+    writing = [];
   };
 
   /**
    * The file with only each job's latest line: read through once, in large chunks, the latest
    * lines copied aside; made durable, then renamed over it.
    */
-  const compact = async (): Promise<void> => {
+  const compact = (): Promise<void> => {
+    compacting = rewrite().finally(() => {
+      compacting = null;
+    });
+    return compacting;
+  };
+  const rewrite = async (): Promise<void> => {
     const aside = `${filename}.compacting`;
     const latest = new Map<number, string>();
-    for (const [id, at] of index) latest.set(at.offset, id);
-    const next = new Map<string, Located>();
+    for (const [id, offset] of index) latest.set(offset, id);
+    const next = new Map<string, number>();
     const target = await open(aside, 'w', PRIVATE_FILE);
     try {
       let written = 0;
@@ -116,7 +139,7 @@ export async function openFileStore(filename: string, options: FileStoreOptions 
       await scanFile(filename, (bytes, offset) => {
         const id = latest.get(offset);
         if (id === undefined) return;
-        next.set(id, { offset: written, length: bytes.length });
+        next.set(id, written);
         written += bytes.length + 1;
         buffered.push(Buffer.concat([bytes, NEWLINE]));
         if (written - chunkAt >= READ_CHUNK) writeChunk();
@@ -131,6 +154,8 @@ export async function openFileStore(filename: string, options: FileStoreOptions 
     if (durable) await syncToDisk(dirname(filename));
     await handle.close();
     handle = await open(filename, 'a');
+    await reader?.close();
+    reader = null;
     size = (await handle.stat()).size;
     index = next;
     lines = next.size;
@@ -139,40 +164,78 @@ export async function openFileStore(filename: string, options: FileStoreOptions 
   const worthCompacting = () => lines - index.size > Math.max(index.size, COMPACT_AFTER_LINES);
 
   return {
-    async loadAll(): Promise<LoadedJobs> {
+    async load(): Promise<LoadedJobs> {
       // What was put and not yet synced is in the store too.
       await serially(flush);
-      const jobs: Job[] = [];
+      const finished: JobSummary[] = [];
+      const active: Job[] = [];
       const problems: string[] = unreadable.map((line) => `${filename} line ${line} could not be read (a write cut short?) and was dropped`);
-      const quarantine = join(dirname(filename), 'quarantine.jsonl');
-      const refused: { id: string; reason: string; json: string }[] = [];
-      // Each job's latest line, read where the index says it lies.
-      const latest = new Set([...index.values()].map((at) => at.offset));
-      await scanFile(filename, (bytes, offset) => {
-        if (!latest.has(offset)) return;
-        const line = readLine(bytes.toString('utf8'));
-        if (line.kind !== 'record') return;
+      // A finished job's summary, where its latest line carries one (read as the file was opened,
+      // or as it was put since); any other job's record is read whole, and checked.
+      const known = summaries ?? new Map<string, JobSummary>();
+      summaries = null;
+      const whole: string[] = [];
+      for (const id of index.keys()) {
+        const summary = known.get(id);
+        if (summary !== undefined) finished.push(summary);
+        else whole.push(id);
+      }
+      const take = async (id: string, text: string) => {
+        const line = readLine(text);
+        if (line.kind !== 'record' || line.id !== id) return;
         const checked = readRecord(line.json);
-        if (checked.ok) jobs.push(checked.job);
-        else refused.push({ id: line.id, reason: checked.reason, json: line.json });
-      });
-      for (const { id, reason, json } of refused) {
-        // Set aside, not dropped: the operator can read it, mend it and submit the job again.
-        await appendFile(quarantine, `${JSON.stringify({ at: new Date().toISOString(), id, reason, record: json })}\n`, { mode: PRIVATE_FILE });
-        pending.push({ id, line: removalLine(id), removed: true });
-        problems.push(`job ${id}: ${reason}; set aside in ${quarantine}`);
+        if (!checked.ok || checked.job.id !== id) problems.push(await setAside(id, checked.ok ? `its stored record is of job ${checked.job.id}` : checked.reason, line.json));
+        else if (isFinished(checked.job.status)) finished.push(summarize(checked.job));
+        else active.push(checked.job);
+      };
+      if (whole.length <= FEW_LINES) {
+        for (const id of whole) {
+          const text = await readLineOf(id);
+          if (text !== null) await take(id, text);
+        }
+      } else {
+        // Many (a file an earlier version wrote): one pass through it rather than a read each.
+        const wanted = new Map(whole.map((id) => [index.get(id)!, id]));
+        const texts: [string, string][] = [];
+        await scanFile(filename, (bytes, offset) => {
+          const id = wanted.get(offset);
+          if (id !== undefined) texts.push([id, bytes.toString('utf8')]);
+        });
+        for (const [id, text] of texts) await take(id, text);
       }
       await serially(flush);
       if (worthCompacting()) await serially(compact);
-      return { jobs, problems };
+      return { active, finished, problems };
+    },
+    async read(id: string): Promise<Job | undefined> {
+      for (let tries = 0; ; tries++) {
+        const put = pending.findLast((each) => each.id === id) ?? writing.findLast((each) => each.id === id);
+        const text = put !== undefined ? (put.removed ? null : put.line) : await readLineOf(id);
+        if (text === null) return undefined;
+        const line = readLine(text);
+        // Another job's line: a rewrite moved the lines between finding and reading it.
+        if (line.kind === 'record' && line.id !== id && tries === 0) continue;
+        if (line.kind !== 'record' || line.id !== id) return undefined;
+        const checked = readRecord(line.json);
+        if (checked.ok && checked.job.id === id) return checked.job;
+        await setAside(id, checked.ok ? `its stored record is of job ${checked.job.id}` : checked.reason, line.json);
+        return undefined;
+      }
     },
     async put(job: Job): Promise<void> {
       // Written by the next sync, with every other change made before it.
-      pending.push({ id: job.id, line: recordLine(job.id, job.status, JSON.stringify(job)), removed: false });
+      const summary = isFinished(job.status) ? summarize(job) : null;
+      pending.push({ id: job.id, line: recordLine(job.id, job.status, JSON.stringify(job), summary), removed: false });
+      // Put before the first load: the load reads it from here.
+      if (summaries !== null) {
+        if (summary === null) summaries.delete(job.id);
+        else summaries.set(job.id, summary);
+      }
     },
     async remove(id: string): Promise<void> {
       // Like a put: written by the next sync.
       pending.push({ id, line: removalLine(id), removed: true });
+      summaries?.delete(id);
     },
     async sync(): Promise<void> {
       await serially(async () => {
@@ -204,8 +267,45 @@ export async function openFileStore(filename: string, options: FileStoreOptions 
       await serially(flush);
       if (lines > index.size) await serially(compact).catch(() => undefined);
       await handle.close();
+      await reader?.close();
     },
   };
+
+  /** Sets a record that is no job aside, where the operator can read and mend it; removed at the next sync. */
+  async function setAside(id: string, reason: string, json: string): Promise<string> {
+    const quarantine = join(dirname(filename), 'quarantine.jsonl');
+    await appendFile(quarantine, `${JSON.stringify({ at: new Date().toISOString(), id, reason, record: json })}\n`, { mode: PRIVATE_FILE });
+    pending.push({ id, line: removalLine(id), removed: true });
+    summaries?.delete(id);
+    return `job ${id}: ${reason}; set aside in ${quarantine}`;
+  }
+
+  /** The text of a job's latest written line; null when the file holds none. */
+  async function readLineOf(id: string): Promise<string | null> {
+    // A rewrite moves every line: its offsets hold once it is over.
+    while (compacting !== null) await compacting.catch(() => undefined);
+    const offset = index.get(id);
+    if (offset === undefined) return null;
+    reader ??= await open(filename, 'r');
+    const parts: Buffer[] = [];
+    for (let at = offset; ; ) {
+      const chunk = Buffer.alloc(LINE_READ);
+      const { bytesRead } = await reader.read(chunk, 0, LINE_READ, at);
+      const newline = chunk.subarray(0, bytesRead).indexOf(0x0a);
+      parts.push(chunk.subarray(0, newline >= 0 ? newline : bytesRead));
+      if (newline >= 0 || bytesRead === 0) break;
+      at += bytesRead;
+    }
+    return Buffer.concat(parts).toString('utf8');
+  }
+}
+
+/** A finished job's summary from the start of its line, checked; null where the line has none (an older version wrote it) or it does not hold. */
+function summaryOf(bytes: Buffer): JobSummary | null {
+  const head = readHead(bytes);
+  if (head === null || head.summary === undefined) return null;
+  const summary = readSummaryRow(head.summary);
+  return summary !== null && summary.id === head._id && summary.status === head.status && isFinished(summary.status) ? summary : null;
 }
 
 /** Calls back with every line of the file, read in large chunks. */

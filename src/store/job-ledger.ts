@@ -1,10 +1,16 @@
 // The daemon's book of jobs: every change goes to the store first (through the write queue) and
 // becomes visible (API, events) only once it is durable. This is the committed view: what the
-// store holds, with a way to wait for a job to reach a state.
+// store holds, with a way to wait for a job to reach a state. Unfinished jobs are held whole; a
+// finished one as its summary (job-summary.ts), with the latest few whole as well: the store
+// gives the rest whole when asked, so a hundred thousand finished jobs cost a few tens of MB.
 import { EventEmitter } from 'node:events';
-import { type Job, type JobStatus, isFinished } from '../../machines/job-record.js';
+import { JOB_STATUSES, type Job, type JobStatus, isFinished } from '../../machines/job-record.js';
 import type { JobStore, StoreRefusal } from './job-store.js';
+import { type JobSummary, summarize } from './job-summary.js';
 import { type StoreFailure, WriteQueue } from './write-queue.js';
+
+// Finished jobs also held whole, the latest first: a client that waited for a job to end reads it next.
+const RECENT_FINISHED = 256;
 
 export interface JobLedgerOptions {
   nowIso: () => string;
@@ -16,7 +22,9 @@ export interface JobLedgerOptions {
 }
 
 export class JobLedger {
-  readonly #committed = new Map<string, Job>();
+  readonly #active = new Map<string, Job>();
+  readonly #finished = new Map<string, JobSummary>();
+  readonly #recent = new Map<string, Job>();
   readonly #events = new EventEmitter();
   readonly #writes: WriteQueue;
 
@@ -31,15 +39,16 @@ export class JobLedger {
       ...(options.onRefused ? { onRefused: options.onRefused } : {}),
       ...(options.retryMs === undefined ? {} : { retryMs: options.retryMs }),
       onWritten: (job) => {
-        this.#committed.set(job.id, job);
+        this.#hold(job);
         this.#events.emit('committed', job);
       },
     });
   }
 
   /** Fills the book with what the store already holds (at start), without writing. */
-  adopt(jobs: Job[]): void {
-    for (const job of jobs) this.#committed.set(job.id, job);
+  adopt(active: readonly Job[], finished: readonly JobSummary[]): void {
+    for (const summary of finished) this.#finished.set(summary.id, summary);
+    for (const job of active) this.#hold(job);
   }
 
   /** How long the store's latest commits took (for health). */
@@ -52,31 +61,69 @@ export class JobLedger {
    * visible and waited for like one of the daemon's own, never written back.
    */
   observe(job: Job): void {
-    this.#committed.set(job.id, job);
+    this.#hold(job);
     this.#events.emit('committed', job);
   }
 
   /** A job another writer removed from the store. */
   drop(id: string): void {
-    this.#committed.delete(id);
+    this.#active.delete(id);
+    this.#finished.delete(id);
+    this.#recent.delete(id);
   }
 
-  get(id: string): Job | undefined {
-    return this.#committed.get(id);
+  /** The job whole as committed, where the ledger holds it so: unfinished, or finished lately. */
+  held(id: string): Job | undefined {
+    return this.#active.get(id) ?? this.#recent.get(id);
   }
 
-  /** The newest version recorded, durable or still waiting to be written. */
+  /** The job whole as committed, read from the store where the ledger holds only its summary. */
+  async read(id: string): Promise<Job | undefined> {
+    const held = this.held(id);
+    if (held !== undefined || !this.#finished.has(id)) return held;
+    const stored = await this.store.read(id);
+    // Changed while it was read: the ledger's version is the newer.
+    const now = this.held(id);
+    if (now !== undefined) return now;
+    if (stored === undefined || !this.#finished.has(id) || !isFinished(stored.status)) return stored;
+    this.#keepRecent(stored);
+    return stored;
+  }
+
+  has(id: string): boolean {
+    return this.#active.has(id) || this.#finished.has(id);
+  }
+
+  /** The newest version recorded, durable or still waiting to be written, where held whole. */
   latest(id: string): Job | undefined {
-    return this.#writes.pending(id) ?? this.#committed.get(id);
+    return this.#writes.pending(id) ?? this.held(id);
   }
 
-  list(status?: JobStatus): Job[] {
-    const all = [...this.#committed.values()];
-    return status ? all.filter((job) => job.status === status) : all;
+  /** Every job, summarized (or those with this status). */
+  list(status?: JobStatus): JobSummary[] {
+    const finished = status === undefined || isFinished(status);
+    const active = status === undefined || !isFinished(status);
+    const all: JobSummary[] = active ? this.active(status).map(summarize) : [];
+    if (finished) for (const summary of this.#finished.values()) if (status === undefined || summary.status === status) all.push(summary);
+    return all;
+  }
+
+  /** The unfinished jobs, whole (or those with this status). */
+  active(status?: JobStatus): Job[] {
+    const all = [...this.#active.values()];
+    return status === undefined ? all : all.filter((job) => job.status === status);
+  }
+
+  /** Jobs by status. */
+  counts(): Record<JobStatus, number> {
+    const counts = Object.fromEntries(JOB_STATUSES.map((status) => [status, 0])) as Record<JobStatus, number>;
+    for (const job of this.#active.values()) counts[job.status]++;
+    for (const summary of this.#finished.values()) counts[summary.status]++;
+    return counts;
   }
 
   get size(): number {
-    return this.#committed.size;
+    return this.#active.size + this.#finished.size;
   }
 
   /** Stores a change the daemon made; resolves once it (or a newer one) is durable. */
@@ -112,12 +159,12 @@ export class JobLedger {
 
   /** The job once it satisfies `predicate`, or its latest durable version when time is up. */
   waitFor(id: string, predicate: (job: Job) => boolean, timeoutMs: number): Promise<Job | undefined> {
-    const current = this.get(id);
+    const current = this.held(id);
     if (current && predicate(current)) return Promise.resolve(current);
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
         stop();
-        resolve(this.get(id));
+        resolve(this.read(id));
       }, timeoutMs);
       const stop = this.onCommitted((job) => {
         if (job.id !== id || !predicate(job)) return;
@@ -136,14 +183,32 @@ export class JobLedger {
     const removed: string[] = [];
     for (const id of ids) {
       await this.#writes.whenDurable(id);
-      const job = this.#committed.get(id);
-      if (!job || !isFinished(job.status) || this.#writes.pending(id)) continue;
+      if (!this.#finished.has(id) || this.#writes.pending(id)) continue;
       await this.store.remove(id);
       await this.store.sync();
-      this.#committed.delete(id);
+      this.drop(id);
       removed.push(id);
     }
     return removed;
+  }
+
+  /** A committed version: whole while unfinished; summarized once finished, and whole for a while. */
+  #hold(job: Job): void {
+    if (!isFinished(job.status)) {
+      this.#active.set(job.id, job);
+      this.#finished.delete(job.id);
+      this.#recent.delete(job.id);
+      return;
+    }
+    this.#active.delete(job.id);
+    this.#finished.set(job.id, summarize(job));
+    this.#keepRecent(job);
+  }
+
+  #keepRecent(job: Job): void {
+    this.#recent.delete(job.id);
+    this.#recent.set(job.id, job);
+    if (this.#recent.size > RECENT_FINISHED) this.#recent.delete(this.#recent.keys().next().value!);
   }
 
   #stamp(job: Job): Job {

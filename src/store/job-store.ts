@@ -1,16 +1,25 @@
 // What encsup needs from a store, and nothing of how one works. The job file is the default; a
 // store for many hosts implements the same interface and passes the same conformance tests.
 import type { Job } from '../../machines/job-record.js';
+import type { JobSummary } from './job-summary.js';
 
 export interface LoadedJobs {
-  jobs: Job[];
+  /** Every job not yet finished, whole (recovery and the waiting line need them). */
+  active: Job[];
+  /** Every finished job, summarized: `read` gives one whole. */
+  finished: JobSummary[];
   /** Records that could not be read (a half-written last line after a crash), described. */
   problems: string[];
 }
 
 export interface JobStore {
-  /** Every job in the store. */
-  loadAll(): Promise<LoadedJobs>;
+  /** Every job in the store: the unfinished whole, the finished summarized. */
+  load(): Promise<LoadedJobs>;
+  /**
+   * One job's whole record as last put (synced or not); undefined when the store has none, or
+   * when its record cannot be read back as a job (it is then set aside, as `load` does).
+   */
+  read(id: string): Promise<Job | undefined>;
   /** Writes the whole record, replacing any earlier one with the same id; durable after `sync`. */
   put(job: Job): Promise<void>;
   /** Removes the record with this id (a finished job an operator or the retention cleans away); durable after `sync`. */

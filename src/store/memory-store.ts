@@ -2,8 +2,9 @@
 // text, as a real store keeps bytes, so nothing shares objects with the caller; `reopen()` gives a
 // new store over the same records, as reopening a file does. It passes the same contract suite as
 // the job file store (test/store.test.ts), so it can't drift from what a real store does.
-import type { Job } from '../../machines/job-record.js';
+import { type Job, isFinished } from '../../machines/job-record.js';
 import type { JobStore, LoadedJobs } from './job-store.js';
+import { summarize } from './job-summary.js';
 
 export interface MemoryStore extends JobStore {
   /** A new store over the same records. */
@@ -15,8 +16,13 @@ export interface MemoryStore extends JobStore {
 export function openMemoryStore(records: Map<string, string> = new Map()): MemoryStore {
   let failure: Error | null = null;
   return {
-    async loadAll(): Promise<LoadedJobs> {
-      return { jobs: [...records.values()].map((text) => JSON.parse(text) as Job), problems: [] };
+    async load(): Promise<LoadedJobs> {
+      const jobs = [...records.values()].map((text) => JSON.parse(text) as Job);
+      return { active: jobs.filter((job) => !isFinished(job.status)), finished: jobs.filter((job) => isFinished(job.status)).map(summarize), problems: [] };
+    },
+    async read(id: string): Promise<Job | undefined> {
+      const text = records.get(id);
+      return text === undefined ? undefined : (JSON.parse(text) as Job);
     },
     async put(job: Job): Promise<void> {
       if (failure) throw failure;

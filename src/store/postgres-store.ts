@@ -9,6 +9,7 @@ import { type Job, isFinished } from '../../machines/job-record.js';
 import { MIGRATIONS, SQL } from '../farm/farm-sql.js';
 import { type PathMapping, toFarmPaths, toLocalPaths } from '../farm/path-map.js';
 import { type JobStore, type LoadedJobs, StoreRefusal } from './job-store.js';
+import { type JobSummary, summarize } from './job-summary.js';
 import { checkRecord } from './record-schema.js';
 import { redactedUrl } from './store-url.js';
 
@@ -139,14 +140,16 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
       holderLost = false;
       return true;
     },
-    async loadAll(): Promise<LoadedJobs> {
+    async load(): Promise<LoadedJobs> {
       const { rows } = await pool.query<{ id: string; record: unknown; seq: string }>(SQL.loadAll);
-      const jobs: Job[] = [];
+      const active: Job[] = [];
+      const finished: JobSummary[] = [];
       const problems: string[] = [];
       for (const row of rows) {
         const checked = readRow(row.record);
         if (checked.ok) {
-          jobs.push(checked.job);
+          if (isFinished(checked.job.status)) finished.push(summarize(checked.job));
+          else active.push(checked.job);
           seqs.set(row.id, row.seq);
           continue;
         }
@@ -154,7 +157,13 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
         await pool.query(SQL.quarantine, [row.id, checked.reason]);
         problems.push(`job ${row.id}: ${checked.reason}; set aside in the table encsup_quarantine`);
       }
-      return { jobs, problems };
+      return { active, finished, problems };
+    },
+    async read(id) {
+      const { rows } = await pool.query<{ record: unknown }>(SQL.readOne, [id]);
+      if (rows.length === 0) return undefined;
+      const checked = readRow(rows[0]!.record);
+      return checked.ok && checked.job.id === id ? checked.job : undefined;
     },
     async put(job) {
       if (lost.has(job.id)) throw new StoreRefusal(job.id, `job ${job.id}: this host lost it to another host; the change was not written`);

@@ -8,8 +8,8 @@ export type OutputOwner =
   | { kind: 'output-replaced'; jobId: string }
   | { kind: 'unmatched' };
 
-export function ownerOfOutput(path: string, jobs: Iterable<Job>): OutputOwner {
-  let finished: Job | null = null;
+export function ownerOfOutput(path: string, jobs: Iterable<Pick<Job, 'id' | 'output' | 'status' | 'updatedAt'>>): OutputOwner {
+  let finished: Pick<Job, 'id' | 'updatedAt'> | null = null;
   for (const job of jobs) {
     if (job.output !== path) continue;
     if (!isFinished(job.status)) return { kind: 'job-output', jobId: job.id };
