@@ -29,7 +29,6 @@ import { type DaemonConfig, watchedFolders } from './config.js';
 import { preparePrivateFolder } from './data-folder.js';
 import { type FolderLock, lockDataFolder } from './folder-lock.js';
 import type { Deps } from './deps.js';
-import { startInspection } from './inspect.js';
 import { createJobLogic } from './jobs/job-logic.js';
 import { JobRequests, supervisorQueueing } from './jobs/job-requests.js';
 import type { Farm } from './farm/join-farm.js';
@@ -203,7 +202,8 @@ async function startOwnedDaemon(config: DaemonConfig, deps: Deps, watcher: Outpu
     // interval later); past that, finalizing checks the output anyway.
     outputWaitMs: (config.watchStabilitySec + config.watcherIntervalSec + 10) * 1000,
   });
-  const inspection = config.inspectPort > 0 ? await startInspection(config.inspectPort, token) : null;
+  // The inspector's libraries (a WebSocket server and its serializer) load only where it is asked for.
+  const inspection = config.inspectPort > 0 ? await (await import('./inspect.js')).startInspection(config.inspectPort, token) : null;
   if (inspection) log.info({ inspector: inspection.url }, 'Stately inspector: open this page in a browser on this machine');
   const supervisor = createActor(
     supervisorMachine.provide({

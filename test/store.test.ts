@@ -101,8 +101,8 @@ for (const [name, { open, refuseWrites, settle }] of backends) {
       const { active, finished: summaries, problems } = await again.load();
       assert.equal(problems, []);
       assert.equal(active, [waiting]);
-      assert.equal(summaries, [summarize(finished)]);
-      assert.is(summaries[0]!.commandLine, 'ffmpeg -i in.mov out.mp4');
+      assert.equal([...summaries.values()], [summarize(finished)]);
+      assert.is(summaries.get('f1')?.commandLine, 'ffmpeg -i in.mov out.mp4');
       assert.equal(await again.read('f1'), finished);
       assert.equal(await again.read('w1'), waiting);
       assert.is(await again.read('gone'), undefined, 'removed');
@@ -291,7 +291,7 @@ test('ledger: a failed write is retried until the store takes it, and nothing is
   let failures = 2;
   const saved: string[] = [];
   const flaky: JobStore = {
-    load: async () => ({ active: [], finished: [], problems: [] }),
+    load: async () => ({ active: [], finished: new Map(), problems: [] }),
     read: async () => undefined,
     put: async (job) => {
       if (failures-- > 0) throw new Error('disk full');

@@ -33,7 +33,6 @@ import {
   logoutCookie,
 } from './request-guard.js';
 import { setSecurityHeaders } from './security-headers.js';
-import { layoutStatechart } from './statechart-layout.js';
 import { tokenMatches } from './token.js';
 
 export interface ApiDeps {
@@ -86,9 +85,11 @@ const DASHBOARD_PAGE = /^\/(?:jobs\/[^/]+)?$/;
 
 export function createApiServer(deps: ApiDeps): Server {
   const { requests, ledger } = deps;
-  // The graph and where the dashboard draws it: laid out once, the machine does not change.
-  const machine = { ...deps.jobGraph, layout: layoutStatechart(deps.jobGraph) };
-  const document = openApiDocument();
+  // The graph and where the dashboard draws it, and the API's description: made at the first
+  // request for them (the layout library loads then), once: neither changes while it runs.
+  let machine: Promise<unknown> | null = null;
+  const machineView = () => (machine ??= import('./statechart-layout.js').then(({ layoutStatechart }) => ({ ...deps.jobGraph, layout: layoutStatechart(deps.jobGraph) })));
+  let document: ReturnType<typeof openApiDocument> | null = null;
   const view = (job: Job) => publicJob(deps.views.present([job])[0]!);
   const serveMetrics: Handler = async (_q, res) => {
     res.writeHead(200, { 'content-type': deps.metrics.contentType });
@@ -129,7 +130,7 @@ export function createApiServer(deps: ApiDeps): Server {
     },
     reportOutput: async (req, res) => sendJson(res, 202, await requests.reportOutput(await readJsonBody(req))),
     listOutputs: (_q, res) => sendJson(res, 200, requests.outputEvents()),
-    machine: (_q, res) => sendJson(res, 200, machine),
+    machine: async (_q, res) => sendJson(res, 200, await machineView()),
     listHosts: async (_q, res) => sendJson(res, 200, deps.hosts ? await deps.hosts.list() : []),
     drainHost: async (_q, res, [name]) => sendJson(res, 200, await setDraining(deps.hosts, decodeURIComponent(name!), true)),
     resumeHost: async (_q, res, [name]) => sendJson(res, 200, await setDraining(deps.hosts, decodeURIComponent(name!), false)),
@@ -150,7 +151,7 @@ export function createApiServer(deps: ApiDeps): Server {
       res.setHeader('set-cookie', logoutCookie(request.socket.localPort ?? 0));
       sendJson(res, 200, { loggedOut: true });
     },
-    openApi: (_q, res) => sendJson(res, 200, document),
+    openApi: (_q, res) => sendJson(res, 200, (document ??= openApiDocument())),
   };
   const routes: Route[] = [
     ...(Object.entries(OPERATIONS) as [OperationId, Operation][]).map(([id, operation]) => ({

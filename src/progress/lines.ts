@@ -4,7 +4,7 @@
 // without a newline, and nothing downstream (parsers, log, store) should hold or scan more than
 // a status line's worth.
 import { stripVTControlCharacters } from 'node:util';
-import { Observable, type OperatorFunction, map, mergeAll } from 'rxjs';
+import { Observable, type OperatorFunction, map, mergeAll } from './rx.js';
 
 export const MAX_RECORD_CHARS = 8192;
 

@@ -1,7 +1,7 @@
 // `encsup parse`: a raw terminal log (\r, ANSI codes and all) through the same pipeline a job's
 // output takes, one JSON object per progress update. A log has no clock, so the ETA shown is the
 // encoder's own where it prints one.
-import { type Observable, distinctUntilChanged, from, map } from 'rxjs';
+import { type Observable, distinctUntilChanged, from, map } from './rx.js';
 import type { ParserName, ProgressFields } from '../../machines/job-record.js';
 import type { EncodePlan } from './encode-plan.js';
 import { splitRecordsApart } from './lines.js';

@@ -1,6 +1,6 @@
 // The progress pipeline: batches of records → parser → progress state (+ETA) → throttle. Pure RxJS operators;
 // the clock comes in as a parameter so tests can drive it.
-import { Observable, type OperatorFunction } from 'rxjs';
+import { Observable, type OperatorFunction } from './rx.js';
 import type { ProgressFields } from '../../machines/job-record.js';
 import { INITIAL_ETA, nextEta, type EtaState } from './eta.js';
 import { type KnownTotals, type ProgressDetail, applySample, initialProgress, withProbedInputs } from './progress-state.js';

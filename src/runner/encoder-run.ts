@@ -1,6 +1,6 @@
 // One run of a job's encoder (under a pty, or on pipes): its output as a stream of chunks, its exit as a value,
 // and a way to end it that records why.
-import { Observable, ReplaySubject } from 'rxjs';
+import { Observable, ReplaySubject } from '../progress/rx.js';
 import type { Job, TerminationReason } from '../../machines/job-record.js';
 import type { ProcessExit, SpawnProcess } from './child-process.js';
 import { RUN_TAG_VARIABLE, endTagged } from './process-tag.js';

@@ -4,7 +4,7 @@
 import { open, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { discardStaged, stagingPath, substituteOutput, writesStaged } from '../media/staged-output.js';
-import { asyncScheduler, share, throttleTime } from 'rxjs';
+import { asyncScheduler, share, throttleTime } from '../progress/rx.js';
 import { fromCallback } from 'xstate';
 import type { GpuDevice } from '../resources/gpu-detect.js';
 import type { FailureEvidence } from '../../machines/failure-kinds.js';

@@ -14,11 +14,11 @@ export interface CopyReport {
 export async function copyJobs(source: JobStore, target: JobStore, options: { replace: boolean }): Promise<CopyReport> {
   const { active, finished, problems } = await source.load();
   const inTarget = await target.load();
-  const present = new Set([...inTarget.active, ...inTarget.finished].map((job) => job.id));
+  const present = new Set([...inTarget.active.map((job) => job.id), ...inTarget.finished.keys()]);
   const kept: string[] = [];
   let copied = 0;
   // A finished job is read whole only when it is copied: the store may hold a great many.
-  for (const each of [...active, ...finished]) {
+  for (const each of [...active, ...finished.values()]) {
     if (present.has(each.id) && !options.replace) {
       kept.push(each.id);
       continue;

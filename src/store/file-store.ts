@@ -8,7 +8,7 @@ import { appendFile, chmod, type FileHandle, mkdir, open, rename, stat, unlink, 
 import { dirname, join } from 'node:path';
 import { FINISHED_STATUSES, type Job, isFinished } from '../../machines/job-record.js';
 import { PRIVATE_FILE, PRIVATE_FOLDER, syncToDisk } from '../data-folder.js';
-import { LineSplitter, lineId, readHead, readLine, recordLine, removalLine } from './job-file.js';
+import { LineSplitter, lineId, readLine, recordLine, removalLine, summaryRowOf } from './job-file.js';
 import type { JobStore, LoadedJobs } from './job-store.js';
 import { type JobSummary, readSummaryRow, summarize } from './job-summary.js';
 import { readRecord } from './stored-record.js';
@@ -43,20 +43,18 @@ export async function openFileStore(filename: string, options: FileStoreOptions 
   // Each job's latest line: where it starts (a line is read up to its newline). And, read in the
   // same pass, the summary a finished job's latest line carries: until the first load takes them.
   let index = new Map<string, number>();
-  let summaries: Map<string, JobSummary> | null = new Map();
+  let opened: OpenedJobs | null = new OpenedJobs();
   const unreadable: number[] = [];
   let lines = 0;
-  await scanFile(filename, (bytes, offset, number) => {
+  await scanFile(filename, (bytes, start, end, offset, number) => {
     lines += 1;
-    const line = lineId(bytes);
+    const line = lineId(bytes, start, end);
     if (line.kind === 'record') {
       index.set(line.id, offset);
-      const summary = FINISHED.has(line.status) ? summaryOf(bytes) : null;
-      if (summary === null) summaries!.delete(line.id);
-      else summaries!.set(line.id, summary);
+      opened!.latest(line.id, FINISHED.has(line.status) ? summaryOf(bytes, start, end, line) : null);
     } else if (line.kind === 'removed') {
       index.delete(line.id);
-      summaries!.delete(line.id);
+      opened!.removed(line.id);
     } else if (line.kind === 'unreadable') unreadable.push(number);
   });
 
@@ -136,12 +134,12 @@ export async function openFileStore(filename: string, options: FileStoreOptions 
         buffered = [];
         chunkAt = written;
       };
-      await scanFile(filename, (bytes, offset) => {
+      await scanFile(filename, (bytes, start, end, offset) => {
         const id = latest.get(offset);
         if (id === undefined) return;
         next.set(id, written);
-        written += bytes.length + 1;
-        buffered.push(Buffer.concat([bytes, NEWLINE]));
+        written += end - start + 1;
+        buffered.push(Buffer.concat([bytes.subarray(start, end), NEWLINE]));
         if (written - chunkAt >= READ_CHUNK) writeChunk();
       });
       if (buffered.length > 0) writeChunk();
@@ -167,25 +165,20 @@ export async function openFileStore(filename: string, options: FileStoreOptions 
     async load(): Promise<LoadedJobs> {
       // What was put and not yet synced is in the store too.
       await serially(flush);
-      const finished: JobSummary[] = [];
       const active: Job[] = [];
       const problems: string[] = unreadable.map((line) => `${filename} line ${line} could not be read (a write cut short?) and was dropped`);
       // A finished job's summary, where its latest line carries one (read as the file was opened,
-      // or as it was put since); any other job's record is read whole, and checked.
-      const known = summaries ?? new Map<string, JobSummary>();
-      summaries = null;
-      const whole: string[] = [];
-      for (const id of index.keys()) {
-        const summary = known.get(id);
-        if (summary !== undefined) finished.push(summary);
-        else whole.push(id);
-      }
+      // or as it was put since); any other job's record is read whole, and checked. A later load
+      // reads every record whole.
+      const finished = opened?.summaries ?? new Map<string, JobSummary>();
+      const whole = opened === null ? [...index.keys()] : [...opened.unsummarized];
+      opened = null;
       const take = async (id: string, text: string) => {
         const line = readLine(text);
         if (line.kind !== 'record' || line.id !== id) return;
         const checked = readRecord(line.json);
         if (!checked.ok || checked.job.id !== id) problems.push(await setAside(id, checked.ok ? `its stored record is of job ${checked.job.id}` : checked.reason, line.json));
-        else if (isFinished(checked.job.status)) finished.push(summarize(checked.job));
+        else if (isFinished(checked.job.status)) finished.set(id, summarize(checked.job));
         else active.push(checked.job);
       };
       if (whole.length <= FEW_LINES) {
@@ -197,9 +190,9 @@ export async function openFileStore(filename: string, options: FileStoreOptions 
         // Many (a file an earlier version wrote): one pass through it rather than a read each.
         const wanted = new Map(whole.map((id) => [index.get(id)!, id]));
         const texts: [string, string][] = [];
-        await scanFile(filename, (bytes, offset) => {
+        await scanFile(filename, (bytes, start, end, offset) => {
           const id = wanted.get(offset);
-          if (id !== undefined) texts.push([id, bytes.toString('utf8')]);
+          if (id !== undefined) texts.push([id, bytes.toString('utf8', start, end)]);
         });
         for (const [id, text] of texts) await take(id, text);
       }
@@ -227,15 +220,12 @@ export async function openFileStore(filename: string, options: FileStoreOptions 
       const summary = isFinished(job.status) ? summarize(job) : null;
       pending.push({ id: job.id, line: recordLine(job.id, job.status, JSON.stringify(job), summary), removed: false });
       // Put before the first load: the load reads it from here.
-      if (summaries !== null) {
-        if (summary === null) summaries.delete(job.id);
-        else summaries.set(job.id, summary);
-      }
+      opened?.latest(job.id, summary);
     },
     async remove(id: string): Promise<void> {
       // Like a put: written by the next sync.
       pending.push({ id, line: removalLine(id), removed: true });
-      summaries?.delete(id);
+      opened?.removed(id);
     },
     async sync(): Promise<void> {
       await serially(async () => {
@@ -276,7 +266,7 @@ export async function openFileStore(filename: string, options: FileStoreOptions 
     const quarantine = join(dirname(filename), 'quarantine.jsonl');
     await appendFile(quarantine, `${JSON.stringify({ at: new Date().toISOString(), id, reason, record: json })}\n`, { mode: PRIVATE_FILE });
     pending.push({ id, line: removalLine(id), removed: true });
-    summaries?.delete(id);
+    opened?.removed(id);
     return `job ${id}: ${reason}; set aside in ${quarantine}`;
   }
 
@@ -300,27 +290,55 @@ export async function openFileStore(filename: string, options: FileStoreOptions 
   }
 }
 
-/** A finished job's summary from the start of its line, checked; null where the line has none (an older version wrote it) or it does not hold. */
-function summaryOf(bytes: Buffer): JobSummary | null {
-  const head = readHead(bytes);
-  if (head === null || head.summary === undefined) return null;
-  const summary = readSummaryRow(head.summary);
-  return summary !== null && summary.id === head._id && summary.status === head.status && isFinished(summary.status) ? summary : null;
+/** What the first load hands over, gathered as the file is read: each job's latest summary, or that it has none. */
+class OpenedJobs {
+  /** Finished jobs whose latest line carries a summary that holds. */
+  readonly summaries = new Map<string, JobSummary>();
+  /** Jobs whose latest record must be read whole: unfinished, or written without a summary. */
+  readonly unsummarized = new Set<string>();
+
+  latest(id: string, summary: JobSummary | null): void {
+    if (summary === null) {
+      this.summaries.delete(id);
+      this.unsummarized.add(id);
+    } else {
+      this.summaries.set(id, summary);
+      this.unsummarized.delete(id);
+    }
+  }
+
+  removed(id: string): void {
+    this.summaries.delete(id);
+    this.unsummarized.delete(id);
+  }
 }
 
-/** Calls back with every line of the file, read in large chunks. */
-async function scanFile(filename: string, onLine: (line: Buffer, offset: number, number: number) => void): Promise<void> {
+/** A finished job's summary from the start of its line, checked; null where the line has none (an older version wrote it) or it does not hold. */
+function summaryOf(bytes: Buffer, start: number, end: number, line: { id: string; status: string; rest: number }): JobSummary | null {
+  const summary = readSummaryRow(summaryRowOf(bytes, line.rest, start, end));
+  if (summary === null || summary.id !== line.id || summary.status !== line.status) return null;
+  // One string for the id, shared with the index.
+  summary.id = line.id;
+  return summary;
+}
+
+/** Calls back with every line of the file, read in large chunks: the next chunk is read while the last one is split. */
+async function scanFile(filename: string, onLine: (bytes: Buffer, start: number, end: number, offset: number, number: number) => void): Promise<void> {
   const splitter = new LineSplitter(onLine);
   const handle = await open(filename, 'r');
+  const chunks = [Buffer.allocUnsafe(READ_CHUNK), Buffer.allocUnsafe(READ_CHUNK)];
+  let next = handle.read(chunks[0]!, 0, READ_CHUNK, null);
   try {
-    const chunk = Buffer.alloc(READ_CHUNK);
-    for (;;) {
-      const { bytesRead } = await handle.read(chunk, 0, READ_CHUNK, null);
+    for (let turn = 0; ; turn++) {
+      const { bytesRead, buffer } = await next;
       if (bytesRead === 0) break;
-      splitter.push(chunk.subarray(0, bytesRead));
+      next = handle.read(chunks[(turn + 1) % 2]!, 0, READ_CHUNK, null);
+      splitter.push(buffer.subarray(0, bytesRead));
     }
     splitter.end();
   } finally {
+    // A read still under way is over before the file closes.
+    await next.catch(() => undefined);
     await handle.close();
   }
 }

@@ -23,7 +23,7 @@ export interface JobLedgerOptions {
 
 export class JobLedger {
   readonly #active = new Map<string, Job>();
-  readonly #finished = new Map<string, JobSummary>();
+  #finished = new Map<string, JobSummary>();
   readonly #recent = new Map<string, Job>();
   readonly #events = new EventEmitter();
   readonly #writes: WriteQueue;
@@ -46,8 +46,10 @@ export class JobLedger {
   }
 
   /** Fills the book with what the store already holds (at start), without writing. */
-  adopt(active: readonly Job[], finished: readonly JobSummary[]): void {
-    for (const summary of finished) this.#finished.set(summary.id, summary);
+  adopt(active: readonly Job[], finished: Map<string, JobSummary>): void {
+    // Taken over as it is where the book is empty (a start): a hundred thousand entries not copied.
+    if (this.#finished.size === 0) this.#finished = finished;
+    else for (const [id, summary] of finished) this.#finished.set(id, summary);
     for (const job of active) this.#hold(job);
   }
 

@@ -6,8 +6,8 @@ import type { JobSummary } from './job-summary.js';
 export interface LoadedJobs {
   /** Every job not yet finished, whole (recovery and the waiting line need them). */
   active: Job[];
-  /** Every finished job, summarized: `read` gives one whole. */
-  finished: JobSummary[];
+  /** Every finished job by id, summarized (`read` gives one whole): the caller's to keep. */
+  finished: Map<string, JobSummary>;
   /** Records that could not be read (a half-written last line after a crash), described. */
   problems: string[];
 }

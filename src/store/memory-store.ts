@@ -18,7 +18,7 @@ export function openMemoryStore(records: Map<string, string> = new Map()): Memor
   return {
     async load(): Promise<LoadedJobs> {
       const jobs = [...records.values()].map((text) => JSON.parse(text) as Job);
-      return { active: jobs.filter((job) => !isFinished(job.status)), finished: jobs.filter((job) => isFinished(job.status)).map(summarize), problems: [] };
+      return { active: jobs.filter((job) => !isFinished(job.status)), finished: new Map(jobs.filter((job) => isFinished(job.status)).map((job) => [job.id, summarize(job)])), problems: [] };
     },
     async read(id: string): Promise<Job | undefined> {
       const text = records.get(id);

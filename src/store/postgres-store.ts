@@ -143,12 +143,12 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
     async load(): Promise<LoadedJobs> {
       const { rows } = await pool.query<{ id: string; record: unknown; seq: string }>(SQL.loadAll);
       const active: Job[] = [];
-      const finished: JobSummary[] = [];
+      const finished = new Map<string, JobSummary>();
       const problems: string[] = [];
       for (const row of rows) {
         const checked = readRow(row.record);
         if (checked.ok) {
-          if (isFinished(checked.job.status)) finished.push(summarize(checked.job));
+          if (isFinished(checked.job.status)) finished.set(checked.job.id, summarize(checked.job));
           else active.push(checked.job);
           seqs.set(row.id, row.seq);
           continue;

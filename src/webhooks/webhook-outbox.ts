@@ -4,7 +4,8 @@
 // picks up every delivery not yet made. At least once: a receiver that answered but whose answer
 // was lost gets the event again, with the same `encsup-delivery` id to tell it by.
 import { randomBytes } from 'node:crypto';
-import Datastore from 'nedb-promises';
+import { existsSync } from 'node:fs';
+import type Datastore from 'nedb-promises';
 import type { Job } from '../../machines/job-record.js';
 import type { LifecycleEvent, LifecycleKind } from '../../machines/lifecycle.js';
 import { publicJob } from '../api/public-job.js';
@@ -51,7 +52,8 @@ const SENDS_AT_ONCE = 4;
 const TICK_MS = 200;
 
 export class WebhookOutbox {
-  readonly #db: Datastore<Delivery>;
+  // Opened (and its library loaded) at the first delivery, or at start where earlier ones are stored.
+  #db: Promise<Datastore<Delivery>> | null = null;
   readonly #pending = new Map<string, Delivery>();
   readonly #sending = new Set<string>();
   #timer: NodeJS.Timeout | null = null;
@@ -61,12 +63,22 @@ export class WebhookOutbox {
     private readonly filename: string,
     private readonly deps: OutboxDeps,
   ) {
-    this.#db = Datastore.create({ filename, autoload: false }) as unknown as Datastore<Delivery>;
+  }
+
+  #open(): Promise<Datastore<Delivery>> {
+    this.#db ??= (async () => {
+      const { default: Datastore } = await import('nedb-promises');
+      const db = Datastore.create({ filename: this.filename, autoload: false }) as unknown as Datastore<Delivery>;
+      await db.load();
+      return db;
+    })();
+    return this.#db;
   }
 
   async start(): Promise<void> {
-    await this.#db.load();
-    for (const delivery of await this.#db.find<Delivery>({ status: 'pending' })) this.#pending.set(delivery.id, strip(delivery));
+    if (existsSync(this.filename)) {
+      for (const delivery of await (await this.#open()).find<Delivery>({ status: 'pending' })) this.#pending.set(delivery.id, strip(delivery));
+    }
     if (this.#pending.size > 0) this.deps.log.info({ pending: this.#pending.size }, 'webhook deliveries to resume');
     this.#timer = setInterval(() => this.#sendDue(), TICK_MS);
     this.#timer.unref();
@@ -94,14 +106,15 @@ export class WebhookOutbox {
     };
     // Stored before it is sent: a delivery survives a restart from the moment it exists.
     this.#write(async () => {
-      await this.#db.insert({ _id: id, ...delivery } as never);
+      await (await this.#open()).insert({ _id: id, ...delivery } as never);
       await syncToDisk(this.filename);
       this.#pending.set(id, delivery);
     });
   }
 
   async deliveriesOf(jobId: string): Promise<Delivery[]> {
-    return (await this.#db.find<Delivery>({ jobId })).map(strip).sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+    if (this.#db === null && !existsSync(this.filename)) return [];
+    return (await (await this.#open()).find<Delivery>({ jobId })).map(strip).sort((a, b) => a.createdAt.localeCompare(b.createdAt));
   }
 
   async close(): Promise<void> {
@@ -147,7 +160,7 @@ export class WebhookOutbox {
     else this.#pending.delete(delivery.id);
     if (error !== null) this.deps.log.warn({ jobId: delivery.jobId, delivery: delivery.id, attempts, url: delivery.url, error }, updated.status === 'failed' ? 'webhook delivery failed for good' : 'webhook delivery failed; will retry');
     else this.deps.log.info({ jobId: delivery.jobId, delivery: delivery.id, kind: delivery.kind, attempts }, 'webhook delivered');
-    this.#write(() => this.#db.update({ _id: delivery.id }, { $set: done }));
+    this.#write(async () => (await this.#open()).update({ _id: delivery.id }, { $set: done }));
   }
 
   #write(change: () => Promise<unknown>): void {

@@ -6,7 +6,7 @@ import type { JobStore } from '../../src/store/job-store.js';
 export async function loadWhole(store: JobStore): Promise<{ jobs: Job[]; problems: string[] }> {
   const { active, finished, problems } = await store.load();
   const jobs = [...active];
-  for (const summary of finished) {
+  for (const summary of finished.values()) {
     const job = await store.read(summary.id);
     if (job === undefined) throw new Error(`job ${summary.id} is listed as finished but cannot be read back`);
     jobs.push(job);
