@@ -44,6 +44,7 @@ import { publishStaged, writesStaged } from './media/staged-output.js';
 import { inputsOf, probeInputs } from './media/probe.js';
 import { Forecaster } from './forecast/forecaster.js';
 import { runsToLearnFrom } from './forecast/run-history.js';
+import { withYoungGenerationHeld } from './young-generation.js';
 import { createJobViews } from './forecast/job-view.js';
 import { LiveBoard } from './forecast/live-board.js';
 import { planOf } from './progress/encode-plan.js';
@@ -103,7 +104,7 @@ async function startOwnedDaemon(config: DaemonConfig, deps: Deps, watcher: Outpu
   // The PostgreSQL client and the farm's machinery load only for a farm: 15 MB a daemon on its file does not need.
   const farmStore = config.store === '' ? null : await (await import('./store/postgres-store.js')).openPostgresStore(config.store, { hostName: config.hostName, pathMaps: config.pathMaps });
   const joinFarm = farmStore === null ? null : await import('./farm/join-farm.js');
-  const store = farmStore ?? (await deps.openStore(join(config.dataDir, 'jobs.db')));
+  const store = farmStore ?? (await withYoungGenerationHeld(() => deps.openStore(join(config.dataDir, 'jobs.db'))));
   const nowIso = () => new Date(deps.nowMs()).toISOString();
   // Assigned once the supervisor exists: in a farm, what a host learns when it lost a job.
   let farm: Farm | null = null;
@@ -123,7 +124,7 @@ async function startOwnedDaemon(config: DaemonConfig, deps: Deps, watcher: Outpu
   const stopFeeds = [feed.subscribe(logLifecycle(log)), feed.subscribe((event, job) => metrics.observe(event, job)), feed.subscribe((event) => transitions.observe(event))];
   // Every process this folder's daemons ever started carries this in its tag.
   const runsOf = folderTag(config.dataDir);
-  const recovered = await recoverStore({ store, ledger, log, killGraceMs: config.killGraceSec * 1000, nowIso, folderTag: runsOf, keepFailedOutputs: config.keepFailedOutputs, announce: (event) => feed.announce(event, ledger.latest(event.jobId)), scope: farmStore ? 'farm' : 'box' });
+  const recovered = await withYoungGenerationHeld(() => recoverStore({ store, ledger, log, killGraceMs: config.killGraceSec * 1000, nowIso, folderTag: runsOf, keepFailedOutputs: config.keepFailedOutputs, announce: (event) => feed.announce(event, ledger.latest(event.jobId)), scope: farmStore ? 'farm' : 'box' }));
 
   const ffprobe = optionalTool('ffprobe');
   // Progress as it is now, for the event stream only: never stored, so never throttled by the store.

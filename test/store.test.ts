@@ -102,7 +102,7 @@ for (const [name, { open, refuseWrites, settle }] of backends) {
       assert.equal(problems, []);
       assert.equal(active, [waiting]);
       assert.equal([...summaries.values()], [summarize(finished)]);
-      assert.is(summaries.get('f1')?.commandLine, 'ffmpeg -i in.mov out.mp4');
+      assert.is(summaries.get('f1')?.searchText.split('\n')[1], 'ffmpeg -i in.mov out.mp4');
       assert.equal(await again.read('f1'), finished);
       assert.equal(await again.read('w1'), waiting);
       assert.is(await again.read('gone'), undefined, 'removed');

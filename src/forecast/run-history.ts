@@ -3,6 +3,7 @@
 // pass's share of a run of several passes. A robust average (the median of the latest runs), so
 // one run on a busy box or a cached rerun doesn't swing the estimate.
 import type { Job } from '../../machines/job-record.js';
+import type { JobSummary } from '../store/job-summary.js';
 
 // Old runs say less about the box as it is now than new ones.
 const RUNS_KEPT = 50;
@@ -26,8 +27,8 @@ export interface KindEstimate {
  * The done jobs a new daemon learns from, oldest first: the latest of each kind, as many as are
  * kept, so it reads those records whole and no others.
  */
-export function runsToLearnFrom<T extends Pick<Job, 'status' | 'kind' | 'finishedAt'>>(jobs: readonly T[]): T[] {
-  const newestFirst = jobs.filter((job) => job.status === 'done').sort((a, b) => (b.finishedAt ?? '').localeCompare(a.finishedAt ?? ''));
+export function runsToLearnFrom<T extends Pick<JobSummary, 'status' | 'kind' | 'endedMs'>>(jobs: readonly T[]): T[] {
+  const newestFirst = jobs.filter((job) => job.status === 'done').sort((a, b) => b.endedMs - a.endedMs);
   const taken = new Map<string, number>();
   const chosen = newestFirst.filter((job) => {
     const count = taken.get(job.kind) ?? 0;

@@ -35,13 +35,12 @@ export interface JobPage {
 type SortKey = [number, number, number, string];
 
 function sortKey(job: JobSummary, order: ListOrder): SortKey {
-  const created = Date.parse(job.createdAt);
-  if (order === 'newest') return [0, -created, 0, job.id];
-  if (order === 'oldest') return [0, created, 0, job.id];
-  if (job.status === 'encoding' || job.status === 'finalizing') return [0, Date.parse(job.startedAt ?? job.createdAt), 0, job.id];
+  if (order === 'newest') return [0, -job.createdMs, 0, job.id];
+  if (order === 'oldest') return [0, job.createdMs, 0, job.id];
+  if (job.status === 'encoding' || job.status === 'finalizing') return [0, job.startedMs ?? job.createdMs, 0, job.id];
   // Waiting: as the supervisor takes them, highest priority first, then oldest.
-  if (job.status === 'queued') return [1, -job.priority, created, job.id];
-  return [2, -Date.parse(job.finishedAt ?? job.updatedAt), 0, job.id];
+  if (job.status === 'queued') return [1, -job.priority, job.createdMs, job.id];
+  return [2, -job.endedMs, 0, job.id];
 }
 
 function compare(a: SortKey, b: SortKey): number {
@@ -66,12 +65,8 @@ export function decodeCursor(cursor: string): SortKey | null {
 
 export function matches(job: JobSummary, query: Pick<ListQuery, 'status' | 'q' | 'sinceMs'>): boolean {
   if (query.status !== undefined && job.status !== query.status) return false;
-  if (query.sinceMs !== undefined && Date.parse(job.createdAt) < query.sinceMs) return false;
-  if (query.q) {
-    const needle = query.q.toLowerCase();
-    const found = job.id.startsWith(query.q) || job.name.toLowerCase().includes(needle) || job.commandLine.toLowerCase().includes(needle) || (job.output ?? '').toLowerCase().includes(needle);
-    if (!found) return false;
-  }
+  if (query.sinceMs !== undefined && job.createdMs < query.sinceMs) return false;
+  if (query.q) return job.id.startsWith(query.q) || job.searchText.includes(query.q.toLowerCase());
   return true;
 }
 

@@ -2,6 +2,7 @@
 // their logs) that ended longer ago than that; `--keep-logs 7d` removes only the logs, keeping the
 // record (its last output lines stay in it). 0 keeps them forever. Pure: which jobs are due.
 import { type Job, isFinished } from '../../machines/job-record.js';
+import type { JobSummary } from '../store/job-summary.js';
 
 /** `30d`, `12h`, `90m`, `45s` or plain seconds; null for anything else. */
 export function parseAge(text: string): number | null {
@@ -12,7 +13,7 @@ export function parseAge(text: string): number | null {
 }
 
 /** Finished jobs that ended before `nowMs - ageSec` (and, where given, have one of the statuses). */
-export function finishedBefore<T extends Pick<Job, 'status' | 'finishedAt' | 'updatedAt'>>(jobs: readonly T[], nowMs: number, ageSec: number, statuses?: readonly Job['status'][]): T[] {
+export function finishedBefore<T extends Pick<JobSummary, 'status' | 'endedMs'>>(jobs: readonly T[], nowMs: number, ageSec: number, statuses?: readonly Job['status'][]): T[] {
   const cutoff = nowMs - ageSec * 1000;
-  return jobs.filter((job) => isFinished(job.status) && (!statuses || statuses.includes(job.status)) && Date.parse(job.finishedAt ?? job.updatedAt) < cutoff);
+  return jobs.filter((job) => isFinished(job.status) && (!statuses || statuses.includes(job.status)) && job.endedMs < cutoff);
 }

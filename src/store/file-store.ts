@@ -20,7 +20,7 @@ export interface FileStoreOptions {
 
 // Rewritten once superseded lines are more than the live ones and at least this many.
 const COMPACT_AFTER_LINES = 10_000;
-const READ_CHUNK = 4 * 1024 * 1024;
+const READ_CHUNK = 1024 * 1024;
 // Records a load reads one by one; more are read in one pass through the file.
 const FEW_LINES = 1000;
 const FINISHED = new Set<string>(FINISHED_STATUSES);

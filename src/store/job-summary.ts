@@ -2,47 +2,50 @@
 // away a hundred thousand of them, and no more (a whole record is a few KB, mostly its last lines
 // and history). The whole record is read from the store when someone asks for that job. The job
 // file writes the summary beside each finished record, so a start reads it without parsing the
-// record. Pure.
+// record. Few fields, times as numbers and the searched text as one string: each string and
+// object a job holds costs its header as well as its contents. Pure.
 import { JOB_STATUSES, type Job, type JobStatus, isFinished } from '../../machines/job-record.js';
 
 export interface JobSummary {
   id: string;
   status: JobStatus;
-  name: string;
-  /** The command as one line, for searching. */
-  commandLine: string;
+  /** The name, the command line and the output, lowercased, one a line: where a search looks. */
+  searchText: string;
   output: string | null;
   clientId: string | null;
   /** The run-history kind (forecast.ts learns from the latest done runs of each). */
   kind: string;
   priority: number;
-  createdAt: string;
-  /** When the run under way began (the view lists running jobs by it); null once finished, where no listing needs it. */
-  startedAt: string | null;
-  updatedAt: string;
-  finishedAt: string | null;
+  /** When it was submitted, ms since the epoch. */
+  createdMs: number;
+  /** When the run under way began (the view lists running jobs by it); null once finished. */
+  startedMs: number | null;
+  /** When it finished, or, not finished, when it last changed: ms since the epoch. */
+  endedMs: number;
 }
 
 export function summarize(job: Job): JobSummary {
   return {
     id: job.id,
     status: job.status,
-    name: job.name,
-    commandLine: job.command.join(' '),
+    searchText: searchTextOf(job),
     output: job.output,
     clientId: job.clientId,
     kind: job.kind,
     priority: job.priority,
-    createdAt: job.createdAt,
-    startedAt: isFinished(job.status) ? null : job.startedAt,
-    updatedAt: job.updatedAt,
-    finishedAt: job.finishedAt,
+    createdMs: Date.parse(job.createdAt),
+    startedMs: isFinished(job.status) || job.startedAt === null ? null : Date.parse(job.startedAt),
+    endedMs: Date.parse(job.finishedAt ?? job.updatedAt),
   };
+}
+
+export function searchTextOf(job: Pick<Job, 'name' | 'command' | 'output'>): string {
+  return `${job.name}\n${job.command.join(' ')}\n${job.output ?? ''}`.toLowerCase();
 }
 
 // The summary's fields in the order a stored row holds them: an array parses faster than an
 // object, and a start parses a hundred thousand.
-const ROW: readonly (keyof JobSummary)[] = ['id', 'status', 'name', 'commandLine', 'output', 'clientId', 'kind', 'priority', 'createdAt', 'startedAt', 'updatedAt', 'finishedAt'];
+const ROW: readonly (keyof JobSummary)[] = ['id', 'status', 'searchText', 'output', 'clientId', 'kind', 'priority', 'createdMs', 'startedMs', 'endedMs'];
 
 /** The summary as it is stored: its values in a fixed order. */
 export function summaryRow(summary: JobSummary): unknown[] {
@@ -51,8 +54,7 @@ export function summaryRow(summary: JobSummary): unknown[] {
 
 const isText = (value: unknown): value is string => typeof value === 'string';
 const isTextOrNull = (value: unknown): value is string | null => value === null || typeof value === 'string';
-// The shape of an ISO 8601 time, checked cheaply: a start checks three for each finished job.
-const isTime = (value: unknown): value is string => typeof value === 'string' && value.length >= 20 && value.length <= 30 && value.charCodeAt(4) === 0x2d && value.charCodeAt(10) === 0x54;
+const isNumber = (value: unknown): value is number => typeof value === 'number' && Number.isFinite(value);
 // A kind is shared by many jobs: one string for all of them.
 const kinds = new Map<string, string>();
 const MAX_KINDS = 10_000;
@@ -63,24 +65,10 @@ const MAX_KINDS = 10_000;
  */
 export function readSummaryRow(row: unknown): JobSummary | null {
   if (!Array.isArray(row) || row.length !== ROW.length) return null;
-  const [id, status, name, commandLine, output, clientId, kind, priority, createdAt, startedAt, updatedAt, finishedAt] = row as unknown[];
-  if (!isText(id) || !JOB_STATUSES.includes(status as JobStatus) || !isText(name) || !isText(commandLine) || !isTextOrNull(output) || !isTextOrNull(clientId) || !isText(kind)) return null;
-  if (typeof priority !== 'number' || !Number.isFinite(priority) || !isTime(createdAt) || !(startedAt === null || isTime(startedAt)) || !isTime(updatedAt) || !(finishedAt === null || isTime(finishedAt))) return null;
+  const [id, status, searchText, output, clientId, kind, priority, createdMs, startedMs, endedMs] = row as unknown[];
+  if (!isText(id) || !JOB_STATUSES.includes(status as JobStatus) || !isText(searchText) || !isTextOrNull(output) || !isTextOrNull(clientId) || !isText(kind)) return null;
+  if (!isNumber(priority) || !isNumber(createdMs) || !(startedMs === null || isNumber(startedMs)) || !isNumber(endedMs)) return null;
   let shared = kinds.get(kind);
   if (shared === undefined && kinds.size < MAX_KINDS) kinds.set(kind, (shared = kind));
-  return {
-    id,
-    status: status as JobStatus,
-    name,
-    commandLine,
-    output,
-    clientId,
-    kind: shared ?? kind,
-    priority,
-    createdAt,
-    startedAt,
-    updatedAt,
-    // Most often the same time: one string for both.
-    finishedAt: finishedAt === updatedAt ? updatedAt : finishedAt,
-  };
+  return { id, status: status as JobStatus, searchText, output, clientId, kind: shared ?? kind, priority, createdMs, startedMs, endedMs };
 }
