@@ -111,12 +111,51 @@ test('a rewrite larger than one chunk keeps every job whole and in place', async
       await store.sync();
     }
     await store.close();
-    assert.ok(statSync(file).size > 4 * 1024 * 1024);
+    assert.ok(statSync(file).size > 2 * 1024 * 1024, 'several read chunks');
     const again = await openFileStore(file);
     const { jobs, problems } = await loadWhole(again);
     assert.equal(problems, []);
     assert.is(jobs.length, count);
     assert.ok(jobs.every((job) => job.progressUpdates === 1 && job.logTail[0] === `line ${job.id.slice(1)} é`));
+    await again.close();
+  });
+});
+
+test('writes go on while the file is rewritten, and none of them is lost; reads find each job meanwhile', async () => {
+  await withTempDir(async (dir) => {
+    const file = join(dir.path, 'jobs.db');
+    const store = await openFileStore(file);
+    const count = 3000;
+    // Five versions of each job: the superseded lines pass the mark at the last sync, which starts the rewrite.
+    for (let round = 0; round < 5; round++) {
+      for (let i = 0; i < count; i++) await store.put(aJob(`j${i}`, { progressUpdates: round, logTail: ['x'.repeat(500)] }));
+      await store.sync();
+    }
+    const before = statSync(file).ino;
+    // Changes made and synced until the rewritten file is renamed into place: a rewrite that held
+    // writes up from its start would let none through.
+    let during = 0;
+    let durable = 0;
+    const changed = new Map<string, number>();
+    while (statSync(file).ino === before) {
+      const id = `j${during % count}`;
+      await store.put(aJob(id, { progressUpdates: 100 + during, status: during % 2 === 0 ? 'done' : 'queued' }));
+      await store.sync();
+      if (statSync(file).ino === before) durable++;
+      changed.set(id, 100 + during);
+      assert.is((await store.read(`j${(during * 7) % count}`))?.id, `j${(during * 7) % count}`, 'a read meanwhile');
+      during++;
+      if (during > 20_000) assert.unreachable('the file was never rewritten');
+    }
+    assert.ok(durable > 0, 'changes were made durable during the rewrite');
+    await store.remove('j1');
+    await store.sync();
+    await store.close();
+    const again = await openFileStore(file);
+    const { jobs, problems } = await loadWhole(again);
+    assert.equal(problems, []);
+    assert.is(jobs.length, count - 1);
+    for (const job of jobs) assert.is(job.progressUpdates, changed.get(job.id) ?? 4, `${job.id}: its latest version`);
     await again.close();
   });
 });

@@ -61,7 +61,7 @@ export async function openFileStore(filename: string, options: FileStoreOptions 
   let handle: FileHandle = await open(filename, 'a');
   let size = (await handle.stat()).size;
   // For reading one job's line; opened at the first read, again after a rewrite.
-  let reader: FileHandle | null = null;
+  let reader: Promise<FileHandle> | null = null;
   let compacting: Promise<void> | null = null;
   let pending: { id: string; line: string; removed: boolean }[] = [];
   // The batch being written: still what was last put, until the index points into the file.
@@ -107,56 +107,61 @@ export async function openFileStore(filename: string, options: FileStoreOptions 
   };
 
   /**
-   * The file with only each job's latest line: read through once, in large chunks, the latest
-   * lines copied aside; made durable, then renamed over it.
+   * The file with only each job's latest line, rewritten while writes go on: the lines the index
+   * points to are copied aside in large chunks, nothing decoded, as writes carry on; then, with
+   * writes held for a moment, the lines appended meanwhile are copied after them as they are, and
+   * the copy is made durable and renamed over the file.
    */
   const compact = (): Promise<void> => {
-    compacting = rewrite().finally(() => {
+    compacting ??= rewrite().finally(() => {
       compacting = null;
     });
     return compacting;
   };
   const rewrite = async (): Promise<void> => {
     const aside = `${filename}.compacting`;
+    const upTo = size;
     const latest = new Map<number, string>();
     for (const [id, offset] of index) latest.set(offset, id);
     const next = new Map<string, number>();
     const target = await open(aside, 'w', PRIVATE_FILE);
+    let renamed = false;
     try {
-      let written = 0;
-      // The latest lines' bytes as they are, each with its newline: nothing is decoded.
-      let buffered: Buffer[] = [];
-      // Each chunk written at its own position: the writes may run in any order.
-      let chunkAt = 0;
-      const writes: Promise<unknown>[] = [];
-      const writeChunk = () => {
-        writes.push(target.write(Buffer.concat(buffered), 0, written - chunkAt, chunkAt));
-        buffered = [];
-        chunkAt = written;
-      };
+      const copy = new ChunkedCopy(target);
       await scanFile(filename, (bytes, start, end, offset) => {
         const id = latest.get(offset);
         if (id === undefined) return;
-        next.set(id, written);
-        written += end - start + 1;
-        buffered.push(Buffer.concat([bytes.subarray(start, end), NEWLINE]));
-        if (written - chunkAt >= READ_CHUNK) writeChunk();
+        next.set(id, copy.written);
+        copy.line(bytes, start, end);
+      }, 0, upTo);
+      await serially(async () => {
+        // Appended since the copy began: copied after it as they are, and indexed there.
+        let tailLines = 0;
+        await scanFile(filename, (bytes, start, end) => {
+          const line = lineId(bytes, start, end);
+          if (line.kind === 'record') next.set(line.id, copy.written);
+          else if (line.kind === 'removed') next.delete(line.id);
+          copy.line(bytes, start, end);
+          tailLines++;
+        }, upTo, size);
+        await copy.done();
+        await target.sync();
+        await rename(aside, filename);
+        renamed = true;
+        if (durable) await syncToDisk(dirname(filename));
+        await handle.close();
+        handle = await open(filename, 'a');
+        // A read under way on the old file ends first: close waits for it.
+        void reader?.then((old) => old.close()).catch(() => undefined);
+        reader = null;
+        size = (await handle.stat()).size;
+        index = next;
+        lines = next.size + tailLines;
       });
-      if (buffered.length > 0) writeChunk();
-      await Promise.all(writes);
-      await target.sync();
     } finally {
-      await target.close();
+      await target.close().catch(() => undefined);
+      if (!renamed) await unlink(aside).catch(() => undefined);
     }
-    await rename(aside, filename);
-    if (durable) await syncToDisk(dirname(filename));
-    await handle.close();
-    handle = await open(filename, 'a');
-    await reader?.close();
-    reader = null;
-    size = (await handle.stat()).size;
-    index = next;
-    lines = next.size;
   };
 
   const worthCompacting = () => lines - index.size > Math.max(index.size, COMPACT_AFTER_LINES);
@@ -197,23 +202,19 @@ export async function openFileStore(filename: string, options: FileStoreOptions 
         for (const [id, text] of texts) await take(id, text);
       }
       await serially(flush);
-      if (worthCompacting()) await serially(compact);
+      if (worthCompacting()) await compact();
       return { active, finished, problems };
     },
     async read(id: string): Promise<Job | undefined> {
-      for (let tries = 0; ; tries++) {
-        const put = pending.findLast((each) => each.id === id) ?? writing.findLast((each) => each.id === id);
-        const text = put !== undefined ? (put.removed ? null : put.line) : await readLineOf(id);
-        if (text === null) return undefined;
-        const line = readLine(text);
-        // Another job's line: a rewrite moved the lines between finding and reading it.
-        if (line.kind === 'record' && line.id !== id && tries === 0) continue;
-        if (line.kind !== 'record' || line.id !== id) return undefined;
-        const checked = readRecord(line.json);
-        if (checked.ok && checked.job.id === id) return checked.job;
-        await setAside(id, checked.ok ? `its stored record is of job ${checked.job.id}` : checked.reason, line.json);
-        return undefined;
-      }
+      const put = pending.findLast((each) => each.id === id) ?? writing.findLast((each) => each.id === id);
+      const text = put !== undefined ? (put.removed ? null : put.line) : await readLineOf(id);
+      if (text === null) return undefined;
+      const line = readLine(text);
+      if (line.kind !== 'record' || line.id !== id) return undefined;
+      const checked = readRecord(line.json);
+      if (checked.ok && checked.job.id === id) return checked.job;
+      await setAside(id, checked.ok ? `its stored record is of job ${checked.job.id}` : checked.reason, line.json);
+      return undefined;
     },
     async put(job: Job): Promise<void> {
       // Written by the next sync, with every other change made before it.
@@ -237,7 +238,7 @@ export async function openFileStore(filename: string, options: FileStoreOptions 
           if (lost !== null) throw lost;
         }
       });
-      if (worthCompacting()) void serially(compact).catch(() => undefined);
+      if (worthCompacting()) void compact().catch(() => undefined);
     },
     async checkWritable(): Promise<void> {
       // The file itself must open for appending (not read-only), and its folder must take new
@@ -255,9 +256,10 @@ export async function openFileStore(filename: string, options: FileStoreOptions 
     },
     async close(): Promise<void> {
       await serially(flush);
-      if (lines > index.size) await serially(compact).catch(() => undefined);
+      await compacting?.catch(() => undefined);
+      if (lines > index.size) await compact().catch(() => undefined);
       await handle.close();
-      await reader?.close();
+      await (await reader?.catch(() => null))?.close();
     },
   };
 
@@ -272,21 +274,17 @@ export async function openFileStore(filename: string, options: FileStoreOptions 
 
   /** The text of a job's latest written line; null when the file holds none. */
   async function readLineOf(id: string): Promise<string | null> {
-    // A rewrite moves every line: its offsets hold once it is over.
-    while (compacting !== null) await compacting.catch(() => undefined);
-    const offset = index.get(id);
-    if (offset === undefined) return null;
-    reader ??= await open(filename, 'r');
-    const parts: Buffer[] = [];
-    for (let at = offset; ; ) {
-      const chunk = Buffer.alloc(LINE_READ);
-      const { bytesRead } = await reader.read(chunk, 0, LINE_READ, at);
-      const newline = chunk.subarray(0, bytesRead).indexOf(0x0a);
-      parts.push(chunk.subarray(0, newline >= 0 ? newline : bytesRead));
-      if (newline >= 0 || bytesRead === 0) break;
-      at += bytesRead;
+    for (let tries = 0; tries < 3; tries++) {
+      const offset = index.get(id);
+      if (offset === undefined) return null;
+      reader ??= open(filename, 'r');
+      const bytes = await readLineAt(await reader, offset);
+      // Another job's line: a rewrite moved the lines between finding this one and reading it.
+      const line = lineId(bytes);
+      if ((line.kind === 'record' || line.kind === 'removed') && line.id === id) return bytes.toString('utf8');
+      await compacting?.catch(() => undefined);
     }
-    return Buffer.concat(parts).toString('utf8');
+    return null;
   }
 }
 
@@ -322,17 +320,27 @@ function summaryOf(bytes: Buffer, start: number, end: number, line: { id: string
   return summary;
 }
 
-/** Calls back with every line of the file, read in large chunks: the next chunk is read while the last one is split. */
-async function scanFile(filename: string, onLine: (bytes: Buffer, start: number, end: number, offset: number, number: number) => void): Promise<void> {
-  const splitter = new LineSplitter(onLine);
+/**
+ * Calls back with every line of the file (from byte `from` to `until`), read in large chunks: the
+ * next chunk is read while the last one is split. Offsets are the file's.
+ */
+async function scanFile(filename: string, onLine: (bytes: Buffer, start: number, end: number, offset: number, number: number) => void, from = 0, until = Infinity): Promise<void> {
+  const splitter = new LineSplitter((bytes, start, end, offset, number) => onLine(bytes, start, end, from + offset, number));
   const handle = await open(filename, 'r');
   const chunks = [Buffer.allocUnsafe(READ_CHUNK), Buffer.allocUnsafe(READ_CHUNK)];
-  let next = handle.read(chunks[0]!, 0, READ_CHUNK, null);
+  let at = from;
+  const readNext = (turn: number) => {
+    const length = Math.min(READ_CHUNK, until - at);
+    const reading = length > 0 ? handle.read(chunks[turn % 2]!, 0, length, at) : Promise.resolve({ bytesRead: 0, buffer: chunks[turn % 2]! });
+    at += length;
+    return reading;
+  };
+  let next = readNext(0);
   try {
     for (let turn = 0; ; turn++) {
       const { bytesRead, buffer } = await next;
       if (bytesRead === 0) break;
-      next = handle.read(chunks[(turn + 1) % 2]!, 0, READ_CHUNK, null);
+      next = readNext(turn + 1);
       splitter.push(buffer.subarray(0, bytesRead));
     }
     splitter.end();
@@ -340,6 +348,47 @@ async function scanFile(filename: string, onLine: (bytes: Buffer, start: number,
     // A read still under way is over before the file closes.
     await next.catch(() => undefined);
     await handle.close();
+  }
+}
+
+/** The line that starts at `offset`, up to its newline (or the file's end). */
+async function readLineAt(file: FileHandle, offset: number): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  for (let at = offset; ; ) {
+    const chunk = Buffer.alloc(LINE_READ);
+    const { bytesRead } = await file.read(chunk, 0, LINE_READ, at);
+    const newline = chunk.subarray(0, bytesRead).indexOf(0x0a);
+    parts.push(chunk.subarray(0, newline >= 0 ? newline : bytesRead));
+    if (newline >= 0 || bytesRead === 0) return Buffer.concat(parts);
+    at += bytesRead;
+  }
+}
+
+/** Lines copied into a file in large writes, each at its own position (the writes may finish in any order). */
+class ChunkedCopy {
+  written = 0;
+  #buffered: Buffer[] = [];
+  #chunkAt = 0;
+  readonly #writes: Promise<unknown>[] = [];
+
+  constructor(private readonly target: FileHandle) {}
+
+  /** A line's bytes as they are, and its newline. */
+  line(bytes: Buffer, start: number, end: number): void {
+    this.#buffered.push(Buffer.concat([bytes.subarray(start, end), NEWLINE]));
+    this.written += end - start + 1;
+    if (this.written - this.#chunkAt >= READ_CHUNK) this.#flush();
+  }
+
+  async done(): Promise<void> {
+    if (this.#buffered.length > 0) this.#flush();
+    await Promise.all(this.#writes);
+  }
+
+  #flush(): void {
+    this.#writes.push(this.target.write(Buffer.concat(this.#buffered), 0, this.written - this.#chunkAt, this.#chunkAt));
+    this.#buffered = [];
+    this.#chunkAt = this.written;
   }
 }
 
