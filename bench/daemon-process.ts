@@ -11,6 +11,7 @@ export interface DaemonProcess {
   /** The token the daemon keeps in its data folder, as the CLI reads it. */
   token: string | null;
   /** Seconds from spawn to its "started" log line. */
+  pid: number;
   startSeconds: number;
   rssMb: () => number;
   /** CPU seconds of the daemon itself, and of its reaped children (the encoders). */
@@ -18,12 +19,13 @@ export interface DaemonProcess {
   stop: () => Promise<void>;
 }
 
-export async function startDaemonProcess(dataDir: string, args: string[] = []): Promise<DaemonProcess> {
+export async function startDaemonProcess(dataDir: string, args: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<DaemonProcess> {
   const started = performance.now();
-  const daemon = await spawnDaemon(dataDir, args, {}, 'built');
+  const daemon = await spawnDaemon(dataDir, args, env, 'built');
   const startSeconds = (performance.now() - started) / 1000;
   const pid = daemon.child.pid!;
   return {
+    pid,
     url: daemon.url,
     token: readTokenFileSync(dataDir),
     startSeconds,

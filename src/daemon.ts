@@ -265,6 +265,7 @@ async function startOwnedDaemon(config: DaemonConfig, deps: Deps, watcher: Outpu
     folders: () => new Set([config.dataDir, ...folders, ...ledger.active('queued').map(diskFolderOf), ...ledger.active('encoding').map(diskFolderOf)]),
     onChange: (low) => supervisor.send({ type: 'SET_LOW_DISK', folders: low }),
     intervalMs: DISK_CHECK_MS,
+    nowMs: deps.nowMs,
   });
   disks.start();
   // A disk that just filled under a job: its retry waits for space, not for the next round.
@@ -285,7 +286,7 @@ async function startOwnedDaemon(config: DaemonConfig, deps: Deps, watcher: Outpu
     defaultCwd: process.cwd(),
     cancelWaitMs: config.killGraceSec * 1000 + 2000,
     gpuDevicesFor: (resources) => deviceIndices(gpuDevices, resources),
-    checkDisk: (job) => disks.check([diskFolderOf(job)]),
+    checkDisk: (job) => disks.checkRecent(diskFolderOf(job)),
     searchPath: deps.baseEnv['PATH'] ?? '/usr/local/bin:/usr/bin:/bin',
     coversOutput: (path) => reportFolders.some((folder) => isInsideFolder(path, folder)),
     jobDefaults: { timeoutSec: config.timeoutSec, stallTimeoutSec: config.stallTimeoutSec, maxAttempts: config.maxAttempts, retryBackoffSec: config.retryBackoffSec },

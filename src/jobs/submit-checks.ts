@@ -17,9 +17,12 @@ export interface SubmitCheckOptions {
 }
 
 function isExecutable(path: string): boolean {
+  // Looked up in each PATH folder in turn at every submit and start: a name that is not there is
+  // told without an exception (each costs a stack trace).
   try {
+    if (!statSync(path, { throwIfNoEntry: false })?.isFile()) return false;
     accessSync(path, constants.X_OK);
-    return statSync(path).isFile();
+    return true;
   } catch {
     return false;
   }

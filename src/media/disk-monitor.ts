@@ -12,7 +12,12 @@ export interface DiskMonitorOptions {
   /** Called when the set of short folders changes, with their free bytes. */
   onChange: (low: Record<string, number>) => void;
   intervalMs: number;
+  nowMs: () => number;
 }
+
+// A sample this recent stands for a submission's check: a burst of a thousand submissions to one
+// folder samples it once, not a thousand times.
+const FRESH_MS = 1000;
 
 export interface FolderSpace {
   folder: string;
@@ -25,6 +30,7 @@ export interface FolderSpace {
 export class DiskMonitor {
   #low: Record<string, number> = {};
   readonly #sampled = new Map<string, number | null>();
+  readonly #sampledAt = new Map<string, number>();
   #timer: NodeJS.Timeout | null = null;
 
   constructor(private readonly options: DiskMonitorOptions) {}
@@ -48,6 +54,7 @@ export class DiskMonitor {
       [...wanted].map(async (folder) => {
         const free = await this.options.freeBytes(folder);
         this.#sampled.set(folder, free);
+        this.#sampledAt.set(folder, this.options.nowMs());
         if (free !== null && free < this.options.minFreeBytes) low[folder] = free;
         else delete low[folder];
       }),
@@ -55,6 +62,13 @@ export class DiskMonitor {
     const changed = Object.keys(low).length !== Object.keys(this.#low).length || Object.keys(low).some((folder) => this.#low[folder] === undefined);
     this.#low = low;
     if (changed) this.options.onChange(low);
+  }
+
+  /** Samples this folder, unless it was a moment ago (a job about to be queued for it). */
+  async checkRecent(folder: string): Promise<void> {
+    const at = this.#sampledAt.get(folder);
+    if (at !== undefined && this.options.nowMs() - at < FRESH_MS) return;
+    await this.check([folder]);
   }
 
   /** The folders sampled, with their free space: for health. */
