@@ -247,6 +247,53 @@ test('job file: records that are not jobs are set aside in quarantine.jsonl with
   });
 });
 
+test('daemon: after a restart, finished jobs are listed and searched from their summaries and read whole when asked; one whose record is damaged is set aside when read, and leaves the listing', async () => {
+  await withTempDir(async (dir) => {
+    let daemon = await startTestDaemon(dir.path);
+    const ids: string[] = [];
+    try {
+      for (const name of ['first poster', 'second poster']) ids.push((await daemon.api.submit({ command: ['sh', '-c', `echo made ${name}`], name, validate: false })).id);
+      // Failed: a start reads no failed job's record (it learns run times from the latest done ones).
+      for (const name of ['trailer', 'teaser']) ids.push((await daemon.api.submit({ command: ['sh', '-c', `echo made ${name}; exit 3`], name, validate: false, maxAttempts: 1 })).id);
+      for (const id of ids) await until(async () => ['done', 'failed'].includes((await daemon.api.get(id)).status), `job ${id} to end`);
+    } finally {
+      await daemon.close();
+    }
+    // The third job's record damaged where a start does not read it: after its summary.
+    const file = join(dir.path, 'jobs.db');
+    const lines = readFileSync(file, 'utf8').trim().split('\n');
+    const at = lines.findLastIndex((line) => line.includes(`"_id":"${ids[2]}"`));
+    assert.ok(lines[at]!.includes('"summary":['), 'a finished job\'s line carries its summary');
+    lines[at] = lines[at]!.replace(/"json":".*"\}$/, '"json":"{\\"id\\":\\"cut"}');
+    writeFileSync(file, `${lines.join('\n')}\n`);
+    daemon = await startTestDaemon(dir.path);
+    try {
+      const health = (await (await fetch(`${daemon.url}/healthz`)).json()) as { store: { problemsAtLoad: number } };
+      assert.is(health.store.problemsAtLoad, 0, 'nothing read at start is damaged');
+      const page = await daemon.api.page({ q: 'poster' });
+      assert.equal(page.jobs.map((job) => job.name).sort(), ['first poster', 'second poster']);
+      assert.ok(page.jobs.every((job) => job.logTail.some((line) => line.startsWith('made'))), 'whole records, read from the store');
+      assert.equal([page.counts.done, page.counts.failed], [2, 2]);
+      const whole = await daemon.api.get(ids[0]!);
+      assert.equal([whole.status, whole.logTail], ['done', ['made first poster']]);
+      await daemon.api.get(ids[2]!).then(
+        () => assert.unreachable('a damaged record was served'),
+        (error: Error) => assert.match(error.message, ids[2]!),
+      );
+      assert.is((await daemon.api.page()).counts.failed, 1, 'set aside: no longer listed');
+      assert.match(readFileSync(join(dir.path, 'quarantine.jsonl'), 'utf8'), ids[2]!);
+      // A finished job read whole can be retried, and runs again.
+      await daemon.api.retry(ids[3]!);
+      await until(async () => {
+        const job = await daemon.api.get(ids[3]!);
+        return job.attempts === 2 && job.status === 'failed';
+      }, 'the retry to run');
+    } finally {
+      await daemon.close();
+    }
+  });
+});
+
 test('job file: a line cut off by a crash is ended before the next record, so that record is not glued to it and lost', async () => {
   await withTempDir(async (dir) => {
     const file = join(dir.path, 'jobs.db');

@@ -87,8 +87,12 @@ export class JobLedger {
     // Changed while it was read: the ledger's version is the newer.
     const now = this.held(id);
     if (now !== undefined) return now;
-    if (stored === undefined || !this.#finished.has(id) || !isFinished(stored.status)) return stored;
-    this.#keepRecent(stored);
+    // Not there, or set aside (quarantine.jsonl) as no job: gone from the book too.
+    if (stored === undefined) {
+      this.#finished.delete(id);
+      return undefined;
+    }
+    if (this.#finished.has(id) && isFinished(stored.status)) this.#keepRecent(stored);
     return stored;
   }
 
