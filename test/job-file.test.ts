@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { openFileStore } from '../src/store/file-store.js';
-import { LineSplitter, lineId, readLine, recordLine, removalLine } from '../src/store/job-file.js';
+import { LineSplitter, lineId, readLine, recordLine, removalLine, summaryRowOf } from '../src/store/job-file.js';
 import { summarize, summaryRow } from '../src/store/job-summary.js';
 import { aJob } from './helpers/jobs.js';
 import { loadWhole } from './helpers/load-whole.js';
@@ -57,6 +57,26 @@ test('a start reads a finished job\'s summary, not its record: a damaged record 
     assert.equal([...(await store.load()).finished.keys()].sort(), ['d1', 'd3'], 'set aside, not kept');
     await store.close();
   });
+});
+
+test('a summary row reads the same as JSON.parse reads it, whatever it holds; what is not JSON is no row', () => {
+  const values = ['plain', 'é ünïcode 映画', 'quote " inside', 'back\\slash', 'tab\tand\nnewline', '', '],"json":"', 0, 7, -3, 1795779169308, 1.5, -0.25, 1e21, null, true, [1], { a: 1 }];
+  let seed = 17;
+  const random = (below: number) => (seed = (seed * 1103515245 + 12345) % 2147483648) % below;
+  const rows: string[] = ['[]', '[1,]', '[,1]', '["a"', '[nul]', '[01]', '[-]', '["a" ,1]', '[1 ]', '["\u0041"]', '[1e5]', '[-0]'];
+  for (let i = 0; i < 400; i++) rows.push(JSON.stringify(Array.from({ length: random(12) }, () => values[random(values.length)])));
+  for (const row of rows) {
+    const line = Buffer.from(`{"_id":"a1","status":"done","summary":${row},"json":"{}"}`);
+    const id = lineId(line);
+    let expected: unknown;
+    try {
+      expected = JSON.parse(row);
+    } catch {
+      expected = undefined;
+    }
+    assert.ok(id.kind === 'record', row);
+    assert.equal(summaryRowOf(line, id.kind === 'record' ? id.rest : -1), expected, row);
+  }
 });
 
 test('lines split from chunks cut anywhere carry their byte offsets and numbers', () => {

@@ -301,7 +301,8 @@ class OpenedJobs {
       this.unsummarized.add(id);
     } else {
       this.summaries.set(id, summary);
-      this.unsummarized.delete(id);
+      // Most often empty: a start with no unfinished job looks nothing up here.
+      if (this.unsummarized.size > 0) this.unsummarized.delete(id);
     }
   }
 

@@ -109,8 +109,9 @@ export function summaryRowOf(bytes: Buffer, rest: number, start = 0, end = bytes
   // quote is escaped.
   const rowEnd = bytes.indexOf(ROW_END, start + rest + SUMMARY_KEY.length);
   if (rowEnd < 0 || rowEnd >= end) return undefined;
+  const rowStart = start + rest + SUMMARY_KEY.length - 1;
   try {
-    return JSON.parse(bytes.toString('utf8', start + rest + SUMMARY_KEY.length - 1, rowEnd + 1)) as unknown;
+    return JSON.parse(bytes.toString('utf8', rowStart, rowEnd + 1)) as unknown;
   } catch {
     return undefined;
   }
