@@ -4,6 +4,7 @@
 // job's field or variable names), with `summary` before `json` for a finished job (job-summary.ts),
 // `{"$$deleted":true,"_id"}` for a job removed. A later line for an id replaces an earlier one.
 // Pure: text in, lines out.
+import { JOB_STATUSES } from '../../machines/job-record.js';
 import { type JobSummary, summaryRow } from './job-summary.js';
 
 export type FileLine =
@@ -131,11 +132,9 @@ function textOf(bytes: Buffer, head: string, start: number, from: number, to: nu
   return to - from < SHORT_SLICE ? head.slice(from, to) : bytes.toString('latin1', start + from, start + to);
 }
 
-const STATUSES = ['queued', 'encoding', 'finalizing', 'done', 'failed', 'cancelled'];
-
 /** The status at this place: one of the known ones as the same string each time, or what is there. */
 function statusAt(head: string, from: number, to: number): string {
-  for (const status of STATUSES) if (status.length === to - from && head.startsWith(status, from)) return status;
+  for (const status of JOB_STATUSES) if (status.length === to - from && head.startsWith(status, from)) return status;
   return head.slice(from, to);
 }
 
