@@ -4,11 +4,18 @@
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { sampleRuns, startHost, stopHosts } from './helpers/farm.js';
+import { type Host, sampleRuns, startHost, stopHosts } from './helpers/farm.js';
 import { encodeCommand } from './helpers/media.js';
 import { ownCluster } from './helpers/postgres.js';
 import { withTempDir } from './helpers/temp.js';
 import { until } from './helpers/wait.js';
+
+/** How a host stands, for a failure's message: running or not, and the end of its log. */
+function lastWords(host: Host): string {
+  const state = host.child.exitCode !== null || host.child.signalCode !== null ? `exited (${host.child.exitCode ?? host.child.signalCode})` : 'running';
+  const lines = host.stdout().trim().split('\n').slice(-8).map((line) => line.slice(0, 300));
+  return `host ${host.name}, ${state}; its log ends:\n  ${lines.join('\n  ')}\n  stderr: ${host.stderr().slice(-500)}`;
+}
 
 test('the database stopped and restarted under load: hosts wait, then every job is done exactly once, and each still holds its name', async () => {
   const cluster = await ownCluster();
@@ -26,7 +33,9 @@ test('the database stopped and restarted under load: hosts wait, then every job 
       await until(async () => (await hosts[0]!.api.page({ limit: 1 })).counts.done >= 4, 'a few jobs to be done', 60_000);
       cluster.stop();
       try {
-        await until(() => hosts.every((host) => host.logged('the PostgreSQL store does not answer')), 'both hosts to find the database gone', 60_000);
+        await until(() => hosts.every((host) => host.logged('the PostgreSQL store does not answer')), 'both hosts to find the database gone', 60_000).catch((error: Error) => {
+          throw new Error(`${error.message}\n${hosts.map(lastWords).join('\n')}`);
+        });
       } finally {
         cluster.start();
       }
