@@ -185,13 +185,15 @@ async function startOwnedDaemon(config: DaemonConfig, deps: Deps, watcher: Outpu
     // A staged output is checked under its temporary name and renamed into place only then.
     checkOutput: async (job) => {
       const options = { ffprobe, durationTolerancePct: config.durationTolerancePct };
-      const full = job.output === null ? null : fullDiskAtExit(job.output, await freeBytesAt(dirname(job.output)));
+      // The free space where it wrote, as the encoder left it: sampled once, for both questions below.
+      const free = job.output === null ? null : await freeBytesAt(dirname(job.output));
+      const full = job.output === null ? null : fullDiskAtExit(job.output, free);
       if (full !== null) throw Object.assign(new Error(`output ${job.output} was written to a full disk`), { failure: full });
       try {
         return await (writesStaged(job) ? publishStaged(job, (path) => checkOutput({ ...job, output: path }, options), config.keepFailedOutputs) : checkOutput(job, options));
       } catch (error) {
         // Which kind of failure: a bad output, or a disk that filled under an encoder that exited 0.
-        const failure = classifyCheckFailure(error instanceof Error ? error.message : String(error), job.output === null ? null : await freeBytesAt(dirname(job.output)));
+        const failure = classifyCheckFailure(error instanceof Error ? error.message : String(error), free);
         throw Object.assign(error instanceof Error ? error : new Error(String(error)), { failure });
       }
     },

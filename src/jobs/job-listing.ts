@@ -1,8 +1,8 @@
 // Listing jobs a page at a time, for views of thousands: a filter (status, search, since), one of
 // three stable orders, counts per status, and a cursor that names the last job shown (its sort
 // key), so a page never repeats or skips a job because others were added meanwhile. Pure.
-import { JOB_STATUSES, type JobStatus } from '../../machines/job-record.js';
-import type { JobSummary } from '../store/job-summary.js';
+import type { JobStatus } from '../../machines/job-record.js';
+import { type JobSummary, countByStatus } from '../store/job-summary.js';
 
 export const LIST_ORDERS = ['view', 'newest', 'oldest'] as const;
 export type ListOrder = (typeof LIST_ORDERS)[number];
@@ -70,7 +70,7 @@ export function matches(job: JobSummary, query: Pick<ListQuery, 'status' | 'q' |
   return true;
 }
 
-export function listPage(all: readonly JobSummary[], query: ListQuery, counts: Record<JobStatus, number> = countOf(all)): JobPage {
+export function listPage(all: readonly JobSummary[], query: ListQuery, counts: Record<JobStatus, number> = countByStatus(all)): JobPage {
   const keyed = all.filter((job) => matches(job, query)).map((job) => ({ job, key: sortKey(job, query.order) }));
   keyed.sort((a, b) => compare(a.key, b.key));
   const after = query.cursor ? decodeCursor(query.cursor) : null;
@@ -79,10 +79,4 @@ export function listPage(all: readonly JobSummary[], query: ListQuery, counts: R
   const last = page.at(-1);
   const more = start >= 0 && start + query.limit < keyed.length;
   return { jobs: page.map((entry) => entry.job), next: more && last ? encodeCursor(last.key) : null, matched: keyed.length, counts };
-}
-
-function countOf(all: readonly JobSummary[]): Record<JobStatus, number> {
-  const counts = Object.fromEntries(JOB_STATUSES.map((status) => [status, 0])) as Record<JobStatus, number>;
-  for (const job of all) counts[job.status]++;
-  return counts;
 }

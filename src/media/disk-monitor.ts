@@ -29,8 +29,8 @@ export interface FolderSpace {
 
 export class DiskMonitor {
   #low: Record<string, number> = {};
-  readonly #sampled = new Map<string, number | null>();
-  readonly #sampledAt = new Map<string, number>();
+  /** Each folder's free bytes at its last sample, and when that was. */
+  readonly #sampled = new Map<string, { freeBytes: number | null; atMs: number }>();
   #timer: NodeJS.Timeout | null = null;
 
   constructor(private readonly options: DiskMonitorOptions) {}
@@ -53,8 +53,7 @@ export class DiskMonitor {
     await Promise.all(
       [...wanted].map(async (folder) => {
         const free = await this.options.freeBytes(folder);
-        this.#sampled.set(folder, free);
-        this.#sampledAt.set(folder, this.options.nowMs());
+        this.#sampled.set(folder, { freeBytes: free, atMs: this.options.nowMs() });
         if (free !== null && free < this.options.minFreeBytes) low[folder] = free;
         else delete low[folder];
       }),
@@ -66,13 +65,13 @@ export class DiskMonitor {
 
   /** Samples this folder, unless it was a moment ago (a job about to be queued for it). */
   async checkRecent(folder: string): Promise<void> {
-    const at = this.#sampledAt.get(folder);
-    if (at !== undefined && this.options.nowMs() - at < FRESH_MS) return;
+    const sample = this.#sampled.get(folder);
+    if (sample !== undefined && this.options.nowMs() - sample.atMs < FRESH_MS) return;
     await this.check([folder]);
   }
 
   /** The folders sampled, with their free space: for health. */
   spaces(): FolderSpace[] {
-    return [...this.#sampled].map(([folder, freeBytes]) => ({ folder, freeBytes, free: freeBytes === null ? null : formatBytes(freeBytes), short: this.#low[folder] !== undefined }));
+    return [...this.#sampled].map(([folder, { freeBytes }]) => ({ folder, freeBytes, free: freeBytes === null ? null : formatBytes(freeBytes), short: this.#low[folder] !== undefined }));
   }
 }

@@ -179,12 +179,11 @@ export async function openFileStore(filename: string, options: FileStoreOptions 
       const whole = opened === null ? [...index.keys()] : [...opened.unsummarized];
       opened = null;
       const take = async (id: string, text: string) => {
-        const line = readLine(text);
-        if (line.kind !== 'record' || line.id !== id) return;
-        const checked = readRecord(line.json);
-        if (!checked.ok || checked.job.id !== id) problems.push(await setAside(id, checked.ok ? `its stored record is of job ${checked.job.id}` : checked.reason, line.json));
-        else if (isFinished(checked.job.status)) finished.set(id, summarize(checked.job));
-        else active.push(checked.job);
+        const read = await jobOf(id, text);
+        if (read.problem !== undefined) problems.push(read.problem);
+        else if (read.job === undefined) return;
+        else if (isFinished(read.job.status)) finished.set(id, summarize(read.job));
+        else active.push(read.job);
       };
       if (whole.length <= FEW_LINES) {
         for (const id of whole) {
@@ -208,13 +207,7 @@ export async function openFileStore(filename: string, options: FileStoreOptions 
     async read(id: string): Promise<Job | undefined> {
       const put = pending.findLast((each) => each.id === id) ?? writing.findLast((each) => each.id === id);
       const text = put !== undefined ? (put.removed ? null : put.line) : await readLineOf(id);
-      if (text === null) return undefined;
-      const line = readLine(text);
-      if (line.kind !== 'record' || line.id !== id) return undefined;
-      const checked = readRecord(line.json);
-      if (checked.ok && checked.job.id === id) return checked.job;
-      await setAside(id, checked.ok ? `its stored record is of job ${checked.job.id}` : checked.reason, line.json);
-      return undefined;
+      return text === null ? undefined : (await jobOf(id, text)).job;
     },
     async put(job: Job): Promise<void> {
       // Written by the next sync, with every other change made before it.
@@ -262,6 +255,18 @@ export async function openFileStore(filename: string, options: FileStoreOptions 
       await (await reader?.catch(() => null))?.close();
     },
   };
+
+  /**
+   * The job a record line of this id holds, checked; a record that is no job (or another job's) is
+   * set aside, and the problem said. Neither, for a line that is no record of this id.
+   */
+  async function jobOf(id: string, text: string): Promise<{ job?: Job; problem?: string }> {
+    const line = readLine(text);
+    if (line.kind !== 'record' || line.id !== id) return {};
+    const checked = readRecord(line.json);
+    if (checked.ok && checked.job.id === id) return { job: checked.job };
+    return { problem: await setAside(id, checked.ok ? `its stored record is of job ${checked.job.id}` : checked.reason, line.json) };
+  }
 
   /** Sets a record that is no job aside, where the operator can read and mend it; removed at the next sync. */
   async function setAside(id: string, reason: string, json: string): Promise<string> {

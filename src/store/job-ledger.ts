@@ -4,9 +4,9 @@
 // finished one as its summary (job-summary.ts), with the latest few whole as well: the store
 // gives the rest whole when asked, so a hundred thousand finished jobs cost a few tens of MB.
 import { EventEmitter } from 'node:events';
-import { JOB_STATUSES, type Job, type JobStatus, isFinished } from '../../machines/job-record.js';
+import { type Job, type JobStatus, isFinished } from '../../machines/job-record.js';
 import type { JobStore, StoreRefusal } from './job-store.js';
-import { type JobSummary, summarize } from './job-summary.js';
+import { type JobSummary, countByStatus, summarize } from './job-summary.js';
 import { type StoreFailure, WriteQueue } from './write-queue.js';
 
 // Finished jobs also held whole, the latest first: a client that waited for a job to end reads it next.
@@ -122,10 +122,7 @@ export class JobLedger {
 
   /** Jobs by status. */
   counts(): Record<JobStatus, number> {
-    const counts = Object.fromEntries(JOB_STATUSES.map((status) => [status, 0])) as Record<JobStatus, number>;
-    for (const job of this.#active.values()) counts[job.status]++;
-    for (const summary of this.#finished.values()) counts[summary.status]++;
-    return counts;
+    return countByStatus(this.#active.values(), this.#finished.values());
   }
 
   get size(): number {

@@ -39,6 +39,13 @@ export function summarize(job: Job): JobSummary {
   };
 }
 
+/** How many of these jobs have each status (every status named, 0 where none). */
+export function countByStatus(...groups: Iterable<Pick<JobSummary, 'status'>>[]): Record<JobStatus, number> {
+  const counts = Object.fromEntries(JOB_STATUSES.map((status) => [status, 0])) as Record<JobStatus, number>;
+  for (const jobs of groups) for (const job of jobs) counts[job.status]++;
+  return counts;
+}
+
 export function searchTextOf(job: Pick<Job, 'name' | 'command' | 'output'>): string {
   return `${job.name}\n${job.command.join(' ')}\n${job.output ?? ''}`.toLowerCase();
 }
