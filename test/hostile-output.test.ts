@@ -58,13 +58,32 @@ test('the log tail is capped in characters, and a job log file in bytes, droppin
     const path = join(dir.path, 'job.log');
     const errors: unknown[] = [];
     const log = new JobLogFile(path, 256 * 1024, (error) => errors.push(error));
-    for (let i = 0; i < 4000; i++) log.write(`line ${i} ${'y'.repeat(200)}`);
+    // Lines alone and in batches of a read's size, as a runner hands them over.
+    for (let i = 0; i < 4000; ) {
+      const size = i % 3 === 0 ? 1 : 10;
+      log.writeLines(Array.from({ length: Math.min(size, 4000 - i) }, (_, at) => `line ${i + at} ${'y'.repeat(200)}`));
+      i += size;
+    }
     await log.end();
     const text = readFileSync(path, 'utf8');
     assert.equal(errors, []);
     assert.ok(statSync(path).size <= 256 * 1024 + 1024, `log is ${statSync(path).size} bytes`);
     assert.match(text.split('\n')[0]!, /^\[encsup: \d+ bytes of earlier output were dropped/);
     assert.match(text, /line 3999 y+\n$/, 'the newest output is kept');
+    // What is kept is whole lines in order; where some were dropped, a line says so.
+    let previous: number | null = null;
+    let marked = false;
+    for (const line of text.split('\n').slice(1, -1)) {
+      if (/^\[encsup: \d+ bytes of output were dropped here/.test(line)) {
+        marked = true;
+        continue;
+      }
+      const number = Number(/^line (\d+) y+$/.exec(line)?.[1]);
+      assert.ok(Number.isInteger(number), `a whole line: ${line.slice(0, 40)}`);
+      if (previous !== null && number !== previous + 1) assert.ok(marked, `lines ${previous + 1} to ${number - 1} went without a marker`);
+      previous = number;
+      marked = false;
+    }
     assert.is(statSync(path).mode & 0o777, 0o600);
   } finally {
     dir.remove();

@@ -13,6 +13,8 @@ export class JobLogFile {
   /** Lines that arrive while the file is being trimmed; bounded like the file itself. */
   #held: string[] | null = null;
   #heldBytes = 0;
+  /** Bytes of held lines dropped: said where they were, so a gap in the log is never silent. */
+  #heldDropped = 0;
   #done: Promise<void> = Promise.resolve();
   /** Bytes this run wrote: the end of the file that is its own (the log holds every attempt). */
   written = 0;
@@ -26,16 +28,30 @@ export class JobLogFile {
     this.#stream = this.#open();
   }
 
-  write(line: string): void {
-    const text = `${line}\n`;
-    const bytes = Buffer.byteLength(text);
-    this.written += bytes;
+  /**
+   * The records of one read, in one write to the file: a write each would be a trip to the file
+   * system's threads each, most of a short job's log cost.
+   */
+  writeLines(lines: readonly string[]): void {
+    if (lines.length === 0) return;
     if (this.#held) {
-      this.#held.push(text);
-      this.#heldBytes += bytes;
-      while (this.#heldBytes > this.maxBytes / 2 && this.#held.length > 1) this.#heldBytes -= Buffer.byteLength(this.#held.shift()!);
+      for (const line of lines) {
+        const text = `${line}\n`;
+        const bytes = Buffer.byteLength(text);
+        this.written += bytes;
+        this.#held.push(text);
+        this.#heldBytes += bytes;
+      }
+      while (this.#heldBytes > this.maxBytes / 2 && this.#held.length > 1) {
+        const bytes = Buffer.byteLength(this.#held.shift()!);
+        this.#heldBytes -= bytes;
+        this.#heldDropped += bytes;
+      }
       return;
     }
+    const text = lines.length === 1 ? `${lines[0]}\n` : `${lines.join('\n')}\n`;
+    const bytes = Buffer.byteLength(text);
+    this.written += bytes;
     this.#stream.write(text);
     this.#bytes += bytes;
     if (this.#bytes > this.maxBytes) this.#trim();
@@ -64,6 +80,8 @@ export class JobLogFile {
         this.#stream = this.#open();
         const held = this.#held ?? [];
         this.#held = null;
+        if (this.#heldDropped > 0) held.unshift(`[encsup: ${this.#heldDropped} bytes of output were dropped here to keep this log under ${this.maxBytes} bytes]\n`);
+        this.#heldDropped = 0;
         for (const text of held) {
           this.#stream.write(text);
           this.#bytes += Buffer.byteLength(text);

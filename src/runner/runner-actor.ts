@@ -198,9 +198,9 @@ function launch(
   batches.subscribe((batch) => {
     // Something new resets the stall clock; the same line again (a frozen status) does not.
     let changed = false;
+    log.writeLines(batch);
     for (const line of batch) {
       tail.push(line);
-      log.write(line);
       changed ||= line !== lastLine;
       lastLine = line;
     }
