@@ -7,7 +7,9 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ApiClient } from '../src/api/client.js';
 import { readTokenFileSync } from '../src/api/token.js';
-import { folderTag, startedAfter, taggedProcesses } from '../src/runner/process-tag.js';
+import { spawn, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { RUN_TAG_VARIABLE, folderTag, pidsBetween, startedAfter, taggedProcesses } from '../src/runner/process-tag.js';
 import { startTestDaemon, waitForStatus, withTestDaemon } from './helpers/daemon.js';
 import { spawnDaemon } from './helpers/daemon-process.js';
 import { FFMPEG, makeClip } from './helpers/media.js';
@@ -45,6 +47,25 @@ test('the processes started after a run\'s leader are the pids after it up to th
   const wrapped = startedAfter(4_000_000, 300);
   assert.equal([299, 300, 301, 3_999_999, 4_000_001].map(wrapped), [true, true, false, false, true]);
   assert.ok(startedAfter(1000, null)(5), 'with no last pid known, every process is a candidate');
+});
+
+test('the pids after a leader are read directly when there are few, and a thread of a tagged process is not a process of its own', async () => {
+  assert.equal(pidsBetween(1000, 1003, 64), [1001, 1002, 1003]);
+  assert.is(pidsBetween(1000, 1000 + 65, 64), null, 'many: the listing of /proc is read instead');
+  assert.is(pidsBetween(4_000_000, 300, 64), null, 'across the wrap: the listing too');
+
+  const leader = spawnSync('true').pid!;
+  const tag = `test-${process.pid}-${Date.now()}`;
+  // A node process: several threads, each with a pid of its own after the leader's.
+  const child = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 30000)'], { env: { ...process.env, [RUN_TAG_VARIABLE]: tag }, stdio: 'ignore' });
+  try {
+    await until(() => readFileSync(`/proc/${child.pid}/status`, 'utf8').match(/^Threads:\s*(\d+)/m)![1] !== '1', 'its threads to start');
+    const found = taggedProcesses((each) => each === tag, leader);
+    assert.equal(found.map((each) => each.pid), [child.pid], 'the process once, none of its threads');
+    assert.equal(taggedProcesses((each) => each === tag).map((each) => each.pid), [child.pid], 'the listing of /proc finds the same');
+  } finally {
+    child.kill('SIGKILL');
+  }
 });
 
 test('a setsid grandchild is ended when its attempt ends: the retry never overlaps it, nothing is left', async () => {

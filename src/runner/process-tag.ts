@@ -40,21 +40,46 @@ const NEEDLE = Buffer.from(`\0${RUN_TAG_VARIABLE}=`);
  */
 export function taggedProcesses(matches: (tag: string) => boolean, newerThan?: number): TaggedProcess[] {
   const found: TaggedProcess[] = [];
-  let entries: string[];
-  try {
-    entries = readdirSync('/proc');
-  } catch {
-    return found;
+  const last = newerThan === undefined ? null : lastPid();
+  // Few pids handed out since the leader (a short job's run, most runs' ends): those numbers are
+  // read, not the listing of every process on the box.
+  const few = newerThan !== undefined && last !== null ? pidsBetween(newerThan, last, FEW_PIDS) : null;
+  let pids: Iterable<number>;
+  if (few !== null) pids = few;
+  else {
+    let entries: string[];
+    try {
+      entries = readdirSync('/proc');
+    } catch {
+      return found;
+    }
+    const isCandidate = newerThan === undefined ? () => true : startedAfter(newerThan, last);
+    pids = entries.filter((entry) => /^\d+$/.test(entry)).map(Number).filter(isCandidate);
   }
-  const isCandidate = newerThan === undefined ? () => true : startedAfter(newerThan, lastPid());
-  for (const entry of entries) {
-    if (!/^\d+$/.test(entry)) continue;
-    const pid = Number(entry);
-    if (pid === process.pid || !isCandidate(pid)) continue;
+  for (const pid of pids) {
+    if (pid === process.pid) continue;
     const tag = tagOf(pid);
-    if (tag !== null && matches(tag)) found.push({ pid, startTicks: processStartTicks(pid), tag });
+    // A number read directly may be a thread's (threads take pids too): its process is the one.
+    if (tag !== null && matches(tag) && (few === null || isProcess(pid))) found.push({ pid, startTicks: processStartTicks(pid), tag });
   }
   return found;
+}
+
+const FEW_PIDS = 64;
+
+/** The pids after `leader` up to `last`, when there are at most `limit` (and no wrap past pid_max). */
+export function pidsBetween(leader: number, last: number, limit: number): number[] | null {
+  if (last < leader || last - leader > limit) return null;
+  return Array.from({ length: last - leader }, (_, at) => leader + 1 + at);
+}
+
+/** Whether a pid is a process (a thread group's leader), not another thread of one. */
+function isProcess(pid: number): boolean {
+  try {
+    return new RegExp(`^Tgid:\\s*${pid}$`, 'm').test(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  } catch {
+    return false;
+  }
 }
 
 /** The pid the kernel handed out last (the last field of /proc/loadavg); null where unknown. */
