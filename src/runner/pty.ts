@@ -1,24 +1,138 @@
 // The only door to node-pty. Encoders run in a real terminal so they print live progress; the pty
 // makes each one a session leader, so its pid is also its process group id.
+//
+// Linux drops what is still queued in a terminal when the last holder of its program side closes
+// it: a program that prints a burst and exits (a help page, a traceback, x264's summary) loses the
+// end of it whenever the reader is behind, a few times in a hundred runs of a 2 KB burst on a busy
+// daemon (node-pty issues #85 and #726). So the daemon holds the program side open itself, and
+// once the program has exited it writes a mark of its own behind the program's output: everything
+// the program printed comes before the mark, and the exit is told when the mark has been read.
+// node-pty's `spawn` tells the exit only when the terminal closes, so the fork is node-pty's
+// native one (the same call its `spawn` makes), with the exit told to this module.
+import { randomBytes } from 'node:crypto';
+import { closeSync, constants as fsConstants, openSync, write } from 'node:fs';
 import { constants } from 'node:os';
+import { ReadStream } from 'node:tty';
 import * as pty from 'node-pty';
-import { type SpawnProcess, signalName } from './child-process.js';
+import { type ProcessExit, type SpawnProcess, signalName } from './child-process.js';
+
+/** node-pty's native module, as its `spawn` calls it (exported by node-pty as `native`). */
+interface NativePty {
+  fork(
+    file: string,
+    args: string[],
+    env: string[],
+    cwd: string,
+    cols: number,
+    rows: number,
+    uid: number,
+    gid: number,
+    utf8: boolean,
+    helperPath: string,
+    onExit: (exitCode: number, signal: number) => void,
+  ): { fd: number; pid: number; pty: string };
+}
 
 // Wide enough that tools which size their bars to the terminal (tqdm) print whole lines.
 const COLUMNS = 160;
 const ROWS = 40;
+const TERMINAL_NAME = 'xterm-256color';
+// The mark comes back within milliseconds; past this, something holds the terminal that should
+// not (it is then closed, and the exit told with what was read).
+const MARK_WAIT_MS = 2000;
 
 export const spawnPty: SpawnProcess = (file, args, options) => {
-  const child = pty.spawn(file, args, { name: 'xterm-256color', cols: COLUMNS, rows: ROWS, cwd: options.cwd, env: options.env });
+  const native = (pty as unknown as { native: NativePty | null }).native;
+  if (!native) throw new Error('node-pty has no native module on this platform');
+  const dataListeners: ((chunk: string) => void)[] = [];
+  const exitListeners: ((exit: ProcessExit) => void)[] = [];
+  let told: ProcessExit | null = null;
+  let exit: ProcessExit | null = null;
+  let outputClosed = false;
+  // Random, so that no program can print it and end its own output early.
+  const mark = `\u001b]encsup-end-${randomBytes(12).toString('hex')}\u0007`;
+  let carry = '';
+  let markWrite: 'none' | 'under way' | 'done' = 'none';
+  let timer: NodeJS.Timeout | null = null;
+  // The program's side, held here until its output has been read to the mark.
+  let holder: number | null = null;
+
+  const deliver = (text: string) => {
+    if (text !== '') for (const listener of dataListeners) listener(text);
+  };
+  const env = { ...options.env, PWD: options.cwd, TERM: TERMINAL_NAME };
+  const term = native.fork(file, args, Object.entries(env).map(([name, value]) => `${name}=${value}`), options.cwd, COLUMNS, ROWS, -1, -1, true, '', (exitCode, signal) => {
+    const name = signal ? signalName(signal, constants.signals) : null;
+    exit = { exitCode: name ? null : exitCode, signal: name };
+    if (outputClosed) return finish();
+    timer = setTimeout(finish, MARK_WAIT_MS);
+    if (holder === null) return;
+    // From the file system's threads: a terminal whose queue is full blocks the write until this
+    // thread has read it, and this thread must go on reading.
+    markWrite = 'under way';
+    write(holder, mark, (error) => {
+      markWrite = 'done';
+      if (error) finish();
+      // Closed only now: a number closed under a write not yet made could be reused by a file it
+      // would then be written to.
+      if (told !== null) release();
+    });
+  });
+  try {
+    holder = openSync(term.pty, fsConstants.O_RDWR | fsConstants.O_NOCTTY);
+  } catch {
+    // Gone already (the program could not even start): its output ends when the terminal closes.
+  }
+  const output = new ReadStream(term.fd);
+  output.setEncoding('utf8');
+  output.on('data', (text: string) => {
+    if (markWrite === 'none') return deliver(text);
+    const seen = carry + text;
+    const at = seen.indexOf(mark);
+    if (at >= 0) {
+      carry = '';
+      deliver(seen.slice(0, at));
+      return finish();
+    }
+    // A mark may be cut between two reads: its first characters wait for the next.
+    const keep = Math.min(seen.length, mark.length - 1);
+    carry = seen.slice(seen.length - keep);
+    deliver(seen.slice(0, seen.length - keep));
+  });
+  // EIO once nothing holds the program's side (without a holder, when the program has gone).
+  const closed = () => {
+    outputClosed = true;
+    if (exit !== null) finish();
+  };
+  output.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EAGAIN') closed();
+  });
+  output.on('close', closed);
+
+  function release(): void {
+    if (holder === null) return;
+    closeSync(holder);
+    holder = null;
+  }
+
+  function finish(): void {
+    if (told !== null || exit === null) return;
+    told = exit;
+    if (timer) clearTimeout(timer);
+    deliver(carry);
+    carry = '';
+    output.removeAllListeners('data');
+    output.destroy();
+    if (markWrite !== 'under way') release();
+    for (const listener of exitListeners) listener(told);
+  }
+
   return {
-    pid: child.pid,
-    onData: (listener) => void child.onData(listener),
-    onExit: (listener) =>
-      // node-pty tells the exit once the terminal's output has closed (read to EIO): no byte comes
-      // after it, so there is nothing to wait for (800 runs of fast output, none late).
-      void child.onExit(({ exitCode, signal }) => {
-        const name = signal ? signalName(signal, constants.signals) : null;
-        listener({ exitCode: name ? null : exitCode, signal: name });
-      }),
+    pid: term.pid,
+    onData: (listener) => void dataListeners.push(listener),
+    onExit: (listener) => {
+      if (told !== null) listener(told);
+      else exitListeners.push(listener);
+    },
   };
 };
