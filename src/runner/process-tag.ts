@@ -73,10 +73,12 @@ export function pidsBetween(leader: number, last: number, limit: number): number
   return Array.from({ length: last - leader }, (_, at) => leader + 1 + at);
 }
 
+const TGID = /^Tgid:\s*(\d+)$/m;
+
 /** Whether a pid is a process (a thread group's leader), not another thread of one. */
 function isProcess(pid: number): boolean {
   try {
-    return new RegExp(`^Tgid:\\s*${pid}$`, 'm').test(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return TGID.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] === String(pid);
   } catch {
     return false;
   }

@@ -282,7 +282,11 @@ export async function openFileStore(filename: string, options: FileStoreOptions 
     for (let tries = 0; tries < 3; tries++) {
       const offset = index.get(id);
       if (offset === undefined) return null;
-      reader ??= open(filename, 'r');
+      // A failed open is not kept: the next read tries again.
+      reader ??= open(filename, 'r').catch((error: unknown) => {
+        reader = null;
+        throw error;
+      });
       const bytes = await readLineAt(await reader, offset);
       // Another job's line: a rewrite moved the lines between finding this one and reading it.
       const line = lineId(bytes);
