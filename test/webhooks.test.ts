@@ -6,7 +6,11 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { silentLogger } from '../src/logger.js';
+import { postJson } from '../src/webhooks/post-json.js';
 import { verifySignature } from '../src/webhooks/signature.js';
+import { WebhookOutbox } from '../src/webhooks/webhook-outbox.js';
+import { aJob } from './helpers/jobs.js';
 import { postRaw, startTestDaemon, waitForStatus } from './helpers/daemon.js';
 import { tempDir } from './helpers/temp.js';
 import { until } from './helpers/wait.js';
@@ -86,6 +90,36 @@ test('deliveries not made before a restart are made after it; the daemon default
     }
   } finally {
     await daemon.close();
+    dir.remove();
+  }
+});
+
+test('the outbox ticks only while a delivery is pending, and wakes again for the next one', async () => {
+  const dir = tempDir();
+  const hook = await receiver(1);
+  const outbox = new WebhookOutbox(join(dir.path, 'webhooks.db'), {
+    nowMs: Date.now,
+    secret: 'a-secret-the-app-shares',
+    log: silentLogger,
+    post: postJson,
+    retryMs: 50,
+    subscriptionOf: () => ({ url: hook.url, events: ['done'] }),
+  });
+  try {
+    await outbox.start();
+    assert.not.ok(outbox.ticking, 'nothing to send: not woken');
+    const done = (jobId: string) => outbox.enqueue({ kind: 'done', jobId, at: new Date().toISOString(), elapsedSeconds: 1 }, aJob(jobId));
+    done('first');
+    await until(() => hook.received.some((each) => each.answered === 204), 'the first delivery, after one refusal');
+    await until(() => !outbox.ticking, 'the outbox to go idle once it was delivered');
+    done('second');
+    await until(() => hook.received.filter((each) => each.answered === 204).length === 2, 'the next delivery, from an idle outbox');
+    const bodies = hook.received.filter((each) => each.answered === 204).map((each) => (JSON.parse(each.body) as { event: { jobId: string } }).event.jobId);
+    assert.equal(bodies, ['first', 'second']);
+    await until(() => !outbox.ticking, 'idle again');
+  } finally {
+    await outbox.close();
+    await hook.close();
     dir.remove();
   }
 });

@@ -6,6 +6,14 @@ import { type WriteStream, createWriteStream, statSync } from 'node:fs';
 import { open, rename, writeFile } from 'node:fs/promises';
 import { PRIVATE_FILE } from '../data-folder.js';
 
+// A log is for people and for the failure check after the exit (which waits for `end`): output
+// is held this long and written in one go, not one trip to the file system's threads per read.
+// An encoder printing a line every few milliseconds would otherwise cost the daemon more than the
+// rest of its job does.
+const GATHER_MS = 100;
+// Written at once past this much held, whatever the time: a burst is not kept in memory.
+const GATHER_BYTES = 64 * 1024;
+
 export class JobLogFile {
   #stream: WriteStream;
   #bytes: number;
@@ -28,10 +36,7 @@ export class JobLogFile {
     this.#stream = this.#open();
   }
 
-  /**
-   * The records of one read, in one write to the file: a write each would be a trip to the file
-   * system's threads each, most of a short job's log cost.
-   */
+  /** The records of one read, written with the others that come within GATHER_MS. */
   writeLines(lines: readonly string[]): void {
     if (lines.length === 0) return;
     if (this.#held) {
@@ -52,9 +57,20 @@ export class JobLogFile {
     const text = lines.length === 1 ? `${lines[0]}\n` : `${lines.join('\n')}\n`;
     const bytes = Buffer.byteLength(text);
     this.written += bytes;
+    this.#gather(this.#stream);
     this.#stream.write(text);
     this.#bytes += bytes;
+    if (this.#stream.writableLength >= GATHER_BYTES) this.#stream.uncork();
     if (this.#bytes > this.maxBytes) this.#trim();
+  }
+
+  /** Holds the stream's writes until the gathering time is up (ending the stream writes them too). */
+  #gather(stream: WriteStream): void {
+    if (stream.writableCorked > 0) return;
+    stream.cork();
+    setTimeout(() => {
+      while (stream.writableCorked > 0) stream.uncork();
+    }, GATHER_MS).unref();
   }
 
   /** Resolves once everything written so far is in the file. */

@@ -57,6 +57,7 @@ export class WebhookOutbox {
   readonly #pending = new Map<string, Delivery>();
   readonly #sending = new Set<string>();
   #timer: NodeJS.Timeout | null = null;
+  #closed = false;
   #writes: Promise<unknown> = Promise.resolve();
 
   constructor(
@@ -80,6 +81,17 @@ export class WebhookOutbox {
       for (const delivery of await (await this.#open()).find<Delivery>({ status: 'pending' })) this.#pending.set(delivery.id, strip(delivery));
     }
     if (this.#pending.size > 0) this.deps.log.info({ pending: this.#pending.size }, 'webhook deliveries to resume');
+    this.#wake();
+  }
+
+  /** Whether it is woken every tick: only while a delivery is pending. */
+  get ticking(): boolean {
+    return this.#timer !== null;
+  }
+
+  /** Ticks only while a delivery is pending: a daemon with nothing to send is not woken for it. */
+  #wake(): void {
+    if (this.#timer !== null || this.#closed || this.#pending.size === 0) return;
     this.#timer = setInterval(() => this.#sendDue(), TICK_MS);
     this.#timer.unref();
   }
@@ -109,6 +121,7 @@ export class WebhookOutbox {
       await (await this.#open()).insert({ _id: id, ...delivery } as never);
       await syncToDisk(this.filename);
       this.#pending.set(id, delivery);
+      this.#wake();
     });
   }
 
@@ -118,11 +131,18 @@ export class WebhookOutbox {
   }
 
   async close(): Promise<void> {
+    this.#closed = true;
     if (this.#timer) clearInterval(this.#timer);
+    this.#timer = null;
     await this.#writes;
   }
 
   #sendDue(): void {
+    if (this.#pending.size === 0 && this.#timer !== null) {
+      clearInterval(this.#timer);
+      this.#timer = null;
+      return;
+    }
     const now = this.deps.nowMs();
     for (const delivery of this.#pending.values()) {
       if (this.#sending.size >= SENDS_AT_ONCE) return;
