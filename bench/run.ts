@@ -13,6 +13,7 @@ import { detection } from './figures/detection.js';
 import { etaAccuracy } from './figures/eta.js';
 import { farm } from './figures/farm.js';
 import { hostileOutput } from './figures/hostile.js';
+import { idleCpu } from './figures/idle.js';
 import { parserThroughput } from './figures/parser.js';
 import { realEncodes } from './figures/real-encodes.js';
 import { scale } from './figures/scale.js';
@@ -32,6 +33,7 @@ const FIGURES: Record<string, (quick: boolean, dir: string) => Promise<Figure[]>
   hostile: hostileOutput,
   dashboard,
   farm,
+  idle: idleCpu,
 };
 
 const REFERENCE = new URL('./reference.json', import.meta.url).pathname;
