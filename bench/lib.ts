@@ -1,7 +1,7 @@
 // What every figure shares: its result shape (with the goal it is held to), CPU accounting,
 // percentiles.
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 
 export interface Figure {
   name: string;
@@ -56,6 +56,23 @@ export function processCpu(pid: number): { self: number; children: number } {
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ').map(Number);
   // Fields 14-17 of /proc/PID/stat (utime stime cutime cstime) are 11-14 after the name.
   return { self: (fields[11]! + fields[12]!) / TICKS_PER_SECOND, children: (fields[13]! + fields[14]!) / TICKS_PER_SECOND };
+}
+
+/**
+ * CPU seconds of every thread of a process so far, from the scheduler's own count (nanoseconds,
+ * /proc/PID/task/TID/schedstat): for an idle process, whose few milliseconds the 10 ms ticks of
+ * /proc/PID/stat round to nothing. Threads that have ended are not counted.
+ */
+export function processCpuPrecise(pid: number): number {
+  let nanoseconds = 0;
+  for (const task of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      nanoseconds += Number(readFileSync(`/proc/${pid}/task/${task}/schedstat`, 'utf8').split(' ')[0]);
+    } catch {
+      // The thread ended between the listing and the read.
+    }
+  }
+  return nanoseconds / 1e9;
 }
 
 export function elapsed(startMs: number): number {
