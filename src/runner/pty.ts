@@ -41,8 +41,10 @@ const TERMINAL_NAME = 'xterm-256color';
 // not (it is then closed, and the exit told with what was read).
 const MARK_WAIT_MS = 2000;
 
+// Null where node-pty has no build for the platform: said when a run asks for a terminal.
+const native = (pty as unknown as { native: NativePty | null }).native;
+
 export const spawnPty: SpawnProcess = (file, args, options) => {
-  const native = (pty as unknown as { native: NativePty | null }).native;
   if (!native) throw new Error('node-pty has no native module on this platform');
   const dataListeners: ((chunk: string) => void)[] = [];
   const exitListeners: ((exit: ProcessExit) => void)[] = [];

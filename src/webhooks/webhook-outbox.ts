@@ -96,6 +96,11 @@ export class WebhookOutbox {
     this.#timer.unref();
   }
 
+  #sleep(): void {
+    if (this.#timer !== null) clearInterval(this.#timer);
+    this.#timer = null;
+  }
+
   /** A published lifecycle event: a delivery for the job's subscription, if it asks for this kind. */
   enqueue(event: LifecycleEvent, job: Job | undefined): void {
     if (!job) return;
@@ -132,17 +137,12 @@ export class WebhookOutbox {
 
   async close(): Promise<void> {
     this.#closed = true;
-    if (this.#timer) clearInterval(this.#timer);
-    this.#timer = null;
+    this.#sleep();
     await this.#writes;
   }
 
   #sendDue(): void {
-    if (this.#pending.size === 0 && this.#timer !== null) {
-      clearInterval(this.#timer);
-      this.#timer = null;
-      return;
-    }
+    if (this.#pending.size === 0) return this.#sleep();
     const now = this.deps.nowMs();
     for (const delivery of this.#pending.values()) {
       if (this.#sending.size >= SENDS_AT_ONCE) return;
