@@ -153,9 +153,13 @@ export const supervisorMachine = setup({
       }
       // Interrupted by a shutdown: the next start runs it.
     }),
-    forgetFinished: assign(({ context, event }) => {
+    // XState keeps a spawned actor among the supervisor's children until it is stopped, even once
+    // final: left there, every job ever run would stay in memory and each spawn would copy them all.
+    forgetFinished: enqueueActions(({ event, enqueue }) => {
       const id = 'actorId' in event ? event.actorId : undefined;
-      return { running: without(context.running, id), external: without(context.external, id), holding: id === undefined ? context.holding : withoutKey(context.holding, id) };
+      if (id === undefined) return;
+      enqueue.stopChild(id);
+      enqueue.assign(({ context }) => ({ running: without(context.running, id), external: without(context.external, id), holding: withoutKey(context.holding, id) }));
     }),
     startExternal: enqueueActions(({ context, enqueue }, jobs: Job[]) => {
       for (const job of jobs) {

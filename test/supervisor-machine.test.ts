@@ -130,4 +130,19 @@ test('drain lets running jobs finish and starts no waiting one; shutdown ends th
   assert.equal(t.started, ['x', 'y']);
 });
 
+test('a finished job leaves the supervisor: its actor is let go, so a long-running daemon holds only the running ones', () => {
+  const s = supervise(2);
+  for (let i = 0; i < 50; i++) s.submit(job(`j${i}`, 0, i % 60));
+  for (let i = 0; i < 48; i++) s.end(`j${i}`, i % 2 === 0 ? 'done' : 'failed');
+  assert.equal(Object.keys(s.actor.getSnapshot().children).sort(), ['j48', 'j49']);
+  s.end('j48', 'queued', 1000);
+  assert.equal(Object.keys(s.actor.getSnapshot().children), ['j49'], 'in its backoff a job has no actor');
+  s.clock.increment(1000);
+  assert.equal(Object.keys(s.actor.getSnapshot().children).sort(), ['j48', 'j49'], 'started again under its own id');
+  s.end('j48');
+  s.end('j49');
+  assert.equal(Object.keys(s.actor.getSnapshot().children), []);
+  assert.is(s.started.length, 51);
+});
+
 test.run();
