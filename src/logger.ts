@@ -10,7 +10,13 @@ export function createLogger(options: { level?: string; pretty?: boolean } = {})
   const pretty = options.pretty ?? process.stdout.isTTY === true;
   return pretty
     ? pino({ level, base: { app: 'encsup' }, transport: { target: 'pino-pretty', options: { colorize: true, ignore: 'app,pid,hostname', translateTime: 'SYS:HH:MM:ss' } } })
-    : pino({ level, base: { app: 'encsup' } });
+    : pino({ level, base: { app: 'encsup' } }, pino.destination({ dest: 1, sync: false, maxLength: LOG_BUFFER_BYTES }));
 }
+
+// Lines are written off the event loop (pino's asynchronous destination, flushed on exit): a
+// write to a pipe per line was a tenth of a short job's cost. A reader that stops reading costs
+// at most this much memory; lines past it are dropped, not waited for, as a blocked write would
+// stall every job.
+const LOG_BUFFER_BYTES = 16 * 1024 * 1024;
 
 export const silentLogger: Logger = pino({ level: 'silent' });

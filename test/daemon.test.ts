@@ -1,5 +1,5 @@
 // End to end through the HTTP API: real daemon, real ffmpeg under a pty, real nedb file.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -195,6 +195,24 @@ test('an encoder that fails ends the job failed with its exit code and the last 
     assert.is(retried.status, 'queued');
     const again = await waitForStatus(api, job.id, ['done', 'failed'], 10_000);
     assert.is(again.attempts, 2);
+  });
+});
+
+test('a job that prints nothing leaves no log file; one that prints on its second attempt only keeps that output', async () => {
+  await withTestDaemon({}, async ({ api, dir }) => {
+    const silent = await waitForStatus(api, (await api.submit({ command: ['true'], maxAttempts: 1 })).id, ['done', 'failed']);
+    assert.is(silent.status, 'done');
+    assert.not.ok(existsSync(join(dir.path, 'logs', `${silent.id}.log`)), 'no file for a job with no output');
+    assert.is(await api.log(silent.id), '');
+    // Silent and failing the first time, talkative the second.
+    const marker = join(dir.path, 'ran-once');
+    const flaky = await api.submit({ command: ['sh', '-c', `if [ -e ${marker} ]; then echo second attempt; else touch ${marker}; exit 1; fi`], maxAttempts: 1 });
+    assert.is((await waitForStatus(api, flaky.id, ['done', 'failed'])).status, 'failed');
+    assert.not.ok(existsSync(join(dir.path, 'logs', `${flaky.id}.log`)));
+    await api.retry(flaky.id);
+    await until(async () => ((await api.get(flaky.id)).status === 'done' ? true : null), 'the retry to end done');
+    assert.is(readFileSync(join(dir.path, 'logs', `${flaky.id}.log`), 'utf8'), 'second attempt\n');
+    assert.is(await api.log(flaky.id), 'second attempt\n');
   });
 });
 

@@ -15,8 +15,9 @@ const GATHER_MS = 100;
 const GATHER_BYTES = 64 * 1024;
 
 export class JobLogFile {
-  #stream: WriteStream;
-  #bytes: number;
+  /** Opened at the first output: a job that prints nothing (most short jobs) costs no file. */
+  #stream: WriteStream | null = null;
+  #bytes = 0;
   #dropped = 0;
   /** Lines that arrive while the file is being trimmed; bounded like the file itself. */
   #held: string[] | null = null;
@@ -31,10 +32,7 @@ export class JobLogFile {
     private readonly path: string,
     private readonly maxBytes: number,
     private readonly onError: (error: unknown) => void,
-  ) {
-    this.#bytes = sizeOf(path);
-    this.#stream = this.#open();
-  }
+  ) {}
 
   /** The records of one read, written with the others that come within GATHER_MS. */
   writeLines(lines: readonly string[]): void {
@@ -57,10 +55,11 @@ export class JobLogFile {
     const text = lines.length === 1 ? `${lines[0]}\n` : `${lines.join('\n')}\n`;
     const bytes = Buffer.byteLength(text);
     this.written += bytes;
-    this.#gather(this.#stream);
-    this.#stream.write(text);
+    const stream = (this.#stream ??= this.#openFirst());
+    this.#gather(stream);
+    stream.write(text);
     this.#bytes += bytes;
-    if (this.#stream.writableLength >= GATHER_BYTES) this.#stream.uncork();
+    if (stream.writableLength >= GATHER_BYTES) stream.uncork();
     if (this.#bytes > this.maxBytes) this.#trim();
   }
 
@@ -76,7 +75,14 @@ export class JobLogFile {
   /** Resolves once everything written so far is in the file. */
   async end(): Promise<void> {
     await this.#done;
-    await new Promise<void>((resolve) => this.#stream.end(resolve));
+    const stream = this.#stream;
+    if (stream !== null) await new Promise<void>((resolve) => stream.end(resolve));
+  }
+
+  /** The log may hold earlier attempts' output: the cap counts it. */
+  #openFirst(): WriteStream {
+    this.#bytes = sizeOf(this.path);
+    return this.#open();
   }
 
   #open(): WriteStream {
@@ -88,7 +94,7 @@ export class JobLogFile {
   #trim(): void {
     this.#held = [];
     this.#heldBytes = 0;
-    const closing = this.#stream;
+    const closing = this.#stream!;
     this.#done = new Promise<void>((resolve) => closing.end(resolve))
       .then(() => this.#keepNewestHalf())
       .catch(this.onError)
