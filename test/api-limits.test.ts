@@ -59,7 +59,7 @@ test("a shell job is one string; the CLI's --shell quotes each argument when it 
   });
 });
 
-test('the event stream serializes each event once, drops a client that stops reading, and caps its clients', async () => {
+test('the event stream serializes each event once (none with no client), drops a client that stops reading, and caps its clients', async () => {
   const listeners = new Set<(event: LifecycleEvent, job: Job | undefined) => void>();
   let serialized = 0;
   const job = aJob('e1');
@@ -74,6 +74,8 @@ test('the event stream serializes each event once, drops a client that stops rea
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   try {
+    announce('e1');
+    assert.is(serialized, 0, 'no client, no serialization');
     const readers = await Promise.all([0, 1].map(async () => {
       const response = await fetch(`http://127.0.0.1:${port}/`);
       const reader = response.body!.getReader();

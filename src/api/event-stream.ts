@@ -2,7 +2,8 @@
 // `lifecycle` event in its documented shape (stored progress ticks are these small deltas); each
 // one that is not progress is followed by a `job` event with the whole record (environment values
 // masked); a running job's progress as it is now, stored or not, is a `live` event a few times a
-// second; watcher findings are `output` events; in a farm, a job another host changed is a `job` event. `?job=ID` narrows it to one job. Each event is serialized once, whatever the number of clients;
+// second; watcher findings are `output` events; in a farm, a job another host changed is a `job` event. `?job=ID` narrows it to one job. Each event is serialized once, whatever the number of clients,
+// and not at all when no client wants it (a box with no dashboard open pays nothing for them);
 // a client that stops reading is dropped once its backlog passes a limit, and the number of
 // clients is capped, so no client can make the daemon hold memory for it.
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -48,15 +49,15 @@ export class EventHub {
   ) {
     this.#stop = [
       source.onLifecycle((event, job) => {
-        this.#broadcast(`event: lifecycle\ndata: ${JSON.stringify(event)}\n\n`, event.jobId);
-        if (job && event.kind !== 'progress') this.#broadcast(`event: job\ndata: ${JSON.stringify(publicJob(job))}\n\n`, job.id);
+        this.#broadcast(() => `event: lifecycle\ndata: ${JSON.stringify(event)}\n\n`, event.jobId);
+        if (job && event.kind !== 'progress') this.#broadcast(() => `event: job\ndata: ${JSON.stringify(publicJob(job))}\n\n`, job.id);
       }),
-      source.onLive((live) => this.#broadcast(`event: live\ndata: ${JSON.stringify(live)}\n\n`, live.jobId)),
-      source.onOutput((event) => this.#broadcast(`event: output\ndata: ${JSON.stringify(event)}\n\n`, 'jobId' in event ? event.jobId : null)),
-      source.onJob?.((job) => this.#broadcast(`event: job\ndata: ${JSON.stringify(publicJob(job))}\n\n`, job.id)) ?? (() => undefined),
+      source.onLive((live) => this.#broadcast(() => `event: live\ndata: ${JSON.stringify(live)}\n\n`, live.jobId)),
+      source.onOutput((event) => this.#broadcast(() => `event: output\ndata: ${JSON.stringify(event)}\n\n`, 'jobId' in event ? event.jobId : null)),
+      source.onJob?.((job) => this.#broadcast(() => `event: job\ndata: ${JSON.stringify(publicJob(job))}\n\n`, job.id)) ?? (() => undefined),
     ];
     // A comment now and then keeps proxies from closing an idle stream.
-    this.#keepalive = setInterval(() => this.#broadcast(': keepalive\n\n', null, true), limits.keepaliveMs);
+    this.#keepalive = setInterval(() => this.#broadcast(() => ': keepalive\n\n', null, true), limits.keepaliveMs);
     this.#keepalive.unref();
   }
 
@@ -82,7 +83,9 @@ export class EventHub {
     this.#clients.clear();
   }
 
-  #broadcast(frame: string, jobId: string | null, toEveryone = false): void {
+  /** `frame` is called once, at the first client that wants the event. */
+  #broadcast(frame: () => string, jobId: string | null, toEveryone = false): void {
+    let text: string | null = null;
     for (const client of this.#clients) {
       if (!toEveryone && client.jobId !== null && client.jobId !== jobId) continue;
       if (client.response.writableLength > this.limits.maxBacklogBytes) {
@@ -91,7 +94,7 @@ export class EventHub {
         client.response.destroy();
         continue;
       }
-      client.response.write(frame);
+      client.response.write((text ??= frame()));
     }
   }
 }
