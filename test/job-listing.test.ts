@@ -49,6 +49,33 @@ test('pages follow each other by cursor without repeats or gaps, even as jobs ar
   assert.ok(sampleJobs().every((job) => seen.includes(job.id)), 'none skipped');
 });
 
+test('every page is the next slice of the whole list in its order, for each order and page size, over jobs in any order', () => {
+  const statuses = ['queued', 'encoding', 'done', 'failed', 'cancelled'] as const;
+  // A fixed pseudo-random spread of statuses, times and priorities, with ties on every key.
+  let seed = 7;
+  const next = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2147483648) % n);
+  const jobs = Array.from({ length: 300 }, (_, i) => {
+    const status = statuses[next(5)]!;
+    const created = next(40);
+    return summarize(aJob(`job-${next(1000)}-${i}`, { status, priority: next(3) - 1, createdAt: at(created), startedAt: status === 'encoding' ? at(created + next(5)) : null, finishedAt: ['done', 'failed', 'cancelled'].includes(status) ? at(created + next(10)) : null }));
+  });
+  for (const order of ['view', 'newest', 'oldest'] as const) {
+    const whole = listPage(jobs, { order, limit: 1000 }).jobs.map((job) => job.id);
+    assert.is(whole.length, 300);
+    for (const limit of [1, 7, 100, 299, 300]) {
+      const paged: string[] = [];
+      let cursor: string | null = null;
+      do {
+        const page = listPage(jobs, { order, limit, cursor });
+        assert.ok(page.jobs.length <= limit);
+        paged.push(...page.jobs.map((job) => job.id));
+        cursor = page.next;
+      } while (cursor !== null);
+      assert.equal(paged, whole, `${order}, pages of ${limit}`);
+    }
+  }
+});
+
 test('search matches name, command, output and an id prefix; since filters by submission', () => {
   const jobs = sampleJobs();
   assert.equal(listPage(jobs, { order: 'view', limit: 10, q: 'trailer' }).jobs.map((job) => job.id), ['wait-high']);

@@ -71,12 +71,71 @@ export function matches(job: JobSummary, query: Pick<ListQuery, 'status' | 'q' |
 }
 
 export function listPage(all: readonly JobSummary[], query: ListQuery, counts: Record<JobStatus, number> = countByStatus(all)): JobPage {
-  const keyed = all.filter((job) => matches(job, query)).map((job) => ({ job, key: sortKey(job, query.order) }));
-  keyed.sort((a, b) => compare(a.key, b.key));
   const after = query.cursor ? decodeCursor(query.cursor) : null;
-  const start = after === null ? 0 : keyed.findIndex((entry) => compare(entry.key, after) > 0);
-  const page = start < 0 ? [] : keyed.slice(start, start + query.limit);
-  const last = page.at(-1);
-  const more = start >= 0 && start + query.limit < keyed.length;
-  return { jobs: page.map((entry) => entry.job), next: more && last ? encodeCursor(last.key) : null, matched: keyed.length, counts };
+  // One pass that keeps only the page's jobs (the `limit` smallest keys past the cursor, in a
+  // heap), not a sort of every match: a page of 100 out of 100,000 jobs is a scan, not a sort.
+  const page = new PageHeap(query.limit);
+  let matched = 0;
+  let past = 0;
+  for (const job of all) {
+    if (!matches(job, query)) continue;
+    matched += 1;
+    const key = sortKey(job, query.order);
+    if (after !== null && compare(key, after) <= 0) continue;
+    past += 1;
+    page.offer({ job, key });
+  }
+  const entries = page.sorted();
+  const last = entries.at(-1);
+  return { jobs: entries.map((entry) => entry.job), next: past > query.limit && last ? encodeCursor(last.key) : null, matched, counts };
+}
+
+interface Keyed {
+  job: JobSummary;
+  key: SortKey;
+}
+
+/** The `size` smallest entries offered: a max-heap, so the largest kept is the one to let go. */
+class PageHeap {
+  readonly #heap: Keyed[] = [];
+  constructor(private readonly size: number) {}
+
+  offer(entry: Keyed): void {
+    const heap = this.#heap;
+    if (heap.length < this.size) {
+      heap.push(entry);
+      this.#up(heap.length - 1);
+    } else if (this.size > 0 && compare(entry.key, heap[0]!.key) < 0) {
+      heap[0] = entry;
+      this.#down(0);
+    }
+  }
+
+  sorted(): Keyed[] {
+    return [...this.#heap].sort((a, b) => compare(a.key, b.key));
+  }
+
+  #up(at: number): void {
+    const heap = this.#heap;
+    while (at > 0) {
+      const parent = (at - 1) >> 1;
+      if (compare(heap[at]!.key, heap[parent]!.key) <= 0) return;
+      [heap[at], heap[parent]] = [heap[parent]!, heap[at]!];
+      at = parent;
+    }
+  }
+
+  #down(at: number): void {
+    const heap = this.#heap;
+    for (;;) {
+      const left = 2 * at + 1;
+      const right = left + 1;
+      let largest = at;
+      if (left < heap.length && compare(heap[left]!.key, heap[largest]!.key) > 0) largest = left;
+      if (right < heap.length && compare(heap[right]!.key, heap[largest]!.key) > 0) largest = right;
+      if (largest === at) return;
+      [heap[at], heap[largest]] = [heap[largest]!, heap[at]!];
+      at = largest;
+    }
+  }
 }
