@@ -11,6 +11,7 @@ import { summarize } from '../src/store/job-summary.js';
 import type { JobStore } from '../src/store/job-store.js';
 import { type MemoryStore, openMemoryStore } from '../src/store/memory-store.js';
 import { endTornLine, openFileStore } from '../src/store/file-store.js';
+import pg from 'pg';
 import { openPostgresStore } from '../src/store/postgres-store.js';
 import { freshDatabase, setReadOnly } from './helpers/postgres.js';
 import { startTestDaemon } from './helpers/daemon.js';
@@ -189,6 +190,53 @@ test(`${name} + ledger: changes to different jobs become durable in the order th
   });
 
 }
+
+test('postgres: a start reads finished jobs as their summaries (paths mapped); a row whose fields do not hold is read whole, and set aside when it is not a job', async () => {
+  const database = await freshDatabase();
+  try {
+    const maps = [{ farm: '/farm/media', local: '/mnt/nas' }];
+    const store = await openPostgresStore(database.url, { pathMaps: maps });
+    const done = aJob('d1', { status: 'done', progress: 100, finishedAt: '2026-01-01T00:01:00.000Z', output: '/mnt/nas/out/d1.mp4', command: ['ffmpeg', '-i', '/mnt/nas/in.mov', '/mnt/nas/out/d1.mp4'] });
+    const failed = aJob('f1', { status: 'failed', finishedAt: null, updatedAt: '2026-01-01T00:02:00.000Z', clientId: 'web-7', priority: -3 });
+    await store.put(done);
+    await store.put(failed);
+    await store.close();
+    const client = new pg.Client({ connectionString: database.url });
+    await client.connect();
+    // Written by hand, as a damaged or foreign row would be: the status column says finished.
+    const insert = (id: string, record: unknown) => client.query(`INSERT INTO encsup_jobs (id, status, record, seq) VALUES ($1, 'done', $2, nextval('encsup_jobs_seq'))`, [id, JSON.stringify(record)]);
+    await insert('back', aJob('back', { status: 'queued' }));
+    await insert('bad', { ...aJob('bad', { status: 'done' }), priority: 'high' });
+    await insert('other', aJob('someone-else', { status: 'done' }));
+    await client.end();
+    const again = await openPostgresStore(database.url, { pathMaps: maps });
+    const { active, finished, problems } = await again.load();
+    assert.equal([...finished.keys()].sort(), ['d1', 'f1']);
+    assert.equal(finished.get('d1'), summarize(done), 'the summary the whole record gives, with this host\'s paths');
+    assert.equal(finished.get('f1'), summarize(failed));
+    assert.equal(active.map((job) => job.id), ['back'], 'its record says queued: it is read whole and runs');
+    assert.equal(problems.length, 2);
+    assert.ok(problems.some((problem) => problem.startsWith('job bad:')) && problems.some((problem) => problem.startsWith('job other:')), problems.join('; '));
+    assert.equal(await again.read('d1'), done);
+    await again.close();
+    const admin = new pg.Client({ connectionString: database.url });
+    await admin.connect();
+    const { rows } = await admin.query<{ id: string }>('SELECT id FROM encsup_quarantine ORDER BY id');
+    assert.equal(rows.map((row) => row.id), ['bad', 'other']);
+    // A record that is no object at all: the finished jobs are read whole, and it is set aside.
+    await admin.query(`INSERT INTO encsup_jobs (id, status, record, seq) VALUES ('text', 'done', '"just text"', nextval('encsup_jobs_seq'))`);
+    const third = await openPostgresStore(database.url, { pathMaps: maps });
+    const reloaded = await third.load();
+    assert.equal([...reloaded.finished.keys()].sort(), ['d1', 'f1']);
+    assert.equal(reloaded.finished.get('d1'), summarize(done));
+    assert.equal(reloaded.active.map((job) => job.id), ['back']);
+    assert.equal(reloaded.problems.map((problem) => problem.split(':')[0]), ['job text']);
+    await third.close();
+    await admin.end();
+  } finally {
+    await database.drop();
+  }
+});
 
 test('job file: a record written by the previous version loads under the new field names', async () => {
   await withTempDir(async (dir) => {

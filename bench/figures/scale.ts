@@ -1,13 +1,17 @@
 // 6. Scale: a store of many jobs (100,000; 10,000 with --quick) against one of 1,000: daemon start
 // time and resident memory (a real daemon process), submissions per second through the API, a
 // page of the listing (the dashboard's first request), and the time to choose the next job to
-// start with that many waiting.
+// start with that many waiting. The daemon's start and memory again on the PostgreSQL store (a
+// farm's), with as many finished jobs in its table.
 import { join } from 'node:path';
 import { JobQueue } from '../../machines/job-queue.js';
 import type { Job } from '../../machines/job-record.js';
 import { ApiClient } from '../../src/api/client.js';
 import { newJobRecord } from '../../src/jobs/submission.js';
+import pg from 'pg';
 import { openFileStore } from '../../src/store/file-store.js';
+import { openPostgresStore } from '../../src/store/postgres-store.js';
+import { freshDatabase } from '../../test/helpers/postgres.js';
 import { startDaemonProcess } from '../daemon-process.js';
 import { type Figure, atMost, elapsed, figure } from '../lib.js';
 
@@ -21,6 +25,22 @@ async function fillStore(file: string, count: number): Promise<void> {
   }
   await Promise.all(batch);
   await store.close();
+}
+
+/** `count` finished jobs in a fresh database's table, as a farm that ran them leaves them. */
+async function fillDatabase(url: string, count: number): Promise<void> {
+  await (await openPostgresStore(url)).close(); // its tables
+  const record = { ...newJobRecord({ command: ['ffmpeg', '-i', 'in.mp4', 'out.mp4'], name: 'old job' }, 'x', '2026-01-01T00:00:00.000Z', '/tmp'), status: 'done', progress: 100 };
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    for (let from = 0; from < count; from += 5000) {
+      const ids = Array.from({ length: Math.min(5000, count - from) }, (_, at) => `old${from + at}`);
+      await client.query(`INSERT INTO encsup_jobs (id, status, record, seq) SELECT id, 'done', jsonb_set($1::jsonb, '{id}', to_jsonb(id)), nextval('encsup_jobs_seq') FROM unnest($2::text[]) AS id`, [JSON.stringify(record), ids]);
+    }
+  } finally {
+    await client.end();
+  }
 }
 
 async function submissionsPerSecond(url: string, token: string | null, count: number): Promise<number> {
@@ -81,6 +101,16 @@ export async function scale(quick: boolean, dir: string): Promise<Figure[]> {
     await daemon.stop();
     results[size] = { start: daemon.startSeconds, rss, rate, page, choose: chooseNextMicros(size) };
   }
+  const database = await freshDatabase();
+  let postgres: { start: number; rss: number };
+  try {
+    await fillDatabase(database.url, big);
+    const daemon = await startDaemonProcess(join(dir, 'scale-postgres'), ['--max-concurrent', '1', '--store', database.url]);
+    postgres = { start: daemon.startSeconds, rss: daemon.rssMb() };
+    await daemon.stop();
+  } finally {
+    await database.drop();
+  }
   const against = `the same with ${small.toLocaleString('en')} jobs`;
   // The goals are for 100,000 stored; a --quick run (10,000) is held to the same, as a floor.
   const perTenThousand = ((results[big]!.rss - results[small]!.rss) / (big - small)) * 10_000;
@@ -89,6 +119,8 @@ export async function scale(quick: boolean, dir: string): Promise<Figure[]> {
     figure(`resident memory, ${big.toLocaleString('en')} jobs stored`, results[big]!.rss, 'MB', results[small]!.rss, against, atMost(150, 'MB', results[big]!.rss)),
     figure('resident memory per 10,000 finished jobs', perTenThousand, 'MB', results[small]!.rss, `the whole daemon with ${small.toLocaleString('en')} jobs`, atMost(5, 'MB (what 150 MB at 100,000 leaves)', perTenThousand)),
     figure(`submissions through the API, ${big.toLocaleString('en')} jobs stored`, results[big]!.rate, 'jobs/s', results[small]!.rate, against),
+    figure(`daemon start, ${big.toLocaleString('en')} jobs stored in PostgreSQL`, postgres.start, 's', results[big]!.start, 'the same on the job file', atMost(1, 's', postgres.start)),
+    figure(`resident memory, ${big.toLocaleString('en')} jobs stored in PostgreSQL`, postgres.rss, 'MB', results[big]!.rss, 'the same on the job file', atMost(150, 'MB', postgres.rss)),
     figure(`a page of 100 jobs through the API (dashboard order), ${big.toLocaleString('en')} jobs stored`, results[big]!.page, 'ms', results[small]!.page, against),
     figure(`choosing the next job, ${big.toLocaleString('en')} waiting`, results[big]!.choose, 'µs', results[small]!.choose, `${small.toLocaleString('en')} waiting`),
   ];

@@ -70,7 +70,21 @@ export const LIVE_CHANNEL = 'encsup_live';
 const NEXT_SEQ = `nextval('encsup_jobs_seq')`;
 
 export const SQL = {
-  loadAll: 'SELECT id, record, seq FROM encsup_jobs',
+  /** The unfinished jobs whole: recovery and the waiting line need all of them. */
+  loadActive: `SELECT id, record, seq FROM encsup_jobs WHERE status NOT IN ('done', 'failed', 'cancelled')`,
+  /**
+   * The finished jobs as the fields of their summaries, in a small array each (JSON-parsed in
+   * one go), not whole: a start with a hundred thousand of them reads what a listing needs.
+   */
+  loadFinishedSummaries: `SELECT job.id, job.seq, jsonb_build_array(field.id, field.status, field.name, field.command, field.output,
+      field."clientId", field.kind, field.priority, field."createdAt", field."finishedAt", field."updatedAt") AS fields
+    FROM encsup_jobs AS job
+    -- One pass over each record: each field taken with -> would decompress the whole record again.
+    -- A record that is not an object fails the query (the finished jobs are then read whole).
+    CROSS JOIN LATERAL jsonb_to_record(job.record)
+      AS field(id jsonb, status jsonb, name jsonb, command jsonb, output jsonb, "clientId" jsonb, kind jsonb, priority jsonb, "createdAt" jsonb, "finishedAt" jsonb, "updatedAt" jsonb)
+    WHERE job.status IN ('done', 'failed', 'cancelled')`,
+  loadFinished: `SELECT id, record, seq FROM encsup_jobs WHERE status IN ('done', 'failed', 'cancelled')`,
   readOne: 'SELECT record FROM encsup_jobs WHERE id = $1',
 
   /** A new job, or a change to one no host holds, made only if the row is as this host last saw it. */

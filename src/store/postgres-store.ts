@@ -5,11 +5,11 @@
 // a host that lost a job, or read an old version of it, changes nothing. Records cross here between
 // the farm's paths and this host's (--path-map). A write is durable when its statement commits.
 import pg from 'pg';
-import { type Job, isFinished } from '../../machines/job-record.js';
+import { FINISHED_STATUSES, type Job, type JobStatus, isFinished } from '../../machines/job-record.js';
 import { MIGRATIONS, SQL } from '../farm/farm-sql.js';
-import { type PathMapping, toFarmPaths, toLocalPaths } from '../farm/path-map.js';
+import { type PathMapping, mapPath, toFarmPaths, toLocalPaths } from '../farm/path-map.js';
 import { type JobStore, type LoadedJobs, StoreRefusal } from './job-store.js';
-import { type JobSummary, summarize } from './job-summary.js';
+import { type JobSummary, searchTextOf, summarize } from './job-summary.js';
 import { checkRecord } from './record-schema.js';
 import { redactedUrl } from './store-url.js';
 
@@ -141,12 +141,36 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
       return true;
     },
     async load(): Promise<LoadedJobs> {
-      const { rows } = await pool.query<{ id: string; record: unknown; seq: string }>(SQL.loadAll);
       const active: Job[] = [];
       const finished = new Map<string, JobSummary>();
       const problems: string[] = [];
-      for (const row of rows) {
-        const checked = readRow(row.record);
+      const wholes: { id: string; record: unknown; seq: string }[] = [];
+      const summaries = await pool
+        .query<{ id: string; seq: string; fields: unknown }>(SQL.loadFinishedSummaries)
+        .then(({ rows }) => rows)
+        .catch(async (error: unknown) => {
+          // A row that is no JSON object (PostgreSQL's data exceptions, class 22): every finished
+          // job read whole, the slow way, so that row can be set aside and the rest loaded.
+          if (!String((error as { code?: unknown }).code).startsWith('22')) throw error;
+          wholes.push(...(await pool.query<{ id: string; record: unknown; seq: string }>(SQL.loadFinished)).rows);
+          return [];
+        });
+      for (const row of summaries) {
+        const summary = finishedSummary(row.id, row.fields, pathMaps);
+        if (summary !== null) {
+          finished.set(row.id, summary);
+          seqs.set(row.id, row.seq);
+        } else {
+          // Not the fields of a finished job: its whole record decides, as for an unfinished one.
+          const { rows: whole } = await pool.query<{ record: unknown }>(SQL.readOne, [row.id]);
+          if (whole.length > 0) wholes.push({ id: row.id, record: whole[0]!.record, seq: row.seq });
+        }
+      }
+      const { rows } = await pool.query<{ id: string; record: unknown; seq: string }>(SQL.loadActive);
+      for (const row of [...rows, ...wholes]) {
+        const read = readRow(row.record);
+        // A record under another job's id could be neither read by its id nor written back.
+        const checked = read.ok && read.job.id !== row.id ? { ok: false as const, reason: `its record is job ${JSON.stringify(read.job.id)}'s, not this row's` } : read;
         if (checked.ok) {
           if (isFinished(checked.job.status)) finished.set(checked.job.id, summarize(checked.job));
           else active.push(checked.job);
@@ -201,5 +225,36 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
       holder.release(true);
       await Promise.all([pool.end(), leasePool.end()]);
     },
+  };
+}
+
+const isText = (value: unknown): value is string => typeof value === 'string';
+const isTime = (value: unknown): value is string => typeof value === 'string' && Number.isFinite(Date.parse(value));
+
+/**
+ * A finished job's summary from the fields loadFinishedSummaries reads, each checked (a row is
+ * input like any other), with this host's paths; null when they are not those of a finished job
+ * with this id, and its whole record is read instead.
+ */
+export function finishedSummary(id: string, fields: unknown, pathMaps: readonly PathMapping[]): JobSummary | null {
+  if (!Array.isArray(fields) || fields.length !== 11) return null;
+  const [recordId, status, name, command, output, clientId, kind, priority, createdAt, finishedAt, updatedAt] = fields as unknown[];
+  if (recordId !== id || !FINISHED_STATUSES.includes(status as JobStatus) || !isText(name) || !isText(kind)) return null;
+  if (!Array.isArray(command) || !command.every(isText) || !(output === null || isText(output)) || !(clientId === null || isText(clientId))) return null;
+  if (typeof priority !== 'number' || !Number.isInteger(priority) || !isTime(createdAt) || !isTime(updatedAt) || !(finishedAt === null || isTime(finishedAt))) return null;
+  const pairs = pathMaps.map((map) => [map.farm, map.local] as const);
+  const local = (path: string) => (pairs.length === 0 ? path : mapPath(path, pairs));
+  const localOutput = output === null ? null : local(output);
+  return {
+    id,
+    status: status as JobStatus,
+    searchText: searchTextOf({ name, command: command.map(local), output: localOutput }),
+    output: localOutput,
+    clientId,
+    kind,
+    priority,
+    createdMs: Date.parse(createdAt),
+    startedMs: null,
+    endedMs: Date.parse(finishedAt ?? updatedAt),
   };
 }
