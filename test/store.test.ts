@@ -12,6 +12,7 @@ import type { JobStore } from '../src/store/job-store.js';
 import { type MemoryStore, openMemoryStore } from '../src/store/memory-store.js';
 import { endTornLine, openFileStore } from '../src/store/file-store.js';
 import pg from 'pg';
+import { MIGRATIONS } from '../src/farm/farm-sql.js';
 import { openPostgresStore } from '../src/store/postgres-store.js';
 import { freshDatabase, setReadOnly } from './helpers/postgres.js';
 import { startTestDaemon } from './helpers/daemon.js';
@@ -223,7 +224,7 @@ test('postgres: a start reads finished jobs as their summaries (paths mapped); a
     await admin.connect();
     const { rows } = await admin.query<{ id: string }>('SELECT id FROM encsup_quarantine ORDER BY id');
     assert.equal(rows.map((row) => row.id), ['bad', 'other']);
-    // A record that is no object at all: the finished jobs are read whole, and it is set aside.
+    // A record that is no object at all: its summary fields are nulls, so it is read whole, and set aside.
     await admin.query(`INSERT INTO encsup_jobs (id, status, record, seq) VALUES ('text', 'done', '"just text"', nextval('encsup_jobs_seq'))`);
     const third = await openPostgresStore(database.url, { pathMaps: maps });
     const reloaded = await third.load();
@@ -233,6 +234,32 @@ test('postgres: a start reads finished jobs as their summaries (paths mapped); a
     assert.equal(reloaded.problems.map((problem) => problem.split(':')[0]), ['job text']);
     await third.close();
     await admin.end();
+  } finally {
+    await database.drop();
+  }
+});
+
+test('postgres: a farm database made before the summary column gets it from its rows at the next start, and loads from it', async () => {
+  const database = await freshDatabase();
+  try {
+    const client = new pg.Client({ connectionString: database.url });
+    await client.connect();
+    // The schema as the previous version left it (migrations 1 and 2), with a job it finished.
+    await client.query('CREATE TABLE encsup_schema_migrations (version int PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())');
+    for (const [version, sql] of MIGRATIONS.filter(([version]) => version < 3)) {
+      await client.query(sql);
+      await client.query('INSERT INTO encsup_schema_migrations (version) VALUES ($1)', [version]);
+    }
+    const done = aJob('old-done', { status: 'done', progress: 100, finishedAt: '2026-01-01T00:01:00.000Z' });
+    await client.query(`INSERT INTO encsup_jobs (id, status, record, seq) VALUES ($1, 'done', $2, nextval('encsup_jobs_seq'))`, [done.id, JSON.stringify(done)]);
+    const store = await openPostgresStore(database.url);
+    const { finished, problems } = await store.load();
+    assert.equal(problems, []);
+    assert.equal(finished.get('old-done'), summarize(done));
+    await store.close();
+    const { rows } = await client.query<{ summary: unknown[] }>(`SELECT summary FROM encsup_jobs WHERE id = 'old-done'`);
+    assert.is(rows[0]!.summary[0], 'old-done', 'the column was filled from the record');
+    await client.end();
   } finally {
     await database.drop();
   }

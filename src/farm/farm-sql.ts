@@ -61,6 +61,20 @@ export const MIGRATIONS: [number, string][] = [
      CREATE TRIGGER encsup_job_changed AFTER INSERT OR DELETE OR UPDATE OF seq ON encsup_jobs
        FOR EACH ROW EXECUTE FUNCTION encsup_job_changed();`,
   ],
+  [
+    3,
+    // The fields of a job's summary, kept beside its record by the server at every write (a
+    // generated column: no writer can forget it), so a start reads these small arrays and never
+    // decompresses the records of a hundred thousand finished jobs. A record that is no object
+    // gives nulls, and is then read whole and set aside.
+    // jsonb_build_array is only STABLE (for other types its output could depend on settings); of
+    // jsonb values alone it is the same array every time, which a generated column needs.
+    `CREATE FUNCTION encsup_summary_fields(record jsonb) RETURNS jsonb LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+       SELECT jsonb_build_array(record->'id', record->'status', record->'name', record->'command', record->'output', record->'clientId',
+         record->'kind', record->'priority', record->'createdAt', record->'finishedAt', record->'updatedAt')
+     $$;
+     ALTER TABLE encsup_jobs ADD COLUMN summary jsonb GENERATED ALWAYS AS (encsup_summary_fields(record)) STORED;`,
+  ],
 ];
 
 /** Channels: every change of a job row; a running job's progress as it is now (never stored). */
@@ -72,19 +86,8 @@ const NEXT_SEQ = `nextval('encsup_jobs_seq')`;
 export const SQL = {
   /** The unfinished jobs whole: recovery and the waiting line need all of them. */
   loadActive: `SELECT id, record, seq FROM encsup_jobs WHERE status NOT IN ('done', 'failed', 'cancelled')`,
-  /**
-   * The finished jobs as the fields of their summaries, in a small array each (JSON-parsed in
-   * one go), not whole: a start with a hundred thousand of them reads what a listing needs.
-   */
-  loadFinishedSummaries: `SELECT job.id, job.seq, jsonb_build_array(field.id, field.status, field.name, field.command, field.output,
-      field."clientId", field.kind, field.priority, field."createdAt", field."finishedAt", field."updatedAt") AS fields
-    FROM encsup_jobs AS job
-    -- One pass over each record: each field taken with -> would decompress the whole record again.
-    -- A record that is not an object fails the query (the finished jobs are then read whole).
-    CROSS JOIN LATERAL jsonb_to_record(job.record)
-      AS field(id jsonb, status jsonb, name jsonb, command jsonb, output jsonb, "clientId" jsonb, kind jsonb, priority jsonb, "createdAt" jsonb, "finishedAt" jsonb, "updatedAt" jsonb)
-    WHERE job.status IN ('done', 'failed', 'cancelled')`,
-  loadFinished: `SELECT id, record, seq FROM encsup_jobs WHERE status IN ('done', 'failed', 'cancelled')`,
+  /** The finished jobs as the fields of their summaries (migration 3), not whole. */
+  loadFinishedSummaries: `SELECT id, seq, summary AS fields FROM encsup_jobs WHERE status IN ('done', 'failed', 'cancelled')`,
   readOne: 'SELECT record FROM encsup_jobs WHERE id = $1',
 
   /** A new job, or a change to one no host holds, made only if the row is as this host last saw it. */

@@ -75,7 +75,12 @@ export function readSummaryRow(row: unknown): JobSummary | null {
   const [id, status, searchText, output, clientId, kind, priority, createdMs, startedMs, endedMs] = row as unknown[];
   if (!isText(id) || !JOB_STATUSES.includes(status as JobStatus) || !isText(searchText) || !isTextOrNull(output) || !isTextOrNull(clientId) || !isText(kind)) return null;
   if (!isNumber(priority) || !isNumber(createdMs) || !(startedMs === null || isNumber(startedMs)) || !isNumber(endedMs)) return null;
+  return { id, status: status as JobStatus, searchText, output, clientId, kind: sharedKind(kind), priority, createdMs, startedMs, endedMs };
+}
+
+/** One string for every summary of a kind, where a start reads a hundred thousand of them. */
+export function sharedKind(kind: string): string {
   let shared = kinds.get(kind);
   if (shared === undefined && kinds.size < MAX_KINDS) kinds.set(kind, (shared = kind));
-  return { id, status: status as JobStatus, searchText, output, clientId, kind: shared ?? kind, priority, createdMs, startedMs, endedMs };
+  return shared ?? kind;
 }

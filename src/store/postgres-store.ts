@@ -9,7 +9,7 @@ import { FINISHED_STATUSES, type Job, type JobStatus, isFinished } from '../../m
 import { MIGRATIONS, SQL } from '../farm/farm-sql.js';
 import { type PathMapping, mapPath, toFarmPaths, toLocalPaths } from '../farm/path-map.js';
 import { type JobStore, type LoadedJobs, StoreRefusal } from './job-store.js';
-import { type JobSummary, searchTextOf, summarize } from './job-summary.js';
+import { type JobSummary, searchTextOf, sharedKind, summarize } from './job-summary.js';
 import { checkRecord } from './record-schema.js';
 import { redactedUrl } from './store-url.js';
 
@@ -145,26 +145,40 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
       const finished = new Map<string, JobSummary>();
       const problems: string[] = [];
       const wholes: { id: string; record: unknown; seq: string }[] = [];
-      const summaries = await pool
-        .query<{ id: string; seq: string; fields: unknown }>(SQL.loadFinishedSummaries)
-        .then(({ rows }) => rows)
-        .catch(async (error: unknown) => {
-          // A row that is no JSON object (PostgreSQL's data exceptions, class 22): every finished
-          // job read whole, the slow way, so that row can be set aside and the rest loaded.
-          if (!String((error as { code?: unknown }).code).startsWith('22')) throw error;
-          wholes.push(...(await pool.query<{ id: string; record: unknown; seq: string }>(SQL.loadFinished)).rows);
-          return [];
-        });
-      for (const row of summaries) {
-        const summary = finishedSummary(row.id, row.fields, pathMaps);
-        if (summary !== null) {
-          finished.set(row.id, summary);
-          seqs.set(row.id, row.seq);
-        } else {
-          // Not the fields of a finished job: its whole record decides, as for an unfinished one.
-          const { rows: whole } = await pool.query<{ record: unknown }>(SQL.readOne, [row.id]);
-          if (whole.length > 0) wholes.push({ id: row.id, record: whole[0]!.record, seq: row.seq });
+      type SummaryRow = { id: string; seq: string; fields: unknown };
+      const farmToLocal = pathMaps.map((map) => [map.farm, map.local] as const);
+      const localPath = (path: string) => (farmToLocal.length === 0 ? path : mapPath(path, farmToLocal));
+      const reader = await pool.connect();
+      try {
+        // Through a cursor, a page at a time, the next asked for while this one is read: the
+        // server's work and this process's overlap, and the rows held at once stay few.
+        await reader.query('BEGIN READ ONLY');
+        await reader.query(`DECLARE finished_summaries NO SCROLL CURSOR FOR ${SQL.loadFinishedSummaries}`);
+        const fetchPage = (): Promise<SummaryRow[]> => reader.query<SummaryRow>(`FETCH ${SUMMARY_PAGE} FROM finished_summaries`).then(({ rows }) => rows);
+        let page: Promise<SummaryRow[]> | null = fetchPage();
+        while (page !== null) {
+          const rows: SummaryRow[] = await page;
+          page = rows.length === SUMMARY_PAGE ? fetchPage() : null;
+          // Heard now, so that a failure while this page is read is not left unhandled.
+          page?.catch(() => undefined);
+          for (const row of rows) {
+            const summary = finishedSummary(row.id, row.fields, localPath);
+            if (summary !== null) {
+              finished.set(row.id, summary);
+              seqs.set(row.id, row.seq);
+            } else {
+              // Not the fields of a finished job: its whole record decides, as for an unfinished one.
+              const { rows: whole } = await pool.query<{ record: unknown }>(SQL.readOne, [row.id]);
+              if (whole.length > 0) wholes.push({ id: row.id, record: whole[0]!.record, seq: row.seq });
+            }
+          }
         }
+        await reader.query('COMMIT');
+      } catch (error) {
+        await reader.query('ROLLBACK').catch(() => undefined);
+        throw error;
+      } finally {
+        reader.release();
       }
       const { rows } = await pool.query<{ id: string; record: unknown; seq: string }>(SQL.loadActive);
       for (const row of [...rows, ...wholes]) {
@@ -228,22 +242,25 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
   };
 }
 
+// Finished jobs' summaries read per query at start.
+const SUMMARY_PAGE = 10_000;
+
 const isText = (value: unknown): value is string => typeof value === 'string';
-const isTime = (value: unknown): value is string => typeof value === 'string' && Number.isFinite(Date.parse(value));
 
 /**
  * A finished job's summary from the fields loadFinishedSummaries reads, each checked (a row is
- * input like any other), with this host's paths; null when they are not those of a finished job
- * with this id, and its whole record is read instead.
+ * input like any other), its paths made this host's by `local`; null when they are not those of
+ * a finished job with this id, and its whole record is read instead.
  */
-export function finishedSummary(id: string, fields: unknown, pathMaps: readonly PathMapping[]): JobSummary | null {
+export function finishedSummary(id: string, fields: unknown, local: (path: string) => string): JobSummary | null {
   if (!Array.isArray(fields) || fields.length !== 11) return null;
   const [recordId, status, name, command, output, clientId, kind, priority, createdAt, finishedAt, updatedAt] = fields as unknown[];
   if (recordId !== id || !FINISHED_STATUSES.includes(status as JobStatus) || !isText(name) || !isText(kind)) return null;
   if (!Array.isArray(command) || !command.every(isText) || !(output === null || isText(output)) || !(clientId === null || isText(clientId))) return null;
-  if (typeof priority !== 'number' || !Number.isInteger(priority) || !isTime(createdAt) || !isTime(updatedAt) || !(finishedAt === null || isTime(finishedAt))) return null;
-  const pairs = pathMaps.map((map) => [map.farm, map.local] as const);
-  const local = (path: string) => (pairs.length === 0 ? path : mapPath(path, pairs));
+  if (typeof priority !== 'number' || !Number.isInteger(priority) || !isText(createdAt) || !isText(updatedAt) || !(finishedAt === null || isText(finishedAt))) return null;
+  const createdMs = Date.parse(createdAt);
+  const endedMs = Date.parse(finishedAt ?? updatedAt);
+  if (!Number.isFinite(createdMs) || !Number.isFinite(endedMs)) return null;
   const localOutput = output === null ? null : local(output);
   return {
     id,
@@ -251,10 +268,10 @@ export function finishedSummary(id: string, fields: unknown, pathMaps: readonly 
     searchText: searchTextOf({ name, command: command.map(local), output: localOutput }),
     output: localOutput,
     clientId,
-    kind,
+    kind: sharedKind(kind),
     priority,
-    createdMs: Date.parse(createdAt),
+    createdMs,
     startedMs: null,
-    endedMs: Date.parse(finishedAt ?? updatedAt),
+    endedMs,
   };
 }
