@@ -1,6 +1,7 @@
 // The waiting line: highest priority first, then oldest first, then first submitted. A binary heap
 // on that order, so taking the next job and adding one are O(log n) with a hundred thousand
 // waiting (a sorted array would move the whole line on every change).
+import { siftDown, siftUp } from './heap-order.js';
 
 export interface QueuedJob {
   id: string;
@@ -87,27 +88,11 @@ export class JobQueue<T extends QueuedJob = QueuedJob> {
   }
 
   #siftUp(index: number): void {
-    const heap = this.#heap;
-    while (index > 0) {
-      const parent = (index - 1) >>> 1;
-      if (!runsBefore(heap[index]!, heap[parent]!)) break;
-      [heap[index], heap[parent]] = [heap[parent]!, heap[index]!];
-      index = parent;
-    }
+    siftUp(this.#heap, index, runsBefore);
   }
 
   #siftDown(index: number): void {
-    const heap = this.#heap;
-    for (;;) {
-      const left = 2 * index + 1;
-      const right = left + 1;
-      let first = index;
-      if (left < heap.length && runsBefore(heap[left]!, heap[first]!)) first = left;
-      if (right < heap.length && runsBefore(heap[right]!, heap[first]!)) first = right;
-      if (first === index) return;
-      [heap[index], heap[first]] = [heap[first]!, heap[index]!];
-      index = first;
-    }
+    siftDown(this.#heap, index, runsBefore);
   }
 }
 

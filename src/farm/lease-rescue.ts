@@ -10,6 +10,7 @@ import { recoverJobs } from '../recovery.js';
 import { SQL } from './farm-sql.js';
 import { toFarmPaths } from './path-map.js';
 import type { PostgresStore } from '../store/postgres-store.js';
+import { inTransaction } from '../store/pg-transaction.js';
 
 interface ClaimRow {
   id: string;
@@ -25,11 +26,9 @@ export interface Rescued {
 }
 
 /** Expired claims of any host (`owner` null), or every claim of this host's earlier life. */
-export async function rescueClaims(store: PostgresStore, which: 'expired' | 'own', at: string): Promise<Rescued[]> {
-  const client = await store.pool.connect();
-  const rescued: Rescued[] = [];
-  try {
-    await client.query('BEGIN');
+export function rescueClaims(store: PostgresStore, which: 'expired' | 'own', at: string): Promise<Rescued[]> {
+  return inTransaction(store.pool, async (client) => {
+    const rescued: Rescued[] = [];
     const { rows } = which === 'expired' ? await client.query<ClaimRow>(SQL.expiredLeases) : await client.query<ClaimRow>(SQL.ownClaims, [store.hostName]);
     for (const row of rows) {
       const read = store.readRow(row.record);
@@ -42,14 +41,8 @@ export async function rescueClaims(store: PostgresStore, which: 'expired' | 'own
       const { rows: released } = await client.query<{ seq: string }>(SQL.releaseRescued, [row.id, next.job.status, JSON.stringify(toFarmPaths(next.job, store.pathMaps)), row.lease_token]);
       if (released.length > 0) rescued.push(next);
     }
-    await client.query('COMMIT');
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  } finally {
-    client.release();
-  }
-  return rescued;
+    return rescued;
+  });
 }
 
 /** What a job whose host is gone becomes: cancelled if that was asked, else interrupted and queued. */

@@ -2,6 +2,7 @@
 // three stable orders, counts per status, and a cursor that names the last job shown (its sort
 // key), so a page never repeats or skips a job because others were added meanwhile. Pure.
 import type { JobStatus } from '../../machines/job-record.js';
+import { siftDown, siftUp } from '../../machines/heap-order.js';
 import { type JobSummary, countByStatus } from '../store/job-summary.js';
 
 export const LIST_ORDERS = ['view', 'newest', 'oldest'] as const;
@@ -95,6 +96,9 @@ interface Keyed {
   key: SortKey;
 }
 
+// Largest key first: the top of the page's heap is the entry to let go for a smaller one.
+const largerFirst = (a: Keyed, b: Keyed) => compare(a.key, b.key) > 0;
+
 /** The `size` smallest entries offered: a max-heap, so the largest kept is the one to let go. */
 class PageHeap {
   readonly #heap: Keyed[] = [];
@@ -104,38 +108,14 @@ class PageHeap {
     const heap = this.#heap;
     if (heap.length < this.size) {
       heap.push(entry);
-      this.#up(heap.length - 1);
+      siftUp(heap, heap.length - 1, largerFirst);
     } else if (this.size > 0 && compare(entry.key, heap[0]!.key) < 0) {
       heap[0] = entry;
-      this.#down(0);
+      siftDown(heap, 0, largerFirst);
     }
   }
 
   sorted(): Keyed[] {
     return [...this.#heap].sort((a, b) => compare(a.key, b.key));
-  }
-
-  #up(at: number): void {
-    const heap = this.#heap;
-    while (at > 0) {
-      const parent = (at - 1) >> 1;
-      if (compare(heap[at]!.key, heap[parent]!.key) <= 0) return;
-      [heap[at], heap[parent]] = [heap[parent]!, heap[at]!];
-      at = parent;
-    }
-  }
-
-  #down(at: number): void {
-    const heap = this.#heap;
-    for (;;) {
-      const left = 2 * at + 1;
-      const right = left + 1;
-      let largest = at;
-      if (left < heap.length && compare(heap[left]!.key, heap[largest]!.key) > 0) largest = left;
-      if (right < heap.length && compare(heap[right]!.key, heap[largest]!.key) > 0) largest = right;
-      if (largest === at) return;
-      [heap[at], heap[largest]] = [heap[largest]!, heap[at]!];
-      at = largest;
-    }
   }
 }

@@ -10,6 +10,7 @@ import { MIGRATIONS, SQL } from '../farm/farm-sql.js';
 import { type PathMapping, mapPath, toFarmPaths, toLocalPaths } from '../farm/path-map.js';
 import { type JobStore, type LoadedJobs, StoreRefusal } from './job-store.js';
 import { type JobSummary, searchTextOf, sharedKind, summarize } from './job-summary.js';
+import { inTransaction } from './pg-transaction.js';
 import { checkRecord } from './record-schema.js';
 import { redactedUrl } from './store-url.js';
 
@@ -148,38 +149,34 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
       type SummaryRow = { id: string; seq: string; fields: unknown };
       const farmToLocal = pathMaps.map((map) => [map.farm, map.local] as const);
       const localPath = (path: string) => (farmToLocal.length === 0 ? path : mapPath(path, farmToLocal));
-      const reader = await pool.connect();
-      try {
-        // Through a cursor, a page at a time, the next asked for while this one is read: the
-        // server's work and this process's overlap, and the rows held at once stay few.
-        await reader.query('BEGIN READ ONLY');
-        await reader.query(`DECLARE finished_summaries NO SCROLL CURSOR FOR ${SQL.loadFinishedSummaries}`);
-        const fetchPage = (): Promise<SummaryRow[]> => reader.query<SummaryRow>(`FETCH ${SUMMARY_PAGE} FROM finished_summaries`).then(({ rows }) => rows);
-        let page: Promise<SummaryRow[]> | null = fetchPage();
-        while (page !== null) {
-          const rows: SummaryRow[] = await page;
-          page = rows.length === SUMMARY_PAGE ? fetchPage() : null;
-          // Heard now, so that a failure while this page is read is not left unhandled.
-          page?.catch(() => undefined);
-          for (const row of rows) {
-            const summary = finishedSummary(row.id, row.fields, localPath);
-            if (summary !== null) {
-              finished.set(row.id, summary);
-              seqs.set(row.id, row.seq);
-            } else {
-              // Not the fields of a finished job: its whole record decides, as for an unfinished one.
-              const { rows: whole } = await pool.query<{ record: unknown }>(SQL.readOne, [row.id]);
-              if (whole.length > 0) wholes.push({ id: row.id, record: whole[0]!.record, seq: row.seq });
+      // Through a cursor, a page at a time, the next asked for while this one is read: the
+      // server's work and this process's overlap, and the rows held at once stay few.
+      await inTransaction(
+        pool,
+        async (reader) => {
+          await reader.query(`DECLARE finished_summaries NO SCROLL CURSOR FOR ${SQL.loadFinishedSummaries}`);
+          const fetchPage = (): Promise<SummaryRow[]> => reader.query<SummaryRow>(`FETCH ${SUMMARY_PAGE} FROM finished_summaries`).then(({ rows }) => rows);
+          let page: Promise<SummaryRow[]> | null = fetchPage();
+          while (page !== null) {
+            const rows: SummaryRow[] = await page;
+            page = rows.length === SUMMARY_PAGE ? fetchPage() : null;
+            // Heard now, so that a failure while this page is read is not left unhandled.
+            page?.catch(() => undefined);
+            for (const row of rows) {
+              const summary = finishedSummary(row.id, row.fields, localPath);
+              if (summary !== null) {
+                finished.set(row.id, summary);
+                seqs.set(row.id, row.seq);
+              } else {
+                // Not the fields of a finished job: its whole record decides, as for an unfinished one.
+                const { rows: whole } = await pool.query<{ record: unknown }>(SQL.readOne, [row.id]);
+                if (whole.length > 0) wholes.push({ id: row.id, record: whole[0]!.record, seq: row.seq });
+              }
             }
           }
-        }
-        await reader.query('COMMIT');
-      } catch (error) {
-        await reader.query('ROLLBACK').catch(() => undefined);
-        throw error;
-      } finally {
-        reader.release();
-      }
+        },
+        'BEGIN READ ONLY',
+      );
       const { rows } = await pool.query<{ id: string; record: unknown; seq: string }>(SQL.loadActive);
       for (const row of [...rows, ...wholes]) {
         const read = readRow(row.record);
