@@ -276,6 +276,14 @@ async function startOwnedDaemon(config: DaemonConfig, deps: Deps, watcher: Outpu
       if (event.kind === 'attempt-ended' && event.failureKind === 'disk-full' && job) void disks.check([diskFolderOf(job)]);
     }),
   );
+  const outbox = new WebhookOutbox(join(config.dataDir, 'webhooks.db'), {
+    nowMs: deps.nowMs,
+    secret: await loadOrCreateSecret(join(config.dataDir, 'webhook-secret'), config.webhookSecret),
+    log,
+    post: postJson,
+    retryMs: config.webhookRetrySec * 1000,
+    subscriptionOf: (job) => (job.webhook ? { url: job.webhook.url, events: job.webhook.events as LifecycleKind[] } : config.webhookUrl ? { url: config.webhookUrl, events: config.webhookEvents as LifecycleKind[] } : null),
+  });
   const removeLog = (jobId: string) => rm(jobLogPath(logDir, jobId), { force: true });
   // Where complete outputs may be reported from: the watched folders and the report folders.
   const reportFolders = [...folders, ...config.reportDirs];
@@ -293,6 +301,7 @@ async function startOwnedDaemon(config: DaemonConfig, deps: Deps, watcher: Outpu
     coversOutput: (path) => reportFolders.some((folder) => isInsideFolder(path, folder)),
     jobDefaults: { timeoutSec: config.timeoutSec, stallTimeoutSec: config.stallTimeoutSec, maxAttempts: config.maxAttempts, retryBackoffSec: config.retryBackoffSec },
     removeLog,
+    removeDeliveries: (jobIds) => outbox.forget(jobIds),
     nowMs: deps.nowMs,
     reports: {
       folders: reportFolders,
@@ -310,14 +319,6 @@ async function startOwnedDaemon(config: DaemonConfig, deps: Deps, watcher: Outpu
     await watcher.start();
     log.info({ folders: watcher.folders }, 'watching output folders');
   }
-  const outbox = new WebhookOutbox(join(config.dataDir, 'webhooks.db'), {
-    nowMs: deps.nowMs,
-    secret: await loadOrCreateSecret(join(config.dataDir, 'webhook-secret'), config.webhookSecret),
-    log,
-    post: postJson,
-    retryMs: config.webhookRetrySec * 1000,
-    subscriptionOf: (job) => (job.webhook ? { url: job.webhook.url, events: job.webhook.events as LifecycleKind[] } : config.webhookUrl ? { url: config.webhookUrl, events: config.webhookEvents as LifecycleKind[] } : null),
-  });
   await outbox.start();
   stopFeeds.push(feed.subscribe((event, job) => outbox.enqueue(event, job)));
   const stopRetention = startRetention({ keepFinishedSec: config.keepFinishedSec, keepLogsSec: config.keepLogsSec, requests, ledger, nowMs: deps.nowMs, log });

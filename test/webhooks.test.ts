@@ -56,13 +56,40 @@ test("a job's webhook: done is POSTed signed; a receiver that fails five times g
     assert.not.ok(verifySignature(secret, taken.headers['encsup-signature'] as string, taken.body.replace('hooked', 'forged'), Math.floor(Date.now() / 1000)), 'a changed body does not verify');
     const payload = JSON.parse(taken.body) as { event: { kind: string; jobId: string }; job: { id: string; status: string } };
     assert.equal([payload.event.kind, payload.event.jobId, payload.job.status, taken.headers['encsup-event']], ['done', job.id, 'done', 'done']);
-    const deliveries = (await (await daemon.authed(`/api/jobs/${job.id}/deliveries`)).json()) as { kind: string; status: string; attempts: number }[];
-    assert.equal(deliveries.map((each) => [each.kind, each.status, each.attempts]), [['done', 'delivered', 6]]);
+    const deliveries = (await (await daemon.authed(`/api/jobs/${job.id}/deliveries`)).json()) as { kind: string; status: string; attempts: number; body: string | null }[];
+    assert.equal(deliveries.map((each) => [each.kind, each.status, each.attempts, each.body]), [['done', 'delivered', 6, null]], 'a delivered body is not kept');
     const bad = await postRaw(daemon, '/api/jobs', JSON.stringify({ command: ['true'], webhook: 'file:///etc/passwd' }));
     assert.equal([bad.status, bad.json.field], [400, 'webhook']);
   } finally {
     await daemon.close();
     await hook.close();
+    dir.remove();
+  }
+});
+
+test("a job removed for good takes its made deliveries out of the outbox and its file; one still to be made stays and is tried", async () => {
+  const dir = tempDir();
+  const taking = await receiver(0);
+  const refusing = await receiver(1_000_000);
+  const daemon = await startTestDaemon(dir.path, { webhookRetrySec: 0.05 });
+  try {
+    const made = await daemon.api.submit({ command: ['true'], webhook: taking.url });
+    const owed = await daemon.api.submit({ command: ['true'], webhook: refusing.url });
+    await waitForStatus(daemon.api, made.id, ['done']);
+    await waitForStatus(daemon.api, owed.id, ['done']);
+    await until(() => taking.received.length === 1 && refusing.received.length >= 1, 'one delivery made, one refused');
+    const file = join(dir.path, 'webhooks.db');
+    await until(() => readFileSync(file, 'utf8').includes('"status":"delivered"'), 'the delivery to be recorded');
+    assert.is((await daemon.api.clean({ olderThan: 0 })).removed, 2);
+    await until(() => !readFileSync(file, 'utf8').includes(made.id), "the made delivery to leave the file (compacted)");
+    assert.match(readFileSync(file, 'utf8'), owed.id, 'the one still to be made stays');
+    const tries = refusing.received.length;
+    await until(() => refusing.received.length > tries, 'the owed delivery to be tried again');
+    assert.is(taking.received.length, 1);
+  } finally {
+    await daemon.close();
+    await taking.close();
+    await refusing.close();
     dir.remove();
   }
 });

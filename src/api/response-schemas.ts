@@ -43,7 +43,7 @@ export const deliverySchema = z.object({
   jobId: z.string(),
   url: z.string(),
   kind: z.enum(LIFECYCLE_KINDS),
-  body: z.string().describe('the JSON sent: {id, event, job}'),
+  body: z.string().nullable().describe('the JSON sent: {id, event, job}; null once delivered (not kept)'),
   status: z.enum(['pending', 'delivered', 'failed']),
   attempts: z.number().int(),
   nextAtMs: z.number(),

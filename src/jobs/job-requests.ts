@@ -120,6 +120,8 @@ export interface JobRequestsDeps {
   reports: ReportCheckOptions;
   /** Deletes a job's log file (gone already is fine). */
   removeLog: (jobId: string) => Promise<void>;
+  /** Removes the webhook deliveries of jobs removed for good (those still to be made stay). */
+  removeDeliveries: (jobIds: readonly string[]) => Promise<void>;
   nowMs: () => number;
   /** The PATH encoders start with: a program not on it is refused at submit. */
   searchPath: string;
@@ -292,10 +294,11 @@ export class JobRequests {
     return { removed: (await this.removeFinished(finishedBefore(this.deps.ledger.list(), this.deps.nowMs(), olderThan, status))).length };
   }
 
-  /** Removes these finished jobs and their logs, for good; the ids removed. */
+  /** Removes these finished jobs, their logs and their webhook deliveries, for good; the ids removed. */
   async removeFinished(jobs: readonly Pick<Job, 'id'>[]): Promise<string[]> {
     const removed = await this.deps.ledger.forget(jobs.map((job) => job.id));
     for (const id of removed) await this.deps.removeLog(id);
+    await this.deps.removeDeliveries(removed);
     return removed;
   }
 

@@ -18,8 +18,11 @@ export interface Delivery {
   jobId: string;
   url: string;
   kind: LifecycleKind;
-  /** The JSON sent: `{id, event, job}`. */
-  body: string;
+  /**
+   * The JSON sent: `{id, event, job}`; null once delivered (the outbox keeps every job's
+   * deliveries while the job is kept, and a delivered body is a job's whole record again).
+   */
+  body: string | null;
   status: 'pending' | 'delivered' | 'failed';
   attempts: number;
   /** When the next try is due (ms since the epoch). */
@@ -27,6 +30,13 @@ export interface Delivery {
   lastError: string | null;
   deliveredAt: string | null;
   createdAt: string;
+}
+
+/** A delivery still to be made: it has its body. */
+type PendingDelivery = Delivery & { status: 'pending'; body: string };
+
+function isPending(delivery: Delivery): delivery is PendingDelivery {
+  return delivery.status === 'pending' && typeof delivery.body === 'string';
 }
 
 export interface WebhookSubscription {
@@ -54,7 +64,7 @@ const TICK_MS = 200;
 export class WebhookOutbox {
   // Opened (and its library loaded) at the first delivery, or at start where earlier ones are stored.
   #db: Promise<Datastore<Delivery>> | null = null;
-  readonly #pending = new Map<string, Delivery>();
+  readonly #pending = new Map<string, PendingDelivery>();
   readonly #sending = new Set<string>();
   #timer: NodeJS.Timeout | null = null;
   #closed = false;
@@ -78,7 +88,10 @@ export class WebhookOutbox {
 
   async start(): Promise<void> {
     if (existsSync(this.filename)) {
-      for (const delivery of await (await this.#open()).find<Delivery>({ status: 'pending' })) this.#pending.set(delivery.id, strip(delivery));
+      for (const found of await (await this.#open()).find<Delivery>({ status: 'pending' })) {
+        const delivery = strip(found);
+        if (isPending(delivery)) this.#pending.set(delivery.id, delivery);
+      }
     }
     if (this.#pending.size > 0) this.deps.log.info({ pending: this.#pending.size }, 'webhook deliveries to resume');
     this.#wake();
@@ -108,7 +121,7 @@ export class WebhookOutbox {
     if (!subscription || !subscription.events.includes(event.kind)) return;
     const id = randomBytes(9).toString('base64url');
     const now = this.deps.nowMs();
-    const delivery: Delivery = {
+    const delivery: PendingDelivery = {
       id,
       jobId: job.id,
       url: subscription.url,
@@ -135,6 +148,25 @@ export class WebhookOutbox {
     return (await (await this.#open()).find<Delivery>({ jobId })).map(strip).sort((a, b) => a.createdAt.localeCompare(b.createdAt));
   }
 
+  /**
+   * Removes the deliveries of jobs removed from the store (retention, `encsup clean`), except
+   * those still pending, and compacts the file, so the outbox holds no more than the jobs kept.
+   */
+  forget(jobIds: readonly string[]): Promise<void> {
+    if (jobIds.length === 0 || (this.#db === null && !existsSync(this.filename))) return Promise.resolve();
+    return new Promise((resolve) =>
+      this.#write(async () => {
+        try {
+          const db = await this.#open();
+          const removed = await db.remove({ jobId: { $in: [...jobIds] }, status: { $ne: 'pending' } }, { multi: true });
+          if (removed > 0) db.persistence.compactDatafile();
+        } finally {
+          resolve();
+        }
+      }),
+    );
+  }
+
   async close(): Promise<void> {
     this.#closed = true;
     this.#sleep();
@@ -152,7 +184,7 @@ export class WebhookOutbox {
     }
   }
 
-  async #send(delivery: Delivery): Promise<void> {
+  async #send(delivery: PendingDelivery): Promise<void> {
     const nowMs = this.deps.nowMs();
     const headers = {
       'content-type': 'application/json',
@@ -171,12 +203,12 @@ export class WebhookOutbox {
     const attempts = delivery.attempts + 1;
     const done: Partial<Delivery> =
       error === null
-        ? { status: 'delivered', attempts, deliveredAt: new Date(this.deps.nowMs()).toISOString(), lastError: null }
+        ? { status: 'delivered', attempts, deliveredAt: new Date(this.deps.nowMs()).toISOString(), lastError: null, body: null }
         : attempts >= MAX_ATTEMPTS
           ? { status: 'failed', attempts, lastError: error }
           : { attempts, lastError: error, nextAtMs: this.deps.nowMs() + backoffMs(this.deps.retryMs, attempts) };
-    const updated = { ...delivery, ...done };
-    if (updated.status === 'pending') this.#pending.set(delivery.id, updated);
+    const updated: Delivery = { ...delivery, ...done };
+    if (isPending(updated)) this.#pending.set(delivery.id, updated);
     else this.#pending.delete(delivery.id);
     if (error !== null) this.deps.log.warn({ jobId: delivery.jobId, delivery: delivery.id, attempts, url: delivery.url, error }, updated.status === 'failed' ? 'webhook delivery failed for good' : 'webhook delivery failed; will retry');
     else this.deps.log.info({ jobId: delivery.jobId, delivery: delivery.id, kind: delivery.kind, attempts }, 'webhook delivered');
