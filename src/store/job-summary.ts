@@ -24,7 +24,10 @@ export interface JobSummary {
   endedMs: number;
 }
 
-export function summarize(job: Job): JobSummary {
+/** What a summary is made of: a job's record needs no more (a store may read only these). */
+export type SummarizedFields = Pick<Job, 'id' | 'status' | 'name' | 'command' | 'output' | 'clientId' | 'kind' | 'priority' | 'createdAt' | 'startedAt' | 'finishedAt' | 'updatedAt'>;
+
+export function summarize(job: SummarizedFields): JobSummary {
   return {
     id: job.id,
     status: job.status,
@@ -59,8 +62,8 @@ export function summaryRow(summary: JobSummary): unknown[] {
   return ROW.map((field) => summary[field]);
 }
 
-const isText = (value: unknown): value is string => typeof value === 'string';
-const isTextOrNull = (value: unknown): value is string | null => value === null || typeof value === 'string';
+export const isText = (value: unknown): value is string => typeof value === 'string';
+export const isTextOrNull = (value: unknown): value is string | null => value === null || typeof value === 'string';
 const isNumber = (value: unknown): value is number => typeof value === 'number' && Number.isFinite(value);
 // A kind is shared by many jobs: one string for all of them.
 const kinds = new Map<string, string>();

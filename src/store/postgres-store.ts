@@ -9,7 +9,7 @@ import { FINISHED_STATUSES, type Job, type JobStatus, isFinished } from '../../m
 import { MIGRATIONS, SQL } from '../farm/farm-sql.js';
 import { type PathMapping, mapPath, toFarmPaths, toLocalPaths } from '../farm/path-map.js';
 import { type JobStore, type LoadedJobs, StoreRefusal } from './job-store.js';
-import { type JobSummary, searchTextOf, sharedKind, summarize } from './job-summary.js';
+import { type JobSummary, isText, isTextOrNull, sharedKind, summarize } from './job-summary.js';
 import { inTransaction } from './pg-transaction.js';
 import { checkRecord } from './record-schema.js';
 import { redactedUrl } from './store-url.js';
@@ -242,8 +242,6 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
 // Finished jobs' summaries read per query at start.
 const SUMMARY_PAGE = 10_000;
 
-const isText = (value: unknown): value is string => typeof value === 'string';
-
 /**
  * A finished job's summary from the fields loadFinishedSummaries reads, each checked (a row is
  * input like any other), its paths made this host's by `local`; null when they are not those of
@@ -253,22 +251,8 @@ export function finishedSummary(id: string, fields: unknown, local: (path: strin
   if (!Array.isArray(fields) || fields.length !== 11) return null;
   const [recordId, status, name, command, output, clientId, kind, priority, createdAt, finishedAt, updatedAt] = fields as unknown[];
   if (recordId !== id || !FINISHED_STATUSES.includes(status as JobStatus) || !isText(name) || !isText(kind)) return null;
-  if (!Array.isArray(command) || !command.every(isText) || !(output === null || isText(output)) || !(clientId === null || isText(clientId))) return null;
-  if (typeof priority !== 'number' || !Number.isInteger(priority) || !isText(createdAt) || !isText(updatedAt) || !(finishedAt === null || isText(finishedAt))) return null;
-  const createdMs = Date.parse(createdAt);
-  const endedMs = Date.parse(finishedAt ?? updatedAt);
-  if (!Number.isFinite(createdMs) || !Number.isFinite(endedMs)) return null;
-  const localOutput = output === null ? null : local(output);
-  return {
-    id,
-    status: status as JobStatus,
-    searchText: searchTextOf({ name, command: command.map(local), output: localOutput }),
-    output: localOutput,
-    clientId,
-    kind: sharedKind(kind),
-    priority,
-    createdMs,
-    startedMs: null,
-    endedMs,
-  };
+  if (!Array.isArray(command) || !command.every(isText) || !isTextOrNull(output) || !isTextOrNull(clientId)) return null;
+  if (typeof priority !== 'number' || !Number.isInteger(priority) || !isText(createdAt) || !isText(updatedAt) || !isTextOrNull(finishedAt)) return null;
+  const summary = summarize({ id, status: status as JobStatus, name, command: command.map(local), output: output === null ? null : local(output), clientId, kind: sharedKind(kind), priority, createdAt, startedAt: null, finishedAt, updatedAt });
+  return Number.isFinite(summary.createdMs) && Number.isFinite(summary.endedMs) ? summary : null;
 }

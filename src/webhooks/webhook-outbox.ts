@@ -152,19 +152,14 @@ export class WebhookOutbox {
    * Removes the deliveries of jobs removed from the store (retention, `encsup clean`), except
    * those still pending, and compacts the file, so the outbox holds no more than the jobs kept.
    */
-  forget(jobIds: readonly string[]): Promise<void> {
-    if (jobIds.length === 0 || (this.#db === null && !existsSync(this.filename))) return Promise.resolve();
-    return new Promise((resolve) =>
-      this.#write(async () => {
-        try {
-          const db = await this.#open();
-          const removed = await db.remove({ jobId: { $in: [...jobIds] }, status: { $ne: 'pending' } }, { multi: true });
-          if (removed > 0) db.persistence.compactDatafile();
-        } finally {
-          resolve();
-        }
-      }),
-    );
+  async forget(jobIds: readonly string[]): Promise<void> {
+    if (jobIds.length === 0 || (this.#db === null && !existsSync(this.filename))) return;
+    this.#write(async () => {
+      const db = await this.#open();
+      const removed = await db.remove({ jobId: { $in: [...jobIds] }, status: { $ne: 'pending' } }, { multi: true });
+      if (removed > 0) db.persistence.compactDatafile();
+    });
+    await this.#writes;
   }
 
   async close(): Promise<void> {
