@@ -121,6 +121,33 @@ test('deliveries not made before a restart are made after it; the daemon default
   }
 });
 
+test('deliveries go as soon as they are stored, many at a time, not one tick at a time: 1,000 made at once all arrive with the tick an hour away', async () => {
+  const dir = tempDir();
+  const hook = await receiver(0);
+  const outbox = new WebhookOutbox(join(dir.path, 'webhooks.db'), {
+    nowMs: Date.now,
+    secret: 'a-secret-the-app-shares',
+    log: silentLogger,
+    post: postJson,
+    retryMs: 50,
+    subscriptionOf: () => ({ url: hook.url, events: ['done'] }),
+    tickMs: 3_600_000,
+  });
+  try {
+    await outbox.start();
+    const ids = Array.from({ length: 1000 }, (_, at) => `burst-${at}`);
+    for (const jobId of ids) outbox.enqueue({ kind: 'done', jobId, at: new Date().toISOString(), elapsedSeconds: 1 }, aJob(jobId));
+    await until(() => hook.received.length === ids.length, 'every delivery, without waiting for a tick');
+    const delivered = hook.received.map((each) => (JSON.parse(each.body) as { event: { jobId: string } }).event.jobId);
+    assert.equal([...delivered].sort(), [...ids].sort(), 'each once');
+    await until(async () => (await Promise.all(ids.map((id) => outbox.deliveriesOf(id)))).every((each) => each.length === 1 && each[0]!.status === 'delivered'), 'each stored, and marked delivered');
+  } finally {
+    await outbox.close();
+    await hook.close();
+    dir.remove();
+  }
+});
+
 test('the outbox ticks only while a delivery is pending, and wakes again for the next one', async () => {
   const dir = tempDir();
   const hook = await receiver(1);
