@@ -61,7 +61,7 @@ export interface OutboxDeps {
 const MAX_ATTEMPTS = 25;
 const MAX_BACKOFF_MS = 60 * 60 * 1000;
 // Sent at once, up to this many at a time: a box that finishes hundreds of short jobs a second
-// sends as many webhooks (one at a time behind a 200 ms tick, it once sent 20 a second).
+// sends as many webhooks (four at each 200 ms tick, it once sent 20 a second).
 const SENDS_AT_ONCE = 8;
 // How often deliveries waiting out a retry's backoff are looked at, while there are any.
 const TICK_MS = 200;
