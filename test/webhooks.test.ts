@@ -121,18 +121,23 @@ test('deliveries not made before a restart are made after it; the daemon default
   }
 });
 
-test('deliveries go as soon as they are stored, many at a time, not one tick at a time: 1,000 made at once all arrive with the tick an hour away', async () => {
-  const dir = tempDir();
-  const hook = await receiver(0);
-  const outbox = new WebhookOutbox(join(dir.path, 'webhooks.db'), {
+/** An outbox in `dir` that sends each job's done event to `url`, retrying after 50 ms. */
+function doneOutbox(dir: string, url: string, extra: { tickMs?: number } = {}): WebhookOutbox {
+  return new WebhookOutbox(join(dir, 'webhooks.db'), {
     nowMs: Date.now,
     secret: 'a-secret-the-app-shares',
     log: silentLogger,
     post: postJson,
     retryMs: 50,
-    subscriptionOf: () => ({ url: hook.url, events: ['done'] }),
-    tickMs: 3_600_000,
+    subscriptionOf: () => ({ url, events: ['done'] }),
+    ...extra,
   });
+}
+
+test('deliveries go as soon as they are stored, many at a time, not one tick at a time: 1,000 made at once all arrive with the tick an hour away', async () => {
+  const dir = tempDir();
+  const hook = await receiver(0);
+  const outbox = doneOutbox(dir.path, hook.url, { tickMs: 3_600_000 });
   try {
     await outbox.start();
     const ids = Array.from({ length: 1000 }, (_, at) => `burst-${at}`);
@@ -151,14 +156,7 @@ test('deliveries go as soon as they are stored, many at a time, not one tick at 
 test('the outbox ticks only while a delivery is pending, and wakes again for the next one', async () => {
   const dir = tempDir();
   const hook = await receiver(1);
-  const outbox = new WebhookOutbox(join(dir.path, 'webhooks.db'), {
-    nowMs: Date.now,
-    secret: 'a-secret-the-app-shares',
-    log: silentLogger,
-    post: postJson,
-    retryMs: 50,
-    subscriptionOf: () => ({ url: hook.url, events: ['done'] }),
-  });
+  const outbox = doneOutbox(dir.path, hook.url);
   try {
     await outbox.start();
     assert.not.ok(outbox.ticking, 'nothing to send: not woken');

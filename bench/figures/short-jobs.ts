@@ -25,6 +25,21 @@ const queue = new PQueue({ concurrency: 2 });
 await Promise.all(Array.from({ length: Number(process.argv[1]) }, () => queue.add(() => execa('true'))));
 `;
 
+/** `count` jobs of `true`, IN_FLIGHT submissions at a time, until each has ended. */
+function runTrueJobs(api: ApiClient, count: number): Promise<void> {
+  let sent = 0;
+  return runToEnd(api, (submitted) =>
+    Promise.all(
+      Array.from({ length: IN_FLIGHT }, async () => {
+        while (sent < count) {
+          sent++;
+          submitted((await api.submit({ command: ['true'], maxAttempts: 1 })).id);
+        }
+      }),
+    ).then(() => undefined),
+  );
+}
+
 export async function shortJobs(quick: boolean, dir: string): Promise<Figure[]> {
   const count = quick ? 100 : 500;
   const daemon = await startDaemonProcess(join(dir, 'short-data'), ['--max-concurrent', '2']);
@@ -32,17 +47,7 @@ export async function shortJobs(quick: boolean, dir: string): Promise<Figure[]> 
   /** Jobs a second for `jobs` more jobs through the daemon. */
   const run = async (jobs: number) => {
     const start = performance.now();
-    let sent = 0;
-    await runToEnd(api, (submitted) =>
-      Promise.all(
-        Array.from({ length: IN_FLIGHT }, async () => {
-          while (sent < jobs) {
-            sent++;
-            submitted((await api.submit({ command: ['true'], maxAttempts: 1 })).id);
-          }
-        }),
-      ).then(() => undefined),
-    );
+    await runTrueJobs(api, jobs);
     return jobs / elapsed(start);
   };
   const daemonRate = await run(count);
@@ -81,17 +86,7 @@ async function webhooksKeepingUp(dataDir: string, count: number): Promise<{ webh
   try {
     const api = new ApiClient(daemon.url, daemon.token);
     const start = performance.now();
-    let sent = 0;
-    await runToEnd(api, (submitted) =>
-      Promise.all(
-        Array.from({ length: IN_FLIGHT }, async () => {
-          while (sent < count) {
-            sent++;
-            submitted((await api.submit({ command: ['true'], maxAttempts: 1 })).id);
-          }
-        }),
-      ).then(() => undefined),
-    );
+    await runTrueJobs(api, count);
     const jobRate = count / elapsed(start);
     await everyOne;
     return { webhookRate: count / elapsed(start), jobRate };
