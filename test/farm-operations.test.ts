@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import pg from 'pg';
-import { parsePathMaps, toFarmPaths, toLocalPaths, mapPath } from '../src/farm/path-map.js';
+import { localPathMapper, parsePathMaps, toFarmPaths, toLocalPaths, mapPath } from '../src/farm/path-map.js';
 import { newJobRecord, parseSubmission } from '../src/jobs/submission.js';
 import type { Job } from '../machines/job-record.js';
 import { type ApiClient, ClientError } from '../src/api/client.js';
@@ -211,6 +211,9 @@ test('path maps translate whole folders only, both ways, and are checked', () =>
   assert.is(mapPath('/other/mnt/nas/a.mp4', pairs), '/other/mnt/nas/a.mp4', 'not at the start of the path');
   assert.is(mapPath('-i=/mnt/nas/a.mp4', pairs), '-i=/Volumes/nas/a.mp4');
   assert.is(mapPath('ffmpeg -i /mnt/nas/in.mkv "/mnt/nas/out file.mp4"', pairs), 'ffmpeg -i /Volumes/nas/in.mkv "/Volumes/nas/out file.mp4"');
+  // One mapper for many paths (a start's): each path mapped as if alone, whatever came before it.
+  const local = localPathMapper(maps);
+  assert.equal(['/mnt/nas/a.mp4', '/mnt/nas/a.mp4', '/mnt/nas2/a.mp4', '-i=/mnt/nas/b.mp4', 'libx264'].map(local), ['/Volumes/nas/a.mp4', '/Volumes/nas/a.mp4', '/mnt/nas2/a.mp4', '-i=/Volumes/nas/b.mp4', 'libx264']);
   const submission = parseSubmission({ command: ['ffmpeg', '-i', '/Volumes/nas/in.mkv', '/Volumes/nas/out.mp4'], output: '/Volumes/nas/out.mp4', cwd: '/Volumes/nas', env: { OUT: '/Volumes/nas/x' } });
   assert.ok(submission.ok);
   const job = newJobRecord(submission.ok ? submission.submission : ({} as never), 'id1', new Date(0).toISOString(), '/');

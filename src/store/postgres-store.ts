@@ -7,7 +7,7 @@
 import pg from 'pg';
 import { FINISHED_STATUSES, type Job, type JobStatus, isFinished } from '../../machines/job-record.js';
 import { MIGRATIONS, SQL } from '../farm/farm-sql.js';
-import { type PathMapping, mapPath, toFarmPaths, toLocalPaths } from '../farm/path-map.js';
+import { type PathMapping, localPathMapper, toFarmPaths, toLocalPaths } from '../farm/path-map.js';
 import { type JobStore, type LoadedJobs, StoreRefusal } from './job-store.js';
 import { type JobSummary, isText, isTextOrNull, sharedKind, summarize } from './job-summary.js';
 import { inTransaction } from './pg-transaction.js';
@@ -147,8 +147,7 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
       const problems: string[] = [];
       const wholes: { id: string; record: unknown; seq: string }[] = [];
       type SummaryRow = { id: string; seq: string; fields: unknown };
-      const farmToLocal = pathMaps.map((map) => [map.farm, map.local] as const);
-      const localPath = (path: string) => (farmToLocal.length === 0 ? path : mapPath(path, farmToLocal));
+      const localPath = localPathMapper(pathMaps);
       // Through a cursor, a page at a time, the next asked for while this one is read: the
       // server's work and this process's overlap, and the rows held at once stay few.
       await inTransaction(
