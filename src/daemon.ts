@@ -44,6 +44,7 @@ import { publishStaged, writesStaged } from './media/staged-output.js';
 import { inputsOf, probeInputs } from './media/probe.js';
 import { Forecaster } from './forecast/forecaster.js';
 import { runsToLearnFrom } from './forecast/run-history.js';
+import { launchedBy } from './runner/launch.js';
 import { withYoungGenerationHeld } from './young-generation.js';
 import { createJobViews } from './forecast/job-view.js';
 import { LiveBoard } from './forecast/live-board.js';
@@ -410,7 +411,7 @@ async function startOwnedDaemon(config: DaemonConfig, deps: Deps, watcher: Outpu
     }
     log.info({ host: config.hostName, labels: config.labels, leaseSec: config.leaseSec }, 'joined the farm');
   }
-  log.info({ url, dataDir: config.dataDir, store: config.store === '' ? join(config.dataDir, 'jobs.db') : redactedUrl(config.store), maxConcurrent: config.maxConcurrent, queued: recovered.queued.length }, 'encsup daemon started');
+  log.info({ url, dataDir: config.dataDir, store: config.store === '' ? join(config.dataDir, 'jobs.db') : redactedUrl(config.store), maxConcurrent: config.maxConcurrent, queued: recovered.queued.length, pipesLauncher: launchedBy }, 'encsup daemon started');
   // As Jupyter does: the link that logs a browser in, ready to open.
   const loginUrl = token === null ? null : `${url}/?token=${encodeURIComponent(token)}`;
   if (loginUrl) log.info({ dashboard: loginUrl }, 'dashboard ready: open this link to log in');

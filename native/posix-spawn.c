@@ -1,0 +1,166 @@
+// Starting a job's process with posix_spawn instead of fork. libuv (child_process.spawn) forks:
+// the kernel copies the daemon's page tables (a hundred MB and more) and the daemon's main thread
+// waits until the child has exec'd, then pays a copy-on-write fault for every page it touches next.
+// glibc's posix_spawn clones with CLONE_VM | CLONE_VFORK: nothing is copied, and the wait is the
+// few hundred microseconds the child takes to reach exec. Linux and glibc 2.34 or later (closefrom).
+// Exits are told by SIGCHLD and read here with waitpid on each pid, as libuv and node-pty read
+// their own children's: never waitpid(-1), which would take theirs.
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <node_api.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static napi_value throw_errno(napi_env env, const char *call, int err) {
+  char text[256];
+  snprintf(text, sizeof text, "%s: %s", call, strerror(err));
+  napi_value message, code, error;
+  napi_create_string_utf8(env, text, NAPI_AUTO_LENGTH, &message);
+  napi_create_error(env, NULL, message, &error);
+  napi_create_int32(env, err, &code);
+  napi_set_named_property(env, error, "errno", code);
+  napi_throw(env, error);
+  return NULL;
+}
+
+// A JS string as a C string (the caller frees it); NULL when it is not a string.
+static char *c_string(napi_env env, napi_value value) {
+  size_t length;
+  if (napi_get_value_string_utf8(env, value, NULL, 0, &length) != napi_ok) return NULL;
+  char *text = malloc(length + 1);
+  if (text != NULL) napi_get_value_string_utf8(env, value, text, length + 1, &length);
+  return text;
+}
+
+static void free_strings(char **strings) {
+  if (strings == NULL) return;
+  for (char **at = strings; *at != NULL; at++) free(*at);
+  free(strings);
+}
+
+// A JS array of strings as a NULL-ended C array; NULL when it is not one.
+static char **c_strings(napi_env env, napi_value array) {
+  uint32_t count;
+  if (napi_get_array_length(env, array, &count) != napi_ok) return NULL;
+  char **strings = calloc(count + 1, sizeof(char *));
+  if (strings == NULL) return NULL;
+  for (uint32_t i = 0; i < count; i++) {
+    napi_value element;
+    napi_get_element(env, array, i, &element);
+    if ((strings[i] = c_string(env, element)) == NULL) {
+      free_strings(strings);
+      return NULL;
+    }
+  }
+  return strings;
+}
+
+// pipe(): [readEnd, writeEnd], both close-on-exec (the child gets its end by dup2, which clears it).
+static napi_value Pipe(napi_env env, napi_callback_info info) {
+  int ends[2];
+  if (pipe2(ends, O_CLOEXEC) != 0) return throw_errno(env, "pipe2", errno);
+  napi_value pair, read_end, write_end;
+  napi_create_array_with_length(env, 2, &pair);
+  napi_create_int32(env, ends[0], &read_end);
+  napi_create_int32(env, ends[1], &write_end);
+  napi_set_element(env, pair, 0, read_end);
+  napi_set_element(env, pair, 1, write_end);
+  return pair;
+}
+
+// spawn(path, argv, envp, cwd, stdinFd, stdoutFd, stderrFd): the pid. The child leads a session of
+// its own (as detached: true), with every signal at its default and none blocked (the daemon
+// ignores SIGPIPE; an encoder must not inherit that), and no descriptor but 0, 1 and 2.
+static napi_value Spawn(napi_env env, napi_callback_info info) {
+  size_t argc = 7;
+  napi_value argv[7];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc != 7) {
+    napi_throw_type_error(env, NULL, "spawn(path, argv, envp, cwd, stdin, stdout, stderr)");
+    return NULL;
+  }
+  int fds[3];
+  for (int i = 0; i < 3; i++) {
+    if (napi_get_value_int32(env, argv[4 + i], &fds[i]) != napi_ok) {
+      napi_throw_type_error(env, NULL, "spawn: a descriptor is not a number");
+      return NULL;
+    }
+  }
+  char *path = c_string(env, argv[0]);
+  char **args = c_strings(env, argv[1]);
+  char **envp = c_strings(env, argv[2]);
+  char *cwd = c_string(env, argv[3]);
+  napi_value result = NULL;
+  if (path == NULL || args == NULL || envp == NULL || cwd == NULL) {
+    napi_throw_type_error(env, NULL, "spawn: expected strings");
+  } else {
+    posix_spawn_file_actions_t actions;
+    posix_spawnattr_t attributes;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawnattr_init(&attributes);
+    for (int i = 0; i < 3; i++) posix_spawn_file_actions_adddup2(&actions, fds[i], i);
+    posix_spawn_file_actions_addchdir_np(&actions, cwd);
+    posix_spawn_file_actions_addclosefrom_np(&actions, 3);
+    sigset_t none, all;
+    sigemptyset(&none);
+    sigfillset(&all);
+    posix_spawnattr_setsigmask(&attributes, &none);
+    posix_spawnattr_setsigdefault(&attributes, &all);
+    posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+    pid_t pid;
+    int err = posix_spawn(&pid, path, &actions, &attributes, args, envp);
+    posix_spawn_file_actions_destroy(&actions);
+    posix_spawnattr_destroy(&attributes);
+    if (err != 0) throw_errno(env, "posix_spawn", err);
+    else napi_create_int32(env, pid, &result);
+  }
+  free(path);
+  free_strings(args);
+  free_strings(envp);
+  free(cwd);
+  return result;
+}
+
+// reap(pid): null while it runs; [exitCode, null] or [null, signalNumber] once it has ended (and
+// is reaped); throws when it is no child of this process (ECHILD).
+static napi_value Reap(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1], result, nothing;
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  int pid, status;
+  if (argc != 1 || napi_get_value_int32(env, argv[0], &pid) != napi_ok || pid <= 0) {
+    napi_throw_type_error(env, NULL, "reap(pid)");
+    return NULL;
+  }
+  pid_t found;
+  do found = waitpid(pid, &status, WNOHANG);
+  while (found < 0 && errno == EINTR);
+  napi_get_null(env, &nothing);
+  if (found == 0) return nothing;
+  if (found < 0) return throw_errno(env, "waitpid", errno);
+  napi_value code = nothing, signal = nothing;
+  if (WIFEXITED(status)) napi_create_int32(env, WEXITSTATUS(status), &code);
+  else napi_create_int32(env, WTERMSIG(status), &signal);
+  napi_create_array_with_length(env, 2, &result);
+  napi_set_element(env, result, 0, code);
+  napi_set_element(env, result, 1, signal);
+  return result;
+}
+
+static napi_value Init(napi_env env, napi_value exports) {
+  napi_property_descriptor functions[] = {
+      {"pipe", NULL, Pipe, NULL, NULL, NULL, napi_default, NULL},
+      {"spawn", NULL, Spawn, NULL, NULL, NULL, napi_default, NULL},
+      {"reap", NULL, Reap, NULL, NULL, NULL, napi_default, NULL},
+  };
+  napi_define_properties(env, exports, sizeof functions / sizeof functions[0], functions);
+  return exports;
+}
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, Init)

@@ -1,0 +1,156 @@
+// How a job on pipes is started: a process, its two output streams and its exit, through one of
+// two launchers. posix_spawn (native/posix-spawn.c) where it was built: no copy of the daemon's page
+// tables per job, which is most of what starting a short job costs. child_process.spawn otherwise.
+// Both start the child as a session leader (its pid is its group's), stdin on /dev/null.
+import { spawn } from 'node:child_process';
+import { accessSync, closeSync, constants as fsConstants, openSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { Socket } from 'node:net';
+import { constants as osConstants } from 'node:os';
+import { delimiter, resolve } from 'node:path';
+import type { Readable } from 'node:stream';
+import { type ProcessExit, type SpawnOptions, signalName } from './child-process.js';
+
+export interface LaunchedProcess {
+  pid: number;
+  stdout: Readable;
+  stderr: Readable;
+  /** Once, when the process has exited (its streams may stay open: something it left holds them). */
+  onExit(listener: (exit: ProcessExit) => void): void;
+}
+
+/** Starts the program; throws, naming it, when it cannot be started. */
+export type Launch = (file: string, args: string[], options: SpawnOptions) => LaunchedProcess;
+
+export const launchWithChildProcess: Launch = (file, args, options) => {
+  const child = spawn(file, args, { cwd: options.cwd, env: options.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  // Heard so that it never goes unhandled; a failed start is thrown below, where it is known.
+  child.on('error', () => undefined);
+  // A program that cannot be started (not found, not executable) has no pid, and no group to end.
+  if (child.pid === undefined) throw new Error(`cannot run ${file}: not found, or not executable`);
+  return {
+    pid: child.pid,
+    stdout: child.stdout,
+    stderr: child.stderr,
+    onExit: (listener) => void child.once('exit', (exitCode, signal) => listener({ exitCode: signal ? null : exitCode, signal })),
+  };
+};
+
+interface PosixSpawnAddon {
+  pipe(): [number, number];
+  spawn(path: string, argv: string[], envp: string[], cwd: string, stdin: number, stdout: number, stderr: number): number;
+  reap(pid: number): [number, null] | [null, number] | null;
+}
+
+function loadAddon(): PosixSpawnAddon | null {
+  if (process.platform !== 'linux') return null;
+  const require = createRequire(import.meta.url);
+  // From src/runner (sources) or dist/src/runner (built): the package's build/ either way.
+  for (const path of ['../../build/Release/posix_spawn.node', '../../../build/Release/posix_spawn.node']) {
+    try {
+      return require(path) as PosixSpawnAddon;
+    } catch {
+      // Not built there (or not loadable here): the next place, then child_process.
+    }
+  }
+  return null;
+}
+
+const addon = loadAddon();
+
+/** The processes started through posix_spawn that have not been reaped, and who to tell. */
+const running = new Map<number, (exit: ProcessExit) => void>();
+let reaper: NodeJS.Timeout | null = null;
+// A SIGCHLD can stand for several exits; each of ours is asked. The timer holds the event loop open
+// while any runs (a signal listener does not), and reaps what a lost signal would leave.
+const REAP_EVERY_MS = 1000;
+
+function reapExited(): void {
+  for (const [pid, tell] of running) {
+    let status: ReturnType<PosixSpawnAddon['reap']>;
+    try {
+      status = addon!.reap(pid);
+    } catch {
+      status = [null, osConstants.signals.SIGKILL]; // no longer ours to wait for (ECHILD): gone
+    }
+    if (status === null) continue;
+    running.delete(pid);
+    tell(status[0] !== null ? { exitCode: status[0], signal: null } : { exitCode: null, signal: signalName(status[1]!, osConstants.signals) });
+  }
+  if (running.size === 0 && reaper !== null) {
+    clearInterval(reaper);
+    reaper = null;
+  }
+}
+
+let listening = false;
+let devNull: number | null = null;
+
+/** execvp's search: a name with no slash is looked for on the child's PATH. */
+function programPath(file: string, options: SpawnOptions): string | null {
+  const executable = (path: string) => {
+    try {
+      accessSync(path, fsConstants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  if (file.includes('/')) return resolve(options.cwd, file);
+  for (const folder of (options.env['PATH'] ?? '/usr/bin:/bin').split(delimiter)) {
+    const path = resolve(options.cwd, folder || '.', file);
+    if (executable(path)) return path;
+  }
+  return null;
+}
+
+function launchWithPosixSpawn(native: PosixSpawnAddon): Launch {
+  return (file, args, options) => {
+    const envp = Object.entries(options.env).map(([name, value]) => `${name}=${value}`);
+    // As child_process refuses them: C strings end at the first NUL, so the child would get less.
+    if ([file, options.cwd, ...args, ...envp].some((text) => text.includes('\0'))) throw new Error(`cannot run ${file}: its command, folder or environment holds a NUL character`);
+    const path = programPath(file, options);
+    if (path === null) throw new Error(`cannot run ${file}: not found, or not executable`);
+    if (!listening) {
+      process.on('SIGCHLD', reapExited);
+      listening = true;
+    }
+    devNull ??= openSync('/dev/null', 'r');
+    const out = native.pipe();
+    const err = native.pipe();
+    let pid: number;
+    try {
+      pid = native.spawn(path, [file, ...args], envp, options.cwd, devNull, out[1], err[1]);
+    } catch (error) {
+      closeSync(out[0]);
+      closeSync(err[0]);
+      throw new Error(`cannot run ${file}: ${(error as Error).message.replace(/^posix_spawn: /, '')}`);
+    } finally {
+      // The child has its own copies of the write ends, or there is no child.
+      closeSync(out[1]);
+      closeSync(err[1]);
+    }
+    const exits: ((exit: ProcessExit) => void)[] = [];
+    let exit: ProcessExit | null = null;
+    running.set(pid, (ended) => {
+      exit = ended;
+      for (const listener of exits.splice(0)) listener(ended);
+    });
+    reaper ??= setInterval(reapExited, REAP_EVERY_MS);
+    return {
+      pid,
+      stdout: new Socket({ fd: out[0], readable: true, writable: false }),
+      stderr: new Socket({ fd: err[0], readable: true, writable: false }),
+      onExit: (listener) => {
+        if (exit !== null) listener(exit);
+        else exits.push(listener);
+      },
+    };
+  };
+}
+
+/** posix_spawn where the addon was built, else child_process.spawn. */
+export const launchForPipes: Launch = addon ? launchWithPosixSpawn(addon) : launchWithChildProcess;
+export const launchedBy: 'posix_spawn' | 'child_process' = addon ? 'posix_spawn' : 'child_process';
+/** For tests that hold both launchers to one contract; null where the addon was not built. */
+export const launchWithPosixSpawnIfBuilt: Launch | null = addon ? launchWithPosixSpawn(addon) : null;
