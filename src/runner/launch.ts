@@ -3,12 +3,13 @@
 // tables per job, which is most of what starting a short job costs. child_process.spawn otherwise.
 // Both start the child as a session leader (its pid is its group's), stdin on /dev/null.
 import { spawn } from 'node:child_process';
-import { accessSync, closeSync, constants as fsConstants, openSync } from 'node:fs';
+import { closeSync, openSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { Socket } from 'node:net';
 import { constants as osConstants } from 'node:os';
-import { delimiter, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import type { Readable } from 'node:stream';
+import { findProgram } from '../jobs/submit-checks.js';
 import { type ProcessExit, type SpawnOptions, signalName } from './child-process.js';
 
 export interface LaunchedProcess {
@@ -86,22 +87,10 @@ function reapExited(): void {
 let listening = false;
 let devNull: number | null = null;
 
-/** execvp's search: a name with no slash is looked for on the child's PATH. */
+/** execvp's search: a name with no slash is looked for on the child's PATH (as at submit). */
 function programPath(file: string, options: SpawnOptions): string | null {
-  const executable = (path: string) => {
-    try {
-      accessSync(path, fsConstants.X_OK);
-      return true;
-    } catch {
-      return false;
-    }
-  };
-  if (file.includes('/')) return resolve(options.cwd, file);
-  for (const folder of (options.env['PATH'] ?? '/usr/bin:/bin').split(delimiter)) {
-    const path = resolve(options.cwd, folder || '.', file);
-    if (executable(path)) return path;
-  }
-  return null;
+  const found = findProgram(file, options.cwd, options.env['PATH'] ?? '/usr/bin:/bin');
+  return found === null ? null : resolve(options.cwd, found);
 }
 
 function launchWithPosixSpawn(native: PosixSpawnAddon): Launch {

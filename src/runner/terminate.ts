@@ -9,12 +9,18 @@ export interface TerminateOptions {
 
 /** Sends `signal` to the group led by `pid`; false when the group no longer exists. */
 export function signalGroup(pid: number, signal: NodeJS.Signals | 0): boolean {
+  // Every job ends here with a group already gone (ESRCH), which Node tells by throwing: without
+  // a stack trace, that costs a few microseconds instead of 70.
+  const traceLimit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
   try {
     process.kill(-pid, signal);
     return true;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ESRCH') return false;
     throw error;
+  } finally {
+    Error.stackTraceLimit = traceLimit;
   }
 }
 
