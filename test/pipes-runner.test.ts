@@ -60,6 +60,7 @@ for (const [name, launch] of launchers) {
   test(`${name}: a program that cannot be started is an error at the start, naming it`, () => {
     assert.throws(() => startEncoder(aJob('p4', { command: ['/no/such/tool'], terminal: 'pipes' }), options), /cannot run \/no\/such\/tool/);
     assert.throws(() => startEncoder(aJob('p4b', { command: ['no-such-tool-on-path'], terminal: 'pipes' }), options), /cannot run no-such-tool-on-path/);
+    assert.throws(() => startEncoder(aJob('p4c', { command: ['true'], terminal: 'pipes', cwd: '/no/such/folder' }), options), /cannot run true: its folder \/no\/such\/folder does not exist/);
   });
 
   test(`${name}: the job's folder, environment and PATH; stdin empty; every signal at its default; no descriptor of the daemon's`, async () => {

@@ -3,7 +3,7 @@
 // tables per job, which is most of what starting a short job costs. child_process.spawn otherwise.
 // Both start the child as a session leader (its pid is its group's), stdin on /dev/null.
 import { spawn } from 'node:child_process';
-import { closeSync, openSync } from 'node:fs';
+import { closeSync, openSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { Socket } from 'node:net';
 import { constants as osConstants } from 'node:os';
@@ -23,12 +23,21 @@ export interface LaunchedProcess {
 /** Starts the program; throws, naming it, when it cannot be started. */
 export type Launch = (file: string, args: string[], options: SpawnOptions) => LaunchedProcess;
 
+/** Why a program did not start: its folder first, which both launchers would report as the program's ENOENT. */
+function cannotRun(file: string, options: SpawnOptions, why: string): string {
+  return `cannot run ${file}: ${isFolder(options.cwd) ? why : `its folder ${options.cwd} does not exist`}`;
+}
+
+function isFolder(path: string): boolean {
+  return statSync(path, { throwIfNoEntry: false })?.isDirectory() ?? false;
+}
+
 export const launchWithChildProcess: Launch = (file, args, options) => {
   const child = spawn(file, args, { cwd: options.cwd, env: options.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   // Heard so that it never goes unhandled; a failed start is thrown below, where it is known.
   child.on('error', () => undefined);
   // A program that cannot be started (not found, not executable) has no pid, and no group to end.
-  if (child.pid === undefined) throw new Error(`cannot run ${file}: not found, or not executable`);
+  if (child.pid === undefined) throw new Error(cannotRun(file, options, 'not found, or not executable'));
   return {
     pid: child.pid,
     stdout: child.stdout,
@@ -99,7 +108,7 @@ function launchWithPosixSpawn(native: PosixSpawnAddon): Launch {
     // As child_process refuses them: C strings end at the first NUL, so the child would get less.
     if ([file, options.cwd, ...args, ...envp].some((text) => text.includes('\0'))) throw new Error(`cannot run ${file}: its command, folder or environment holds a NUL character`);
     const path = programPath(file, options);
-    if (path === null) throw new Error(`cannot run ${file}: not found, or not executable`);
+    if (path === null) throw new Error(cannotRun(file, options, 'not found, or not executable'));
     if (!listening) {
       process.on('SIGCHLD', reapExited);
       listening = true;
@@ -113,7 +122,7 @@ function launchWithPosixSpawn(native: PosixSpawnAddon): Launch {
     } catch (error) {
       closeSync(out[0]);
       closeSync(err[0]);
-      throw new Error(`cannot run ${file}: ${(error as Error).message.replace(/^posix_spawn: /, '')}`);
+      throw new Error(cannotRun(file, options, (error as Error).message.replace(/^posix_spawn: /, '')));
     } finally {
       // The child has its own copies of the write ends, or there is no child.
       closeSync(out[1]);
