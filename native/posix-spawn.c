@@ -4,7 +4,8 @@
 // glibc's posix_spawn clones with CLONE_VM | CLONE_VFORK: nothing is copied, and the wait is the
 // few hundred microseconds the child takes to reach exec. Linux and glibc 2.34 or later (closefrom).
 // Exits are told by SIGCHLD and read here with waitpid on each pid, as libuv and node-pty read
-// their own children's: never waitpid(-1), which would take theirs.
+// their own children's: never waitpid(-1), which would take theirs. And fcntl, which Node lacks,
+// to make node-pty's terminal masters close-on-exec.
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -153,11 +154,28 @@ static napi_value Reap(napi_env env, napi_callback_info info) {
   return result;
 }
 
+// closeOnExec(fd): marks a descriptor this process made without FD_CLOEXEC (node-pty's terminal
+// masters), so that no program started later inherits it.
+static napi_value CloseOnExec(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  int fd;
+  if (argc != 1 || napi_get_value_int32(env, argv[0], &fd) != napi_ok || fd < 0) {
+    napi_throw_type_error(env, NULL, "closeOnExec(fd)");
+    return NULL;
+  }
+  int flags = fcntl(fd, F_GETFD);
+  if (flags < 0 || fcntl(fd, F_SETFD, flags | FD_CLOEXEC) < 0) return throw_errno(env, "fcntl", errno);
+  return NULL;
+}
+
 static napi_value Init(napi_env env, napi_value exports) {
   napi_property_descriptor functions[] = {
       {"pipe", NULL, Pipe, NULL, NULL, NULL, napi_default, NULL},
       {"spawn", NULL, Spawn, NULL, NULL, NULL, napi_default, NULL},
       {"reap", NULL, Reap, NULL, NULL, NULL, napi_default, NULL},
+      {"closeOnExec", NULL, CloseOnExec, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof functions / sizeof functions[0], functions);
   return exports;

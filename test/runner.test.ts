@@ -34,6 +34,19 @@ test('the job environment reaches the encoder, and a shell job runs through /bin
   assert.match((await chunks).join(''), 'from-the-job');
 });
 
+test("a job under a terminal holds no other job's terminal", async () => {
+  const first = startEncoder(aJob('r2a', { command: ['echo holding; sleep 30'], shell: true }), options);
+  let printed = '';
+  first.chunks.subscribe((chunk) => (printed += chunk));
+  await until(() => printed.includes('holding'), 'the first job to start');
+  const second = startEncoder(aJob('r2b', { command: ['ls -l /proc/self/fd'], shell: true }), options);
+  const chunks = firstValueFrom(second.chunks.pipe(toArray()));
+  assert.equal(await second.exited, { exitCode: 0, signal: null });
+  await first.terminate('cancel');
+  // A terminal's master is /dev/ptmx; the job's own side is a /dev/pts/N.
+  assert.not.match((await chunks).join(''), '/dev/ptmx');
+});
+
 test('terminate ends the whole process group, KILLing what ignores TERM after the grace period', async () => {
   // A shell that ignores TERM and starts a child that ignores it too.
   const run = startEncoder(aJob('r3', { command: ["trap '' TERM; sh -c \"trap '' TERM; echo both-traps-set; sleep 60\" & sleep 60"], shell: true }), options);

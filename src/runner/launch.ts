@@ -4,13 +4,13 @@
 // Both start the child as a session leader (its pid is its group's), stdin on /dev/null.
 import { spawn } from 'node:child_process';
 import { closeSync, openSync, statSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { Socket } from 'node:net';
 import { constants as osConstants } from 'node:os';
 import { resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { findProgram } from '../jobs/submit-checks.js';
 import { type ProcessExit, type SpawnOptions, signalName } from './child-process.js';
+import { type NativeProcesses, nativeProcesses } from './native.js';
 
 export interface LaunchedProcess {
   pid: number;
@@ -46,28 +46,6 @@ export const launchWithChildProcess: Launch = (file, args, options) => {
   };
 };
 
-interface PosixSpawnAddon {
-  pipe(): [number, number];
-  spawn(path: string, argv: string[], envp: string[], cwd: string, stdin: number, stdout: number, stderr: number): number;
-  reap(pid: number): [number, null] | [null, number] | null;
-}
-
-function loadAddon(): PosixSpawnAddon | null {
-  if (process.platform !== 'linux') return null;
-  const require = createRequire(import.meta.url);
-  // From src/runner (sources) or dist/src/runner (built): the package's build/ either way.
-  for (const path of ['../../build/Release/posix_spawn.node', '../../../build/Release/posix_spawn.node']) {
-    try {
-      return require(path) as PosixSpawnAddon;
-    } catch {
-      // Not built there (or not loadable here): the next place, then child_process.
-    }
-  }
-  return null;
-}
-
-const addon = loadAddon();
-
 /** The processes started through posix_spawn that have not been reaped, and who to tell. */
 const running = new Map<number, (exit: ProcessExit) => void>();
 let reaper: NodeJS.Timeout | null = null;
@@ -77,9 +55,9 @@ const REAP_EVERY_MS = 1000;
 
 function reapExited(): void {
   for (const [pid, tell] of running) {
-    let status: ReturnType<PosixSpawnAddon['reap']>;
+    let status: ReturnType<NativeProcesses['reap']>;
     try {
-      status = addon!.reap(pid);
+      status = nativeProcesses!.reap(pid);
     } catch {
       status = [null, osConstants.signals.SIGKILL]; // no longer ours to wait for (ECHILD): gone
     }
@@ -102,7 +80,7 @@ function programPath(file: string, options: SpawnOptions): string | null {
   return found === null ? null : resolve(options.cwd, found);
 }
 
-function launchWithPosixSpawn(native: PosixSpawnAddon): Launch {
+function launchWithPosixSpawn(native: NativeProcesses): Launch {
   return (file, args, options) => {
     const envp = Object.entries(options.env).map(([name, value]) => `${name}=${value}`);
     // As child_process refuses them: C strings end at the first NUL, so the child would get less.
@@ -147,8 +125,7 @@ function launchWithPosixSpawn(native: PosixSpawnAddon): Launch {
   };
 }
 
-/** posix_spawn where the addon was built, else child_process.spawn. */
-export const launchForPipes: Launch = addon ? launchWithPosixSpawn(addon) : launchWithChildProcess;
-export const launchedBy: 'posix_spawn' | 'child_process' = addon ? 'posix_spawn' : 'child_process';
-/** For tests that hold both launchers to one contract; null where the addon was not built. */
-export const launchWithPosixSpawnIfBuilt: Launch | null = addon ? launchWithPosixSpawn(addon) : null;
+/** posix_spawn where the addon was built (tests hold both launchers to one contract), else child_process.spawn. */
+export const launchWithPosixSpawnIfBuilt: Launch | null = nativeProcesses ? launchWithPosixSpawn(nativeProcesses) : null;
+export const launchForPipes: Launch = launchWithPosixSpawnIfBuilt ?? launchWithChildProcess;
+export const launchedBy: 'posix_spawn' | 'child_process' = launchWithPosixSpawnIfBuilt ? 'posix_spawn' : 'child_process';

@@ -15,6 +15,7 @@ import { constants } from 'node:os';
 import { ReadStream } from 'node:tty';
 import * as pty from 'node-pty';
 import { type ProcessExit, type SpawnProcess, signalName } from './child-process.js';
+import { nativeProcesses } from './native.js';
 
 /** node-pty's native module, as its `spawn` calls it (exported by node-pty as `native`). */
 interface NativePty {
@@ -80,6 +81,9 @@ export const spawnPty: SpawnProcess = (file, args, options) => {
       if (told !== null) release();
     });
   });
+  // node-pty makes the terminal's master without close-on-exec: every program started after this
+  // one (another job's encoder) would hold this job's terminal, able to read and write it.
+  nativeProcesses?.closeOnExec(term.fd);
   try {
     holder = openSync(term.pty, fsConstants.O_RDWR | fsConstants.O_NOCTTY);
   } catch {
