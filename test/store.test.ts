@@ -14,6 +14,7 @@ import { endTornLine, openFileStore } from '../src/store/file-store.js';
 import pg from 'pg';
 import { MIGRATIONS } from '../src/farm/farm-sql.js';
 import { openPostgresStore } from '../src/store/postgres-store.js';
+import { inTransaction } from '../src/store/pg-transaction.js';
 import { freshDatabase, setReadOnly } from './helpers/postgres.js';
 import { startTestDaemon } from './helpers/daemon.js';
 import { aJob } from './helpers/jobs.js';
@@ -261,6 +262,34 @@ test('postgres: a farm database made before the summary column gets it from its 
     assert.is(rows[0]!.summary[0], 'old-done', 'the column was filled from the record');
     await client.end();
   } finally {
+    await database.drop();
+  }
+});
+
+test('postgres: a transaction whose connection the server ends between two of its statements fails, and the daemon goes on', async () => {
+  const database = await freshDatabase();
+  const pool = new pg.Pool({ connectionString: database.url });
+  const admin = new pg.Client({ connectionString: database.admin });
+  await admin.connect();
+  try {
+    const outcome = await inTransaction(pool, async (client) => {
+      const { rows } = await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+      const ended = new Promise((resolve) => client.once('end', resolve));
+      // Ended while this transaction runs no statement (a restart, an operator): pg tells it as an
+      // 'error' event of the client, which nothing but the transaction is there to hear.
+      await admin.query('SELECT pg_terminate_backend($1)', [rows[0]!.pid]);
+      await ended;
+      await client.query('SELECT 1');
+    }).then(
+      () => 'committed',
+      (error: Error) => `failed: ${error.message}`,
+    );
+    assert.match(outcome, /^failed: /);
+    // The pool gave up that connection: the next transaction gets a working one.
+    assert.is(await inTransaction(pool, async (client) => (await client.query<{ one: number }>('SELECT 1 AS one')).rows[0]!.one), 1);
+  } finally {
+    await admin.end();
+    await pool.end();
     await database.drop();
   }
 });

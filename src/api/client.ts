@@ -13,7 +13,7 @@ import type { CompletedOutput, RuntimeSettings } from '../jobs/job-requests.js';
 import type { Transition } from '../jobs/transition-log.js';
 import type { Delivery } from '../webhooks/webhook-outbox.js';
 import { type StreamEvent, followEvents } from './event-client.js';
-import type { FetchLike, HttpAnswer } from './http-fetch.js';
+import { type FetchLike, type HttpAnswer, httpFetch } from './http-fetch.js';
 import type { StatechartLayout } from './statechart-layout.js';
 
 export type { Job, JobStatus, JobView, JobForecast, CompletedOutput, RuntimeSettings, Transition, Delivery, StreamEvent, KindEstimate };
@@ -59,7 +59,8 @@ export class ApiClient {
     readonly baseUrl: string,
     /** ENCSUP_TOKEN or the daemon's token file; null for a daemon run with --no-auth. */
     readonly token: string | null = null,
-    private readonly fetchImpl: FetchLike = (url, init) => fetch(url, init),
+    /** node:http unless told: through fetch (undici) a submission costs its sender about 0.6 ms more of CPU. */
+    private readonly fetchImpl: FetchLike = httpFetch,
   ) {}
 
   /**

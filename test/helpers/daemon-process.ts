@@ -32,10 +32,15 @@ export async function spawnDaemon(dataDir: string, args: string[] = [], env: Nod
   // Told as soon as the start line is written (a start time measured on it is exact), or why not.
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`timed out after ${LISTEN_TIMEOUT_MS} ms waiting for the daemon to listen`)), LISTEN_TIMEOUT_MS);
+    let listening = false;
     child.stdout!.on('data', (chunk) => {
       stdout += chunk;
+      // Read until the start line, and no more: a daemon logs a line for every change of every
+      // job, and reading its whole log again at each chunk took a core of a benchmark's client.
+      if (listening) return;
       const found = daemonUrlFromLog(stdout.slice(0, stdout.lastIndexOf('\n') + 1));
       if (found === undefined) return;
+      listening = true;
       clearTimeout(timer);
       resolve(found);
     });
