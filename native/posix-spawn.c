@@ -62,17 +62,23 @@ static char **c_strings(napi_env env, napi_value array) {
   return strings;
 }
 
+// [first, second], as the JS side takes two values back.
+static napi_value pair_of(napi_env env, napi_value first, napi_value second) {
+  napi_value pair;
+  napi_create_array_with_length(env, 2, &pair);
+  napi_set_element(env, pair, 0, first);
+  napi_set_element(env, pair, 1, second);
+  return pair;
+}
+
 // pipe(): [readEnd, writeEnd], both close-on-exec (the child gets its end by dup2, which clears it).
 static napi_value Pipe(napi_env env, napi_callback_info info) {
   int ends[2];
   if (pipe2(ends, O_CLOEXEC) != 0) return throw_errno(env, "pipe2", errno);
-  napi_value pair, read_end, write_end;
-  napi_create_array_with_length(env, 2, &pair);
+  napi_value read_end, write_end;
   napi_create_int32(env, ends[0], &read_end);
   napi_create_int32(env, ends[1], &write_end);
-  napi_set_element(env, pair, 0, read_end);
-  napi_set_element(env, pair, 1, write_end);
-  return pair;
+  return pair_of(env, read_end, write_end);
 }
 
 // spawn(path, argv, envp, cwd, stdinFd, stdoutFd, stderrFd): the pid. The child leads a session of
@@ -132,7 +138,7 @@ static napi_value Spawn(napi_env env, napi_callback_info info) {
 // is reaped); throws when it is no child of this process (ECHILD).
 static napi_value Reap(napi_env env, napi_callback_info info) {
   size_t argc = 1;
-  napi_value argv[1], result, nothing;
+  napi_value argv[1], nothing;
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
   int pid, status;
   if (argc != 1 || napi_get_value_int32(env, argv[0], &pid) != napi_ok || pid <= 0) {
@@ -148,10 +154,7 @@ static napi_value Reap(napi_env env, napi_callback_info info) {
   napi_value code = nothing, signal = nothing;
   if (WIFEXITED(status)) napi_create_int32(env, WEXITSTATUS(status), &code);
   else napi_create_int32(env, WTERMSIG(status), &signal);
-  napi_create_array_with_length(env, 2, &result);
-  napi_set_element(env, result, 0, code);
-  napi_set_element(env, result, 1, signal);
-  return result;
+  return pair_of(env, code, signal);
 }
 
 // closeOnExec(fd): marks a descriptor this process made without FD_CLOEXEC (node-pty's terminal
