@@ -18,6 +18,7 @@ export function pipesSpawner(launch: Launch): SpawnProcess {
     let exit: ProcessExit | null = null;
     let exited: ProcessExit | null = null;
     let openStreams = 2;
+    let drained: NodeJS.Timeout | null = null;
     const settle = (settled: ProcessExit) => {
       if (exit !== null) return;
       exit = settled;
@@ -34,18 +35,19 @@ export function pipesSpawner(launch: Launch): SpawnProcess {
       // A read error (the pipe destroyed below) ends the stream like its end does.
       stream.on('error', () => undefined);
       stream.once('close', () => {
-        if (--openStreams === 0 && exited !== null) settle(exited);
+        if (--openStreams > 0 || exited === null) return;
+        if (drained !== null) clearTimeout(drained);
+        settle(exited);
       });
     }
     child.onExit((ended) => {
       exited = ended;
       if (openStreams === 0) return settle(ended);
-      const drained = setTimeout(() => {
+      drained = setTimeout(() => {
         child.stdout.destroy();
         child.stderr.destroy();
         settle(ended);
       }, DRAIN_MS);
-      for (const stream of [child.stdout, child.stderr]) stream.once('close', () => openStreams === 0 && clearTimeout(drained));
     });
     return {
       pid: child.pid,
