@@ -54,6 +54,7 @@ import { recoverStore } from './recover-store.js';
 import { folderTag } from './runner/process-tag.js';
 import { LiveRuns, type LiveProgress, createRunnerActor, jobLogPath } from './runner/runner-actor.js';
 import { JobLedger } from './store/job-ledger.js';
+import { type FinishedLoading, loadFinishedInBackground } from './store/finished-loading.js';
 import { OutputWatcher } from './watch/output-watcher.js';
 
 export interface Daemon {
@@ -126,6 +127,8 @@ async function startOwnedDaemon(config: DaemonConfig, deps: Deps, watcher: Outpu
   // Every process this folder's daemons ever started carries this in its tag.
   const runsOf = folderTag(config.dataDir);
   const recovered = await withYoungGenerationHeld(() => recoverStore({ store, ledger, log, killGraceMs: config.killGraceSec * 1000, nowIso, folderTag: runsOf, keepFailedOutputs: config.keepFailedOutputs, announce: (event) => feed.announce(event, ledger.latest(event.jobId)), scope: farmStore ? 'farm' : 'box' }));
+  // A farm's table of a hundred thousand finished jobs is read once the daemon serves (below).
+  let finishedLoading: FinishedLoading | null = null;
 
   const ffprobe = optionalTool('ffprobe');
   // Progress as it is now, for the event stream only: never stored, so never throttled by the store.
@@ -140,11 +143,16 @@ async function startOwnedDaemon(config: DaemonConfig, deps: Deps, watcher: Outpu
       return probed ? plan.outputDuration(probed.inputDurations) : null;
     },
   });
-  // Learned from the latest done jobs of each kind the store holds, oldest first.
-  for (const summary of runsToLearnFrom(ledger.list('done'))) {
-    const job = await ledger.read(summary.id);
-    if (job !== undefined) forecaster.observe(job);
-  }
+  // Learned from the latest done jobs of each kind the store holds, oldest first: at once where
+  // the book is whole, else once it is (until then, jobs start with what the book has).
+  const learnFromStore = async () => {
+    for (const summary of runsToLearnFrom(ledger.list('done'))) {
+      const job = await ledger.read(summary.id);
+      if (job !== undefined) forecaster.observe(job);
+    }
+  };
+  if (ledger.whole) await learnFromStore();
+  else void ledger.whenWhole().then(learnFromStore).catch((error: unknown) => log.warn({ err: error }, 'could not learn run times from the finished jobs'));
   stopFeeds.push(
     feed.subscribe((event, job) => {
       if (event.kind === 'attempt-ended' || event.kind === 'requeued') board.forget(event.jobId);
@@ -312,10 +320,15 @@ async function startOwnedDaemon(config: DaemonConfig, deps: Deps, watcher: Outpu
     },
   });
   if (watcher) {
-    watcher.on('event', (event) => {
-      if (event.kind !== 'complete') return log.warn({ watch: event }, 'output watcher');
+    const routeOutput = (event: { path: string; at: string }) => {
       const routed = requests.outputComplete(event.path, event.at);
       log.info({ jobId: 'jobId' in routed ? routed.jobId : undefined, path: event.path, match: routed.kind }, 'output complete');
+    };
+    watcher.on('event', (event) => {
+      if (event.kind !== 'complete') return log.warn({ watch: event }, 'output watcher');
+      // Whose file it is asks every job, the finished too.
+      if (ledger.whole) routeOutput(event);
+      else void ledger.whenWhole().then(() => routeOutput(event));
     });
     await watcher.start();
     log.info({ folders: watcher.folders }, 'watching output folders');
@@ -385,6 +398,7 @@ async function startOwnedDaemon(config: DaemonConfig, deps: Deps, watcher: Outpu
     events.close();
     await inspection?.stop();
     await watcher?.close();
+    await finishedLoading?.stop();
     await ledger.whenIdle();
     await feed.whenPublished();
     stopFeeds.forEach((stop) => stop());
@@ -411,10 +425,12 @@ async function startOwnedDaemon(config: DaemonConfig, deps: Deps, watcher: Outpu
     }
     log.info({ host: config.hostName, labels: config.labels, leaseSec: config.leaseSec }, 'joined the farm');
   }
-  log.info({ url, dataDir: config.dataDir, store: config.store === '' ? join(config.dataDir, 'jobs.db') : redactedUrl(config.store), maxConcurrent: config.maxConcurrent, queued: recovered.queued.length, pipesLauncher: launchedBy }, 'encsup daemon started');
+  log.info({ url, dataDir: config.dataDir, store: config.store === '' ? join(config.dataDir, 'jobs.db') : redactedUrl(config.store), maxConcurrent: config.maxConcurrent, queued: recovered.queued.length, finishedJobs: store.staged ? 'loading' : ledger.size - ledger.active().length, pipesLauncher: launchedBy }, 'encsup daemon started');
   // As Jupyter does: the link that logs a browser in, ready to open.
   const loginUrl = token === null ? null : `${url}/?token=${encodeURIComponent(token)}`;
   if (loginUrl) log.info({ dashboard: loginUrl }, 'dashboard ready: open this link to log in');
+  // Only now: read alongside the start, its pages would hold up every step of it.
+  if (store.staged) finishedLoading = loadFinishedInBackground(store.staged, ledger, { log, nowMs: deps.nowMs, onProblems: (problems) => recovered.problems.push(...problems) });
 
   let closing: Promise<void> | null = null;
   const close = () => (closing ??= shutdownDaemon({ config, log, watcher, supervisor, live, server, release, farm }));

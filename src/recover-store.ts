@@ -1,4 +1,5 @@
-// What a start does with the store before anything runs: load the records, adopt them, end the
+// What a start does with the store before anything runs: load the records (or, from a store that
+// reads its finished jobs apart, the unfinished ones), adopt them, end the
 // encoders a previous daemon left running (recovery.ts decides which), write the changed records
 // back, and say what happened. Returns the waiting line to start with.
 import type { Job } from '../machines/job-record.js';
@@ -35,7 +36,10 @@ export async function recoverStore(options: {
   scope?: 'box' | 'farm';
 }): Promise<RecoveredStore> {
   const { store, ledger, log } = options;
-  const loaded = await store.load();
+  // A store that reads its finished jobs apart gives the unfinished ones now; the daemon reads the
+  // rest while it serves (finished-loading.ts). Recovery needs only these.
+  if (store.staged) ledger.expectFinished();
+  const loaded = store.staged ? await store.staged.active() : await store.load();
   for (const problem of loaded.problems) log.warn({ problem }, 'a stored record could not be read');
   ledger.adopt(loaded.active, loaded.finished);
   const at = options.nowIso();

@@ -78,7 +78,30 @@ interface Route {
   pattern: RegExp;
   handler: Handler;
   access: NonNullable<Operation['access']>;
+  /** Answered from every job the store holds: waits while the finished ones are still being read. */
+  needsEveryJob: boolean;
 }
+
+// Operations answered from what runs now, the settings or the farm's hosts, never from the book
+// of jobs: they need not wait for a start's read of the finished jobs (finished-loading.ts). Any
+// other does, so a new one waits unless it is named here.
+const ANSWERED_WITHOUT_THE_BOOK: ReadonlySet<OperationId> = new Set<OperationId>([
+  'events',
+  'health',
+  'logout',
+  'openApi',
+  'machine',
+  'forecast',
+  'getSettings',
+  'updateSettings',
+  'getConfig',
+  'updateConfig',
+  'pauseQueue',
+  'resumeQueue',
+  'listHosts',
+  'drainHost',
+  'resumeHost',
+]);
 
 const STATUS_OF: Record<RequestErrorKind, number> = { invalid: 400, 'not-found': 404, conflict: 409, unavailable: 503 };
 const DASHBOARD_PAGE = /^\/(?:jobs\/[^/]+)?$/;
@@ -159,8 +182,9 @@ export function createApiServer(deps: ApiDeps): Server {
       pattern: pathPattern(operation.path),
       handler: handlers[id],
       access: operation.access ?? 'token',
+      needsEveryJob: !ANSWERED_WITHOUT_THE_BOOK.has(id),
     })),
-    { method: 'GET', pattern: DASHBOARD_PAGE, handler: (_q, res) => serveDashboardFile(res, 'index.html'), access: 'token' },
+    { method: 'GET', pattern: DASHBOARD_PAGE, handler: (_q, res) => serveDashboardFile(res, 'index.html'), access: 'token', needsEveryJob: false },
   ];
 
   const handle = async (request: IncomingMessage, response: ServerResponse, url: URL): Promise<void> => {
@@ -193,6 +217,7 @@ export function createApiServer(deps: ApiDeps): Server {
     if (!route) {
       return sendError(response, matching.length > 0 ? new ApiError(405, `${method} is not allowed on ${path}`) : new ApiError(404, `no such endpoint: ${path}`));
     }
+    if (route.needsEveryJob && !ledger.whole) await ledger.whenWhole();
     await route.handler(request, response, params(), url);
   };
 

@@ -54,6 +54,9 @@ export class FarmFeed {
   #reconnect: NodeJS.Timeout | null = null;
 
   constructor(private readonly deps: FarmFeedDeps) {
+    // From the table's newest change when the daemon loaded it, not from the jobs it has read so
+    // far: the finished ones may still be on their way in.
+    this.#lastSeq = deps.store.loadedUpTo;
     for (const seq of deps.store.seqs.values()) if (BigInt(seq) > this.#lastSeq) this.#lastSeq = BigInt(seq);
   }
 

@@ -86,6 +86,7 @@ const NEXT_SEQ = `nextval('encsup_jobs_seq')`;
 export const SQL = {
   /** The unfinished jobs whole: recovery and the waiting line need all of them. */
   loadActive: `SELECT id, record, seq FROM encsup_jobs WHERE status NOT IN ('done', 'failed', 'cancelled')`,
+  newestSeq: 'SELECT coalesce(max(seq), 0)::text AS top FROM encsup_jobs',
   /** The finished jobs as the fields of their summaries (migration 3), not whole. */
   loadFinishedSummaries: `SELECT id, seq, summary AS fields FROM encsup_jobs WHERE status IN ('done', 'failed', 'cancelled')`,
   readOne: 'SELECT record FROM encsup_jobs WHERE id = $1',

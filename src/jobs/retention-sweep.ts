@@ -24,6 +24,8 @@ export function startRetention(options: RetentionOptions): () => void {
   if (keepFinishedSec === 0 && keepLogsSec === 0) return () => undefined;
   let running: Promise<void> | null = null;
   const sweep = async () => {
+    // Every finished job is a candidate: after a start, once they have all been read.
+    await ledger.whenWhole();
     if (keepFinishedSec > 0) {
       const removed = await requests.removeFinished(finishedBefore(ledger.list(), nowMs(), keepFinishedSec));
       if (removed.length > 0) log.info({ removed: removed.length, keepFinishedSec }, 'removed finished jobs past their retention');

@@ -27,6 +27,9 @@ export class JobLedger {
   readonly #recent = new Map<string, Job>();
   readonly #events = new EventEmitter();
   readonly #writes: WriteQueue;
+  // While the finished jobs are still being read (a staged load): what the book learned meanwhile
+  // that the read must not undo, and how waiters learn the book is whole.
+  #loading: { removed: Set<string>; whole: Promise<void>; done: () => void } | null = null;
 
   constructor(
     private readonly store: JobStore,
@@ -53,6 +56,40 @@ export class JobLedger {
     for (const job of active) this.#hold(job);
   }
 
+  /**
+   * The finished jobs are still to come (a staged load): until `adoptFinished`, the book holds only
+   * the unfinished ones and what happened since, and `whenWhole` waits.
+   */
+  expectFinished(): void {
+    if (this.#loading) return;
+    let done!: () => void;
+    const whole = new Promise<void>((resolve) => (done = resolve));
+    this.#loading = { removed: new Set(), whole, done };
+  }
+
+  /**
+   * The finished jobs of a staged load, read after the book started: each joins it unless the book
+   * knows newer (a change committed or seen since) or it was removed meanwhile. The book is whole.
+   */
+  adoptFinished(loaded: { active: readonly Job[]; finished: Map<string, JobSummary> }): void {
+    const removed = this.#loading?.removed ?? new Set<string>();
+    const known = (id: string) => this.#active.has(id) || this.#finished.has(id) || removed.has(id);
+    for (const [id, summary] of loaded.finished) if (!known(id)) this.#finished.set(id, summary);
+    for (const job of loaded.active) if (!known(job.id)) this.#hold(job);
+    this.#loading?.done();
+    this.#loading = null;
+  }
+
+  /** Whether the book holds every job the store has (false while a staged load reads the finished). */
+  get whole(): boolean {
+    return this.#loading === null;
+  }
+
+  /** Resolves once the book holds every job the store has. */
+  whenWhole(): Promise<void> {
+    return this.#loading?.whole ?? Promise.resolve();
+  }
+
   /** How long the store's latest commits took (for health). */
   commitTimes(): { lastMs: number | null; slowestRecentMs: number | null } {
     return this.#writes.commitTimes();
@@ -69,6 +106,7 @@ export class JobLedger {
 
   /** A job another writer removed from the store. */
   drop(id: string): void {
+    this.#loading?.removed.add(id);
     this.#active.delete(id);
     this.#finished.delete(id);
     this.#recent.delete(id);
@@ -82,7 +120,8 @@ export class JobLedger {
   /** The job whole as committed, read from the store where the ledger holds only its summary. */
   async read(id: string): Promise<Job | undefined> {
     const held = this.held(id);
-    if (held !== undefined || !this.#finished.has(id)) return held;
+    // While the finished jobs are still coming, one not in the book yet may be in the store.
+    if (held !== undefined || (this.whole && !this.#finished.has(id))) return held;
     const stored = await this.store.read(id);
     // Changed while it was read: the ledger's version is the newer.
     const now = this.held(id);

@@ -12,9 +12,23 @@ export interface LoadedJobs {
   problems: string[];
 }
 
+/**
+ * A load in two parts, for a store whose finished jobs take long to read (a farm's table of a
+ * hundred thousand): the daemon adopts the unfinished jobs, recovers them and serves, and the
+ * finished ones join its book when they have been read (finished-loading.ts).
+ */
+export interface StagedLoad {
+  /** Every job not yet finished, whole (and any row that turns out finished after all). */
+  active(): Promise<LoadedJobs>;
+  /** Every finished job by id, summarized (and any row that turns out unfinished after all). */
+  finished(): Promise<LoadedJobs>;
+}
+
 export interface JobStore {
   /** Every job in the store: the unfinished whole, the finished summarized. */
   load(): Promise<LoadedJobs>;
+  /** Where the store reads its finished jobs apart: both parts of `load`, the unfinished first. */
+  readonly staged?: StagedLoad;
   /**
    * One job's whole record as last put (synced or not); undefined when the store has none, or
    * when its record cannot be read back as a job (it is then set aside, as `load` does).
