@@ -45,7 +45,7 @@ import { inputsOf, probeInputs } from './media/probe.js';
 import { Forecaster } from './forecast/forecaster.js';
 import { runsToLearnFrom } from './forecast/run-history.js';
 import { launchedBy } from './runner/launch.js';
-import { withYoungGenerationHeld } from './young-generation.js';
+import { collectGarbageNow, withYoungGenerationHeld } from './young-generation.js';
 import { createJobViews } from './forecast/job-view.js';
 import { LiveBoard } from './forecast/live-board.js';
 import { planOf } from './progress/encode-plan.js';
@@ -151,8 +151,15 @@ async function startOwnedDaemon(config: DaemonConfig, deps: Deps, watcher: Outpu
       if (job !== undefined) forecaster.observe(job);
     }
   };
+  // Where the finished jobs come after the start, once they are in. Listing every done job is a
+  // burst too; after it, what the finished jobs' read left behind is collected.
+  const learnOnceWhole = async () => {
+    await ledger.whenWhole();
+    await withYoungGenerationHeld(learnFromStore);
+    collectGarbageNow();
+  };
   if (ledger.whole) await learnFromStore();
-  else void ledger.whenWhole().then(learnFromStore).catch((error: unknown) => log.warn({ err: error }, 'could not learn run times from the finished jobs'));
+  else void learnOnceWhole().catch((error: unknown) => log.warn({ err: error }, 'could not learn run times from the finished jobs'));
   stopFeeds.push(
     feed.subscribe((event, job) => {
       if (event.kind === 'attempt-ended' || event.kind === 'requeued') board.forget(event.jobId);
@@ -430,7 +437,11 @@ async function startOwnedDaemon(config: DaemonConfig, deps: Deps, watcher: Outpu
   const loginUrl = token === null ? null : `${url}/?token=${encodeURIComponent(token)}`;
   if (loginUrl) log.info({ dashboard: loginUrl }, 'dashboard ready: open this link to log in');
   // Only now: read alongside the start, its pages would hold up every step of it.
-  if (store.staged) finishedLoading = loadFinishedInBackground(store.staged, ledger, { log, nowMs: deps.nowMs, onProblems: (problems) => recovered.problems.push(...problems) });
+  const staged = store.staged;
+  if (staged) {
+    const finished = () => withYoungGenerationHeld(() => staged.finished());
+    finishedLoading = loadFinishedInBackground({ ...staged, finished }, ledger, { log, nowMs: deps.nowMs, onProblems: (problems) => recovered.problems.push(...problems) });
+  }
 
   let closing: Promise<void> | null = null;
   const close = () => (closing ??= shutdownDaemon({ config, log, watcher, supervisor, live, server, release, farm }));

@@ -11,6 +11,8 @@ import { JobLedger } from '../src/store/job-ledger.js';
 import { summarize } from '../src/store/job-summary.js';
 import { openMemoryStore } from '../src/store/memory-store.js';
 import { openPostgresStore } from '../src/store/postgres-store.js';
+import { FarmFeed } from '../src/farm/farm-feed.js';
+import { silentLogger } from '../src/logger.js';
 import { startTestDaemon, waitForStatus } from './helpers/daemon.js';
 import { aJob } from './helpers/jobs.js';
 import { freshDatabase } from './helpers/postgres.js';
@@ -160,6 +162,32 @@ test('daemon: with finished jobs still being read, it serves and runs the waitin
       await daemon.close();
     }
   });
+});
+
+test('farm feed: when it connects, the jobs of the book whose rows are gone (removed while it did not listen) leave the book; the rest stay', async () => {
+  const database = await freshDatabase();
+  const store = await openPostgresStore(database.url);
+  try {
+    for (const id of ['kept', 'gone', 'running']) await store.put(aJob(id, id === 'running' ? { status: 'encoding' } : { status: 'done', finishedAt: '2026-01-01T00:01:00.000Z' }));
+    const ledger = new JobLedger(store, { nowIso: () => '2026-01-01T00:00:00.000Z', onWriteError: () => undefined });
+    const loaded = await store.load();
+    ledger.adopt(loaded.active, loaded.finished);
+    const client = new pg.Client({ connectionString: database.url });
+    await client.connect();
+    await client.query(`DELETE FROM encsup_jobs WHERE id = 'gone'`);
+    await client.end();
+    const feed = new FarmFeed({ store, ledger, log: silentLogger, onJob: () => undefined, onLive: () => undefined, onCancelRequested: () => undefined, onWaiting: () => undefined });
+    await feed.start();
+    try {
+      assert.equal(ledger.list().map((job) => job.id).sort(), ['kept', 'running']);
+      assert.not.ok(store.seqs.has('gone'));
+    } finally {
+      await feed.stop();
+    }
+  } finally {
+    await store.close();
+    await database.drop();
+  }
 });
 
 test.run();

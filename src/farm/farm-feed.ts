@@ -182,14 +182,17 @@ export class FarmFeed {
   }
 
   async #reconcileRemovals(): Promise<void> {
-    const { rows } = await this.deps.store.pool.query<{ id: string }>(SQL.allIds);
-    const present = new Set(rows.map((row) => row.id));
-    for (const job of this.deps.ledger.list()) {
-      if (present.has(job.id)) continue;
-      this.deps.store.seqs.delete(job.id);
-      this.deps.ledger.drop(job.id);
+    // The book's ids against the table, not the table's against the book: at a start the book holds
+    // only the unfinished jobs (the finished are read after), and those few are all it sends.
+    const known = this.deps.ledger.list().map((job) => job.id);
+    if (known.length === 0) return;
+    const { rows } = await this.deps.store.pool.query<{ id: string }>(SQL.goneOf, [known]);
+    for (const { id } of rows) {
+      this.deps.store.seqs.delete(id);
+      this.deps.ledger.drop(id);
     }
   }
+
 }
 
 function isLive(value: unknown): value is LiveProgress & { host: string } {

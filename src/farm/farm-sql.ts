@@ -178,7 +178,8 @@ export const SQL = {
 
   recordsOf: 'SELECT id, record, seq, owner FROM encsup_jobs WHERE id = ANY($1::text[])',
 
-  allIds: 'SELECT id FROM encsup_jobs',
+  /** Which of these ids have no row any more. */
+  goneOf: 'SELECT id FROM unnest($1::text[]) AS known (id) WHERE NOT EXISTS (SELECT 1 FROM encsup_jobs AS job WHERE job.id = known.id)',
 
   notifyLive: `SELECT pg_notify('${LIVE_CHANNEL}', $1)`,
 

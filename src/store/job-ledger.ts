@@ -74,7 +74,13 @@ export class JobLedger {
   adoptFinished(loaded: { active: readonly Job[]; finished: Map<string, JobSummary> }): void {
     const removed = this.#loading?.removed ?? new Set<string>();
     const known = (id: string) => this.#active.has(id) || this.#finished.has(id) || removed.has(id);
-    for (const [id, summary] of loaded.finished) if (!known(id)) this.#finished.set(id, summary);
+    // The read's map becomes the book's, a hundred thousand entries not copied: what the book
+    // learned meanwhile (few) goes into it instead, over what the read found.
+    const finished = loaded.finished;
+    for (const id of removed) finished.delete(id);
+    for (const id of this.#active.keys()) finished.delete(id);
+    for (const [id, summary] of this.#finished) finished.set(id, summary);
+    this.#finished = finished;
     for (const job of loaded.active) if (!known(job.id)) this.#hold(job);
     this.#loading?.done();
     this.#loading = null;
