@@ -13,6 +13,7 @@ import { openMemoryStore } from '../src/store/memory-store.js';
 import { openPostgresStore } from '../src/store/postgres-store.js';
 import { FarmFeed } from '../src/farm/farm-feed.js';
 import { silentLogger } from '../src/logger.js';
+import type { Page } from '../src/api/client.js';
 import { startTestDaemon, waitForStatus } from './helpers/daemon.js';
 import { aJob } from './helpers/jobs.js';
 import { freshDatabase } from './helpers/postgres.js';
@@ -98,14 +99,16 @@ test('ledger: while the finished jobs are being read, a job not in the book yet 
   assert.is(await ledger.read('none'), undefined);
 });
 
-/** The job file, with its load in two parts: the finished jobs only once `open` is called. */
-function stagedFileStore(gate: Promise<void>): (path: string) => Promise<JobStore> {
+/** The job file, with its load in two parts: the finished jobs once `gate` opens, after `failures` failed reads. */
+function stagedFileStore(gate: Promise<void>, failures = 0): (path: string) => Promise<JobStore> {
+  let reads = 0;
   return async (path) => {
     const store = await openFileStore(path);
     const staged: StagedLoad = {
       active: async () => ({ ...(await store.load()), finished: new Map() }),
       finished: async () => {
         await gate;
+        if (++reads <= failures) throw new Error('Connection terminated unexpectedly');
         return { ...(await store.load()), active: [] };
       },
     };
@@ -136,8 +139,10 @@ test('daemon: with finished jobs still being read, it serves and runs the waitin
       assert.is((await fetch(`${daemon.url}/healthz`)).status, 200, 'healthy before the finished jobs are read');
       let listed = false;
       const listing = daemon.api.page().then((page) => ((listed = true), page));
+      listing.catch(() => undefined);
       let replayedAnswer = false;
       const again = daemon.api.submit({ command: ['sh', '-c', 'echo one'], name: 'one', clientId: 'web-1', validate: false }).then((job) => ((replayedAnswer = true), job));
+      again.catch(() => undefined);
       // The waiting job runs to its end meanwhile, seen on the event stream (which does not wait).
       const ended = new AbortController();
       let doneSeen = false;
@@ -152,7 +157,9 @@ test('daemon: with finished jobs still being read, it serves and runs the waitin
       assert.not.ok(listed, 'the listing waits for every job');
       assert.not.ok(replayedAnswer, 'a submission by client id waits for every job');
       open();
-      const page = await listing;
+      let answered: Page | null = null;
+      void listing.then((page) => (answered = page), () => undefined);
+      const page = await until(() => answered, 'the listing, once the finished jobs are in');
       assert.equal(page.jobs.map((job) => job.name).sort(), ['one', 'two']);
       assert.is(page.counts.done, 2);
       assert.is((await again).id, first, 'the client id of a job read late is known: no second job');
@@ -188,6 +195,30 @@ test('farm feed: when it connects, the jobs of the book whose rows are gone (rem
     await store.close();
     await database.drop();
   }
+});
+
+test('daemon: a read of the finished jobs that fails is tried again, and what waits for them is answered once one succeeds', async () => {
+  await withTempDir(async (dir) => {
+    let daemon = await startTestDaemon(dir.path);
+    let id: string;
+    try {
+      id = (await daemon.api.submit({ command: ['sh', '-c', 'echo one'], name: 'one', validate: false })).id;
+      await waitForStatus(daemon.api, id, ['done']);
+    } finally {
+      await daemon.close();
+    }
+    daemon = await startTestDaemon(dir.path, {}, { openStore: stagedFileStore(Promise.resolve(), 1) });
+    try {
+      let answered: Page | null = null;
+      // Unanswered when the test fails: the daemon's close ends it.
+      void daemon.api.page().then((page) => (answered = page), () => undefined);
+      const page = await until(() => answered, 'the listing, once a read of the finished jobs succeeds');
+      assert.equal(page.jobs.map((job) => job.id), [id]);
+      assert.is((await daemon.api.get(id)).status, 'done');
+    } finally {
+      await daemon.close();
+    }
+  });
 });
 
 test.run();
