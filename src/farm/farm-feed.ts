@@ -55,9 +55,9 @@ export class FarmFeed {
 
   constructor(private readonly deps: FarmFeedDeps) {
     // From the table's newest change when the daemon loaded it, not from the jobs it has read so
-    // far: the finished ones may still be on their way in.
+    // far (the finished ones may still be on their way in), nor from a write of its own since: a
+    // change another host made before that write would be skipped.
     this.#lastSeq = deps.store.loadedUpTo;
-    for (const seq of deps.store.seqs.values()) if (BigInt(seq) > this.#lastSeq) this.#lastSeq = BigInt(seq);
   }
 
   async start(): Promise<void> {
@@ -192,7 +192,6 @@ export class FarmFeed {
       this.deps.ledger.drop(id);
     }
   }
-
 }
 
 function isLive(value: unknown): value is LiveProgress & { host: string } {

@@ -13,6 +13,7 @@ export interface FinishedLoading {
   stop(): Promise<void>;
 }
 
+/** Reads the finished jobs into a ledger that expects them (recover-store.ts marked it so, as it adopted the rest). */
 export function loadFinishedInBackground(
   staged: StagedLoad,
   ledger: JobLedger,
@@ -21,7 +22,6 @@ export function loadFinishedInBackground(
   const { log } = options;
   let stopped = false;
   let wake: (() => void) | null = null;
-  ledger.expectFinished();
   const run = async () => {
     const started = options.nowMs();
     for (let attempt = 1; !stopped; attempt++) {
