@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { startDaemonProcess } from '../daemon-process.js';
 import { type Figure, figure, percentile, ratioAtMost } from '../lib.js';
 
-const BIN = new URL('../../dist/src/cli/bin.js', import.meta.url).pathname;
+const BIN = new URL('../../dist/bin/encsup.js', import.meta.url).pathname;
 
 function medianSeconds(args: string[], env: NodeJS.ProcessEnv, runs: number): number {
   const times: number[] = [];

@@ -1,7 +1,10 @@
 // The daemon's own native part (native/posix-spawn.c), built by `npm ci`: posix_spawn for jobs on
 // pipes, and close-on-exec for descriptors made without it. Null where it was not built (no
 // compiler, not Linux, glibc before 2.34): the callers fall back, or say what is not covered.
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 export interface NativeProcesses {
   /** [readEnd, writeEnd], both close-on-exec. */
@@ -16,13 +19,19 @@ export interface NativeProcesses {
 function load(): NativeProcesses | null {
   if (process.platform !== 'linux') return null;
   const require = createRequire(import.meta.url);
-  // From src/runner (sources) or dist/src/runner (built): the package's build/ either way.
-  for (const path of ['../../build/Release/posix_spawn.node', '../../../build/Release/posix_spawn.node']) {
-    try {
-      return require(path) as NativeProcesses;
-    } catch {
-      // Not built there (or not loadable here): the next place.
+  // The package's build/, found by walking up from this module: from the sources (src/runner), the
+  // build (dist/src/runner) and the bundled executable (dist/bin) alike.
+  let folder = dirname(fileURLToPath(import.meta.url));
+  for (let up = 0; up < 5; up++) {
+    const candidate = join(folder, 'build', 'Release', 'posix_spawn.node');
+    if (existsSync(candidate)) {
+      try {
+        return require(candidate) as NativeProcesses;
+      } catch {
+        return null; // built for another Node or machine: the callers fall back
+      }
     }
+    folder = dirname(folder);
   }
   return null;
 }

@@ -10,18 +10,21 @@ export interface DaemonProcess {
   stdout: () => string;
 }
 
-/** How to run the daemon: from the sources through tsx (tests), or the built JavaScript in dist/ (benchmarks). */
-export type DaemonEntry = 'source' | 'built';
+/**
+ * How to run the daemon: from the sources through tsx (tests), the bundled executable in dist/bin
+ * (benchmarks), or a bundle made elsewhere (its path).
+ */
+export type DaemonEntry = 'source' | 'built' | { executable: string };
 
-const ENTRY: Record<DaemonEntry, string[]> = {
+const ENTRY = {
   source: ['--import', 'tsx', 'src/cli/bin.ts'],
-  built: [new URL('../../dist/src/cli/bin.js', import.meta.url).pathname],
+  built: [new URL('../../dist/bin/encsup.js', import.meta.url).pathname],
 };
 
 const LISTEN_TIMEOUT_MS = 20_000;
 
 export async function spawnDaemon(dataDir: string, args: string[] = [], env: NodeJS.ProcessEnv = {}, entry: DaemonEntry = 'source'): Promise<DaemonProcess> {
-  const child = spawn(process.execPath, [...ENTRY[entry], 'daemon', '--port', '0', '--data-dir', dataDir, ...args], {
+  const child = spawn(process.execPath, [...(typeof entry === 'string' ? ENTRY[entry] : [entry.executable]), 'daemon', '--port', '0', '--data-dir', dataDir, ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, ENCSUP_LOG_LEVEL: 'info', ...env },
   });
