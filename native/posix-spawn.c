@@ -15,7 +15,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <unistd.h>
 
 static napi_value throw_errno(napi_env env, const char *call, int err) {
@@ -134,6 +136,118 @@ static napi_value Spawn(napi_env env, napi_callback_info info) {
   return result;
 }
 
+// The terminal's settings, as node-pty gives its own (a line discipline as an interactive shell's).
+static void terminal_settings(struct termios *t) {
+  memset(t, 0, sizeof *t);
+  t->c_iflag = ICRNL | IXON | IXANY | IMAXBEL | BRKINT | IUTF8;
+  t->c_oflag = OPOST | ONLCR;
+  t->c_cflag = CREAD | CS8 | HUPCL;
+  t->c_lflag = ICANON | ISIG | IEXTEN | ECHO | ECHOE | ECHOK | ECHOKE | ECHOCTL;
+  t->c_cc[VEOF] = 4;
+  t->c_cc[VEOL] = (cc_t)-1;
+  t->c_cc[VEOL2] = (cc_t)-1;
+  t->c_cc[VERASE] = 0x7f;
+  t->c_cc[VWERASE] = 23;
+  t->c_cc[VKILL] = 21;
+  t->c_cc[VREPRINT] = 18;
+  t->c_cc[VINTR] = 3;
+  t->c_cc[VQUIT] = 0x1c;
+  t->c_cc[VSUSP] = 26;
+  t->c_cc[VSTART] = 17;
+  t->c_cc[VSTOP] = 19;
+  t->c_cc[VLNEXT] = 22;
+  t->c_cc[VDISCARD] = 15;
+  t->c_cc[VMIN] = 1;
+  t->c_cc[VTIME] = 0;
+  cfsetispeed(t, B38400);
+  cfsetospeed(t, B38400);
+}
+
+// spawnInTerminal(path, argv, envp, cwd, columns, rows): [pid, master, holder]. A new terminal,
+// and the program in it as spawn() starts one, with the terminal as its stdin, stdout, stderr and
+// controlling terminal: glibc's child makes its session before the file actions, so the open of
+// the terminal's name (without O_NOCTTY) makes it the new session's controlling terminal, as
+// forkpty's TIOCSCTTY does. `holder` is the program's side, open here too (close-on-exec, as is
+// the master), so that what the program prints is not dropped when it exits (see pty.ts).
+static napi_value SpawnInTerminal(napi_env env, napi_callback_info info) {
+  size_t argc = 6;
+  napi_value argv[6];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  int columns, rows;
+  if (argc != 6 || napi_get_value_int32(env, argv[4], &columns) != napi_ok || napi_get_value_int32(env, argv[5], &rows) != napi_ok || columns <= 0 || rows <= 0) {
+    napi_throw_type_error(env, NULL, "spawnInTerminal(path, argv, envp, cwd, columns, rows)");
+    return NULL;
+  }
+  int master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (master < 0) return throw_errno(env, "posix_openpt", errno);
+  char name[128];
+  int holder = -1;
+  int err = 0;
+  const char *call = NULL;
+  if (grantpt(master) != 0 || unlockpt(master) != 0) call = "unlockpt", err = errno;
+  else if ((err = ptsname_r(master, name, sizeof name)) != 0) call = "ptsname_r";
+  else if ((holder = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC)) < 0) call = "open", err = errno;
+  if (call == NULL) {
+    struct termios settings;
+    struct winsize size = {.ws_row = (unsigned short)rows, .ws_col = (unsigned short)columns};
+    terminal_settings(&settings);
+    if (tcsetattr(holder, TCSANOW, &settings) != 0) call = "tcsetattr", err = errno;
+    else if (ioctl(holder, TIOCSWINSZ, &size) != 0) call = "TIOCSWINSZ", err = errno;
+  }
+  if (call != NULL) {
+    if (holder >= 0) close(holder);
+    close(master);
+    return throw_errno(env, call, err);
+  }
+  char *path = c_string(env, argv[0]);
+  char **args = c_strings(env, argv[1]);
+  char **envp = c_strings(env, argv[2]);
+  char *cwd = c_string(env, argv[3]);
+  napi_value result = NULL;
+  if (path == NULL || args == NULL || envp == NULL || cwd == NULL) {
+    napi_throw_type_error(env, NULL, "spawnInTerminal: expected strings");
+  } else {
+    posix_spawn_file_actions_t actions;
+    posix_spawnattr_t attributes;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawnattr_init(&attributes);
+    posix_spawn_file_actions_addopen(&actions, 0, name, O_RDWR, 0);
+    posix_spawn_file_actions_adddup2(&actions, 0, 1);
+    posix_spawn_file_actions_adddup2(&actions, 0, 2);
+    posix_spawn_file_actions_addchdir_np(&actions, cwd);
+    posix_spawn_file_actions_addclosefrom_np(&actions, 3);
+    sigset_t none, all;
+    sigemptyset(&none);
+    sigfillset(&all);
+    posix_spawnattr_setsigmask(&attributes, &none);
+    posix_spawnattr_setsigdefault(&attributes, &all);
+    posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+    pid_t pid;
+    err = posix_spawn(&pid, path, &actions, &attributes, args, envp);
+    posix_spawn_file_actions_destroy(&actions);
+    posix_spawnattr_destroy(&attributes);
+    if (err != 0) {
+      throw_errno(env, "posix_spawn", err);
+    } else {
+      napi_value values[3];
+      napi_create_int32(env, pid, &values[0]);
+      napi_create_int32(env, master, &values[1]);
+      napi_create_int32(env, holder, &values[2]);
+      napi_create_array_with_length(env, 3, &result);
+      for (uint32_t i = 0; i < 3; i++) napi_set_element(env, result, i, values[i]);
+    }
+  }
+  if (result == NULL) {
+    close(holder);
+    close(master);
+  }
+  free(path);
+  free_strings(args);
+  free_strings(envp);
+  free(cwd);
+  return result;
+}
+
 // reap(pid): null while it runs; [exitCode, null] or [null, signalNumber] once it has ended (and
 // is reaped); throws when it is no child of this process (ECHILD).
 static napi_value Reap(napi_env env, napi_callback_info info) {
@@ -177,6 +291,7 @@ static napi_value Init(napi_env env, napi_value exports) {
   napi_property_descriptor functions[] = {
       {"pipe", NULL, Pipe, NULL, NULL, NULL, napi_default, NULL},
       {"spawn", NULL, Spawn, NULL, NULL, NULL, napi_default, NULL},
+      {"spawnInTerminal", NULL, SpawnInTerminal, NULL, NULL, NULL, napi_default, NULL},
       {"reap", NULL, Reap, NULL, NULL, NULL, napi_default, NULL},
       {"closeOnExec", NULL, CloseOnExec, NULL, NULL, NULL, napi_default, NULL},
   };

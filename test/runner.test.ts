@@ -4,6 +4,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { firstValueFrom, toArray } from 'rxjs';
 import { startEncoder } from '../src/runner/encoder-run.js';
+import { nativeProcesses } from '../src/runner/native.js';
 import { spawnPty } from '../src/runner/pty.js';
 import { aJob } from './helpers/jobs.js';
 import { encodeCommand } from './helpers/media.js';
@@ -87,11 +88,27 @@ test('a background process that keeps the terminal open does not hold back the e
   assert.is(groupAlive(encoder.pid), false, 'and it is ended with the run');
 });
 
-test('a program that does not exist ends with exit code 1 and says so', async () => {
+test('a program that does not exist is refused at its start, naming it (node-pty: it ends with exit code 1 and says so)', async () => {
+  if (nativeProcesses) {
+    assert.throws(() => startEncoder(aJob('r4', { command: ['/no/such/encoder', '-x'] }), options), /cannot run \/no\/such\/encoder: not found/);
+    return;
+  }
   const run = startEncoder(aJob('r4', { command: ['/no/such/encoder', '-x'] }), options);
   const chunks = firstValueFrom(run.chunks.pipe(toArray()));
   assert.equal(await run.exited, { exitCode: 1, signal: null });
   assert.match((await chunks).join(''), 'No such file or directory');
+});
+
+test('the terminal is the encoder\'s controlling terminal, 160 columns by 40 rows, and it inherits no other descriptor', async () => {
+  const script = "stty size; (: < /dev/tty) && echo has-a-controlling-terminal; echo fds; ls /proc/$$/fd | tr '\\n' ' '";
+  const run = startEncoder(aJob('r5', { command: ['/bin/sh', '-c', script] }), options);
+  const chunks = firstValueFrom(run.chunks.pipe(toArray()));
+  assert.equal(await run.exited, { exitCode: 0, signal: null });
+  const text = (await chunks).join('');
+  assert.match(text, '40 160');
+  assert.match(text, 'has-a-controlling-terminal');
+  // The shell's own three; ls's listing of its parent's folder shows no descriptor of the daemon's.
+  assert.match(text, /fds\r?\n0 1 2 $/, JSON.stringify(text));
 });
 
 test.run();

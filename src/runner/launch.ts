@@ -5,12 +5,12 @@
 import { spawn } from 'node:child_process';
 import { closeSync, openSync, statSync } from 'node:fs';
 import { Socket } from 'node:net';
-import { constants as osConstants } from 'node:os';
 import { resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { findProgram } from '../jobs/submit-checks.js';
-import { type ProcessExit, type SpawnOptions, signalName } from './child-process.js';
+import type { ProcessExit, SpawnOptions } from './child-process.js';
 import { type NativeProcesses, nativeProcesses } from './native.js';
+import { whenReaped } from './reaper.js';
 
 export interface LaunchedProcess {
   pid: number;
@@ -46,32 +46,6 @@ export const launchWithChildProcess: Launch = (file, args, options) => {
   };
 };
 
-/** The processes started through posix_spawn that have not been reaped, and who to tell. */
-const running = new Map<number, (exit: ProcessExit) => void>();
-let reaper: NodeJS.Timeout | null = null;
-// A SIGCHLD can stand for several exits; each of ours is asked. The timer holds the event loop open
-// while any runs (a signal listener does not), and reaps what a lost signal would leave.
-const REAP_EVERY_MS = 1000;
-
-function reapExited(): void {
-  for (const [pid, tell] of running) {
-    let status: ReturnType<NativeProcesses['reap']>;
-    try {
-      status = nativeProcesses!.reap(pid);
-    } catch {
-      status = [null, osConstants.signals.SIGKILL]; // no longer ours to wait for (ECHILD): gone
-    }
-    if (status === null) continue;
-    running.delete(pid);
-    tell(status[0] !== null ? { exitCode: status[0], signal: null } : { exitCode: null, signal: signalName(status[1]!, osConstants.signals) });
-  }
-  if (running.size === 0 && reaper !== null) {
-    clearInterval(reaper);
-    reaper = null;
-  }
-}
-
-let listening = false;
 let devNull: number | null = null;
 
 /** execvp's search: a name with no slash is looked for on the child's PATH (as at submit). */
@@ -80,27 +54,34 @@ function programPath(file: string, options: SpawnOptions): string | null {
   return found === null ? null : resolve(options.cwd, found);
 }
 
+/** What posix_spawn is given: the program's path, its argv and its environment; throws, naming what is wrong. */
+export function nativeCommand(file: string, args: string[], options: SpawnOptions): { path: string; argv: string[]; envp: string[] } {
+  const envp = Object.entries(options.env).map(([name, value]) => `${name}=${value}`);
+  // As child_process refuses them: C strings end at the first NUL, so the child would get less.
+  if ([file, options.cwd, ...args, ...envp].some((text) => text.includes('\0'))) throw new Error(`cannot run ${file}: its command, folder or environment holds a NUL character`);
+  const path = programPath(file, options);
+  if (path === null) throw new Error(cannotRun(file, options, 'not found, or not executable'));
+  return { path, argv: [file, ...args], envp };
+}
+
+/** A failed posix_spawn, in the words of cannotRun. */
+export function spawnFailure(file: string, options: SpawnOptions, error: unknown): Error {
+  return new Error(cannotRun(file, options, (error as Error).message.replace(/^posix_spawn: /, '')));
+}
+
 function launchWithPosixSpawn(native: NativeProcesses): Launch {
   return (file, args, options) => {
-    const envp = Object.entries(options.env).map(([name, value]) => `${name}=${value}`);
-    // As child_process refuses them: C strings end at the first NUL, so the child would get less.
-    if ([file, options.cwd, ...args, ...envp].some((text) => text.includes('\0'))) throw new Error(`cannot run ${file}: its command, folder or environment holds a NUL character`);
-    const path = programPath(file, options);
-    if (path === null) throw new Error(cannotRun(file, options, 'not found, or not executable'));
-    if (!listening) {
-      process.on('SIGCHLD', reapExited);
-      listening = true;
-    }
+    const { path, argv, envp } = nativeCommand(file, args, options);
     devNull ??= openSync('/dev/null', 'r');
     const out = native.pipe();
     const err = native.pipe();
     let pid: number;
     try {
-      pid = native.spawn(path, [file, ...args], envp, options.cwd, devNull, out[1], err[1]);
+      pid = native.spawn(path, argv, envp, options.cwd, devNull, out[1], err[1]);
     } catch (error) {
       closeSync(out[0]);
       closeSync(err[0]);
-      throw new Error(cannotRun(file, options, (error as Error).message.replace(/^posix_spawn: /, '')));
+      throw spawnFailure(file, options, error);
     } finally {
       // The child has its own copies of the write ends, or there is no child.
       closeSync(out[1]);
@@ -108,11 +89,10 @@ function launchWithPosixSpawn(native: NativeProcesses): Launch {
     }
     const exits: ((exit: ProcessExit) => void)[] = [];
     let exit: ProcessExit | null = null;
-    running.set(pid, (ended) => {
+    whenReaped(native, pid, (ended) => {
       exit = ended;
       for (const listener of exits.splice(0)) listener(ended);
     });
-    reaper ??= setInterval(reapExited, REAP_EVERY_MS);
     return {
       pid,
       stdout: new Socket({ fd: out[0], readable: true, writable: false }),

@@ -1,5 +1,7 @@
-// The only door to node-pty. Encoders run in a real terminal so they print live progress; the pty
-// makes each one a session leader, so its pid is also its process group id.
+// Encoders run in a real terminal so they print live progress; each leads a session of its own, so
+// its pid is also its process group id. The terminal and the program are started by the daemon's
+// own posix_spawn (native/posix-spawn.c) where it was built, else by node-pty's native fork: the
+// only door to node-pty.
 //
 // Linux drops what is still queued in a terminal when the last holder of its program side closes
 // it: a program that prints a burst and exits (a help page, a traceback, x264's summary) loses the
@@ -7,15 +9,17 @@
 // daemon (node-pty issues #85 and #726). So the daemon holds the program side open itself, and
 // once the program has exited it writes a mark of its own behind the program's output: everything
 // the program printed comes before the mark, and the exit is told when the mark has been read.
-// node-pty's `spawn` tells the exit only when the terminal closes, so the fork is node-pty's
-// native one (the same call its `spawn` makes), with the exit told to this module.
+// node-pty's `spawn` tells the exit only when the terminal closes, so its fork is called directly
+// (the same call its `spawn` makes), with the exit told to this module.
 import { randomBytes } from 'node:crypto';
 import { closeSync, constants as fsConstants, openSync, write } from 'node:fs';
 import { constants } from 'node:os';
 import { ReadStream } from 'node:tty';
 import * as pty from 'node-pty';
-import { type ProcessExit, type SpawnProcess, signalName } from './child-process.js';
-import { nativeProcesses } from './native.js';
+import { type ProcessExit, type SpawnOptions, type SpawnProcess, signalName } from './child-process.js';
+import { nativeCommand, spawnFailure } from './launch.js';
+import { type NativeProcesses, nativeProcesses } from './native.js';
+import { whenReaped } from './reaper.js';
 
 /** node-pty's native module, as its `spawn` calls it (exported by node-pty as `native`). */
 interface NativePty {
@@ -45,8 +49,49 @@ const MARK_WAIT_MS = 2000;
 // Null where node-pty has no build for the platform: said when a run asks for a terminal.
 const native = (pty as unknown as { native: NativePty | null }).native;
 
-export const spawnPty: SpawnProcess = (file, args, options) => {
+/** A program started in a new terminal: its pid, the terminal's master, and its program side held here (null: gone already). */
+interface StartedInTerminal {
+  pid: number;
+  master: number;
+  holder: number | null;
+}
+
+/**
+ * posix_spawn (native/posix-spawn.c), where it was built: no copy of the daemon's page tables, no
+ * copy-on-write faults after, and no thread of node-pty's per job to wait for the exit, which is
+ * told by the reaper the jobs on pipes use. The program's side is opened before the program starts.
+ */
+function startWithPosixSpawn(native: NativeProcesses, file: string, args: string[], options: SpawnOptions, onExit: (exit: ProcessExit) => void): StartedInTerminal {
+  const { path, argv, envp } = nativeCommand(file, args, options);
+  let started: [number, number, number];
+  try {
+    started = native.spawnInTerminal(path, argv, envp, options.cwd, COLUMNS, ROWS);
+  } catch (error) {
+    throw spawnFailure(file, options, error);
+  }
+  const [pid, master, holder] = started;
+  whenReaped(native, pid, onExit);
+  return { pid, master, holder };
+}
+
+/** node-pty's native fork, where the daemon's own native part was not built. */
+function startWithNodePty(file: string, args: string[], options: SpawnOptions, onExit: (exit: ProcessExit) => void): StartedInTerminal {
   if (!native) throw new Error('node-pty has no native module on this platform');
+  const env = Object.entries(options.env).map(([name, value]) => `${name}=${value}`);
+  const term = native.fork(file, args, env, options.cwd, COLUMNS, ROWS, -1, -1, true, '', (exitCode, signal) => {
+    const name = signal ? signalName(signal, constants.signals) : null;
+    onExit({ exitCode: name ? null : exitCode, signal: name });
+  });
+  let holder: number | null = null;
+  try {
+    holder = openSync(term.pty, fsConstants.O_RDWR | fsConstants.O_NOCTTY);
+  } catch {
+    // Gone already (the program could not even start): its output ends when the terminal closes.
+  }
+  return { pid: term.pid, master: term.fd, holder };
+}
+
+export const spawnPty: SpawnProcess = (file, args, options) => {
   const dataListeners: ((chunk: string) => void)[] = [];
   const exitListeners: ((exit: ProcessExit) => void)[] = [];
   let told: ProcessExit | null = null;
@@ -64,9 +109,8 @@ export const spawnPty: SpawnProcess = (file, args, options) => {
     if (text !== '') for (const listener of dataListeners) listener(text);
   };
   const env = { ...options.env, PWD: options.cwd, TERM: TERMINAL_NAME };
-  const term = native.fork(file, args, Object.entries(env).map(([name, value]) => `${name}=${value}`), options.cwd, COLUMNS, ROWS, -1, -1, true, '', (exitCode, signal) => {
-    const name = signal ? signalName(signal, constants.signals) : null;
-    exit = { exitCode: name ? null : exitCode, signal: name };
+  const onExit = (ended: ProcessExit) => {
+    exit = ended;
     if (outputClosed) return finish();
     timer = setTimeout(finish, MARK_WAIT_MS);
     if (holder === null) return;
@@ -80,16 +124,10 @@ export const spawnPty: SpawnProcess = (file, args, options) => {
       // would then be written to.
       if (told !== null) release();
     });
-  });
-  // node-pty makes the terminal's master without close-on-exec: every program started after this
-  // one (another job's encoder) would hold this job's terminal, able to read and write it.
-  nativeProcesses?.closeOnExec(term.fd);
-  try {
-    holder = openSync(term.pty, fsConstants.O_RDWR | fsConstants.O_NOCTTY);
-  } catch {
-    // Gone already (the program could not even start): its output ends when the terminal closes.
-  }
-  const output = new ReadStream(term.fd);
+  };
+  const term = nativeProcesses ? startWithPosixSpawn(nativeProcesses, file, args, { ...options, env }, onExit) : startWithNodePty(file, args, { ...options, env }, onExit);
+  holder = term.holder;
+  const output = new ReadStream(term.master);
   output.setEncoding('utf8');
   output.on('data', (text: string) => {
     if (markWrite === 'none') return deliver(text);
