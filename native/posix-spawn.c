@@ -1,11 +1,10 @@
-// Starting a job's process with posix_spawn instead of fork. libuv (child_process.spawn) forks:
-// the kernel copies the daemon's page tables (a hundred MB and more) and the daemon's main thread
-// waits until the child has exec'd, then pays a copy-on-write fault for every page it touches next.
-// glibc's posix_spawn clones with CLONE_VM | CLONE_VFORK: nothing is copied, and the wait is the
-// few hundred microseconds the child takes to reach exec. Linux and glibc 2.34 or later (closefrom).
-// Exits are told by SIGCHLD and read here with waitpid on each pid, as libuv and node-pty read
-// their own children's: never waitpid(-1), which would take theirs. And fcntl, which Node lacks,
-// to make node-pty's terminal masters close-on-exec.
+// Starting a job's process with posix_spawn instead of fork, on pipes or in a terminal. libuv
+// (child_process.spawn) and node-pty fork: the kernel copies the daemon's page tables (a hundred MB
+// and more), and the daemon pays a copy-on-write fault for every page it touches until the child
+// has exec'd. glibc's posix_spawn clones with CLONE_VM | CLONE_VFORK: nothing is copied, and the
+// wait is the few hundred microseconds the child takes to reach exec. Linux and glibc 2.34 or
+// later (closefrom). Exits are told by SIGCHLD and read here with waitpid on each pid, as libuv and
+// node-pty read their own children's: never waitpid(-1), which would take theirs.
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -271,29 +270,12 @@ static napi_value Reap(napi_env env, napi_callback_info info) {
   return pair_of(env, code, signal);
 }
 
-// closeOnExec(fd): marks a descriptor this process made without FD_CLOEXEC (node-pty's terminal
-// masters), so that no program started later inherits it.
-static napi_value CloseOnExec(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  int fd;
-  if (argc != 1 || napi_get_value_int32(env, argv[0], &fd) != napi_ok || fd < 0) {
-    napi_throw_type_error(env, NULL, "closeOnExec(fd)");
-    return NULL;
-  }
-  int flags = fcntl(fd, F_GETFD);
-  if (flags < 0 || fcntl(fd, F_SETFD, flags | FD_CLOEXEC) < 0) return throw_errno(env, "fcntl", errno);
-  return NULL;
-}
-
 static napi_value Init(napi_env env, napi_value exports) {
   napi_property_descriptor functions[] = {
       {"pipe", NULL, Pipe, NULL, NULL, NULL, napi_default, NULL},
       {"spawn", NULL, Spawn, NULL, NULL, NULL, napi_default, NULL},
       {"spawnInTerminal", NULL, SpawnInTerminal, NULL, NULL, NULL, napi_default, NULL},
       {"reap", NULL, Reap, NULL, NULL, NULL, napi_default, NULL},
-      {"closeOnExec", NULL, CloseOnExec, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof functions / sizeof functions[0], functions);
   return exports;

@@ -1,6 +1,6 @@
 // The daemon's own native part (native/posix-spawn.c), built by `npm ci`: posix_spawn for jobs on
-// pipes and in terminals, and close-on-exec for descriptors made without it. Null where it was not
-// built (no compiler, not Linux, glibc before 2.34): the callers fall back, or say what is not covered.
+// pipes and in terminals. Null where it was not built (no compiler, not Linux, glibc before 2.34):
+// the callers fall back, or say what is not covered.
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -19,7 +19,6 @@ export interface NativeProcesses {
   spawnInTerminal(path: string, argv: string[], envp: string[], cwd: string, columns: number, rows: number): [number, number, number];
   /** null while it runs; its exit code or its signal's number once it has ended (and is reaped). */
   reap(pid: number): [number, null] | [null, number] | null;
-  closeOnExec(fd: number): void;
 }
 
 function load(): NativeProcesses | null {
