@@ -7,6 +7,7 @@
 // node-pty read their own children's: never waitpid(-1), which would take theirs.
 #define _GNU_SOURCE
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <node_api.h>
 #include <signal.h>
@@ -82,9 +83,57 @@ static napi_value Pipe(napi_env env, napi_callback_info info) {
   return pair_of(env, read_end, write_end);
 }
 
-// spawn(path, argv, envp, cwd, stdinFd, stdoutFd, stderrFd): the pid. The child leads a session of
-// its own (as detached: true), with every signal at its default and none blocked (the daemon
-// ignores SIGPIPE; an encoder must not inherit that), and no descriptor but 0, 1 and 2.
+// The program to start: the first four arguments of spawn() and spawnInTerminal().
+struct command {
+  char *path;
+  char **args;
+  char **envp;
+  char *cwd;
+};
+
+static void free_command(struct command *command) {
+  free(command->path);
+  free_strings(command->args);
+  free_strings(command->envp);
+  free(command->cwd);
+}
+
+// path, argv, envp, cwd from `values`; false (a TypeError thrown, nothing held) when one is not a
+// string or an array of strings.
+static bool read_command(napi_env env, napi_value *values, const char *call, struct command *command) {
+  command->path = c_string(env, values[0]);
+  command->args = c_strings(env, values[1]);
+  command->envp = c_strings(env, values[2]);
+  command->cwd = c_string(env, values[3]);
+  if (command->path != NULL && command->args != NULL && command->envp != NULL && command->cwd != NULL) return true;
+  free_command(command);
+  char text[64];
+  snprintf(text, sizeof text, "%s: expected strings", call);
+  napi_throw_type_error(env, NULL, text);
+  return false;
+}
+
+// Starts the command after `actions` (its stdin, stdout and stderr), in its folder, with no other
+// descriptor, leading a session of its own (as detached: true), every signal at its default and
+// none blocked (the daemon ignores SIGPIPE; an encoder must not inherit that). 0 or an errno.
+static int spawn_command(const struct command *command, posix_spawn_file_actions_t *actions, pid_t *pid) {
+  posix_spawn_file_actions_addchdir_np(actions, command->cwd);
+  posix_spawn_file_actions_addclosefrom_np(actions, 3);
+  posix_spawnattr_t attributes;
+  posix_spawnattr_init(&attributes);
+  sigset_t none, all;
+  sigemptyset(&none);
+  sigfillset(&all);
+  posix_spawnattr_setsigmask(&attributes, &none);
+  posix_spawnattr_setsigdefault(&attributes, &all);
+  posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+  int err = posix_spawn(pid, command->path, actions, &attributes, command->args, command->envp);
+  posix_spawnattr_destroy(&attributes);
+  return err;
+}
+
+// spawn(path, argv, envp, cwd, stdinFd, stdoutFd, stderrFd): the pid, started by spawn_command
+// with the three descriptors as its stdin, stdout and stderr.
 static napi_value Spawn(napi_env env, napi_callback_info info) {
   size_t argc = 7;
   napi_value argv[7];
@@ -100,40 +149,29 @@ static napi_value Spawn(napi_env env, napi_callback_info info) {
       return NULL;
     }
   }
-  char *path = c_string(env, argv[0]);
-  char **args = c_strings(env, argv[1]);
-  char **envp = c_strings(env, argv[2]);
-  char *cwd = c_string(env, argv[3]);
-  napi_value result = NULL;
-  if (path == NULL || args == NULL || envp == NULL || cwd == NULL) {
-    napi_throw_type_error(env, NULL, "spawn: expected strings");
-  } else {
-    posix_spawn_file_actions_t actions;
-    posix_spawnattr_t attributes;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawnattr_init(&attributes);
-    for (int i = 0; i < 3; i++) posix_spawn_file_actions_adddup2(&actions, fds[i], i);
-    posix_spawn_file_actions_addchdir_np(&actions, cwd);
-    posix_spawn_file_actions_addclosefrom_np(&actions, 3);
-    sigset_t none, all;
-    sigemptyset(&none);
-    sigfillset(&all);
-    posix_spawnattr_setsigmask(&attributes, &none);
-    posix_spawnattr_setsigdefault(&attributes, &all);
-    posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-    pid_t pid;
-    int err = posix_spawn(&pid, path, &actions, &attributes, args, envp);
-    posix_spawn_file_actions_destroy(&actions);
-    posix_spawnattr_destroy(&attributes);
-    if (err != 0) throw_errno(env, "posix_spawn", err);
-    else napi_create_int32(env, pid, &result);
-  }
-  free(path);
-  free_strings(args);
-  free_strings(envp);
-  free(cwd);
+  struct command command;
+  if (!read_command(env, argv, "spawn", &command)) return NULL;
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  for (int i = 0; i < 3; i++) posix_spawn_file_actions_adddup2(&actions, fds[i], i);
+  pid_t pid;
+  int err = spawn_command(&command, &actions, &pid);
+  posix_spawn_file_actions_destroy(&actions);
+  free_command(&command);
+  if (err != 0) return throw_errno(env, "posix_spawn", err);
+  napi_value result;
+  napi_create_int32(env, pid, &result);
   return result;
 }
+
+// The control characters of node-pty's terminals (^D, ^?, ^W, ^U, ^R, ^C, ^\, ^Z, ^Q, ^S, ^V, ^O).
+static const struct {
+  int index;
+  cc_t value;
+} CONTROL_CHARACTERS[] = {
+    {VEOF, 4}, {VEOL, (cc_t)-1}, {VEOL2, (cc_t)-1}, {VERASE, 0x7f}, {VWERASE, 23}, {VKILL, 21}, {VREPRINT, 18}, {VINTR, 3},
+    {VQUIT, 0x1c}, {VSUSP, 26}, {VSTART, 17}, {VSTOP, 19}, {VLNEXT, 22}, {VDISCARD, 15}, {VMIN, 1}, {VTIME, 0},
+};
 
 // The terminal's settings, as node-pty gives its own (a line discipline as an interactive shell's).
 static void terminal_settings(struct termios *t) {
@@ -142,30 +180,15 @@ static void terminal_settings(struct termios *t) {
   t->c_oflag = OPOST | ONLCR;
   t->c_cflag = CREAD | CS8 | HUPCL;
   t->c_lflag = ICANON | ISIG | IEXTEN | ECHO | ECHOE | ECHOK | ECHOKE | ECHOCTL;
-  t->c_cc[VEOF] = 4;
-  t->c_cc[VEOL] = (cc_t)-1;
-  t->c_cc[VEOL2] = (cc_t)-1;
-  t->c_cc[VERASE] = 0x7f;
-  t->c_cc[VWERASE] = 23;
-  t->c_cc[VKILL] = 21;
-  t->c_cc[VREPRINT] = 18;
-  t->c_cc[VINTR] = 3;
-  t->c_cc[VQUIT] = 0x1c;
-  t->c_cc[VSUSP] = 26;
-  t->c_cc[VSTART] = 17;
-  t->c_cc[VSTOP] = 19;
-  t->c_cc[VLNEXT] = 22;
-  t->c_cc[VDISCARD] = 15;
-  t->c_cc[VMIN] = 1;
-  t->c_cc[VTIME] = 0;
+  for (size_t i = 0; i < sizeof CONTROL_CHARACTERS / sizeof CONTROL_CHARACTERS[0]; i++) t->c_cc[CONTROL_CHARACTERS[i].index] = CONTROL_CHARACTERS[i].value;
   cfsetispeed(t, B38400);
   cfsetospeed(t, B38400);
 }
 
 // spawnInTerminal(path, argv, envp, cwd, columns, rows): [pid, master, holder]. A new terminal,
-// and the program in it as spawn() starts one, with the terminal as its stdin, stdout, stderr and
-// controlling terminal: glibc's child makes its session before the file actions, so the open of
-// the terminal's name (without O_NOCTTY) makes it the new session's controlling terminal, as
+// and the program in it, started by spawn_command with the terminal as its stdin, stdout, stderr
+// and controlling terminal: glibc's child makes its session before the file actions, so the open
+// of the terminal's name (without O_NOCTTY) makes it the new session's controlling terminal, as
 // forkpty's TIOCSCTTY does. `holder` is the program's side, open here too (close-on-exec, as is
 // the master), so that what the program prints is not dropped when it exits (see pty.ts).
 static napi_value SpawnInTerminal(napi_env env, napi_callback_info info) {
@@ -177,8 +200,13 @@ static napi_value SpawnInTerminal(napi_env env, napi_callback_info info) {
     napi_throw_type_error(env, NULL, "spawnInTerminal(path, argv, envp, cwd, columns, rows)");
     return NULL;
   }
+  struct command command;
+  if (!read_command(env, argv, "spawnInTerminal", &command)) return NULL;
   int master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
-  if (master < 0) return throw_errno(env, "posix_openpt", errno);
+  if (master < 0) {
+    free_command(&command);
+    return throw_errno(env, "posix_openpt", errno);
+  }
   char name[128];
   int holder = -1;
   int err = 0;
@@ -193,57 +221,28 @@ static napi_value SpawnInTerminal(napi_env env, napi_callback_info info) {
     if (tcsetattr(holder, TCSANOW, &settings) != 0) call = "tcsetattr", err = errno;
     else if (ioctl(holder, TIOCSWINSZ, &size) != 0) call = "TIOCSWINSZ", err = errno;
   }
+  pid_t pid;
+  if (call == NULL) {
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, 0, name, O_RDWR, 0);
+    posix_spawn_file_actions_adddup2(&actions, 0, 1);
+    posix_spawn_file_actions_adddup2(&actions, 0, 2);
+    if ((err = spawn_command(&command, &actions, &pid)) != 0) call = "posix_spawn";
+    posix_spawn_file_actions_destroy(&actions);
+  }
+  free_command(&command);
   if (call != NULL) {
     if (holder >= 0) close(holder);
     close(master);
     return throw_errno(env, call, err);
   }
-  char *path = c_string(env, argv[0]);
-  char **args = c_strings(env, argv[1]);
-  char **envp = c_strings(env, argv[2]);
-  char *cwd = c_string(env, argv[3]);
-  napi_value result = NULL;
-  if (path == NULL || args == NULL || envp == NULL || cwd == NULL) {
-    napi_throw_type_error(env, NULL, "spawnInTerminal: expected strings");
-  } else {
-    posix_spawn_file_actions_t actions;
-    posix_spawnattr_t attributes;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawnattr_init(&attributes);
-    posix_spawn_file_actions_addopen(&actions, 0, name, O_RDWR, 0);
-    posix_spawn_file_actions_adddup2(&actions, 0, 1);
-    posix_spawn_file_actions_adddup2(&actions, 0, 2);
-    posix_spawn_file_actions_addchdir_np(&actions, cwd);
-    posix_spawn_file_actions_addclosefrom_np(&actions, 3);
-    sigset_t none, all;
-    sigemptyset(&none);
-    sigfillset(&all);
-    posix_spawnattr_setsigmask(&attributes, &none);
-    posix_spawnattr_setsigdefault(&attributes, &all);
-    posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-    pid_t pid;
-    err = posix_spawn(&pid, path, &actions, &attributes, args, envp);
-    posix_spawn_file_actions_destroy(&actions);
-    posix_spawnattr_destroy(&attributes);
-    if (err != 0) {
-      throw_errno(env, "posix_spawn", err);
-    } else {
-      napi_value values[3];
-      napi_create_int32(env, pid, &values[0]);
-      napi_create_int32(env, master, &values[1]);
-      napi_create_int32(env, holder, &values[2]);
-      napi_create_array_with_length(env, 3, &result);
-      for (uint32_t i = 0; i < 3; i++) napi_set_element(env, result, i, values[i]);
-    }
-  }
-  if (result == NULL) {
-    close(holder);
-    close(master);
-  }
-  free(path);
-  free_strings(args);
-  free_strings(envp);
-  free(cwd);
+  napi_value result, values[3];
+  napi_create_int32(env, pid, &values[0]);
+  napi_create_int32(env, master, &values[1]);
+  napi_create_int32(env, holder, &values[2]);
+  napi_create_array_with_length(env, 3, &result);
+  for (uint32_t i = 0; i < 3; i++) napi_set_element(env, result, i, values[i]);
   return result;
 }
 
