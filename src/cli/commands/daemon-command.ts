@@ -6,6 +6,7 @@
 import { type Command, Option } from 'commander';
 import { delimiter, join } from 'node:path';
 import type { ConfigFlags } from '../../config.js';
+import { optimiseOnlyOftenRunCode } from '../../optimising-budget.js';
 import { type CliContext, collect } from '../cli-context.js';
 
 /** `withFlags`: the command line needs the daemon's flags (to run it, its help, completion); else only its name is listed. */
@@ -32,6 +33,8 @@ export async function registerDaemonCommand(program: Command, ctx: CliContext, w
       else flags[setting.name] = value;
     }
     const config = resolveConfig(flags, io.env);
+    // Before the daemon's code is loaded: its functions start with the daemon's budget.
+    optimiseOnlyOftenRunCode();
     const [{ startDaemon }, { createDefaultDeps }] = await Promise.all([import('../../daemon.js'), import('../../deps.js')]);
     const deps = createDefaultDeps();
     const daemon = await startDaemon(config, deps);
