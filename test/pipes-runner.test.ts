@@ -63,6 +63,19 @@ for (const [name, launch] of launchers) {
     assert.throws(() => startEncoder(aJob('p4c', { command: ['true'], terminal: 'pipes', cwd: '/no/such/folder' }), options), /cannot run true: its folder \/no\/such\/folder does not exist/);
   });
 
+  test(`${name}: a script with no #! line runs through /bin/sh, as execvp runs it, with its arguments`, async () => {
+    const dir = tempDir();
+    try {
+      writeFileSync(join(dir.path, 'render.sh'), 'echo "rendered $1 without a shebang"\n', { mode: 0o755 });
+      const run = startEncoder(aJob('p6', { command: ['./render.sh', 'frame-7'], cwd: dir.path, terminal: 'pipes' }), options);
+      const chunks = firstValueFrom(run.chunks.pipe(toArray()));
+      assert.equal(await run.exited, { exitCode: 0, signal: null });
+      assert.match((await chunks).join(''), 'rendered frame-7 without a shebang');
+    } finally {
+      dir.remove();
+    }
+  });
+
   test(`${name}: the job's folder, environment and PATH; stdin empty; every signal at its default; no descriptor of the daemon's`, async () => {
     const dir = tempDir().path;
     const bin = join(dir, 'bin');

@@ -1,4 +1,5 @@
 // The pty runner for real: encoders under a real terminal, real process groups, real signals.
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -97,6 +98,19 @@ test('a program that does not exist is refused at its start, naming it (node-pty
   const chunks = firstValueFrom(run.chunks.pipe(toArray()));
   assert.equal(await run.exited, { exitCode: 1, signal: null });
   assert.match((await chunks).join(''), 'No such file or directory');
+});
+
+test('a script with no #! line runs in the terminal through /bin/sh, as execvp runs it', async () => {
+  const dir = tempDir();
+  try {
+    writeFileSync(join(dir.path, 'render.sh'), 'echo "rendered $1 without a shebang"\n', { mode: 0o755 });
+    const run = startEncoder(aJob('r6', { command: ['./render.sh', 'frame-7'], cwd: dir.path }), options);
+    const chunks = firstValueFrom(run.chunks.pipe(toArray()));
+    assert.equal(await run.exited, { exitCode: 0, signal: null });
+    assert.match((await chunks).join(''), 'rendered frame-7 without a shebang');
+  } finally {
+    dir.remove();
+  }
 });
 
 test('the terminal is the encoder\'s controlling terminal, 160 columns by 40 rows, and it inherits no other descriptor', async () => {

@@ -5,6 +5,7 @@
 import { spawn } from 'node:child_process';
 import { closeSync, openSync, statSync } from 'node:fs';
 import { Socket } from 'node:net';
+import { constants as osConstants } from 'node:os';
 import { resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { findProgram } from '../jobs/submit-checks.js';
@@ -54,34 +55,43 @@ function programPath(file: string, options: SpawnOptions): string | null {
   return found === null ? null : resolve(options.cwd, found);
 }
 
-/** What posix_spawn is given: the program's path, its argv and its environment; throws, naming what is wrong. */
-export function nativeCommand(file: string, args: string[], options: SpawnOptions): { path: string; argv: string[]; envp: string[] } {
+/**
+ * Starts the program through `start` (a posix_spawn) as execvp would: a name without a slash is
+ * looked for on the child's PATH, and a file the kernel cannot run (ENOEXEC: a script with no `#!`
+ * line) is run by /bin/sh, as shells, xargs, child_process and node-pty do. Throws, naming the
+ * program and what is wrong.
+ */
+export function spawnAsExecvp<T>(file: string, args: string[], options: SpawnOptions, start: (path: string, argv: string[], envp: string[]) => T): T {
   const envp = Object.entries(options.env).map(([name, value]) => `${name}=${value}`);
   // As child_process refuses them: C strings end at the first NUL, so the child would get less.
   if ([file, options.cwd, ...args, ...envp].some((text) => text.includes('\0'))) throw new Error(`cannot run ${file}: its command, folder or environment holds a NUL character`);
   const path = programPath(file, options);
   if (path === null) throw new Error(cannotRun(file, options, 'not found, or not executable'));
-  return { path, argv: [file, ...args], envp };
-}
-
-/** A failed posix_spawn, in the words of cannotRun. */
-export function spawnFailure(file: string, options: SpawnOptions, error: unknown): Error {
-  return new Error(cannotRun(file, options, (error as Error).message.replace(/^posix_spawn: /, '')));
+  try {
+    try {
+      return start(path, [file, ...args], envp);
+    } catch (error) {
+      if ((error as { errno?: number }).errno !== osConstants.errno.ENOEXEC) throw error;
+      return start('/bin/sh', ['/bin/sh', path, ...args], envp);
+    }
+  } catch (error) {
+    throw new Error(cannotRun(file, options, (error as Error).message.replace(/^posix_spawn: /, '')));
+  }
 }
 
 function launchWithPosixSpawn(native: NativeProcesses): Launch {
   return (file, args, options) => {
-    const { path, argv, envp } = nativeCommand(file, args, options);
     devNull ??= openSync('/dev/null', 'r');
+    const input = devNull;
     const out = native.pipe();
     const err = native.pipe();
     let pid: number;
     try {
-      pid = native.spawn(path, argv, envp, options.cwd, devNull, out[1], err[1]);
+      pid = spawnAsExecvp(file, args, options, (path, argv, envp) => native.spawn(path, argv, envp, options.cwd, input, out[1], err[1]));
     } catch (error) {
       closeSync(out[0]);
       closeSync(err[0]);
-      throw spawnFailure(file, options, error);
+      throw error;
     } finally {
       // The child has its own copies of the write ends, or there is no child.
       closeSync(out[1]);

@@ -17,7 +17,7 @@ import { constants } from 'node:os';
 import { ReadStream } from 'node:tty';
 import * as pty from 'node-pty';
 import { type ProcessExit, type SpawnOptions, type SpawnProcess, signalName } from './child-process.js';
-import { nativeCommand, spawnFailure } from './launch.js';
+import { spawnAsExecvp } from './launch.js';
 import { type NativeProcesses, nativeProcesses } from './native.js';
 import { whenReaped } from './reaper.js';
 
@@ -62,14 +62,7 @@ interface StartedInTerminal {
  * told by the reaper the jobs on pipes use. The program's side is opened before the program starts.
  */
 function startWithPosixSpawn(native: NativeProcesses, file: string, args: string[], options: SpawnOptions, onExit: (exit: ProcessExit) => void): StartedInTerminal {
-  const { path, argv, envp } = nativeCommand(file, args, options);
-  let started: [number, number, number];
-  try {
-    started = native.spawnInTerminal(path, argv, envp, options.cwd, COLUMNS, ROWS);
-  } catch (error) {
-    throw spawnFailure(file, options, error);
-  }
-  const [pid, master, holder] = started;
+  const [pid, master, holder] = spawnAsExecvp(file, args, options, (path, argv, envp) => native.spawnInTerminal(path, argv, envp, options.cwd, COLUMNS, ROWS));
   whenReaped(native, pid, onExit);
   return { pid, master, holder };
 }
