@@ -2,10 +2,10 @@
 // (median of several), against `node -e 0` (Node starting and doing nothing).
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
+import { BUILT_EXECUTABLE as BIN } from '../../test/helpers/daemon-process.js';
 import { startDaemonProcess } from '../daemon-process.js';
 import { type Figure, figure, percentile, ratioAtMost } from '../lib.js';
 
-const BIN = new URL('../../dist/bin/encsup.js', import.meta.url).pathname;
 
 function medianSeconds(args: string[], env: NodeJS.ProcessEnv, runs: number): number {
   const times: number[] = [];

@@ -1,27 +1,17 @@
 // The dashboard's files, served by the daemon itself so it works offline (no CDN). They live in
-// src/dashboard/ (plain HTML, CSS and JavaScript: no build step), found from this module whether it
-// runs from src/ (tsx) or dist/src/ (built).
-import { existsSync } from 'node:fs';
+// src/dashboard/ (plain HTML, CSS and JavaScript: no build step), found in the package however the
+// code runs (encsup-package.ts).
 import { readFile } from 'node:fs/promises';
 import type { ServerResponse } from 'node:http';
 import { dirname, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { packageFile } from '../encsup-package.js';
 import { ApiError, sendError } from './http.js';
 import { PAGE_POLICY } from './security-headers.js';
 
 const TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.svg': 'image/svg+xml' };
 
-function findDashboardDir(): string {
-  let folder = dirname(fileURLToPath(import.meta.url));
-  for (let up = 0; up < 5; up++) {
-    const candidate = join(folder, 'src', 'dashboard');
-    if (existsSync(join(candidate, 'index.html'))) return candidate;
-    folder = dirname(folder);
-  }
-  return join(dirname(fileURLToPath(import.meta.url)), '..', 'dashboard');
-}
-
-const DASHBOARD_DIR = findDashboardDir();
+const DASHBOARD_DIR = dirname(packageFile('src', 'dashboard', 'index.html') ?? join(dirname(fileURLToPath(import.meta.url)), '..', 'dashboard', 'index.html'));
 
 export async function serveDashboardFile(response: ServerResponse, name: string, status = 200): Promise<void> {
   const type = TYPES[extname(name)];

@@ -3,7 +3,7 @@
 // is, written by zod itself. Requests are described as zod reads them (input), answers as the
 // daemon writes them (output). Pure.
 import { z } from 'zod';
-import { encsupVersion } from '../version.js';
+import { encsupVersion } from '../encsup-package.js';
 import { type Answer, OPERATIONS, type Operation, pathParameters } from './operations.js';
 import { errorSchema } from './response-schemas.js';
 

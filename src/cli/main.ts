@@ -5,7 +5,7 @@ import { Command, CommanderError } from 'commander';
 import { ClientError } from '../api/client.js';
 import { ConfigError } from '../config-error.js';
 import { WatchFolderError } from '../watch/watch-folder-error.js';
-import { encsupVersion } from '../version.js';
+import { encsupVersion } from '../encsup-package.js';
 import { type CliIo, UsageError, createContext } from './cli-context.js';
 import { registerCompletionCommand } from './commands/completion-command.js';
 import { registerDaemonCommand, registerMigrateStoreCommand } from './commands/daemon-command.js';

@@ -4,27 +4,18 @@
 // lease's end on this machine's clock, less the kill grace and a margin (farm-host.ts): by the time
 // another host may take the job, this host's encoders are gone.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { packageFile } from '../encsup-package.js';
 
 export interface RunGuard {
   /** The run ended by itself: the guard leaves without touching anything. */
   release(): void;
 }
 
-/** The script, found from this module whether it runs from src/ (tsx) or dist/src/ (built). */
-function findGuardScript(): string {
-  let folder = dirname(fileURLToPath(import.meta.url));
-  for (let up = 0; up < 5; up++) {
-    const candidate = join(folder, 'src', 'farm', 'run-guard.sh');
-    if (existsSync(candidate)) return candidate;
-    folder = dirname(folder);
-  }
-  return join(dirname(fileURLToPath(import.meta.url)), 'run-guard.sh');
-}
-
-const GUARD_SCRIPT = findGuardScript();
+// The script ships in the package (encsup-package.ts), beside the sources, whatever runs the code.
+const GUARD_SCRIPT = packageFile('src', 'farm', 'run-guard.sh') ?? join(dirname(fileURLToPath(import.meta.url)), 'run-guard.sh');
 
 /** /proc/uptime in hundredths of a second (the guard's clock), where a monotonic deadline in ns falls. */
 function uptimeDeadline(deadlineNs: bigint): string {

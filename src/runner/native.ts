@@ -1,10 +1,8 @@
 // The daemon's own native part (native/posix-spawn.c), built by `npm ci`: posix_spawn for jobs on
 // pipes and in terminals. Null where it was not built (no compiler, not Linux, glibc before 2.34):
 // the callers fall back, or say what is not covered.
-import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { packageFile } from '../encsup-package.js';
 
 export interface NativeProcesses {
   /** [readEnd, writeEnd], both close-on-exec. */
@@ -23,22 +21,13 @@ export interface NativeProcesses {
 
 function load(): NativeProcesses | null {
   if (process.platform !== 'linux') return null;
-  const require = createRequire(import.meta.url);
-  // The package's build/, found by walking up from this module: from the sources (src/runner), the
-  // build (dist/src/runner) and the bundled executable (dist/bin) alike.
-  let folder = dirname(fileURLToPath(import.meta.url));
-  for (let up = 0; up < 5; up++) {
-    const candidate = join(folder, 'build', 'Release', 'posix_spawn.node');
-    if (existsSync(candidate)) {
-      try {
-        return require(candidate) as NativeProcesses;
-      } catch {
-        return null; // built for another Node or machine: the callers fall back
-      }
-    }
-    folder = dirname(folder);
+  const path = packageFile('build', 'Release', 'posix_spawn.node');
+  if (path === null) return null;
+  try {
+    return createRequire(import.meta.url)(path) as NativeProcesses;
+  } catch {
+    return null; // built for another Node or machine: the callers fall back
   }
-  return null;
 }
 
 export const nativeProcesses: NativeProcesses | null = load();

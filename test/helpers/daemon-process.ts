@@ -16,9 +16,12 @@ export interface DaemonProcess {
  */
 export type DaemonEntry = 'source' | 'built' | { executable: string };
 
+/** What `npm run build` bundles (scripts/bundle.mjs): the `encsup` executable as it is installed. */
+export const BUILT_EXECUTABLE = new URL('../../dist/bin/encsup.js', import.meta.url).pathname;
+
 const ENTRY = {
   source: ['--import', 'tsx', 'src/cli/bin.ts'],
-  built: [new URL('../../dist/bin/encsup.js', import.meta.url).pathname],
+  built: [BUILT_EXECUTABLE],
 };
 
 const LISTEN_TIMEOUT_MS = 20_000;
