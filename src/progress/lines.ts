@@ -72,7 +72,17 @@ export function splitRecordBatches(maxChars = MAX_RECORD_CHARS): OperatorFunctio
         next(chunk) {
           const parts = chunk.split(/\r\n|\r|\n/);
           const rest = parts.pop() ?? '';
-          for (const part of parts) {
+          // A chunk with no backspace and no control sequence (nearly every read of a busy
+          // encoder) needs none of the per-record checks: a record wholly inside it is only trimmed.
+          const plain = isPlainText(chunk);
+          for (let index = 0; index < parts.length; index++) {
+            const part = parts[index]!;
+            if (plain && pending === '' && part.length <= maxChars) {
+              const line = part.trimEnd();
+              // What trimEnd keeps ends in a character `\S` matches: visible when not empty.
+              if (line !== '') batch.push(line);
+              continue;
+            }
             extend(part);
             emit(pending);
             pending = '';
@@ -98,6 +108,10 @@ const VISIBLE = /\S/;
 // Every control sequence starts with ESC or CSI: a record with neither (nearly every status line)
 // skips the sequence matcher, which is most of the cost of a record.
 const CONTROL_START = /[\u001B\u009B]/;
+
+function isPlainText(chunk: string): boolean {
+  return !chunk.includes('\b') && !chunk.includes('\u001B') && !chunk.includes('\u009B');
+}
 
 /** Removes terminal control sequences and applies backspaces, as a terminal would show the text. */
 export function cleanRecord(raw: string): string {
