@@ -125,6 +125,12 @@ export function createJobMachine(clock: Clock) {
       recordJob: emit(({ context }) => ({ type: 'jobChanged' as const, job: context.job })),
       announce: emit((_, event: LifecycleEvent) => ({ type: 'lifecycle' as const, event })),
 
+      // Once no encoder can run, the supervisor's slot and what the job held are free: checking
+      // the output (an ffprobe, a rename) or waiting for the watcher takes neither. Alone, with no
+      // supervisor above it, the machine has no one to tell.
+      encoderEnded: enqueueActions(({ context, self, enqueue }) => {
+        if (self._parent) enqueue.sendParent({ type: 'ENCODER_ENDED', id: context.job.id });
+      }),
       startAttempt: enqueueActions(({ context, enqueue }) => {
         const job = startAttempt(context.job);
         enqueue.assign({ job, elapsedBefore: context.job.elapsedSeconds });
@@ -264,6 +270,7 @@ export function createJobMachine(clock: Clock) {
         },
       },
       running: {
+        exit: 'encoderEnded',
         initial: 'persisting',
         states: {
           /** The attempt is stored before its encoder starts, so a crash can always find it. */

@@ -41,6 +41,8 @@ export type SupervisorEvent =
   | { type: 'LOST'; id: string }
   /** The watcher saw the output of job `id` complete. */
   | { type: 'OUTPUT_READY'; id: string; path: string; at: string }
+  /** A job's encoder ended (or never started): its slot is free while it checks its output. */
+  | { type: 'ENCODER_ENDED'; id: string }
   /** Sent by XState when a job actor reaches a final state. */
   | { type: `xstate.done.actor.${string}`; actorId: string; output: Job };
 
@@ -50,6 +52,8 @@ export interface SupervisorContext {
   queue: JobQueue<Job>;
   /** Ids of the spawned job actors whose encoders take a slot. */
   running: string[];
+  /** Ids of job actors past their encoder (checking the output, waiting for the watcher): no slot. */
+  finishing: string[];
   /** Ids of external jobs waiting for their output: no encoder here, so no slot. */
   external: string[];
   maxConcurrent: number;
@@ -134,11 +138,12 @@ export const supervisorMachine = setup({
       const id = event.id;
       context.queue.remove(id);
       delete context.overtakes[id];
-      if (context.running.includes(id) || context.external.includes(id)) enqueue.stopChild(id);
+      if (hasActor(context, id)) enqueue.stopChild(id);
       if (context.backingOff[id]) enqueue.cancel(backoffId(id));
       enqueue.assign(({ context: current }) => ({
         running: without(current.running, id),
         external: without(current.external, id),
+        finishing: without(current.finishing, id),
         holding: withoutKey(current.holding, id),
         backingOff: withoutKey(current.backingOff, id),
       }));
@@ -159,7 +164,12 @@ export const supervisorMachine = setup({
       const id = 'actorId' in event ? event.actorId : undefined;
       if (id === undefined) return;
       enqueue.stopChild(id);
-      enqueue.assign(({ context }) => ({ running: without(context.running, id), external: without(context.external, id), holding: withoutKey(context.holding, id) }));
+      enqueue.assign(({ context }) => ({ running: without(context.running, id), external: without(context.external, id), finishing: without(context.finishing, id), holding: withoutKey(context.holding, id) }));
+    }),
+    releaseSlot: enqueueActions(({ context, event, enqueue }) => {
+      if (event.type !== 'ENCODER_ENDED' || !context.running.includes(event.id)) return;
+      const id = event.id;
+      enqueue.assign(({ context: current }) => ({ running: without(current.running, id), finishing: [...current.finishing, id], holding: withoutKey(current.holding, id) }));
     }),
     startExternal: enqueueActions(({ context, enqueue }, jobs: Job[]) => {
       for (const job of jobs) {
@@ -222,7 +232,7 @@ export const supervisorMachine = setup({
         delete context.overtakes[event.id];
         enqueue(recordJob(toCancelled(waiting, event.at)));
         enqueue(announce({ kind: 'cancelled', jobId: event.id, at: event.at }));
-      } else if (context.running.includes(event.id) || context.external.includes(event.id)) {
+      } else if (hasActor(context, event.id)) {
         enqueue.sendTo(event.id, { type: 'CANCEL', at: event.at });
       } else if (context.backingOff[event.id]) {
         enqueue.cancel(backoffId(event.id));
@@ -233,11 +243,11 @@ export const supervisorMachine = setup({
     }),
     routeOutput: enqueueActions(({ context, event, enqueue }) => {
       if (event.type !== 'OUTPUT_READY') return;
-      if (context.running.includes(event.id) || context.external.includes(event.id)) enqueue.sendTo(event.id, { type: 'OUTPUT_READY', path: event.path, at: event.at });
+      if (hasActor(context, event.id)) enqueue.sendTo(event.id, { type: 'OUTPUT_READY', path: event.path, at: event.at });
     }),
   },
   guards: {
-    nothingRunning: ({ context }) => context.running.length === 0 && context.external.length === 0,
+    nothingRunning: ({ context }) => context.running.length === 0 && context.external.length === 0 && context.finishing.length === 0,
     isExternal: ({ event }) => (event.type === 'SUBMIT' || event.type === 'RETRY' || event.type === 'TAKE') && event.job.external,
   },
 }).createMachine({
@@ -248,6 +258,7 @@ export const supervisorMachine = setup({
     return {
       queue,
       running: [],
+      finishing: [],
       external: [],
       maxConcurrent: input.maxConcurrent,
       progressThreshold: input.progressThreshold,
@@ -322,6 +333,7 @@ export const supervisorMachine = setup({
         SET_RESOURCES: { actions: [assign({ capacity: ({ event }) => event.capacity, gpuDevices: ({ event }) => event.gpuDevices }), 'startWhatFits'] },
         SET_PAUSED: { actions: [assign({ paused: ({ event }) => event.paused }), 'startWhatFits'] },
         'xstate.done.actor.*': { actions: ['forgetFinished', 'retryLater', 'startWhatFits'] },
+        ENCODER_ENDED: { actions: ['releaseSlot', 'startWhatFits'] },
         REPRIORITIZE: { actions: 'reprioritize' },
         SHUTDOWN: 'stopping',
         DRAIN: 'draining',
@@ -337,7 +349,7 @@ export const supervisorMachine = setup({
     },
     stopping: {
       entry: enqueueActions(({ context, enqueue }) => {
-        for (const id of [...context.running, ...context.external]) enqueue.sendTo(id, { type: 'SHUTDOWN' });
+        for (const id of [...context.running, ...context.finishing, ...context.external]) enqueue.sendTo(id, { type: 'SHUTDOWN' });
       }),
       always: { guard: 'nothingRunning', target: 'stopped' },
       on: { 'xstate.done.actor.*': { actions: 'forgetFinished' } },
@@ -346,8 +358,9 @@ export const supervisorMachine = setup({
   },
   on: {
     LOST: { actions: 'dropLost' },
+    ENCODER_ENDED: { actions: 'releaseSlot' },
     INTERRUPT: {
-      guard: ({ context, event }) => context.running.includes(event.id) || context.external.includes(event.id),
+      guard: ({ context, event }) => hasActor(context, event.id),
       actions: enqueueActions(({ event, enqueue }) => {
         if (event.type === 'INTERRUPT') enqueue.sendTo(event.id, { type: 'SHUTDOWN', reason: event.reason });
       }),
@@ -357,6 +370,11 @@ export const supervisorMachine = setup({
     SET_PROGRESS_THRESHOLD: { actions: assign({ progressThreshold: ({ event }) => event.progressThreshold }) },
   },
 });
+
+/** Whether the job has an actor here: running, past its encoder, or waiting for an external output. */
+function hasActor(context: SupervisorContext, id: string): boolean {
+  return context.running.includes(id) || context.finishing.includes(id) || context.external.includes(id);
+}
 
 function without(ids: string[], id: string | undefined): string[] {
   return ids.filter((each) => each !== id);

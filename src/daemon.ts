@@ -464,7 +464,8 @@ async function shutdownDaemon(parts: {
   if (config.drainSec > 0) {
     log.info({ drainSec: config.drainSec }, 'draining: no new jobs start; waiting for running ones');
     supervisor.send({ type: 'DRAIN' });
-    await waitFor(supervisor, (snapshot) => snapshot.context.running.length === 0, { timeout: config.drainSec * 1000 }).catch(() => undefined);
+    // A job past its encoder (checking its output) is let finish too.
+    await waitFor(supervisor, (snapshot) => snapshot.context.running.length === 0 && snapshot.context.finishing.length === 0, { timeout: config.drainSec * 1000 }).catch(() => undefined);
   }
   log.info('shutting down: ending encoders and requeuing their jobs');
   supervisor.send({ type: 'SHUTDOWN' });

@@ -97,6 +97,31 @@ test('a job the supervisor runs into a watched folder is finalized once the enco
   });
 });
 
+test('a job waiting for the watcher to see its output holds no slot: the next job starts once the encoder exited', async () => {
+  const watched = tempDir();
+  try {
+    // A shared folder: the watcher waits out the whole stability window after the encoder's exit.
+    await withTestDaemon({ maxConcurrent: 1, watchDirs: watched.path, sharedWatchDirs: watched.path, watchStabilitySec: 2 }, async ({ api, dir }) => {
+      const output = join(watched.path, 'first.mp4');
+      const first = await api.submit({ command: encodeCommand(output, { seconds: 1 }), output });
+      const second = await api.submit({ command: encodeCommand(join(dir.path, 'second.mp4'), { seconds: 1 }) });
+      const [firstDone, secondDone] = [await waitForStatus(api, first.id, ['done', 'failed'], 30_000), await waitForStatus(api, second.id, ['done', 'failed'], 30_000)];
+      assert.is(firstDone.status, 'done', firstDone.error ?? '');
+      assert.is(secondDone.status, 'done', secondDone.error ?? '');
+      assert.ok(firstDone.outputReadyAt, 'the first was finalized by the watcher');
+      // When the first left `encoding`: its encoder had exited.
+      const { transitions } = await api.transitions(first.id);
+      const encoderEnded = Date.parse(transitions.find((each) => each.from === 'encoding')!.at);
+      const secondStarted = Date.parse(secondDone.startedAt!);
+      assert.ok(secondStarted >= encoderEnded, 'one slot: the second waited for the first encoder');
+      assert.ok(secondStarted < Date.parse(firstDone.outputReadyAt!), 'the second did not wait for the watcher');
+      assert.ok(secondStarted < Date.parse(firstDone.finishedAt!));
+    });
+  } finally {
+    watched.remove();
+  }
+});
+
 test('encsup watch-output reports files from a folder the daemon accepts reports for (--report-dir), and an external job completes', async () => {
   const dir = tempDir();
   const elsewhere = tempDir();

@@ -3,7 +3,7 @@
 // shutdown are checked exactly, with no processes and no waiting on real time.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { type Actor, SimulatedClock, assign, createActor, setup } from 'xstate';
+import { type Actor, SimulatedClock, assign, createActor, sendParent, setup } from 'xstate';
 import type { Job } from '../machines/job-record.js';
 import type { LifecycleEvent } from '../machines/lifecycle.js';
 import { supervisorMachine } from '../machines/supervisor-machine.js';
@@ -15,7 +15,9 @@ type StandInEvent =
   | { type: 'SHUTDOWN' }
   | { type: 'OUTPUT_READY'; path: string; at: string }
   /** Test only: the encode ends; `retryDelayMs` set means it failed with attempts left. */
-  | { type: 'END'; status: 'done' | 'failed' | 'queued'; retryDelayMs?: number };
+  | { type: 'END'; status: 'done' | 'failed' | 'queued'; retryDelayMs?: number }
+  /** Test only: the encoder exits and the job checks its output (or waits for the watcher). */
+  | { type: 'ENCODER_EXITS' };
 
 /** A job actor that records its start and ends when told, as the real one ends when its encoder does. */
 function standIn(started: string[]) {
@@ -32,6 +34,17 @@ function standIn(started: string[]) {
           END: { target: 'ended', actions: assign(({ context, event }) => ({ job: { ...context.job, status: event.status, retryDelayMs: event.retryDelayMs ?? null } })) },
           CANCEL: { target: 'ended', actions: assign(({ context }) => ({ job: { ...context.job, status: 'cancelled' as const } })) },
           SHUTDOWN: { target: 'ended', actions: assign(({ context }) => ({ job: { ...context.job, status: 'queued' as const, retryDelayMs: null } })) },
+          ENCODER_EXITS: 'checking',
+        },
+        // As the job machine's running state does, whichever way it is left.
+        exit: sendParent(({ context }) => ({ type: 'ENCODER_ENDED', id: context.job.id })),
+      },
+      checking: {
+        on: {
+          END: { target: 'ended', actions: assign(({ context, event }) => ({ job: { ...context.job, status: event.status } })) },
+          CANCEL: { target: 'ended', actions: assign(({ context }) => ({ job: { ...context.job, status: 'cancelled' as const } })) },
+          SHUTDOWN: { target: 'ended', actions: assign(({ context }) => ({ job: { ...context.job, status: 'queued' as const, retryDelayMs: null } })) },
+          OUTPUT_READY: { actions: assign(({ context, event }) => ({ job: { ...context.job, outputReadyAt: event.at } })) },
         },
       },
       ended: { type: 'final' },
@@ -39,12 +52,12 @@ function standIn(started: string[]) {
   });
 }
 
-function supervise(maxConcurrent: number, queued: Job[] = []) {
+function supervise(maxConcurrent: number, queued: Job[] = [], capacity: Record<string, number> = {}) {
   const clock = new SimulatedClock();
   const started: string[] = [];
   const recorded: Job[] = [];
   const announced: LifecycleEvent[] = [];
-  const actor = createActor(supervisorMachine.provide({ actors: { job: standIn(started) as never } }), { input: { maxConcurrent, progressThreshold: 1, queued }, clock });
+  const actor = createActor(supervisorMachine.provide({ actors: { job: standIn(started) as never } }), { input: { maxConcurrent, progressThreshold: 1, queued, capacity, gpuDevices: capacity['gpu'] ? Array.from({ length: capacity['gpu'] }, (_, i) => i) : [] }, clock });
   actor.on('jobChanged', ({ job }) => recorded.push(job));
   actor.on('lifecycle', ({ event }) => announced.push(event));
   actor.start();
@@ -52,7 +65,8 @@ function supervise(maxConcurrent: number, queued: Job[] = []) {
     (actor.getSnapshot().children[id] as Actor<ReturnType<typeof standIn>> | undefined)!.send({ type: 'END', status, ...(retryDelayMs === undefined ? {} : { retryDelayMs }) });
   const submit = (job: Job) => actor.send({ type: 'SUBMIT', job, at: job.createdAt });
   const running = () => [...actor.getSnapshot().context.running].sort();
-  return { actor, clock, started, recorded, announced, end, submit, running };
+  const child = (id: string) => (actor.getSnapshot().children[id] as Actor<ReturnType<typeof standIn>> | undefined)!;
+  return { actor, clock, started, recorded, announced, end, submit, running, child };
 }
 
 const at = (second: number) => `2026-01-01T00:00:${String(second).padStart(2, '0')}.000Z`;
@@ -128,6 +142,37 @@ test('drain lets running jobs finish and starts no waiting one; shutdown ends th
   t.actor.send({ type: 'SHUTDOWN' });
   assert.is(t.actor.getSnapshot().status, 'done', 'every job actor ended, so the supervisor stopped');
   assert.equal(t.started, ['x', 'y']);
+});
+
+test('a job past its encoder gives its slot and what it held to the next one, and is still told of cancels, outputs and shutdowns', () => {
+  const s = supervise(1, [job('a', 0, 0), job('b', 0, 1), job('c', 0, 2)]);
+  s.child('a').send({ type: 'ENCODER_EXITS' });
+  assert.equal(s.started, ['a', 'b'], 'b starts while a checks its output');
+  assert.equal(s.running(), ['b'], 'the cap counts encoders');
+  assert.equal(s.actor.getSnapshot().context.finishing, ['a']);
+  s.actor.send({ type: 'OUTPUT_READY', id: 'a', path: '/out/a.mp4', at: at(9) });
+  assert.is(s.child('a').getSnapshot().context.job.outputReadyAt, at(9), 'the watcher still reaches it');
+  s.actor.send({ type: 'CANCEL', id: 'a', at: at(10) });
+  assert.equal(s.actor.getSnapshot().context.finishing, [], 'cancelled, it is let go');
+  assert.is(s.child('a'), undefined);
+  assert.equal(s.started, ['a', 'b'], 'its end frees no second slot');
+  s.end('b');
+  assert.equal(s.started, ['a', 'b', 'c']);
+
+  // A GPU is free for the next job once the encoder that used it has ended.
+  const g = supervise(2, [aJob('g1', { needs: { gpu: 1 }, createdAt: at(0) }), aJob('g2', { needs: { gpu: 1 }, createdAt: at(1) })], { gpu: 1 });
+  assert.equal(g.started, ['g1']);
+  g.child('g1').send({ type: 'ENCODER_EXITS' });
+  assert.equal(g.started, ['g1', 'g2']);
+  assert.equal(Object.keys(g.actor.getSnapshot().context.holding), ['g2']);
+
+  // Draining waits for a job that checks its output; a shutdown ends it too.
+  const d = supervise(1, [job('x', 0, 0)]);
+  d.child('x').send({ type: 'ENCODER_EXITS' });
+  d.actor.send({ type: 'DRAIN' });
+  assert.ok(d.actor.getSnapshot().matches('draining'));
+  d.actor.send({ type: 'SHUTDOWN' });
+  assert.is(d.actor.getSnapshot().status, 'done', 'the finishing job ended, so the supervisor stopped');
 });
 
 test('a finished job leaves the supervisor: its actor is let go, so a long-running daemon holds only the running ones', () => {
