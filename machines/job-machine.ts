@@ -169,6 +169,15 @@ export function createJobMachine(clock: Clock) {
         enqueue.assign({ job });
         enqueue(announce({ kind: 'finalized', jobId: job.id, at: event.outcome.at }));
       }),
+      /** A clean exit with no output to check: done at the exit, with no finalizing between. */
+      exitDone: enqueueActions(({ context, event, enqueue }) => {
+        if (event.type !== 'ENCODER_EXITED') return;
+        const exited = withExit(context.job, context.elapsedBefore, event.outcome);
+        enqueue(attemptEnded(exited, 'done', null, event.outcome.at));
+        const job = toDone(exited, event.outcome.at);
+        enqueue.assign({ job });
+        enqueue(announce({ kind: 'done', jobId: job.id, at: event.outcome.at, elapsedSeconds: job.elapsedSeconds }));
+      }),
       exitCancelled: enqueueActions(({ context, event, enqueue }) => {
         if (event.type !== 'ENCODER_EXITED') return;
         const exited = withExit(context.job, context.elapsedBefore, event.outcome);
@@ -253,6 +262,7 @@ export function createJobMachine(clock: Clock) {
       endedByCancel: ({ context }) => context.job.terminationReason === 'cancel',
       endedByShutdown: ({ context }) => context.job.terminationReason === 'shutdown',
       encoderSucceeded: ({ event }) => event.type === 'ENCODER_EXITED' && succeeded(event.outcome),
+      namesNoOutput: ({ context }) => context.job.output === null,
     },
   }).createMachine({
     id: 'job',
@@ -293,6 +303,9 @@ export function createJobMachine(clock: Clock) {
                 { guard: 'endedByCancel', target: '#job.cancelled', actions: 'exitCancelled' },
                 { guard: 'endedByShutdown', target: '#job.interrupted', actions: 'exitInterrupted' },
                 { guard: and(['encoderSucceeded', 'outputIsWatched', not('outputAlreadyReady')]), target: '#job.waitingForOutput', actions: 'exitSucceeded' },
+                // Finalizing checks an output; a job that names none (a script, a thumbnail batch that
+                // reports nothing) has nothing to check, and is spared the state and its store write.
+                { guard: and(['encoderSucceeded', 'namesNoOutput']), target: '#job.done', actions: 'exitDone' },
                 { guard: 'encoderSucceeded', target: '#job.finalizing', actions: 'exitSucceeded' },
                 { target: '#job.attemptFailed', actions: 'exitFailed' },
               ],

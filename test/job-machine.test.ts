@@ -42,8 +42,10 @@ function run(script: Script, job: Job = aJob('j1'), outputCheck = fromPromise<vo
   return { actor, recorded };
 }
 
+const withOutput = (id: string) => aJob(id, { output: `/renders/${id}.mp4` });
+
 test('a clean exit goes through finalizing to done at 100 %', async () => {
-  const { actor, recorded } = run({ terminations: [], exitWith: { exitCode: 0, signal: null } });
+  const { actor, recorded } = run({ terminations: [], exitWith: { exitCode: 0, signal: null } }, withOutput('j1'));
   const final = await waitFor(actor, (s) => s.status === 'done');
   assert.ok(final.matches('done'));
   const job = final.output!;
@@ -53,6 +55,19 @@ test('a clean exit goes through finalizing to done at 100 %', async () => {
   assert.is(job.pid, null);
   assert.is(job.elapsedSeconds, 5);
   assert.equal(recorded.map((each) => each.status), ['encoding', 'encoding', 'encoding', 'finalizing', 'done']);
+});
+
+test('a clean exit of a job that names no output is done at the exit: there is nothing to finalize', async () => {
+  let checked = 0;
+  const check = fromPromise<void, { job: Job }>(async () => void (checked += 1));
+  const { actor, recorded } = run({ terminations: [], exitWith: { exitCode: 0, signal: null } }, aJob('j0'), check);
+  const job = (await waitFor(actor, (s) => s.status === 'done')).output!;
+  assert.is(job.status, 'done');
+  assert.is(job.progress, 100);
+  assert.is(job.finishedAt, '2026-01-01T00:00:06.000Z', 'done when the encoder exited');
+  assert.equal(job.history.map((attempt) => [attempt.outcome, attempt.endedAt]), [['done', '2026-01-01T00:00:06.000Z']]);
+  assert.equal(recorded.map((each) => each.status), ['encoding', 'encoding', 'encoding', 'done']);
+  assert.is(checked, 0);
 });
 
 test('a non-zero exit fails the job with the exit code and the tail of the output', async () => {
@@ -118,19 +133,26 @@ test('no encoder starts before the attempt is durable; a cancel meanwhile ends t
 test('each step is announced as a lifecycle event, in order, with the record change already made', async () => {
   const events: { kind: string; status: string }[] = [];
   const machine = jobMachine.provide({ actors: { runner: scriptedRunner({ terminations: [], exitWith: { exitCode: 0, signal: null } }) } });
-  const actor = createActor(machine, { input: input(aJob('l1')) });
+  const actor = createActor(machine, { input: input(withOutput('l1')) });
   actor.on('lifecycle', ({ event }) => events.push({ kind: event.kind, status: actor.getSnapshot().context.job.status }));
   actor.start();
   actor.send({ type: 'START' });
   await waitFor(actor, (s) => s.status === 'done');
   assert.equal(events.map((each) => each.kind), ['started', 'encoder-started', 'progress', 'finalized', 'attempt-ended', 'done']);
+  const bare = createActor(machine, { input: input(aJob('l2')) });
+  const bareEvents: string[] = [];
+  bare.on('lifecycle', ({ event }) => bareEvents.push(event.kind));
+  bare.start();
+  bare.send({ type: 'START' });
+  await waitFor(bare, (s) => s.status === 'done');
+  assert.equal(bareEvents, ['started', 'encoder-started', 'progress', 'attempt-ended', 'done'], 'no output, no finalizing');
 });
 
 test('an output that fails its check fails the job with the reason', async () => {
   const check = fromPromise<void, { job: Job }>(async () => {
     throw new Error('the output is empty');
   });
-  const { actor } = run({ terminations: [], exitWith: { exitCode: 0, signal: null } }, aJob('j3'), check);
+  const { actor } = run({ terminations: [], exitWith: { exitCode: 0, signal: null } }, withOutput('j3'), check);
   const job = (await waitFor(actor, (s) => s.status === 'done')).output!;
   assert.is(job.status, 'failed');
   assert.is(job.error, 'the output is empty');
