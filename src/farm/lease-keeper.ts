@@ -96,10 +96,10 @@ export class LeaseKeeper {
    */
   #endOverdue(): void {
     const now = process.hrtime.bigint();
-    const { running, external } = this.deps.supervisor.getSnapshot().context;
+    const { running, finishing, external } = this.deps.supervisor.getSnapshot().context;
     for (const [id, claim] of this.deps.store.claims) {
       const late = claim.deadlineNs - DAEMON_LEAD_NS <= now;
-      const runsHere = running.includes(id) || external.includes(id);
+      const runsHere = running.includes(id) || finishing.includes(id) || external.includes(id);
       if (claim.deadlineNs <= now || (late && !runsHere)) {
         this.lose(id, 'its lease could not be renewed in time');
       } else if (late && !this.#interrupting.has(id)) {
