@@ -2,7 +2,7 @@
 // loads fetch's implementation (undici) on first use, about 0.1 s, twice what the rest of `encsup
 // submit` takes to start; and each request through it costs about 0.6 ms more of CPU, which a
 // script submitting thousands of jobs pays on the cores its encoders need. The daemon's answers
-// are small JSON or text; the event stream keeps using fetch.
+// are small JSON or text; the event stream has a reader of its own (event-client.ts).
 import { request } from 'node:http';
 
 export interface HttpAnswer {
