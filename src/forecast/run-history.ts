@@ -40,6 +40,8 @@ export function runsToLearnFrom<T extends Pick<JobSummary, 'status' | 'kind' | '
 
 export class RunHistory {
   readonly #byKind = new Map<string, Observation[]>();
+  // Asked at every start (and by every forecast), changed only when a run of the kind ends.
+  readonly #estimates = new Map<string, KindEstimate>();
 
   /** Learns from a job that finished done; other jobs, and runs too short to say anything, teach nothing. */
   observe(job: Job): void {
@@ -49,18 +51,23 @@ export class RunHistory {
     runs.push(observation);
     if (runs.length > RUNS_KEPT) runs.shift();
     this.#byKind.set(job.kind, runs);
+    this.#estimates.delete(job.kind);
   }
 
   estimate(kind: string): KindEstimate | null {
+    const known = this.#estimates.get(kind);
+    if (known !== undefined) return known;
     const runs = this.#byKind.get(kind);
     if (!runs || runs.length === 0) return null;
-    return {
+    const estimate = {
       kind,
       runs: runs.length,
       secondsPerMediaSecond: median(runs.map((run) => run.secondsPerMediaSecond)),
       runSeconds: median(runs.map((run) => run.runSeconds)),
       firstPassShare: median(runs.map((run) => run.firstPassShare)),
     };
+    this.#estimates.set(kind, estimate);
+    return estimate;
   }
 
   /** How long a run of this kind over this much media should take; null when nothing is known. */

@@ -1,10 +1,10 @@
 // Mistakes refused at submit, not retried three times: a program that is not on the daemon's
 // PATH, an input that does not exist, an external job's output that no folder of the daemon's
 // covers (nothing would ever report it complete). Each is a 400 naming what is wrong.
-import { accessSync, constants, existsSync, statSync } from 'node:fs';
-import { delimiter, join, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
 import type { Job } from '../../machines/job-record.js';
 import { inputFiles } from '../media/probe.js';
+import { findProgram } from '../runner/find-program.js';
 import type { ValidationProblem } from '../validation-problem.js';
 
 export interface SubmitCheckOptions {
@@ -14,31 +14,6 @@ export interface SubmitCheckOptions {
   coversOutput: (path: string) => boolean;
   /** false: inputs that do not exist yet are accepted (another job makes them). */
   checkInputs: boolean;
-}
-
-function isExecutable(path: string): boolean {
-  // Looked up in each PATH folder in turn at every submit and start: a name that is not there is
-  // told without an exception (each costs a stack trace).
-  try {
-    if (!statSync(path, { throwIfNoEntry: false })?.isFile()) return false;
-    accessSync(path, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** Where the program would be found, or null. */
-export function findProgram(program: string, cwd: string, searchPath: string): string | null {
-  if (program.includes('/')) {
-    const full = resolve(cwd, program);
-    return isExecutable(full) ? full : null;
-  }
-  for (const folder of searchPath.split(delimiter).filter(Boolean)) {
-    const candidate = join(folder, program);
-    if (isExecutable(candidate)) return candidate;
-  }
-  return null;
 }
 
 export function checkRunnable(job: Job, options: SubmitCheckOptions): ValidationProblem | null {

@@ -8,7 +8,7 @@ import { Socket } from 'node:net';
 import { constants as osConstants } from 'node:os';
 import { resolve } from 'node:path';
 import type { Readable } from 'node:stream';
-import { findProgram } from '../jobs/submit-checks.js';
+import { findProgram } from './find-program.js';
 import type { ProcessExit, SpawnOptions } from './child-process.js';
 import { type NativeProcesses, nativeProcesses } from './native.js';
 import { whenReaped } from './reaper.js';

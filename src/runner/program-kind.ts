@@ -1,7 +1,7 @@
 // What a program file is, from its first bytes: a compiled executable (ELF), a script (`#!`), or
 // neither/not found. Read once per run start, for the terminal choice (terminal-choice.ts).
 import { closeSync, openSync, readSync } from 'node:fs';
-import { findProgram } from '../jobs/submit-checks.js';
+import { findProgram } from './find-program.js';
 import type { ProgramKind } from './terminal-choice.js';
 
 const ELF = Buffer.from([0x7f, 0x45, 0x4c, 0x46]);
