@@ -96,6 +96,7 @@ export function createJobMachine(clock: Clock) {
   // resolves to the action as provided, so the daemon's `announce` is the one that runs.
   const announce = (event: LifecycleEvent) => ({ type: 'announce', params: event }) as never;
   const failAttempt = (params: { job: Job; reason: string; at: string; failure: FailureEvidence | null }) => ({ type: 'failAttempt', params }) as never;
+  const finishDone = (params: { job: Job; at: string }) => ({ type: 'finishDone', params }) as never;
   return setup({
     types: {
       context: {} as JobContext,
@@ -172,11 +173,7 @@ export function createJobMachine(clock: Clock) {
       /** A clean exit with no output to check: done at the exit, with no finalizing between. */
       exitDone: enqueueActions(({ context, event, enqueue }) => {
         if (event.type !== 'ENCODER_EXITED') return;
-        const exited = withExit(context.job, context.elapsedBefore, event.outcome);
-        enqueue(attemptEnded(exited, 'done', null, event.outcome.at));
-        const job = toDone(exited, event.outcome.at);
-        enqueue.assign({ job });
-        enqueue(announce({ kind: 'done', jobId: job.id, at: event.outcome.at, elapsedSeconds: job.elapsedSeconds }));
+        enqueue(finishDone({ job: withExit(context.job, context.elapsedBefore, event.outcome), at: event.outcome.at }));
       }),
       exitCancelled: enqueueActions(({ context, event, enqueue }) => {
         if (event.type !== 'ENCODER_EXITED') return;
@@ -225,12 +222,13 @@ export function createJobMachine(clock: Clock) {
           enqueue(announce({ kind: 'failed', jobId: job.id, at, reason: final, failureKind: failure?.kind ?? null }));
         }
       }),
-      outputValid: enqueueActions(({ context, enqueue }) => {
-        const at = nowIso();
-        enqueue(attemptEnded(context.job, 'done', null, at));
-        const job = toDone(context.job, at);
-        enqueue.assign({ job });
-        enqueue(announce({ kind: 'done', jobId: job.id, at, elapsedSeconds: job.elapsedSeconds }));
+      outputValid: enqueueActions(({ context, enqueue }) => enqueue(finishDone({ job: context.job, at: nowIso() }))),
+      /** The attempt ended done: the job is done at 100 %. */
+      finishDone: enqueueActions(({ enqueue }, { job, at }: { job: Job; at: string }) => {
+        enqueue(attemptEnded(job, 'done', null, at));
+        const done = toDone(job, at);
+        enqueue.assign({ job: done });
+        enqueue(announce({ kind: 'done', jobId: done.id, at, elapsedSeconds: done.elapsedSeconds }));
       }),
       /** Cancelled where no encoder runs: in line, waiting for an output, or before the spawn. */
       cancelWithoutEncoder: enqueueActions(({ context, event, enqueue }) => {

@@ -6,7 +6,6 @@ import { BUILT_EXECUTABLE as BIN } from '../../test/helpers/daemon-process.js';
 import { startDaemonProcess } from '../daemon-process.js';
 import { type Figure, figure, percentile, ratioAtMost } from '../lib.js';
 
-
 function medianSeconds(args: string[], env: NodeJS.ProcessEnv, runs: number): number {
   const times: number[] = [];
   for (let i = 0; i < runs; i++) {

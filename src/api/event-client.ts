@@ -42,7 +42,6 @@ export async function followEvents(
         const events = readEvent(type, JSON.parse(data) as unknown, latest);
         for (const event of events) {
           if (event.type === 'job') remember(event.job);
-          else if (event.type === 'lifecycle' && (event.event.kind === 'done' || event.event.kind === 'failed' || event.event.kind === 'cancelled')) latest.delete(event.event.jobId);
           // The callback returns true when it has seen enough.
           if (onEvent(event) === true) return;
         }
