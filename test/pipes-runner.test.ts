@@ -25,6 +25,16 @@ test('npm ci built the posix_spawn launcher, and jobs on pipes start through it'
   assert.is(launchedBy, 'posix_spawn');
 });
 
+test('posix_spawn: stdout and stderr share one pipe, so lines written in turn to each arrive in the order written', async () => {
+  const options = { spawn: pipesSpawner(launchWithPosixSpawnIfBuilt!), graceMs: 1000, baseEnv: { PATH }, tag: 'test/pipes/order' };
+  const script = 'i=0; while [ $i -lt 300 ]; do echo "out $i"; echo "err $i" >&2; i=$((i+1)); done';
+  const run = startEncoder(aJob('p0', { command: [script], shell: true, terminal: 'pipes' }), options);
+  const chunks = firstValueFrom(run.chunks.pipe(toArray()));
+  assert.equal(await run.exited, { exitCode: 0, signal: null });
+  const expected = Array.from({ length: 300 }, (_, i) => `out ${i}\nerr ${i}\n`).join('');
+  assert.is((await chunks).join(''), expected);
+});
+
 for (const [name, launch] of launchers) {
   const options = { spawn: pipesSpawner(launch), graceMs: 1000, baseEnv: { PATH }, tag: 'test/pipes/1' };
 

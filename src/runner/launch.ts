@@ -2,6 +2,8 @@
 // two launchers. posix_spawn (native/posix-spawn.c) where it was built: no copy of the daemon's page
 // tables per job, which is most of what starting a short job costs. child_process.spawn otherwise.
 // Both start the child as a session leader (its pid is its group's), stdin on /dev/null.
+// posix_spawn gives stdout and stderr one pipe, as a terminal is one: the two arrive in the order
+// they were written, and a short job pays for one pipe and one stream instead of two.
 import { spawn } from 'node:child_process';
 import { closeSync, openSync, statSync } from 'node:fs';
 import { Socket } from 'node:net';
@@ -15,8 +17,8 @@ import { whenReaped } from './reaper.js';
 
 export interface LaunchedProcess {
   pid: number;
-  stdout: Readable;
-  stderr: Readable;
+  /** What it prints: stdout and stderr, as one stream or two. */
+  output: Readable[];
   /** Once, when the process has exited (its streams may stay open: something it left holds them). */
   onExit(listener: (exit: ProcessExit) => void): void;
 }
@@ -41,8 +43,7 @@ export const launchWithChildProcess: Launch = (file, args, options) => {
   if (child.pid === undefined) throw new Error(cannotRun(file, options, 'not found, or not executable'));
   return {
     pid: child.pid,
-    stdout: child.stdout,
-    stderr: child.stderr,
+    output: [child.stdout, child.stderr],
     onExit: (listener) => void child.once('exit', (exitCode, signal) => listener({ exitCode: signal ? null : exitCode, signal })),
   };
 };
@@ -83,19 +84,16 @@ function launchWithPosixSpawn(native: NativeProcesses): Launch {
   return (file, args, options) => {
     devNull ??= openSync('/dev/null', 'r');
     const input = devNull;
-    const out = native.pipe();
-    const err = native.pipe();
+    const [reading, writing] = native.pipe();
     let pid: number;
     try {
-      pid = spawnAsExecvp(file, args, options, (path, argv, envp) => native.spawn(path, argv, envp, options.cwd, input, out[1], err[1]));
+      pid = spawnAsExecvp(file, args, options, (path, argv, envp) => native.spawn(path, argv, envp, options.cwd, input, writing, writing));
     } catch (error) {
-      closeSync(out[0]);
-      closeSync(err[0]);
+      closeSync(reading);
       throw error;
     } finally {
-      // The child has its own copies of the write ends, or there is no child.
-      closeSync(out[1]);
-      closeSync(err[1]);
+      // The child has its own copies of the write end, or there is no child.
+      closeSync(writing);
     }
     const exits: ((exit: ProcessExit) => void)[] = [];
     let exit: ProcessExit | null = null;
@@ -105,8 +103,7 @@ function launchWithPosixSpawn(native: NativeProcesses): Launch {
     });
     return {
       pid,
-      stdout: new Socket({ fd: out[0], readable: true, writable: false }),
-      stderr: new Socket({ fd: err[0], readable: true, writable: false }),
+      output: [new Socket({ fd: reading, readable: true, writable: false })],
       onExit: (listener) => {
         if (exit !== null) listener(exit);
         else exits.push(listener);

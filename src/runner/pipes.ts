@@ -17,16 +17,16 @@ export function pipesSpawner(launch: Launch): SpawnProcess {
     const exitListeners: ((exit: ProcessExit) => void)[] = [];
     let exit: ProcessExit | null = null;
     let exited: ProcessExit | null = null;
-    let openStreams = 2;
+    let openStreams = child.output.length;
     let drained: NodeJS.Timeout | null = null;
     const settle = (settled: ProcessExit) => {
       if (exit !== null) return;
       exit = settled;
       for (const listener of exitListeners) listener(settled);
     };
-    // stdout and stderr in the order they arrive, as a terminal would interleave them; each decoded
-    // on its own, so a character split between two reads of one stream stays whole.
-    for (const stream of [child.stdout, child.stderr]) {
+    // stdout and stderr in the order they arrive, as a terminal would interleave them; each stream
+    // decoded on its own, so a character split between two reads of one stream stays whole.
+    for (const stream of child.output) {
       const decoder = new StringDecoder('utf8');
       stream.on('data', (bytes: Buffer) => {
         const text = decoder.write(bytes);
@@ -44,8 +44,7 @@ export function pipesSpawner(launch: Launch): SpawnProcess {
       exited = ended;
       if (openStreams === 0) return settle(ended);
       drained = setTimeout(() => {
-        child.stdout.destroy();
-        child.stderr.destroy();
+        for (const stream of child.output) stream.destroy();
         settle(ended);
       }, DRAIN_MS);
     });

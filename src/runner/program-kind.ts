@@ -1,14 +1,29 @@
 // What a program file is, from its first bytes: a compiled executable (ELF), a script (`#!`), or
-// neither/not found. Read once per run start, for the terminal choice (terminal-choice.ts).
+// neither/not found. Asked at every run's start, for the terminal choice (terminal-choice.ts), and
+// remembered as briefly as the lookup that found the file (find-program.ts): a burst of short jobs
+// runs the same few programs, and each ask is an open, a read and a close.
 import { closeSync, openSync, readSync } from 'node:fs';
 import { findProgram } from './find-program.js';
 import type { ProgramKind } from './terminal-choice.js';
 
 const ELF = Buffer.from([0x7f, 0x45, 0x4c, 0x46]);
+const KIND_FRESH_MS = 1000;
+const MAX_REMEMBERED = 256;
 
-export function programKind(program: string, cwd: string, searchPath: string): ProgramKind {
-  const path = findProgram(program, cwd, searchPath);
+const kinds = new Map<string, { kind: ProgramKind; atMs: number }>();
+
+export function programKind(program: string, cwd: string, searchPath: string, nowMs = performance.now()): ProgramKind {
+  const path = findProgram(program, cwd, searchPath, nowMs);
   if (path === null) return 'unknown';
+  const known = kinds.get(path);
+  if (known !== undefined && nowMs - known.atMs < KIND_FRESH_MS) return known.kind;
+  const kind = readKind(path);
+  if (kinds.size >= MAX_REMEMBERED) kinds.clear();
+  kinds.set(path, { kind, atMs: nowMs });
+  return kind;
+}
+
+function readKind(path: string): ProgramKind {
   let fd: number | null = null;
   try {
     fd = openSync(path, 'r');
