@@ -168,7 +168,17 @@ test(`${name} + ledger: changes to different jobs become durable in the order th
       const store = await open(dir.path);
       await store.put(aJob('kept'));
       const errors: unknown[] = [];
-      const ledger = new JobLedger(store, { nowIso: () => '2026-01-01T00:00:00.000Z', onWriteError: (_job, error) => errors.push(error), retryMs: 20 });
+      // What the ledger says of the store each time a retry is made durable: a put that succeeds
+      // (the job file only holds it until the sync) does not make the store writable.
+      const failureAtSync: (string | null)[] = [];
+      const watched = new Proxy(store, {
+        get(target, key) {
+          if (key === 'sync') return () => (failureAtSync.push(ledger.failure?.message ?? null), target.sync());
+          const value = Reflect.get(target, key) as unknown;
+          return typeof value === 'function' ? value.bind(target) : value;
+        },
+      });
+      const ledger: JobLedger = new JobLedger(watched, { nowIso: () => '2026-01-01T00:00:00.000Z', onWriteError: (_job, error) => errors.push(error), retryMs: 20 });
       refuseWrites(dir.path, true);
       await settle?.();
       await ledger.tryRecord(aJob('refused')).then(
@@ -176,8 +186,11 @@ test(`${name} + ledger: changes to different jobs become durable in the order th
         (error: Error) => assert.match(error.message, /EACCES|EPERM|EROFS|read-only transaction/),
       );
       assert.ok(ledger.failure, 'the failure is known');
+      const syncsBefore = failureAtSync.length;
       const daemonChange = ledger.record(aJob('kept', { status: 'done' }));
-      await until(() => errors.length >= 2, 'a retry while the store refuses');
+      await until(() => errors.length >= 3, 'retries while the store refuses');
+      assert.ok(ledger.failure, 'still known between retries');
+      assert.not.ok(failureAtSync.slice(syncsBefore).includes(null), 'known at every retry, until one is durable');
       refuseWrites(dir.path, false);
       await settle?.();
       await daemonChange;

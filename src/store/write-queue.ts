@@ -163,6 +163,9 @@ export class WriteQueue {
     for (;;) {
       try {
         await this.store.sync();
+        // The store takes writes again only once one is durable: a put alone may just be held in
+        // memory (the job file writes at sync), so health would say writable while it is not.
+        this.#failure = null;
         return refused;
       } catch (error) {
         this.#noteFailure(error as Error);
@@ -189,7 +192,6 @@ export class WriteQueue {
     for (let attempt = 1; ; attempt++) {
       try {
         await this.store.put(job);
-        this.#failure = null;
         return true;
       } catch (error) {
         // The store works and said no: not a failure of it, and no retry changes the answer.
