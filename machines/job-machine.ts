@@ -4,7 +4,7 @@
 // worth telling is announced as a lifecycle event, and time comes from the events or the injected
 // clock. The runner (pty), the output check (ffprobe), persistence and announcing are provided by
 // src/.
-import { type ActorRefFrom, and, assign, emit, enqueueActions, fromCallback, fromPromise, not, sendTo, setup } from 'xstate';
+import { type ActorRefFrom, and, assign, emit, enqueueActions, fromCallback, fromPromise, not, raise, sendTo, setup } from 'xstate';
 import { DEFAULT_RETRY_RULES, FAILURE_MEANING, type FailureEvidence, type FailureKind, type RetryRule } from './failure-kinds.js';
 import type { LifecycleEvent } from './lifecycle.js';
 import { type Job, type TerminationReason, progressFieldsOf } from './job-record.js';
@@ -44,7 +44,9 @@ export type JobEvent =
   | { type: 'ACTIVITY' }
   | { type: 'ENCODER_EXITED'; outcome: EncoderOutcome }
   /** The watcher saw the job's output complete (its writer finished with it). */
-  | { type: 'OUTPUT_READY'; path: string; at: string };
+  | { type: 'OUTPUT_READY'; path: string; at: string }
+  /** The attempt's record is durable (sent by `awaitDurable`): its encoder may start. */
+  | { type: 'PERSISTED' };
 
 export type RunnerCommand = { type: 'TERMINATE'; reason: TerminationReason };
 export interface RunnerInput {
@@ -111,8 +113,6 @@ export function createJobMachine(clock: Clock) {
         throw new Error('the job machine needs a runner actor: provide one with .provide()');
       }),
       outputCheck: fromPromise<void, OutputCheckInput>(async () => {}),
-      /** Resolves once the attempt's record is durable: no encoder starts before that. */
-      persist: fromPromise<void, { job: Job }>(async () => {}),
     },
     delays: {
       encodeTimeout: ({ context }) => secondsOrNever(context.job.timeoutSec),
@@ -124,6 +124,10 @@ export function createJobMachine(clock: Clock) {
       // The daemon replaces these with a durable store write and a publication after it; alone,
       // the machine just emits them.
       recordJob: emit(({ context }) => ({ type: 'jobChanged' as const, job: context.job })),
+      // Sends PERSISTED once the job's record is durable: an event, not an invoked promise, since
+      // a short job would otherwise pay for an actor of its own at every start. Alone, the
+      // machine takes its record as durable at once.
+      awaitDurable: raise({ type: 'PERSISTED' }),
       announce: emit((_, event: LifecycleEvent) => ({ type: 'lifecycle' as const, event })),
 
       // Once no encoder can run, the supervisor's slot and what the job held are free: checking
@@ -283,9 +287,9 @@ export function createJobMachine(clock: Clock) {
         states: {
           /** The attempt is stored before its encoder starts, so a crash can always find it. */
           persisting: {
-            entry: 'recordJob',
-            invoke: { src: 'persist', input: ({ context }) => ({ job: context.job }), onDone: 'working' },
+            entry: ['recordJob', 'awaitDurable'],
             on: {
+              PERSISTED: 'working',
               CANCEL: { target: '#job.cancelled', actions: 'cancelWithoutEncoder' },
               SHUTDOWN: { target: '#job.interrupted', actions: ['noteInterruptReason', 'interruptWithoutEncoder'] },
             },

@@ -110,11 +110,10 @@ test('a shutdown ends the encoder and leaves the job queued for the next start',
 });
 
 test('no encoder starts before the attempt is durable; a cancel meanwhile ends the job without one', async () => {
-  let persisted!: () => void;
   let runnerStarted = false;
-  const persist = fromPromise<void, { job: Job }>(() => new Promise<void>((resolve) => (persisted = resolve)));
+  // A store that has not yet said the record is durable: PERSISTED is never sent.
   const runner = fromCallback<RunnerCommand, RunnerInput>(() => void (runnerStarted = true));
-  const actor = createActor(jobMachine.provide({ actors: { persist, runner } }), { input: input(aJob('p1')) });
+  const actor = createActor(jobMachine.provide({ actors: { runner }, actions: { awaitDurable: () => undefined } }), { input: input(aJob('p1')) });
   const announced: string[] = [];
   actor.on('lifecycle', ({ event }) => announced.push(event.kind));
   actor.start();
@@ -123,7 +122,7 @@ test('no encoder starts before the attempt is durable; a cancel meanwhile ends t
   assert.is(runnerStarted, false, 'the runner waits for the store');
   actor.send({ type: 'CANCEL', at: '2026-01-01T00:00:02.000Z' });
   const job = (await waitFor(actor, (s) => s.status === 'done')).output!;
-  persisted();
+  actor.send({ type: 'PERSISTED' });
   assert.is(runnerStarted, false);
   assert.is(job.status, 'cancelled');
   assert.equal(job.history.map((attempt) => attempt.outcome), ['cancelled']);

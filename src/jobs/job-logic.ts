@@ -1,6 +1,7 @@
 // The job machine as the daemon runs it: its clock, the pty runner, the ffprobe output check, the
-// store (persist waits for durability, recordJob writes), and announcements through the lifecycle
-// feed. The graph itself stays in machines/; this is only what it is given.
+// store (recordJob writes; awaitDurable tells the machine once what it wrote is durable), and
+// announcements through the lifecycle feed. The graph itself stays in machines/; this is only
+// what it is given.
 import { fromPromise } from 'xstate';
 import { type Clock, createJobMachine } from '../../machines/job-machine.js';
 import type { Job } from '../../machines/job-record.js';
@@ -26,10 +27,16 @@ export function createJobLogic(deps: JobLogicDeps) {
     actors: {
       runner: deps.runner,
       outputCheck: fromPromise(({ input }) => deps.checkOutput(input.job)),
-      persist: fromPromise(({ input }) => deps.ledger.whenDurable(input.job.id)),
     },
     actions: {
       recordJob: ({ context }) => void deps.ledger.record(context.job),
+      // A machine that has moved on by then (cancelled meanwhile) ignores the event; a stopped
+      // one is not sent it.
+      awaitDurable: ({ context, self }) => {
+        void deps.ledger.whenDurable(context.job.id).then(() => {
+          if (self.getSnapshot().status === 'active') self.send({ type: 'PERSISTED' });
+        });
+      },
       // The context already holds the change the event tells of.
       announce: ({ context }, event: LifecycleEvent) => deps.feed.announce(event, context.job),
     },
