@@ -372,7 +372,7 @@ export const supervisorMachine = setup({
 });
 
 /** Whether the job has an actor here: running, past its encoder, or waiting for an external output. */
-function hasActor(context: SupervisorContext, id: string): boolean {
+export function hasActor(context: Pick<SupervisorContext, 'running' | 'finishing' | 'external'>, id: string): boolean {
   return context.running.includes(id) || context.finishing.includes(id) || context.external.includes(id);
 }
 

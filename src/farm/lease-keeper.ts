@@ -4,7 +4,7 @@
 // before its guard would, as an interruption); a claim the database no longer shows as this
 // host's is lost: its run is dropped here and nothing more of it is written.
 import type { Actor } from 'xstate';
-import type { supervisorMachine } from '../../machines/supervisor-machine.js';
+import { hasActor, type supervisorMachine } from '../../machines/supervisor-machine.js';
 import { LEASE_MARGIN_SEC } from '../config.js';
 import type { Logger } from '../logger.js';
 import type { HeldClaim, PostgresStore } from '../store/postgres-store.js';
@@ -96,10 +96,10 @@ export class LeaseKeeper {
    */
   #endOverdue(): void {
     const now = process.hrtime.bigint();
-    const { running, finishing, external } = this.deps.supervisor.getSnapshot().context;
+    const { context } = this.deps.supervisor.getSnapshot();
     for (const [id, claim] of this.deps.store.claims) {
       const late = claim.deadlineNs - DAEMON_LEAD_NS <= now;
-      const runsHere = running.includes(id) || finishing.includes(id) || external.includes(id);
+      const runsHere = hasActor(context, id);
       if (claim.deadlineNs <= now || (late && !runsHere)) {
         this.lose(id, 'its lease could not be renewed in time');
       } else if (late && !this.#interrupting.has(id)) {

@@ -4,26 +4,21 @@
 // each on a long PATH, for every job of a burst of short ones running the same few programs.
 import { accessSync, constants, statSync } from 'node:fs';
 import { delimiter, join, resolve } from 'node:path';
+import { RecentAnswers } from './recent-answers.js';
 
 // A program found this recently is taken as still there. One removed meanwhile fails its start as
 // it would have a moment later; one not found is looked for again at every ask (just installed).
-const FOUND_FRESH_MS = 1000;
-// Lookups remembered at once, at most: a daemon's jobs run a handful of programs.
-const MAX_REMEMBERED = 256;
-
-const found = new Map<string, { path: string; atMs: number }>();
+// At most 256 kept: a daemon's jobs run a handful of programs.
+const found = new RecentAnswers<string>(1000, 256);
 
 /** Where the program would be found, or null. */
 export function findProgram(program: string, cwd: string, searchPath: string, nowMs = performance.now()): string | null {
   const key = `${program}\0${cwd}\0${searchPath}`;
-  const known = found.get(key);
-  if (known !== undefined && nowMs - known.atMs < FOUND_FRESH_MS) return known.path;
+  const known = found.get(key, nowMs);
+  if (known !== undefined) return known;
   const path = lookUp(program, cwd, searchPath);
   if (path === null) found.delete(key);
-  else {
-    if (found.size >= MAX_REMEMBERED) found.clear();
-    found.set(key, { path, atMs: nowMs });
-  }
+  else found.set(key, path, nowMs);
   return path;
 }
 

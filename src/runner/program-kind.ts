@@ -4,22 +4,20 @@
 // runs the same few programs, and each ask is an open, a read and a close.
 import { closeSync, openSync, readSync } from 'node:fs';
 import { findProgram } from './find-program.js';
+import { RecentAnswers } from './recent-answers.js';
 import type { ProgramKind } from './terminal-choice.js';
 
 const ELF = Buffer.from([0x7f, 0x45, 0x4c, 0x46]);
-const KIND_FRESH_MS = 1000;
-const MAX_REMEMBERED = 256;
 
-const kinds = new Map<string, { kind: ProgramKind; atMs: number }>();
+const kinds = new RecentAnswers<ProgramKind>(1000, 256);
 
 export function programKind(program: string, cwd: string, searchPath: string, nowMs = performance.now()): ProgramKind {
   const path = findProgram(program, cwd, searchPath, nowMs);
   if (path === null) return 'unknown';
-  const known = kinds.get(path);
-  if (known !== undefined && nowMs - known.atMs < KIND_FRESH_MS) return known.kind;
+  const known = kinds.get(path, nowMs);
+  if (known !== undefined) return known;
   const kind = readKind(path);
-  if (kinds.size >= MAX_REMEMBERED) kinds.clear();
-  kinds.set(path, { kind, atMs: nowMs });
+  kinds.set(path, kind, nowMs);
   return kind;
 }
 
