@@ -21,6 +21,7 @@ import { adjustPlan, planOf } from '../progress/encode-plan.js';
 import { splitRecordBatches } from '../progress/lines.js';
 import type { ThrottleOptions } from '../progress/throttle.js';
 import { type EncoderRun, startEncoder } from './encoder-run.js';
+import { activityReport } from './activity-report.js';
 import { JobLogFile } from './job-log.js';
 import { LogTail } from './log-tail.js';
 import { processStartTicks } from './process-identity.js';
@@ -74,8 +75,6 @@ export interface RunPrior {
 }
 
 const EVIDENCE_LINES = 20;
-// The stall clock needs no finer news than this.
-const ACTIVITY_EVERY_MS = 1000;
 // Live views need no more than a few frames a second.
 const LIVE_EVERY_MS = 250;
 
@@ -194,21 +193,21 @@ function launch(
   const durationApplies = inputDurationApplies(job.command);
   const batches = run.chunks.pipe(splitRecordBatches(), share());
   let lastLine = '';
-  let lastActivityMs = Number.NEGATIVE_INFINITY;
-  batches.subscribe((batch) => {
-    // Something new resets the stall clock; the same line again (a frozen status) does not.
-    let changed = false;
-    log.writeLines(batch);
-    for (const line of batch) {
-      tail.push(line);
-      changed ||= line !== lastLine;
-      lastLine = line;
-    }
-    const now = deps.nowMs();
-    if (changed && now - lastActivityMs >= ACTIVITY_EVERY_MS) {
-      lastActivityMs = now;
-      send({ type: 'ACTIVITY' });
-    }
+  const activity = activityReport(job.stallTimeoutSec, startMs, () => send({ type: 'ACTIVITY' }));
+  batches.subscribe({
+    next(batch) {
+      // Something new restarts the stall clock; the same line again (a frozen status) does not.
+      let changed = false;
+      log.writeLines(batch);
+      for (const line of batch) {
+        tail.push(line);
+        changed ||= line !== lastLine;
+        lastLine = line;
+      }
+      if (changed) activity.changed(deps.nowMs());
+    },
+    complete: () => activity.stop(),
+    error: () => activity.stop(),
   });
   const updates = batches.pipe(
     readProgress({ parse: createParser({ parser: job.parser ?? 'auto', pattern: job.pattern }), known, nowMs: deps.nowMs, startMs, expectedRunSeconds: expected.expectedRunSeconds, ...(expected.probe ? { probe: expected.probe } : {}) }),
