@@ -6,6 +6,8 @@ import { createParser } from '../src/progress/parsers/index.js';
 import { applySample, initialProgress } from '../src/progress/progress-state.js';
 import { planOf } from '../src/progress/encode-plan.js';
 import { shouldWrite } from '../src/progress/throttle.js';
+import { latestEvery } from '../src/progress/pipeline.js';
+import { Observable } from '../src/progress/rx.js';
 
 const options = { progressThreshold: 1, heartbeatMs: 5000 };
 
@@ -21,6 +23,39 @@ test('throttle: after the heartbeat interval any change is written, no change is
   assert.ok(shouldWrite(last, { ...NO_PROGRESS, progress: 10, fps: 21 }, 5000, options));
   assert.not.ok(shouldWrite(last, { ...NO_PROGRESS, progress: 10, fps: 20 }, 60_000, options));
   assert.not.ok(shouldWrite(last, { ...NO_PROGRESS, progress: 10, fps: 21 }, 4999, options));
+});
+
+test('live updates: the first of a quiet spell passes at once, the last of a busy interval at its end, a held one at completion', async () => {
+  let now = 0;
+  const passed: string[] = [];
+  let push!: (value: string) => void;
+  let end!: () => void;
+  let wake: (() => void) | null = null;
+  new Observable<string>((subscriber) => {
+    push = (value) => subscriber.next(value);
+    end = () => subscriber.complete();
+  })
+    .pipe(latestEvery(50, () => now))
+    .subscribe((value) => {
+      passed.push(value);
+      wake?.();
+    });
+  push('a');
+  assert.equal(passed, ['a']);
+  now = 10;
+  const heldPassed = new Promise<void>((resolve) => (wake = resolve));
+  push('b');
+  push('c');
+  assert.equal(passed, ['a'], 'held inside the interval');
+  await heldPassed;
+  assert.equal(passed, ['a', 'c'], 'the last of the interval, at its end');
+  now = 1000;
+  push('d');
+  assert.equal(passed, ['a', 'c', 'd'], 'after a quiet spell, at once');
+  now = 1010;
+  push('e');
+  end();
+  assert.equal(passed, ['a', 'c', 'd', 'e'], 'a held update is not lost at the end of the run');
 });
 
 test('percent comes from frames over the declared total, never goes back and never passes 100', () => {

@@ -144,3 +144,44 @@ export function throttleProgress(options: ThrottleOptions, nowMs: () => number):
       return () => subscription.unsubscribe();
     });
 }
+
+/**
+ * At most one value per interval: the first of a quiet spell at once, the last of a busy interval
+ * at its end. Unlike RxJS's throttleTime it sets a timer only when it holds a value back: an
+ * encoder reporting twice a second costs no timer at all.
+ */
+export function latestEvery<T>(intervalMs: number, nowMs: () => number): OperatorFunction<T, T> {
+  return (values) =>
+    new Observable<T>((subscriber) => {
+      let passedAtMs = Number.NEGATIVE_INFINITY;
+      let held: { value: T } | null = null;
+      let timer: NodeJS.Timeout | null = null;
+      const pass = (value: T) => {
+        passedAtMs = nowMs();
+        subscriber.next(value);
+      };
+      const passHeld = () => {
+        timer = null;
+        const value = held!.value;
+        held = null;
+        pass(value);
+      };
+      const subscription = values.subscribe({
+        next(value) {
+          if (timer === null && nowMs() - passedAtMs >= intervalMs) return pass(value);
+          held = { value };
+          timer ??= setTimeout(passHeld, Math.max(0, passedAtMs + intervalMs - nowMs()));
+        },
+        error: (error) => subscriber.error(error),
+        complete() {
+          if (timer !== null) clearTimeout(timer);
+          if (held !== null) passHeld();
+          subscriber.complete();
+        },
+      });
+      return () => {
+        if (timer !== null) clearTimeout(timer);
+        subscription.unsubscribe();
+      };
+    });
+}

@@ -3,11 +3,9 @@
 // these load 60. `rxjs/internal/*` is a path the package exports.
 export { Observable } from 'rxjs/internal/Observable';
 export { ReplaySubject } from 'rxjs/internal/ReplaySubject';
-export { asyncScheduler } from 'rxjs/internal/scheduler/async';
 export { from } from 'rxjs/internal/observable/from';
 export { distinctUntilChanged } from 'rxjs/internal/operators/distinctUntilChanged';
 export { map } from 'rxjs/internal/operators/map';
 export { mergeAll } from 'rxjs/internal/operators/mergeAll';
 export { share } from 'rxjs/internal/operators/share';
-export { throttleTime } from 'rxjs/internal/operators/throttleTime';
 export type { OperatorFunction } from 'rxjs/internal/types';

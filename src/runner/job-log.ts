@@ -9,8 +9,8 @@ import { PRIVATE_FILE } from '../data-folder.js';
 // A log is for people and for the failure check after the exit (which waits for `end`): output
 // is held this long and written in one go, not one trip to the file system's threads per read.
 // An encoder printing a line every few milliseconds would otherwise cost the daemon more than the
-// rest of its job does.
-const GATHER_MS = 100;
+// rest of its job does; ffmpeg's status line, twice a second, is one write a second, not two.
+const GATHER_MS = 500;
 // Written at once past this much held, whatever the time: a burst is not kept in memory.
 const GATHER_BYTES = 64 * 1024;
 

@@ -4,7 +4,7 @@
 import { open, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { discardStaged, stagingPath, substituteOutput, writesStaged } from '../media/staged-output.js';
-import { asyncScheduler, share, throttleTime } from '../progress/rx.js';
+import { share } from '../progress/rx.js';
 import { fromCallback } from 'xstate';
 import type { GpuDevice } from '../resources/gpu-detect.js';
 import type { FailureEvidence } from '../../machines/failure-kinds.js';
@@ -14,7 +14,7 @@ import type { JobEvent, RunnerCommand, RunnerInput } from '../../machines/job-ma
 import type { Job, ProgressFields, TerminationReason } from '../../machines/job-record.js';
 import { createParser } from '../progress/parsers/index.js';
 import type { KnownTotals } from '../progress/progress-state.js';
-import { type ProbedInputs, readProgress, throttleProgress } from '../progress/pipeline.js';
+import { type ProbedInputs, latestEvery, readProgress, throttleProgress } from '../progress/pipeline.js';
 import { inputDurationApplies } from '../media/expected-duration.js';
 import { inputsOf } from '../media/probe.js';
 import { adjustPlan, planOf } from '../progress/encode-plan.js';
@@ -215,7 +215,7 @@ function launch(
   );
   // Live, not durable: every change of frame, fps, speed and ETA, a few times a second, for the
   // views; only the throttled updates below become store writes.
-  updates.pipe(throttleTime(LIVE_EVERY_MS, asyncScheduler, { leading: true, trailing: true })).subscribe({
+  updates.pipe(latestEvery(LIVE_EVERY_MS, deps.nowMs)).subscribe({
     next: (update) => deps.onLive({ jobId: job.id, at: isoNow(deps), progress: update.fields, runSeconds: update.runSeconds }),
     error: () => undefined,
   });
