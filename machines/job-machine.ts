@@ -147,12 +147,9 @@ export function createJobMachine(clock: Clock) {
         enqueue.assign({ job });
         enqueue(announce({ kind: 'encoder-started', jobId: job.id, at: event.at, attempt: attemptInBudget(job), pid: event.pid }));
       }),
-      progressed: enqueueActions(({ context, event, enqueue }) => {
-        if (event.type !== 'PROGRESS') return;
-        const job = withProgress(context.job, event, context.elapsedBefore);
-        enqueue.assign({ job });
-        enqueue(announce({ kind: 'progress', jobId: job.id, at: nowIso(), progress: progressFieldsOf(job), elapsedSeconds: job.elapsedSeconds }));
-      }),
+      // The machine's most frequent event (a long encode's every stored tick): a plain assign
+      // and an announce with its params, not an enqueueActions, which costs XState twice as much.
+      progressed: assign(({ context, event }) => (event.type === 'PROGRESS' ? { job: withProgress(context.job, event, context.elapsedBefore) } : {})),
       outputReady: enqueueActions(({ context, event, enqueue }) => {
         if (event.type !== 'OUTPUT_READY') return;
         enqueue.assign({ job: withOutputReady(context.job, event.at) });
@@ -299,7 +296,7 @@ export function createJobMachine(clock: Clock) {
             initial: 'encoding',
             on: {
               ENCODER_STARTED: { actions: ['encoderStarted', 'recordJob'] },
-              PROGRESS: { actions: ['progressed', 'recordJob'] },
+              PROGRESS: { actions: ['progressed', { type: 'announce', params: ({ context }) => progressAnnounced(context.job, nowIso()) }, 'recordJob'] },
               OUTPUT_READY: { actions: ['outputReady', 'recordJob'] },
               ENCODER_EXITED: [
                 { guard: 'endedByCancel', target: '#job.cancelled', actions: 'exitCancelled' },
@@ -384,4 +381,8 @@ export type JobActor = ActorRefFrom<JobMachine>;
 
 function errorText(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+function progressAnnounced(job: Job, at: string): LifecycleEvent {
+  return { kind: 'progress', jobId: job.id, at, progress: progressFieldsOf(job), elapsedSeconds: job.elapsedSeconds };
 }
