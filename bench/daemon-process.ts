@@ -46,31 +46,42 @@ export async function startDaemonProcess(dataDir: string, args: string[] = [], e
 export async function runToEnd(api: ApiClient, submit: (submitted: (id: string) => void) => Promise<void>): Promise<void> {
   const ids = new Set<string>();
   const ended = new Set<string>();
+  // Submitted jobs that have ended: an end may be heard before its submission is answered.
+  let endedOfSubmitted = 0;
   const stop = new AbortController();
   let failure: string | null = null;
   let submitting = true;
+  let finish: (() => void) | null = null;
+  const settle = () => {
+    if (!submitting && (failure !== null || endedOfSubmitted === ids.size)) finish?.();
+  };
   await new Promise<void>((opened) => {
     api.events(
       null,
       (event) => {
         if (event.type !== 'lifecycle' || !['done', 'failed', 'cancelled'].includes(event.event.kind)) return false;
         if (event.event.kind !== 'done') failure = `${event.event.jobId} ended ${event.event.kind}`;
+        if (!ended.has(event.event.jobId) && ids.has(event.event.jobId)) endedOfSubmitted++;
         ended.add(event.event.jobId);
+        settle();
         return false;
       },
       stop.signal,
       async () => opened(),
     ).catch(() => undefined); // ended by the abort below
   });
-  await submit((id) => ids.add(id));
+  await submit((id) => {
+    if (!ids.has(id) && ended.has(id)) endedOfSubmitted++;
+    ids.add(id);
+  });
   submitting = false;
   await new Promise<void>((resolve, reject) => {
-    const check = setInterval(() => {
-      if (submitting || (failure === null && ![...ids].every((id) => ended.has(id)))) return;
-      clearInterval(check);
+    finish = () => {
+      finish = null;
       stop.abort();
       if (failure) reject(new Error(failure));
       else resolve();
-    }, 5);
+    };
+    settle();
   });
 }
