@@ -151,7 +151,7 @@ export interface Job extends ProgressFields {
   failureKind: FailureKind | null;
   failureEvidence: string | null;
   terminationReason: TerminationReason | null;
-  /** The last lines the encoder printed (ANSI removed), newest last. */
+  /** The last lines the encoder printed (ANSI removed), newest last: stored when its run ends. */
   logTail: string[];
   /** The encoder's process (and process group) id while it runs. */
   pid: number | null;

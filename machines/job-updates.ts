@@ -141,7 +141,6 @@ export interface ProgressReport {
   progress: ProgressFields;
   /** Seconds this run has lasted so far. */
   runSeconds: number;
-  logTail: string[];
   /** The input's length, when the output should last as long (no trim). */
   expectedDurationSeconds?: number | null;
   /** Seconds of media the run encodes, as its plan works out. */
@@ -153,7 +152,6 @@ export function withProgress(job: Job, report: ProgressReport, elapsedBefore: nu
   return {
     ...job,
     ...report.progress,
-    logTail: report.logTail,
     expectedDurationSeconds: job.expectedDurationSeconds ?? report.expectedDurationSeconds ?? null,
     mediaSeconds: report.mediaSeconds ?? job.mediaSeconds,
     passStartSeconds: report.passStartSeconds ?? null,

@@ -22,7 +22,7 @@ interface Script {
 function scriptedRunner(script: Script) {
   return fromCallback<RunnerCommand, RunnerInput>(({ sendBack, receive }) => {
     sendBack({ type: 'ENCODER_STARTED', pid: 4242, at: '2026-01-01T00:00:01.000Z' });
-    sendBack({ type: 'PROGRESS', progress: { ...NO_PROGRESS, progress: 40, frame: 40, totalFrames: 100 }, runSeconds: 4, logTail: ['frame=40'] });
+    sendBack({ type: 'PROGRESS', progress: { ...NO_PROGRESS, progress: 40, frame: 40, totalFrames: 100 }, runSeconds: 4 });
     const exit = (outcome: Script['exitWith']) =>
       sendBack({ type: 'ENCODER_EXITED', outcome: { ...outcome!, logTail: ['last line'], runSeconds: 5, at: '2026-01-01T00:00:06.000Z' } });
     receive((command) => {

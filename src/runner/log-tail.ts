@@ -1,6 +1,7 @@
-// The last lines an encoder printed, kept for the job record: at most LOG_TAIL_LINES lines and
-// LOG_TAIL_CHARS characters, each line cut at LOG_TAIL_LINE_CHARS, since the record is rewritten
-// at every progress write.
+// The last lines an encoder printed, kept for the job record at the run's end (and read for the
+// failure's evidence): at most LOG_TAIL_LINES lines and LOG_TAIL_CHARS characters, each line cut
+// at LOG_TAIL_LINE_CHARS. Progress writes leave them out: they would be most of each record a long
+// encode stores twice a second, while the whole output is in the job's log as it comes.
 import { LOG_TAIL_LINES } from '../../machines/job-record.js';
 
 export const LOG_TAIL_CHARS = 16 * 1024;

@@ -231,7 +231,6 @@ function launch(
           type: 'PROGRESS',
           progress: update.fields,
           runSeconds: update.runSeconds,
-          logTail: tail.lines(),
           expectedDurationSeconds: durationApplies ? update.detail.durationSeconds : null,
           mediaSeconds: update.detail.durationSeconds,
           passStartSeconds: update.passStartSeconds,
