@@ -34,12 +34,10 @@ export function formatLifecycle(event: LifecycleEvent): { level: Level; message:
  * also says what it made (`output`) and how long it encoded.
  */
 export function logLifecycle(log: Logger): (event: LifecycleEvent, job?: Job) => void {
-  // Progress is logged at debug: below the usual level, it is not even formatted (a long encode
-  // stores two a second).
-  const debugLogged = log.isLevelEnabled('debug');
   return (event, job) => {
-    if (event.kind === 'progress' && !debugLogged) return;
     const { level, message } = formatLifecycle(event);
+    // Below the logger's level (progress, at debug, two a second in a long encode), no line is built.
+    if (!log.isLevelEnabled(level)) return;
     const { progress: _progress, ...fields } = event as LifecycleEvent & { progress?: unknown };
     const ending = job && (event.kind === 'done' || event.kind === 'failed' || event.kind === 'cancelled') ? { name: job.name, output: job.output, elapsedSeconds: job.elapsedSeconds, attempts: job.attempts } : {};
     log[level]({ ...fields, ...ending }, message);

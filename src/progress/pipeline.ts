@@ -145,15 +145,23 @@ export function throttleProgress(options: ThrottleOptions, nowMs: () => number):
     });
 }
 
+export interface LatestEveryOptions {
+  /** When the first interval began: a value inside it waits for its end. Default: none, the first passes at once. */
+  sinceMs?: number;
+  /** Whether a value held back when the source completes still passes. Default: it does. */
+  passHeldAtEnd?: boolean;
+}
+
 /**
  * At most one value per interval: the first of a quiet spell at once, the last of a busy interval
  * at its end. Unlike RxJS's throttleTime it sets a timer only when it holds a value back: an
  * encoder reporting twice a second costs no timer at all.
  */
-export function latestEvery<T>(intervalMs: number, nowMs: () => number): OperatorFunction<T, T> {
+export function latestEvery<T>(intervalMs: number, nowMs: () => number, options: LatestEveryOptions = {}): OperatorFunction<T, T> {
+  const passHeldAtEnd = options.passHeldAtEnd ?? true;
   return (values) =>
     new Observable<T>((subscriber) => {
-      let passedAtMs = Number.NEGATIVE_INFINITY;
+      let passedAtMs = options.sinceMs ?? Number.NEGATIVE_INFINITY;
       let held: { value: T } | null = null;
       let timer: NodeJS.Timeout | null = null;
       const pass = (value: T) => {
@@ -175,7 +183,7 @@ export function latestEvery<T>(intervalMs: number, nowMs: () => number): Operato
         error: (error) => subscriber.error(error),
         complete() {
           if (timer !== null) clearTimeout(timer);
-          if (held !== null) passHeld();
+          if (held !== null && passHeldAtEnd) passHeld();
           subscriber.complete();
         },
       });

@@ -4,6 +4,7 @@
 export { Observable } from 'rxjs/internal/Observable';
 export { ReplaySubject } from 'rxjs/internal/ReplaySubject';
 export { from } from 'rxjs/internal/observable/from';
+export { filter } from 'rxjs/internal/operators/filter';
 export { distinctUntilChanged } from 'rxjs/internal/operators/distinctUntilChanged';
 export { map } from 'rxjs/internal/operators/map';
 export { mergeAll } from 'rxjs/internal/operators/mergeAll';

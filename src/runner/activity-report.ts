@@ -4,13 +4,8 @@
 // news every second. A change inside an interval is told at its end, never dropped, so a stall is
 // declared between the timeout and a twentieth past it after the last change, never before.
 // The machine's clock starts as the run does: a run shorter than one interval tells nothing.
-
-export interface ActivityReport {
-  /** Something new was printed now. */
-  changed(nowMs: number): void;
-  /** The run ended: nothing more is told. */
-  stop(): void;
-}
+import { latestEvery } from '../progress/pipeline.js';
+import { type Observable, filter } from '../progress/rx.js';
 
 const SHARE_OF_STALL_TIMEOUT = 1 / 20;
 // Below this, telling would cost more than the precision is worth (short stall timeouts are tests').
@@ -22,28 +17,22 @@ export function activityIntervalMs(stallTimeoutSec: number): number | null {
   return Math.max(MIN_INTERVAL_MS, stallTimeoutSec * 1000 * SHARE_OF_STALL_TIMEOUT);
 }
 
-export function activityReport(stallTimeoutSec: number, startMs: number, tell: () => void): ActivityReport {
+/**
+ * The moments to tell the machine, from a run's batches of records: a batch with a line unlike the
+ * one before it is new output (the same status line again, a frozen encoder, is not). Nothing is
+ * told once the run has ended.
+ */
+export function activityTellings(batches: Observable<readonly string[]>, stallTimeoutSec: number, startMs: number, nowMs: () => number): Observable<readonly string[]> | null {
   const intervalMs = activityIntervalMs(stallTimeoutSec);
-  if (intervalMs === null) return { changed: () => undefined, stop: () => undefined };
-  let toldAtMs = startMs;
-  let pending: NodeJS.Timeout | null = null;
-  const tellNow = (nowMs: number) => {
-    toldAtMs = nowMs;
-    tell();
+  if (intervalMs === null) return null;
+  let lastLine = '';
+  const newOutput = (batch: readonly string[]) => {
+    let changed = false;
+    for (const line of batch) {
+      changed ||= line !== lastLine;
+      lastLine = line;
+    }
+    return changed;
   };
-  return {
-    changed(nowMs) {
-      if (pending !== null) return;
-      const dueInMs = toldAtMs + intervalMs - nowMs;
-      if (dueInMs <= 0) return tellNow(nowMs);
-      pending = setTimeout(() => {
-        pending = null;
-        tellNow(toldAtMs + intervalMs);
-      }, dueInMs);
-    },
-    stop() {
-      if (pending !== null) clearTimeout(pending);
-      pending = null;
-    },
-  };
+  return batches.pipe(filter(newOutput), latestEvery(intervalMs, nowMs, { sinceMs: startMs, passHeldAtEnd: false }));
 }

@@ -21,7 +21,7 @@ import { adjustPlan, planOf } from '../progress/encode-plan.js';
 import { splitRecordBatches } from '../progress/lines.js';
 import type { ThrottleOptions } from '../progress/throttle.js';
 import { type EncoderRun, startEncoder } from './encoder-run.js';
-import { activityReport } from './activity-report.js';
+import { activityTellings } from './activity-report.js';
 import { JobLogFile } from './job-log.js';
 import { LogTail } from './log-tail.js';
 import { processStartTicks } from './process-identity.js';
@@ -192,23 +192,11 @@ function launch(
   const log = new JobLogFile(jobLogPath(deps.logDir, job.id), deps.maxLogBytes, (error) => deps.onError(job.id, error));
   const durationApplies = inputDurationApplies(job.command);
   const batches = run.chunks.pipe(splitRecordBatches(), share());
-  let lastLine = '';
-  const activity = activityReport(job.stallTimeoutSec, startMs, () => send({ type: 'ACTIVITY' }));
-  batches.subscribe({
-    next(batch) {
-      // Something new restarts the stall clock; the same line again (a frozen status) does not.
-      let changed = false;
-      log.writeLines(batch);
-      for (const line of batch) {
-        tail.push(line);
-        changed ||= line !== lastLine;
-        lastLine = line;
-      }
-      if (changed) activity.changed(deps.nowMs());
-    },
-    complete: () => activity.stop(),
-    error: () => activity.stop(),
+  batches.subscribe((batch) => {
+    log.writeLines(batch);
+    for (const line of batch) tail.push(line);
   });
+  activityTellings(batches, job.stallTimeoutSec, startMs, deps.nowMs)?.subscribe({ next: () => send({ type: 'ACTIVITY' }), error: () => undefined });
   const updates = batches.pipe(
     readProgress({ parse: createParser({ parser: job.parser ?? 'auto', pattern: job.pattern }), known, nowMs: deps.nowMs, startMs, expectedRunSeconds: expected.expectedRunSeconds, ...(expected.probe ? { probe: expected.probe } : {}) }),
     share(),
