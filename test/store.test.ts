@@ -307,6 +307,33 @@ test('postgres: a transaction whose connection the server ends between two of it
   }
 });
 
+test('postgres + ledger: a change is visible once its own transaction commits, not only once the rest of its batch is written', async () => {
+  const database = await freshDatabase();
+  const store = await openPostgresStore(database.url);
+  const locker = new pg.Client({ connectionString: database.url });
+  await locker.connect();
+  try {
+    const ledger = new JobLedger(store, { nowIso: () => '2026-01-01T00:00:00.000Z', onWriteError: () => undefined });
+    await ledger.record(aJob('held-back'));
+    // Another session holds held-back's row: a write of it waits for that session to end.
+    await locker.query('BEGIN');
+    await locker.query('SELECT id FROM encsup_jobs WHERE id = $1 FOR UPDATE', ['held-back']);
+    // The first write drains alone; the next two wait for it and go out as one batch, in order.
+    void ledger.record(aJob('first'));
+    void ledger.record(aJob('second'));
+    const blocked = ledger.record(aJob('held-back', { progress: 50 }));
+    await until(() => ledger.held('second'), 'second to be visible while the rest of its batch waits', 10_000);
+    assert.is(ledger.held('held-back')?.progress, aJob('held-back').progress, 'the blocked change is not visible yet');
+    await locker.query('COMMIT');
+    await blocked;
+    assert.is(ledger.held('held-back')?.progress, 50);
+  } finally {
+    await locker.end();
+    await store.close();
+    await database.drop();
+  }
+});
+
 test('job file: a record written by the previous version loads under the new field names', async () => {
   await withTempDir(async (dir) => {
     const file = join(dir.path, 'jobs.db');

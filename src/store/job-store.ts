@@ -40,6 +40,11 @@ export interface JobStore {
   remove(id: string): Promise<void>;
   /** Makes every put so far durable (fsync): one call for many puts, a group commit. */
   sync(): Promise<void>;
+  /**
+   * True where each put is durable once it resolves (a committed transaction): the change is made
+   * visible then, not at the batch's sync, so this host never shows it later than other hosts do.
+   */
+  readonly durablePuts?: boolean;
   /** Rejects while the store can't take a write (disk full, read-only); changes no record. */
   checkWritable(): Promise<void>;
   close(): Promise<void>;

@@ -259,6 +259,7 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
     },
     // Each put is committed (synchronous_commit): durable already.
     async sync() {},
+    durablePuts: true,
     async checkWritable() {
       const { rows } = await pool.query<{ readonly: string }>('SHOW transaction_read_only');
       if (rows[0]?.readonly === 'on') throw new Error(`EROFS: the PostgreSQL store at ${redactedUrl(url)} is read-only now`);

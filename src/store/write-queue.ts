@@ -130,9 +130,14 @@ export class WriteQueue {
       this.#batch = batch.map(([, entry]) => entry);
       const started = performance.now();
       const written: PendingWrite[] = [];
+      let durable = 0;
       for (const entry of this.#batch) {
         const stored = await this.#put(entry.job, entry.reject ? 1 : Infinity);
-        if (stored === true) written.push(entry);
+        if (stored === true && this.store.durablePuts) {
+          this.#failure = null;
+          durable++;
+          this.#visible(entry);
+        } else if (stored === true) written.push(entry);
         else if (entry.reject) entry.reject(stored);
         else {
           // Turned down for good (StoreRefusal): nothing of it is visible, and whoever waits goes on.
@@ -140,16 +145,18 @@ export class WriteQueue {
           entry.resolve();
         }
       }
-      // Confirmed means on disk: nothing of the batch is visible or answered before the sync.
+      // Confirmed means on disk: nothing of the batch is visible or answered before the sync (or,
+      // where each put is durable by itself, before its put).
       const refused = await this.#sync(written);
-      if (written.length > 0) this.#noteCommit(performance.now() - started);
-      for (const entry of written) {
-        if (refused.has(entry)) continue;
-        this.options.onWritten(entry.job);
-        entry.resolve();
-      }
+      if (written.length + durable > 0) this.#noteCommit(performance.now() - started);
+      for (const entry of written) if (!refused.has(entry)) this.#visible(entry);
       this.#batch = [];
     }
+  }
+
+  #visible(entry: PendingWrite): void {
+    this.options.onWritten(entry.job);
+    entry.resolve();
   }
 
   /**
