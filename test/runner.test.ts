@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { firstValueFrom, toArray } from 'rxjs';
-import { startEncoder } from '../src/runner/encoder-run.js';
+import { gatherReads, startEncoder } from '../src/runner/encoder-run.js';
 import { nativeProcesses } from '../src/runner/native.js';
 import { spawnPty } from '../src/runner/pty.js';
 import { aJob } from './helpers/jobs.js';
@@ -77,6 +77,35 @@ test('all a program prints is delivered before its exit is told, a burst just be
     assert.is(text.split('\r\n').length, 3001, `run ${run}: every line`);
     assert.not.match(text, 'encsup-end', 'the end mark is never output');
   }
+});
+
+test('a program printing in many small writes is passed on in a few pieces, in order and whole, all before its exit', async () => {
+  // 100 writes a millisecond or more apart: one read each, were each passed on by itself.
+  const script = 'import sys, time\nfor i in range(100):\n    sys.stdout.write(f"step {i}\\r")\n    sys.stdout.flush()\n    time.sleep(0.002)\nsys.stdout.write("END")\n';
+  const encoder = startEncoder(aJob('r-gather', { command: ['python3', '-c', script] }), options);
+  const chunks = firstValueFrom(encoder.chunks.pipe(toArray()));
+  assert.equal(await encoder.exited, { exitCode: 0, signal: null });
+  const pieces = await chunks;
+  assert.is(pieces.join(''), `${Array.from({ length: 100 }, (_, i) => `step ${i}\r`).join('')}END`);
+  assert.ok(pieces.length <= 25, `${pieces.length} pieces for 100 writes over at least 200 ms`);
+});
+
+test('gathered reads: held until the time is up, passed at once past 64 KB held, and on demand', async () => {
+  const passed: string[] = [];
+  const gathered = gatherReads((text) => passed.push(text), 30);
+  gathered.add('a');
+  gathered.add('b');
+  assert.equal(passed, [], 'held while the time runs');
+  await until(() => passed.length === 1, 'the gathered reads to pass', 2000);
+  assert.equal(passed, ['ab']);
+  gathered.add('c');
+  gathered.add('x'.repeat(64 * 1024));
+  assert.equal(passed, ['ab', `c${'x'.repeat(64 * 1024)}`], 'a burst passes at once');
+  gathered.add('d');
+  gathered.pass();
+  assert.equal(passed.at(-1), 'd');
+  gathered.pass();
+  assert.is(passed.length, 3, 'nothing held, nothing passed');
 });
 
 test('a background process that keeps the terminal open does not hold back the exit', async () => {

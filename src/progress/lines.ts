@@ -23,7 +23,8 @@ export function splitRecordsApart(maxChars = MAX_RECORD_CHARS): OperatorFunction
 
 /**
  * The records of each chunk together, one array per chunk that completes any: what arrived in one
- * read arrived at one instant, so a reader may skip a status line the next one in it replaces.
+ * chunk (a read, or an encoder's reads of 40 ms gathered: encoder-run.ts) arrived within a moment,
+ * so a reader may skip a status line the next one in it replaces.
  */
 export function splitRecordBatches(maxChars = MAX_RECORD_CHARS): OperatorFunction<string, readonly string[]> {
   return (chunks) =>

@@ -46,8 +46,10 @@ export function startEncoder(job: Job, options: EncoderRunOptions): EncoderRun {
   const output = new ReplaySubject<string>(64);
   let resolveExit!: (exit: ProcessExit) => void;
   const exited = new Promise<ProcessExit>((resolve) => (resolveExit = resolve));
-  child.onData((chunk) => output.next(chunk));
+  const gathered = gatherReads((text) => output.next(text));
+  child.onData(gathered.add);
   child.onExit((exit) => {
+    gathered.pass();
     output.complete();
     resolveExit(exit);
   });
@@ -80,3 +82,35 @@ export function startEncoder(job: Job, options: EncoderRunOptions): EncoderRun {
   };
   return run;
 }
+
+// What an encoder prints within this long goes down the progress pipeline as one piece: a program
+// that prints in many small writes (ffmpeg's banner, a script's progress bar redrawn every few
+// milliseconds) costs the daemon one pass of the pipeline per gathering, not one per read. Live
+// progress is a few times a second anyway; the stall clock is a matter of minutes.
+const GATHER_MS = 40;
+// Passed on at once past this much held: a burst is not kept in memory.
+const GATHER_CHARS = 64 * 1024;
+
+/** Reads held for GATHER_MS after the first, then passed on together; `pass` passes what is held now. */
+export function gatherReads(onText: (text: string) => void, gatherMs = GATHER_MS): { add: (chunk: string) => void; pass: () => void } {
+  let held: string[] = [];
+  let heldChars = 0;
+  let timer: NodeJS.Timeout | null = null;
+  const pass = () => {
+    if (timer !== null) clearTimeout(timer);
+    timer = null;
+    if (held.length === 0) return;
+    const text = held.length === 1 ? held[0]! : held.join('');
+    held = [];
+    heldChars = 0;
+    onText(text);
+  };
+  const add = (chunk: string) => {
+    held.push(chunk);
+    heldChars += chunk.length;
+    if (heldChars >= GATHER_CHARS) return pass();
+    timer ??= setTimeout(pass, gatherMs);
+  };
+  return { add, pass };
+}
+
