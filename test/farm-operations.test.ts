@@ -43,6 +43,26 @@ function seenAs(api: ApiClient, id: string, statuses: Job['status'][]): Promise<
   }, `job ${id} to be ${statuses.join(' or ')}`, 30_000);
 }
 
+/** An event-stream frame in a line: a job event by its status, host, attempts and time; any other as it is. */
+function briefFrame(frame: string): string {
+  const [event, data] = frame.split('\n');
+  if (event !== 'event: job' || data === undefined) return frame.replace('\n', ' ');
+  const job = JSON.parse(data.slice('data: '.length)) as Job;
+  return `${event} ${JSON.stringify({ status: job.status, host: job.host, attempts: job.attempts, terminationReason: job.terminationReason, updatedAt: job.updatedAt })}`;
+}
+
+/** The job's row as the database holds it now, but for the record: who holds it, its lease, its seq. */
+async function rowOf(url: string, id: string): Promise<unknown> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const { rows } = await client.query('SELECT status, owner, lease_until, lease_until > now() AS unexpired, cancel_requested, seq, record->>\'host\' AS host FROM encsup_jobs WHERE id = $1', [id]);
+    return rows[0] ?? null;
+  } finally {
+    await client.end();
+  }
+}
+
 /** The raw event stream of a host, collected until `stop`. */
 function collectEvents(host: TestDaemon): { frames: string[]; stop: () => void } {
   const frames: string[] = [];
@@ -62,7 +82,7 @@ function collectEvents(host: TestDaemon): { frames: string[]; stop: () => void }
 }
 
 test('a job submitted on host a runs on host b; a\'s event stream shows b\'s live progress; cancel and retry from a', async () => {
-  await withHosts([{ name: 'a' }, { name: 'b' }], async ([a, b], dir) => {
+  await withHosts([{ name: 'a' }, { name: 'b' }], async ([a, b], dir, url) => {
     // Drained from host b: a starts nothing, so every job runs on b.
     assert.is((await b!.api.drainHost('a')).draining, true);
     const events = collectEvents(a!);
@@ -76,7 +96,13 @@ test('a job submitted on host a runs on host b; a\'s event stream shows b\'s liv
 
       const cancelled = await a!.api.cancel(job.id);
       assert.is(cancelled.status, 'cancelled');
-      assert.is((await b!.api.get(job.id)).status, 'cancelled');
+      const onB = await b!.api.get(job.id);
+      // Seen to fail once in about ten whole runs of the suite, never alone: what each side saw goes with it.
+      if (onB.status !== 'cancelled') {
+        const row = await rowOf(url, job.id);
+        const seen = events.frames.filter((frame) => frame.includes(job.id)).map(briefFrame);
+        assert.unreachable(`a answered cancelled (host ${cancelled.host}, updated ${cancelled.updatedAt}); b says ${onB.status} (updated ${onB.updatedAt}); the row: ${JSON.stringify(row)}; a's stream:\n${seen.join('\n')}`);
+      }
       assert.is(b!.daemon.liveEncoders(), 0, "b's encoder is ended");
 
       const retried = await a!.api.retry(job.id);
