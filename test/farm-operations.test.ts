@@ -48,7 +48,7 @@ function briefFrame(frame: string): string {
   const [event, data] = frame.split('\n');
   if (event !== 'event: job' || data === undefined) return frame.replace('\n', ' ');
   const job = JSON.parse(data.slice('data: '.length)) as Job;
-  return `${event} ${JSON.stringify({ status: job.status, host: job.host, attempts: job.attempts, terminationReason: job.terminationReason, updatedAt: job.updatedAt })}`;
+  return `${event} ${JSON.stringify({ status: job.status, host: job.host, attempts: job.attempts, terminationReason: job.terminationReason, error: job.error, updatedAt: job.updatedAt })}`;
 }
 
 /** The job's row as the database holds it now, but for the record: who holds it, its lease, its seq. */
