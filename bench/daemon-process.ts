@@ -45,15 +45,15 @@ export async function startDaemonProcess(dataDir: string, args: string[] = [], e
  */
 export async function runToEnd(api: ApiClient, submit: (submitted: (id: string) => void) => Promise<void>): Promise<void> {
   const ids = new Set<string>();
+  // Every end heard, submitted by this call or not yet known to be: an end may be heard before its
+  // submission is answered.
   const ended = new Set<string>();
-  // Submitted jobs that have ended: an end may be heard before its submission is answered.
-  let endedOfSubmitted = 0;
   const stop = new AbortController();
   let failure: string | null = null;
   let submitting = true;
   let finish: (() => void) | null = null;
   const settle = () => {
-    if (!submitting && (failure !== null || endedOfSubmitted === ids.size)) finish?.();
+    if (!submitting && (failure !== null || [...ids].every((id) => ended.has(id)))) finish?.();
   };
   await new Promise<void>((opened) => {
     api.events(
@@ -61,7 +61,6 @@ export async function runToEnd(api: ApiClient, submit: (submitted: (id: string) 
       (event) => {
         if (event.type !== 'lifecycle' || !['done', 'failed', 'cancelled'].includes(event.event.kind)) return false;
         if (event.event.kind !== 'done') failure = `${event.event.jobId} ended ${event.event.kind}`;
-        if (!ended.has(event.event.jobId) && ids.has(event.event.jobId)) endedOfSubmitted++;
         ended.add(event.event.jobId);
         settle();
         return false;
@@ -70,10 +69,7 @@ export async function runToEnd(api: ApiClient, submit: (submitted: (id: string) 
       async () => opened(),
     ).catch(() => undefined); // ended by the abort below
   });
-  await submit((id) => {
-    if (!ids.has(id) && ended.has(id)) endedOfSubmitted++;
-    ids.add(id);
-  });
+  await submit((id) => ids.add(id));
   submitting = false;
   await new Promise<void>((resolve, reject) => {
     finish = () => {

@@ -113,4 +113,3 @@ export function gatherReads(onText: (text: string) => void, gatherMs = GATHER_MS
   };
   return { add, pass };
 }
-

@@ -130,25 +130,29 @@ export class WriteQueue {
       this.#batch = batch.map(([, entry]) => entry);
       const started = performance.now();
       const written: PendingWrite[] = [];
-      let durable = 0;
+      let stored = 0;
       for (const entry of this.#batch) {
-        const stored = await this.#put(entry.job, entry.reject ? 1 : Infinity);
-        if (stored === true && this.store.durablePuts) {
-          this.#failure = null;
-          durable++;
-          this.#visible(entry);
-        } else if (stored === true) written.push(entry);
-        else if (entry.reject) entry.reject(stored);
+        const outcome = await this.#put(entry.job, entry.reject ? 1 : Infinity);
+        if (outcome !== true) {
+          if (entry.reject) entry.reject(outcome);
+          else {
+            // Turned down for good (StoreRefusal): nothing of it is visible, and whoever waits goes on.
+            this.options.onRefused?.(entry.job, outcome as StoreRefusal);
+            entry.resolve();
+          }
+          continue;
+        }
+        stored++;
+        if (!this.store.durablePuts) written.push(entry);
         else {
-          // Turned down for good (StoreRefusal): nothing of it is visible, and whoever waits goes on.
-          this.options.onRefused?.(entry.job, stored as StoreRefusal);
-          entry.resolve();
+          this.#failure = null;
+          this.#visible(entry);
         }
       }
       // Confirmed means on disk: nothing of the batch is visible or answered before the sync (or,
       // where each put is durable by itself, before its put).
       const refused = await this.#sync(written);
-      if (written.length + durable > 0) this.#noteCommit(performance.now() - started);
+      if (stored > 0) this.#noteCommit(performance.now() - started);
       for (const entry of written) if (!refused.has(entry)) this.#visible(entry);
       this.#batch = [];
     }
