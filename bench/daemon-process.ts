@@ -40,8 +40,8 @@ export async function startDaemonProcess(dataDir: string, args: string[] = [], e
 
 /**
  * Runs `submit` (which names each job it submits) and waits until every job it submitted has
- * ended, told by the event stream: no polling, so the daemon and its encoders have the cores to
- * themselves. Rejects when a job ends other than done.
+ * ended, told by the event stream (its end events only): no polling, so the daemon and its
+ * encoders have the cores to themselves. Rejects when a job ends other than done.
  */
 export async function runToEnd(api: ApiClient, submit: (submitted: (id: string) => void) => Promise<void>): Promise<void> {
   const ids = new Set<string>();
@@ -67,6 +67,8 @@ export async function runToEnd(api: ApiClient, submit: (submitted: (id: string) 
       },
       stop.signal,
       async () => opened(),
+      // The ends alone, as a platform that waits for its jobs asks: the daemon makes no other frame for it.
+      { events: ['lifecycle'], kinds: ['done', 'failed', 'cancelled'] },
     ).catch(() => undefined); // ended by the abort below
   });
   await submit((id) => ids.add(id));

@@ -70,7 +70,7 @@ test('the event stream serializes each event once (none with no client), drops a
     { maxClients: 3, maxBacklogBytes: 256 * 1024, keepaliveMs: 60_000 },
   );
   const announce = (jobId: string) => listeners.forEach((listener) => listener({ kind: 'done', jobId, at: '2026-01-01T00:00:00.000Z', elapsedSeconds: 1 }, jobs.get(jobId)));
-  const server = createServer((request, response) => hub.serve(request, response, null));
+  const server = createServer((request, response) => hub.serve(request, response, {}));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   try {

@@ -9,6 +9,7 @@ import type { Job } from '../machines/job-record.js';
 import { encodeCommand } from './helpers/media.js';
 import { startTestDaemon, withTestDaemon } from './helpers/daemon.js';
 import { tempDir } from './helpers/temp.js';
+import { until } from './helpers/wait.js';
 
 test('a followed encode arrives as whole jobs, its progress applied to the last record, up to its end', async () => {
   await withTestDaemon({}, async ({ api, dir }) => {
@@ -58,6 +59,68 @@ test('an abort ends the stream with an AbortError, as fetch does; a wrong token 
     await daemon.close().catch(() => undefined);
     dir.remove();
   }
+});
+
+/** The raw frames of `/api/events` with `query`, comments left out, collected until `stop`. */
+function rawFrames(url: string, token: string | null, query: string): { frames: string[]; stop: () => void } {
+  const frames: string[] = [];
+  const controller = new AbortController();
+  void (async () => {
+    const response = await fetch(new URL(`/api/events${query}`, url), { headers: token ? { authorization: `Bearer ${token}` } : {}, signal: controller.signal });
+    const decoder = new TextDecoder();
+    let buffer = '';
+    for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+      buffer += decoder.decode(chunk, { stream: true });
+      const parts = buffer.split('\n\n');
+      buffer = parts.pop()!;
+      frames.push(...parts.filter((part) => !part.startsWith(':')));
+    }
+  })().catch(() => undefined);
+  return { frames, stop: () => controller.abort() };
+}
+
+test('a stream that asks for some events (?events=, ?kinds=, ?status=) gets those alone; an unknown name is refused, named', async () => {
+  await withTestDaemon({}, async ({ api, url, token, dir }) => {
+    const everything = rawFrames(url, token, '');
+    const finishedJobs = rawFrames(url, token, '?events=job&status=done,failed');
+    const ends: StreamEvent[] = [];
+    let id = '';
+    try {
+      await api.events(
+        null,
+        (event) => {
+          ends.push(event);
+          return event.type === 'lifecycle' && event.event.jobId === id;
+        },
+        AbortSignal.timeout(30_000),
+        async () => {
+          // Progress while it runs (live and stored), so there is something to leave out.
+          id = (await api.submit({ command: encodeCommand(join(dir.path, 'chosen.mp4'), { seconds: 2, realtime: true }) })).id;
+        },
+        { events: ['lifecycle'], kinds: ['done', 'failed', 'cancelled'] },
+      );
+      assert.equal(ends.map((event) => (event.type === 'lifecycle' ? `${event.event.kind} ${event.event.jobId}` : event.type)), [`done ${id}`]);
+      await until(() => finishedJobs.frames.length > 0, 'the finished job in the stream of finished jobs');
+      const ofJob = everything.frames.filter((frame) => frame.includes(id));
+      for (const kind of ['event: live', 'event: lifecycle\ndata: {"kind":"started"', 'event: job']) assert.ok(ofJob.some((frame) => frame.startsWith(kind)), `the whole stream had ${kind}`);
+      assert.is(finishedJobs.frames.length, 1, finishedJobs.frames.join('\n'));
+      assert.ok(finishedJobs.frames[0]!.startsWith('event: job\n') && finishedJobs.frames[0]!.includes(`"id":"${id}"`) && finishedJobs.frames[0]!.includes('"status":"done"'), finishedJobs.frames[0]);
+    } finally {
+      everything.stop();
+      finishedJobs.stop();
+    }
+
+    for (const [query, named] of [
+      ['?events=lifecycle,bogus', 'events: "bogus" is not an event type: expected some of lifecycle, job, live, output'],
+      ['?kinds=done,finished', 'kinds: "finished" is not a lifecycle kind'],
+      ['?status=', 'status: "" is not a job status'],
+    ] as const) {
+      const answer = await fetch(new URL(`/api/events${query}`, url), { headers: { authorization: `Bearer ${token}` } });
+      assert.is(answer.status, 400, query);
+      const body = (await answer.json()) as { error: string; field?: string };
+      assert.ok(body.error.startsWith(named), `${query}: ${body.error}`);
+    }
+  });
 });
 
 function api(url: string, token: string | null): ApiClient {

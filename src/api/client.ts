@@ -12,11 +12,11 @@ import type { JobPage, ListOrder } from '../jobs/job-listing.js';
 import type { CompletedOutput, RuntimeSettings } from '../jobs/job-requests.js';
 import type { Transition } from '../jobs/transition-log.js';
 import type { Delivery } from '../webhooks/webhook-outbox.js';
-import { type StreamEvent, followEvents } from './event-client.js';
+import { type EventChoice, type StreamEvent, followEvents } from './event-client.js';
 import { type FetchLike, type HttpAnswer, httpFetch } from './http-fetch.js';
 import type { StatechartLayout } from './statechart-layout.js';
 
-export type { Job, JobStatus, JobView, JobForecast, CompletedOutput, RuntimeSettings, Transition, Delivery, StreamEvent, KindEstimate };
+export type { Job, JobStatus, JobView, JobForecast, CompletedOutput, RuntimeSettings, Transition, Delivery, StreamEvent, EventChoice, KindEstimate };
 
 export interface PageQuery {
   status?: JobStatus;
@@ -174,8 +174,8 @@ export class ApiClient {
    * Follows the event stream (one job's, or every job's) until `onEvent` returns true or `signal`
    * aborts; progress deltas arrive applied to whole jobs. `onOpen` runs once the stream is open.
    */
-  events(jobId: string | null, onEvent: (event: StreamEvent) => boolean | void, signal: AbortSignal, onOpen?: (remember: (job: Job) => void) => Promise<boolean | void>): Promise<void> {
-    return followEvents(this, jobId, onEvent, signal, onOpen);
+  events(jobId: string | null, onEvent: (event: StreamEvent) => boolean | void, signal: AbortSignal, onOpen?: (remember: (job: Job) => void) => Promise<boolean | void>, only?: EventChoice): Promise<void> {
+    return followEvents(this, jobId, onEvent, signal, onOpen, only);
   }
   reportOutput(path: string): Promise<CompletedOutput> {
     return this.#json('POST', '/api/outputs', { path });

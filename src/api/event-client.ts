@@ -3,10 +3,18 @@
 // stored, `live` as it is now); they are applied to the last record seen of their job, so a
 // consumer always gets whole jobs.
 import { request } from 'node:http';
-import { type Job, type ProgressFields, isFinished } from '../../machines/job-record.js';
-import type { LifecycleEvent } from '../../machines/lifecycle.js';
+import { type Job, type JobStatus, type ProgressFields, isFinished } from '../../machines/job-record.js';
+import type { LifecycleEvent, LifecycleKind } from '../../machines/lifecycle.js';
+import type { EventFrame } from './operations.js';
 
 export type StreamEvent = { type: 'job'; job: Job } | { type: 'lifecycle'; event: LifecycleEvent } | { type: 'output'; data: unknown };
+
+/** Some of the events only (`?events=`, `?kinds=`, `?status=`): the daemon makes none of the rest for this stream. */
+export interface EventChoice {
+  events?: readonly EventFrame[];
+  kinds?: readonly LifecycleKind[];
+  status?: readonly JobStatus[];
+}
 
 /**
  * Calls `onEvent` for each event until it returns true or `signal` aborts. `onOpen` runs once the
@@ -19,6 +27,7 @@ export async function followEvents(
   onEvent: (event: StreamEvent) => boolean | void,
   signal: AbortSignal,
   onOpen: (remember: (job: Job) => void) => Promise<boolean | void> = async () => undefined,
+  only: EventChoice = {},
 ): Promise<void> {
   // The last whole record of each unfinished job: a finished one gets no more deltas (a retry
   // sends it whole again), so a follower that runs for months holds only the jobs under way.
@@ -26,6 +35,7 @@ export async function followEvents(
   const remember = (job: Job) => void (isFinished(job.status) ? latest.delete(job.id) : latest.set(job.id, job));
   const url = new URL('/api/events', api.baseUrl);
   if (jobId) url.searchParams.set('job', jobId);
+  for (const [name, chosen] of Object.entries(only)) if (chosen) url.searchParams.set(name, chosen.join(','));
   const stream = await openStream(url, api.token ? { authorization: `Bearer ${api.token}` } : {}, signal);
   try {
     if ((await onOpen(remember)) === true) return;

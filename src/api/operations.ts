@@ -4,6 +4,7 @@
 // the server serves is an operation the document describes, with the schemas the server checks.
 import { z } from 'zod';
 import { JOB_STATUSES } from '../../machines/job-record.js';
+import { LIFECYCLE_KINDS } from '../../machines/lifecycle.js';
 import { LIST_ORDERS, decodeCursor } from '../jobs/job-listing.js';
 import { cleanSchema, outputReportSchema, priorityPatchSchema, retryFailedSchema, settingsPatchSchema } from '../jobs/job-requests.js';
 import { submissionSchema } from '../jobs/submission.js';
@@ -71,7 +72,31 @@ export const logQuery = z.object({
   download: z.string().optional().describe('present: sent as an attachment, the whole log'),
 });
 
-export const eventsQuery = z.object({ job: z.string().max(200).optional().describe('only this job\'s events') });
+/** The kinds of frame the event stream sends. */
+export const EVENT_FRAMES = ['lifecycle', 'job', 'live', 'output'] as const;
+export type EventFrame = (typeof EVENT_FRAMES)[number];
+
+/** Some of `names`, separated by commas, as a set; the first name that is not one of them is named in the error. */
+const someOf = <T extends string>(names: readonly T[], what: string) =>
+  z
+    .string()
+    .max(1000, 'expected at most 1000 characters')
+    .transform((text, context) => {
+      const chosen = text.split(',').map((name) => name.trim());
+      const unknown = chosen.find((name) => !(names as readonly string[]).includes(name));
+      if (unknown === undefined) return new Set(chosen as T[]);
+      context.addIssue({ code: 'custom', message: `${JSON.stringify(unknown)} is not ${what}: expected some of ${names.join(', ')}, separated by commas` });
+      return z.NEVER;
+    });
+
+// A client that waits for ends asks for them alone: frames no client wants are not even made.
+export const eventsQuery = z.object({
+  job: z.string().max(200).optional().describe('only this job\'s events'),
+  events: someOf(EVENT_FRAMES, 'an event type').optional().describe(`only these events, e.g. lifecycle,job (default: all of ${EVENT_FRAMES.join(', ')})`),
+  kinds: someOf(LIFECYCLE_KINDS, 'a lifecycle kind').optional().describe('lifecycle events of these kinds only, e.g. done,failed,cancelled'),
+  status: someOf(JOB_STATUSES, 'a job status').optional().describe('job events of jobs in these statuses only, e.g. done,failed,cancelled'),
+});
+export type EventsQuery = z.output<typeof eventsQuery>;
 
 const job = (description: string): Answer => ({ status: 200, description, json: jobSchema });
 

@@ -125,7 +125,7 @@ export function createApiServer(deps: ApiDeps): Server {
     metrics: serveMetrics,
     // Monitors check the endpoint with HEAD; Node sends the headers and no body.
     metricsHead: serveMetrics,
-    events: (req, res, _p, url) => deps.events.serve(req, res, readQuery(eventsQuery, url).job ?? null),
+    events: (req, res, _p, url) => deps.events.serve(req, res, readQuery(eventsQuery, url)),
     submitJob: async (req, res) => {
       const key = req.headers['idempotency-key'];
       const { job, replayed } = await requests.submitOnce(await readJsonBody(req), typeof key === 'string' ? key : null);
