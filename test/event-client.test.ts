@@ -8,6 +8,7 @@ import type { StreamEvent } from '../src/api/event-client.js';
 import type { Job } from '../machines/job-record.js';
 import { encodeCommand } from './helpers/media.js';
 import { startTestDaemon, withTestDaemon } from './helpers/daemon.js';
+import { collectFrames } from './helpers/event-frames.js';
 import { tempDir } from './helpers/temp.js';
 import { until } from './helpers/wait.js';
 
@@ -61,28 +62,10 @@ test('an abort ends the stream with an AbortError, as fetch does; a wrong token 
   }
 });
 
-/** The raw frames of `/api/events` with `query`, comments left out, collected until `stop`. */
-function rawFrames(url: string, token: string | null, query: string): { frames: string[]; stop: () => void } {
-  const frames: string[] = [];
-  const controller = new AbortController();
-  void (async () => {
-    const response = await fetch(new URL(`/api/events${query}`, url), { headers: token ? { authorization: `Bearer ${token}` } : {}, signal: controller.signal });
-    const decoder = new TextDecoder();
-    let buffer = '';
-    for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
-      buffer += decoder.decode(chunk, { stream: true });
-      const parts = buffer.split('\n\n');
-      buffer = parts.pop()!;
-      frames.push(...parts.filter((part) => !part.startsWith(':')));
-    }
-  })().catch(() => undefined);
-  return { frames, stop: () => controller.abort() };
-}
-
 test('a stream that asks for some events (?events=, ?kinds=, ?status=) gets those alone; an unknown name is refused, named', async () => {
   await withTestDaemon({}, async ({ api, url, token, dir }) => {
-    const everything = rawFrames(url, token, '');
-    const finishedJobs = rawFrames(url, token, '?events=job&status=done,failed');
+    const everything = collectFrames(url, token);
+    const finishedJobs = collectFrames(url, token, '?events=job&status=done,failed');
     const ends: StreamEvent[] = [];
     let id = '';
     try {

@@ -13,6 +13,7 @@ import type { Job } from '../machines/job-record.js';
 import { type ApiClient, ClientError } from '../src/api/client.js';
 import { launchBrowser } from './helpers/browser.js';
 import { cli } from './helpers/cli.js';
+import { collectFrames } from './helpers/event-frames.js';
 import { type TestDaemon, startTestDaemon, waitForStatus } from './helpers/daemon.js';
 import { encodeCommand } from './helpers/media.js';
 import { withDatabase } from './helpers/postgres.js';
@@ -63,29 +64,11 @@ async function rowOf(url: string, id: string): Promise<unknown> {
   }
 }
 
-/** The raw event stream of a host, collected until `stop`. */
-function collectEvents(host: TestDaemon): { frames: string[]; stop: () => void } {
-  const frames: string[] = [];
-  const controller = new AbortController();
-  void (async () => {
-    const response = await fetch(new URL('/api/events', host.url), { headers: { authorization: `Bearer ${host.token}` }, signal: controller.signal });
-    const decoder = new TextDecoder();
-    let buffer = '';
-    for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
-      buffer += decoder.decode(chunk, { stream: true });
-      const parts = buffer.split('\n\n');
-      buffer = parts.pop()!;
-      frames.push(...parts);
-    }
-  })().catch(() => undefined);
-  return { frames, stop: () => controller.abort() };
-}
-
 test('a job submitted on host a runs on host b; a\'s event stream shows b\'s live progress; cancel and retry from a', async () => {
   await withHosts([{ name: 'a' }, { name: 'b' }], async ([a, b], dir, url) => {
     // Drained from host b: a starts nothing, so every job runs on b.
     assert.is((await b!.api.drainHost('a')).draining, true);
-    const events = collectEvents(a!);
+    const events = collectFrames(a!.url, a!.token);
     try {
       const output = join(dir, 'long.mp4');
       const job = await a!.api.submit({ command: encodeCommand(output, { seconds: 20, realtime: true, size: '160x120' }), output, name: 'runs on b' });
