@@ -143,22 +143,23 @@ export class WriteQueue {
           continue;
         }
         stored++;
-        if (!this.store.durablePuts) written.push(entry);
-        else {
-          this.#failure = null;
-          this.#visible(entry);
-        }
+        if (this.store.durablePuts) this.#durable(entry);
+        else written.push(entry);
       }
       // Confirmed means on disk: nothing of the batch is visible or answered before the sync (or,
       // where each put is durable by itself, before its put).
       const refused = await this.#sync(written);
       if (stored > 0) this.#noteCommit(performance.now() - started);
-      for (const entry of written) if (!refused.has(entry)) this.#visible(entry);
+      for (const entry of written) if (!refused.has(entry)) this.#durable(entry);
       this.#batch = [];
     }
   }
 
-  #visible(entry: PendingWrite): void {
+  /** A change durable now: visible and answered, and the store known to take writes again. */
+  #durable(entry: PendingWrite): void {
+    // Only once a change is durable: a put alone may just be held in memory (the job file writes
+    // at sync), so health would say writable while it is not.
+    this.#failure = null;
     this.options.onWritten(entry.job);
     entry.resolve();
   }
@@ -174,9 +175,6 @@ export class WriteQueue {
     for (;;) {
       try {
         await this.store.sync();
-        // The store takes writes again only once one is durable: a put alone may just be held in
-        // memory (the job file writes at sync), so health would say writable while it is not.
-        this.#failure = null;
         return refused;
       } catch (error) {
         this.#noteFailure(error as Error);
