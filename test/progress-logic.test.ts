@@ -47,6 +47,7 @@ test('live updates: the first of a quiet spell passes at once, the last of a bus
   push('b');
   push('c');
   assert.equal(passed, ['a'], 'held inside the interval');
+  now = 50;
   await heldPassed;
   assert.equal(passed, ['a', 'c'], 'the last of the interval, at its end');
   now = 1000;
@@ -56,6 +57,31 @@ test('live updates: the first of a quiet spell passes at once, the last of a bus
   push('e');
   end();
   assert.equal(passed, ['a', 'c', 'd', 'e'], 'a held update is not lost at the end of the run');
+});
+
+test('live updates: a timer that fires before the clock says the interval ended waits out the rest', async () => {
+  // A clock that falls behind the timers after the value is held, as performance.now can behind
+  // Node's whole-millisecond timers: the held value waits until the clock says the interval ended.
+  let lagMs = 0;
+  const clock = () => performance.now() - lagMs;
+  const passedAt: number[] = [];
+  let push!: (value: string) => void;
+  let wake: (() => void) | null = null;
+  new Observable<string>((subscriber) => {
+    push = (value) => subscriber.next(value);
+  })
+    .pipe(latestEvery(50, clock))
+    .subscribe(() => {
+      passedAt.push(clock());
+      wake?.();
+    });
+  push('a');
+  const heldPassed = new Promise<void>((resolve) => (wake = resolve));
+  push('b');
+  lagMs = 30;
+  await heldPassed;
+  assert.is(passedAt.length, 2);
+  assert.ok(passedAt[1]! - passedAt[0]! >= 50, `passed ${passedAt[1]! - passedAt[0]!} ms into the interval by the clock`);
 });
 
 test('percent comes from frames over the declared total, never goes back and never passes 100', () => {

@@ -174,11 +174,24 @@ export function latestEvery<T>(intervalMs: number, nowMs: () => number, options:
         held = null;
         pass(value);
       };
+      const untilIntervalEnds = () => passedAtMs + intervalMs - nowMs();
+      const arm = (waitMs: number) => {
+        timer = setTimeout(intervalEnded, waitMs);
+      };
+      // Node's timers count whole milliseconds from a loop time read before the callbacks ran, so
+      // one can fire a millisecond early by the injected clock: wait out the rest rather than pass
+      // a value before its interval has ended. A clock set back (more left than a whole interval)
+      // is not waited out.
+      const intervalEnded = () => {
+        const leftMs = untilIntervalEnds();
+        if (leftMs > 0 && leftMs <= intervalMs) arm(leftMs);
+        else passHeld();
+      };
       const subscription = values.subscribe({
         next(value) {
           if (timer === null && nowMs() - passedAtMs >= intervalMs) return pass(value);
           held = { value };
-          timer ??= setTimeout(passHeld, Math.max(0, passedAtMs + intervalMs - nowMs()));
+          if (timer === null) arm(Math.max(0, untilIntervalEnds()));
         },
         error: (error) => subscriber.error(error),
         complete() {
