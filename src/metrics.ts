@@ -4,7 +4,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import { FAILURE_KINDS } from '../machines/failure-kinds.js';
 import { JOB_STATUSES, type Job } from '../machines/job-record.js';
 import type { LifecycleEvent, LifecycleEventOf, LifecycleKind } from '../machines/lifecycle.js';
-import { EVENT_LOOP_DELAY_METRICS, registerEventLoopDelay } from './health/event-loop-delay.js';
+import { registerEventLoopDelay } from './health/event-loop-delay.js';
 import type { HealthReport } from './health/health-report.js';
 import type { JobLedger } from './store/job-ledger.js';
 
@@ -36,7 +36,7 @@ export function createMetrics(ledger: JobLedger, encodersRunning: () => number, 
   collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: DAY_MS });
   // Gauges that prom-client names with `_total`, which Prometheus keeps for counters (`promtool
   // check metrics` refuses them); the same numbers by type stay (nodejs_active_handles, …).
-  for (const name of [...MISNAMED_DEFAULTS, ...EVENT_LOOP_DELAY_METRICS]) registry.removeSingleMetric(name);
+  for (const name of MISNAMED_DEFAULTS) registry.removeSingleMetric(name);
   registerEventLoopDelay(registry, EVENT_LOOP_SAMPLE_MS);
   new Gauge({
     name: 'encsup_jobs',

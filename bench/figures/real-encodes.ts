@@ -33,6 +33,11 @@ function bareRound(commands: string[][]): { self: number; children: number } {
   return JSON.parse(output) as { self: number; children: number };
 }
 
+/** The same encode writing to an output of its own: `suffix` before the last argument's `.mp4`. */
+function writingTo(command: string[], suffix: string): string[] {
+  return command.map((arg, at) => (at === command.length - 1 ? arg.replace(/\.mp4$/, `${suffix}.mp4`) : arg));
+}
+
 /** Submits the commands one after another and waits until each job has ended. */
 function runAll(api: ApiClient, commands: string[][]): Promise<void> {
   return runToEnd(api, async (submitted) => {
@@ -52,7 +57,7 @@ async function encodeBoth(dir: string, tag: string, commands: string[][], warmUp
     // A round of encodes first, unmeasured, as a daemon that has been running has done: what it
     // loads on first use (the pty, the output check) and the code V8 compiles for what runs often
     // are not a cost of every job.
-    await runAll(api, warmUp.map((command) => command.map((arg, at) => (at === command.length - 1 ? arg.replace(/\.mp4$/, '-warm-up.mp4') : arg))));
+    await runAll(api, warmUp.map((command) => writingTo(command, '-warm-up')));
     const daemonRound = async () => {
       const before = daemon.cpu();
       const start = performance.now();
@@ -61,12 +66,12 @@ async function encodeBoth(dir: string, tag: string, commands: string[][], warmUp
       const after = daemon.cpu();
       return { seconds, daemonCpu: after.self - before.self, encoderCpu: after.children - before.children };
     };
-    const lines = commands.map((command) => command.map((arg, at) => `'${at === command.length - 1 ? arg.replace(/\.mp4$/, '-x.mp4') : arg}'`).join(' ')).join('\n');
+    const lines = commands.map((command) => writingTo(command, '-x').map((arg) => `'${arg}'`).join(' ')).join('\n');
     const xargsRound = () => secondsToRun('xargs', ['-P', '2', '-d', '\n', '-I', '{}', 'sh', '-c', '{}'], lines);
     const first = await daemonRound();
     const xargsSeconds = (await xargsRound()) + (await xargsRound());
     const last = await daemonRound();
-    const bare = bareRound(commands.map((command) => command.map((arg, at) => (at === command.length - 1 ? arg.replace(/\.mp4$/, '-bare.mp4') : arg))));
+    const bare = bareRound(commands.map((command) => writingTo(command, '-bare')));
     return {
       daemonSeconds: (first.seconds + last.seconds) / 2,
       xargsSeconds: xargsSeconds / 2,

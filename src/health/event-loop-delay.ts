@@ -21,9 +21,6 @@ const FIGURES: Record<string, { help: string; read: (histogram: IntervalHistogra
   nodejs_eventloop_lag_p99_seconds: { help: 'The 99th percentile of the recorded event loop delays.', read: (h) => h.percentile(99) },
 };
 
-/** The names this module serves: a registry that had prom-client's gauges of them drops those first. */
-export const EVENT_LOOP_DELAY_METRICS = Object.keys(FIGURES);
-
 /** Each figure in seconds, from a histogram sampled every `intervalMs`: the delay past the interval. */
 export function eventLoopDelayFigures(histogram: IntervalHistogram, intervalMs: number): Record<string, number> {
   // Before the first interval has ended there is no sample: no delay seen (not the histogram's sentinels).
@@ -31,13 +28,14 @@ export function eventLoopDelayFigures(histogram: IntervalHistogram, intervalMs: 
   const figures: Record<string, number> = {};
   for (const [name, figure] of Object.entries(FIGURES)) {
     const rawNs = sampled ? figure.read(histogram) : 0;
-    figures[name] = (figure.isSpread || !sampled ? rawNs : Math.max(0, rawNs - intervalMs * 1e6)) / NANOSECONDS_PER_SECOND;
+    figures[name] = (figure.isSpread ? rawNs : Math.max(0, rawNs - intervalMs * 1e6)) / NANOSECONDS_PER_SECOND;
   }
   return figures;
 }
 
-/** Samples the event loop every `intervalMs` and serves the figures on `registry`. */
+/** Samples the event loop every `intervalMs` and serves the figures on `registry`, in place of any gauges of those names there. */
 export function registerEventLoopDelay(registry: Registry, intervalMs: number): void {
+  for (const name of Object.keys(FIGURES)) registry.removeSingleMetric(name);
   const histogram = monitorEventLoopDelay({ resolution: intervalMs });
   histogram.enable();
   // The first gauge reads all seven and starts a fresh histogram: the registry collects it before
