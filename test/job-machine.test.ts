@@ -17,6 +17,8 @@ const encoding = (actor: { getSnapshot(): { matches(state: unknown): boolean } }
 interface Script {
   terminations: RunnerCommand[];
   exitWith?: Omit<EncoderOutcome, 'at' | 'runSeconds' | 'logTail'>;
+  /** How the encoder exits when told to end: 255 (ffmpeg's) unless said. */
+  exitOnTerminate?: Omit<EncoderOutcome, 'at' | 'runSeconds' | 'logTail'>;
 }
 
 function scriptedRunner(script: Script) {
@@ -27,7 +29,7 @@ function scriptedRunner(script: Script) {
       sendBack({ type: 'ENCODER_EXITED', outcome: { ...outcome!, logTail: ['last line'], runSeconds: 5, at: '2026-01-01T00:00:06.000Z' } });
     receive((command) => {
       script.terminations.push(command);
-      exit({ exitCode: 255, signal: null });
+      exit(script.exitOnTerminate ?? { exitCode: 255, signal: null });
     });
     if (script.exitWith) setTimeout(() => exit(script.exitWith), 0);
   });
@@ -235,6 +237,28 @@ test('the whole-encode timeout fires even while output keeps coming', async () =
   clock.increment(1000);
   assert.equal(script.terminations, [{ type: 'TERMINATE', reason: 'timeout' }]);
   assert.match((await waitFor(actor, (s) => s.status === 'done')).output!.error!, /^timed out/);
+});
+
+test('an encoder that answers the timeout\'s SIGTERM by exiting 0 still fails as timed out, or stalled: its output is cut short', async () => {
+  for (const [reason, job] of [['timeout', aJob('t2', { output: '/renders/t2.mp4', stallTimeoutSec: 100, timeoutSec: 5, maxAttempts: 1 })], ['stall', aJob('s2', { output: '/renders/s2.mp4', stallTimeoutSec: 5, timeoutSec: 100, maxAttempts: 1 })]] as const) {
+    const clock = new SimulatedClock();
+    const script: Script = { terminations: [], exitOnTerminate: { exitCode: 0, signal: null } };
+    let checked = false;
+    const outputCheck = fromPromise<void, { job: Job }>(async () => {
+      checked = true;
+    });
+    const actor = createActor(createJobMachine(clock).provide({ actors: { runner: scriptedRunner(script), outputCheck } }), { input: input(job), clock });
+    actor.start();
+    actor.send({ type: 'START' });
+    await encoding(actor);
+    clock.increment(5000);
+    assert.equal(script.terminations, [{ type: 'TERMINATE', reason }]);
+    const ended = (await waitFor(actor, (s) => s.status === 'done')).output!;
+    assert.is(ended.status, 'failed', `${reason}: ${ended.status}`);
+    assert.match(ended.error!, reason === 'timeout' ? /^timed out/ : /^stalled/);
+    assert.is(ended.exitCode, 0, 'the exit itself is kept as it was');
+    assert.is(checked, false, 'the cut-short output is not checked as if it were finished');
+  }
 });
 
 test.run();

@@ -52,6 +52,17 @@ test('an encode longer than timeoutSec is ended and fails as "timed out"', async
   });
 });
 
+test('a script that answers the timeout\'s SIGTERM by exiting 0 still fails as timed out, not done', async () => {
+  await withTestDaemon(fastRetries, async ({ api }) => {
+    const job = await api.submit({ command: 'trap "exit 0" TERM; while :; do sleep 0.1; done', shell: true, timeoutSec: 1, maxAttempts: 1 });
+    const ended = await waitForStatus(api, job.id, ['failed', 'done'], 20_000);
+    assert.is(ended.status, 'failed');
+    assert.is(ended.exitCode, 0, 'it did exit 0');
+    assert.is(ended.terminationReason, 'timeout');
+    assert.match(ended.error!, /^timed out: .* ran longer than 1 s \(timeoutSec\)/);
+  });
+});
+
 test('an encoder killed by a signal fails with the signal named; a retry after failure is a fresh attempt', async () => {
   await withTestDaemon(fastRetries, async ({ api }) => {
     const job = await api.submit({ command: ['sh', '-c', 'echo starting; kill -KILL $$'], maxAttempts: 1 });

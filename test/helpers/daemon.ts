@@ -57,11 +57,21 @@ export async function withTestDaemon(flags: ConfigFlags, body: (daemon: TestDaem
   }
 }
 
-export function waitForStatus(api: ApiClient, id: string, statuses: Job['status'][], timeoutMs = 30_000): Promise<Job> {
-  return until(async () => {
-    const job = await api.get(id);
-    return statuses.includes(job.status) ? job : null;
-  }, `job ${id} to be ${statuses.join(' or ')}`, timeoutMs);
+export async function waitForStatus(api: ApiClient, id: string, statuses: Job['status'][], timeoutMs = 30_000): Promise<Job> {
+  let last: Job | null = null;
+  try {
+    return await until(async () => {
+      last = await api.get(id);
+      return statuses.includes(last.status) ? last : null;
+    }, `job ${id} to be ${statuses.join(' or ')}`, timeoutMs);
+  } catch (error) {
+    // Where it was instead says which step took the time.
+    const seen: Job | null = last;
+    if (seen === null || !(error instanceof Error)) throw error;
+    const { status, attempts, pid, exitCode, signal, terminationReason, timedOutAt, error: reason } = seen;
+    error.message += `; last seen ${JSON.stringify({ status, attempts, pid, exitCode, signal, terminationReason, timedOutAt, error: reason })}`;
+    throw error;
+  }
 }
 
 export async function postRaw(daemon: Pick<TestDaemon, 'authed'>, path: string, body: string): Promise<{ status: number; json: { error: string; field?: string } }> {
