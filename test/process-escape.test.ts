@@ -117,7 +117,9 @@ test('the daemon killed right after a spawn, before the pid is stored: the next 
     const output = join(dir.path, 'out.mp4');
     const crashing = await spawnDaemon(dir.path, [], { ENCSUP_TEST_CRASH_AT: 'after-spawn' });
     const api = new ApiClient(crashing.url, readTokenFileSync(dir.path));
-    const job = await api.submit({ command: `${escapee} ${FFMPEG} -hide_banner -y -re -i ${clip} -c:v libx264 -preset ultrafast ${output}`, shell: true, output });
+    // On pipes: a terminal is hung up when the daemon dies, and its SIGHUP would end the shell
+    // before it had started anything whenever the crash came first, leaving no survivors to find.
+    const job = await api.submit({ command: `${escapee} ${FFMPEG} -hide_banner -y -re -i ${clip} -c:v libx264 -preset ultrafast ${output}`, shell: true, output, terminal: 'pipes' });
     await crashing.exited;
     await until(() => sampler.left() >= 2, 'the survivors of the crash (the encode and its escaped grandchild)');
     const daemon = await startTestDaemon(dir.path);
