@@ -260,9 +260,7 @@ export function createJobMachine(clock: Clock) {
       outputAlreadyReady: ({ context }) => context.job.outputReadyAt !== null,
       endedByCancel: ({ context }) => context.job.terminationReason === 'cancel',
       endedByShutdown: ({ context }) => context.job.terminationReason === 'shutdown',
-      // An encoder ended for running too long or going quiet has not succeeded, even where it
-      // answers SIGTERM by exiting 0 (a script's handler, a wrapper that cleans up): its output is cut short.
-      encoderSucceeded: ({ context, event }) => event.type === 'ENCODER_EXITED' && succeeded(event.outcome) && context.job.terminationReason === null,
+      encoderSucceeded: ({ context, event }) => event.type === 'ENCODER_EXITED' && succeeded(event.outcome, context.job.terminationReason),
       namesNoOutput: ({ context }) => context.job.output === null,
     },
   }).createMachine({

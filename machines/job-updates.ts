@@ -17,8 +17,13 @@ export interface EncoderOutcome {
   failure?: FailureEvidence | null;
 }
 
-export function succeeded(outcome: EncoderOutcome): boolean {
-  return outcome.exitCode === 0 && outcome.signal === null;
+/**
+ * An attempt succeeded: its encoder exited 0 on its own. One the daemon ended (a timeout, a stall,
+ * a cancel) has not, even where the program answers SIGTERM by exiting 0 (a script's handler, a
+ * wrapper that cleans up): what it wrote was cut short.
+ */
+export function succeeded(exit: Pick<EncoderOutcome, 'exitCode' | 'signal'>, terminationReason: TerminationReason | null): boolean {
+  return exit.exitCode === 0 && exit.signal === null && terminationReason === null;
 }
 
 /** The sentence a failed job carries: which timeout, which signal, which exit code. */

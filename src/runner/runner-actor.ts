@@ -12,6 +12,7 @@ import { classifyFailure, mayBeEvidence } from '../failures/classify.js';
 import { gpuEnvironment, substituteGpu } from '../resources/gpu-handout.js';
 import type { JobEvent, RunnerCommand, RunnerInput } from '../../machines/job-machine.js';
 import type { Job, ProgressFields, TerminationReason } from '../../machines/job-record.js';
+import { succeeded } from '../../machines/job-updates.js';
 import { createParser } from '../progress/parsers/index.js';
 import type { KnownTotals } from '../progress/progress-state.js';
 import { type ProbedInputs, latestEvery, readProgress, throttleProgress } from '../progress/pipeline.js';
@@ -231,7 +232,7 @@ function launch(
   void run.settled.then(async (exit) => {
     await progressDone;
     const logWritten = log.end();
-    const failed = exit.exitCode !== 0 || exit.signal !== null || run.terminationReason !== null;
+    const failed = !succeeded(exit, run.terminationReason);
     // A failed attempt's staged output goes (or aside); one written in place is reported.
     let partialOutput: { path: string; bytes: number } | null = null;
     if (failed && staged) await discardStaged(job, deps.keepFailedOutputs).catch((error: unknown) => deps.onError(job.id, error));
