@@ -9,6 +9,9 @@ import { readTokenFileSync } from '../src/api/token.js';
 import { spawnDaemon } from './helpers/daemon-process.js';
 import { waitForStatus } from './helpers/daemon.js';
 import { withTempDir } from './helpers/temp.js';
+import { pino } from 'pino';
+import { NO_PROGRESS } from '../machines/job-record.js';
+import { logLifecycle } from '../src/lifecycle/log-entries.js';
 
 test('jobs that succeed, fail, retry and get cancelled each tell their story in JSON lines, with their fields', async () => {
   await withTempDir(async (dir) => {
@@ -48,6 +51,19 @@ test('jobs that succeed, fail, retry and get cancelled each tell their story in 
     assert.is(failed['level'], 40, 'a failure is a warning');
     assert.ok(entries.some((entry) => entry['msg'] === 'stopping: ending encoders and saving every job'));
   });
+});
+
+test('a stored progress change is a debug line: written at debug, left out at info', () => {
+  const event = { kind: 'progress' as const, jobId: 'j1', at: '2026-11-28T21:00:00.000Z', progress: { ...NO_PROGRESS, progress: 42, basis: 'frames' as const, frame: 420 }, elapsedSeconds: 4 };
+  const linesAt = (level: string) => {
+    const lines: Record<string, unknown>[] = [];
+    const log = logLifecycle(pino({ level }, { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) }));
+    log(event);
+    log({ kind: 'started', jobId: 'j1', at: event.at, attempt: 1, external: false });
+    return lines.map((line) => [line['kind'], line['level'], line['msg']]);
+  };
+  assert.equal(linesAt('debug'), [['progress', 20, 'progress 42.0 %'], ['started', 30, 'attempt 1 started']]);
+  assert.equal(linesAt('info'), [['started', 30, 'attempt 1 started']]);
 });
 
 test.run();

@@ -35,8 +35,9 @@ export function formatLifecycle(event: LifecycleEvent): { level: Level; message:
  */
 export function logLifecycle(log: Logger): (event: LifecycleEvent, job?: Job) => void {
   return (event, job) => {
+    // Progress (at debug, two a second in a long encode) is dropped before its message is built.
+    if (event.kind === 'progress' && !log.isLevelEnabled('debug')) return;
     const { level, message } = formatLifecycle(event);
-    // Below the logger's level (progress, at debug, two a second in a long encode), no line is built.
     if (!log.isLevelEnabled(level)) return;
     const { progress: _progress, ...fields } = event as LifecycleEvent & { progress?: unknown };
     const ending = job && (event.kind === 'done' || event.kind === 'failed' || event.kind === 'cancelled') ? { name: job.name, output: job.output, elapsedSeconds: job.elapsedSeconds, attempts: job.attempts } : {};
