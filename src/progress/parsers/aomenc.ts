@@ -6,6 +6,10 @@ import { parseNumber } from '../units.js';
 // second frame number is frames written, the one that counts.
 const AOMENC = /^\s*Pass (\d+)\/(\d+) frame\s+(\d+)\/(\d+)\s+\d+B\s+\d+ (?:us|ms) (\d+(?:\.\d+)?) fps/;
 
+export function mayBeAomencLine(line: string): boolean {
+  return line.includes('Pass ');
+}
+
 export function parseAomenc(line: string): ProgressSample | null {
   const match = AOMENC.exec(line);
   if (!match) return null;

@@ -6,6 +6,10 @@ import { parseEta, parseNumber } from '../units.js';
 // parenthesis (`Queue 14 Workers 3`) is its own status, not part of the bar.
 const AV1AN = /(\d{1,3})%\s+(\d+)\/(\d+)\s+\((\d+(?:\.\d+)?) fps, eta (unknown|[\dhms ]+)/;
 
+export function mayBeAv1anLine(line: string): boolean {
+  return line.includes(' fps, eta ');
+}
+
 export function parseAv1an(line: string): ProgressSample | null {
   const match = AV1AN.exec(line);
   if (!match) return null;

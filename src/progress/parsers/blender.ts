@@ -10,6 +10,10 @@ const BLENDER_FRAME = /^\s*Fra:\s*(\d+) Mem:/;
 const TILES = /Tile (\d+)\/(\d+)/;
 const SAMPLES = /\|\s*(?:Sample (\d+)\/(\d+)|Rendering (\d+) \/ (\d+) samples)\s*$/;
 
+export function mayBeBlenderLine(line: string): boolean {
+  return line.includes('Fra:');
+}
+
 export function parseBlender(line: string): ProgressSample | null {
   const frame = BLENDER_FRAME.exec(line);
   if (!frame) return null;

@@ -9,6 +9,12 @@ import { parseEta } from '../units.js';
 const COUNTER = /\b(step|(?:rendering )?(?:animation )?frame)s?\s*(?::\s*)?(\d+)\s*(?:\/|of)\s*(\d+)\b/i;
 const GIFSKI_ETA = /(?<![#_.])#[#_.]*\s+(\d+[hms])\b/;
 
+const STEP_OR_FRAME = /step|frame/i;
+
+export function mayBeCounterLine(line: string): boolean {
+  return STEP_OR_FRAME.test(line);
+}
+
 export function parseCounter(line: string): ProgressSample | null {
   const match = COUNTER.exec(line);
   if (!match) return null;

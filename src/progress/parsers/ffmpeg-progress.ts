@@ -7,6 +7,11 @@ import { parseClock, parseNumber } from '../units.js';
 // is not a -progress line.
 const KEY_VALUE = /^(frame|fps|bitrate|total_size|out_time_us|out_time_ms|out_time|speed|progress|dup_frames|drop_frames|stream_\d+_\d+_q)=(.*)$/;
 
+/** Every -progress line is a key=value. */
+export function mayBeFfmpegProgressLine(line: string): boolean {
+  return line.includes('=');
+}
+
 export function parseFfmpegProgress(line: string): ProgressSample | null {
   const match = KEY_VALUE.exec(line);
   if (!match) return null;

@@ -135,6 +135,11 @@ const VIDEO_STREAM = /^\s*Stream #\d+:\d+.*?: Video: /;
 // rescanning the run (a megabyte of digits would otherwise take minutes).
 const FPS = /(?<![\d.])(\d+(?:\.\d+)?) fps/;
 
+/** The header lines read here name a duration or a video stream. */
+export function mayBeFfmpegHeaderLine(line: string): boolean {
+  return line.includes('Duration:') || line.includes(': Video: ');
+}
+
 export function parseFfmpegHeader(line: string): ProgressSample | null {
   const duration = DURATION.exec(line);
   if (duration) return { format: 'ffmpeg-header', header: true, durationSeconds: parseClock(duration[1]) };

@@ -8,6 +8,11 @@ import type { ProgressSample } from '../sample.js';
 const LABELLED = /(?<![\w./])[A-Za-z]+:?\s+(\d+)\s*(?:\/|\bof\b)\s*(\d+)(?![\w./])/;
 const BRACKETED = /(?<![\w.])[[(]\s*(\d+)\s*\/\s*(\d+)\s*[\])]/;
 
+/** Both forms hold a slash or the word `of` between their numbers. */
+export function mayBeGenericCounterLine(line: string): boolean {
+  return line.includes('/') || line.includes('of');
+}
+
 export function parseGenericCounter(line: string): ProgressSample | null {
   const match = LABELLED.exec(line) ?? BRACKETED.exec(line);
   if (!match) return null;

@@ -11,6 +11,7 @@ function overall(task: number, tasks: number, taskPercent: number): number {
 }
 
 export function parseHandbrakeStatus(line: string): ProgressSample | null {
+  if (!line.includes('Encoding: task')) return null;
   const match = STATUS.exec(line);
   if (match) {
     const [, task, tasks, percent, fps, , h, m, s] = match;
@@ -41,6 +42,8 @@ export function createHandbrakeParser(): LineParser {
   let depth = 0;
   return (line) => {
     if (block === null) {
+      // Outside a block only the status line and a block's start are read.
+      if (!line.includes('Progress:')) return parseHandbrakeStatus(line);
       const start = /^\s*Progress:\s*(\{.*)$/.exec(line);
       if (!start) return parseHandbrakeStatus(line);
       block = [];

@@ -3,22 +3,24 @@
 // for thousands of lines; the others are asked only when it does not match, so a run that changes
 // format still reads). The loose generic readers (plain percentages, unnamed counters) are heard
 // only until an encoder's own format has been recognised, so a tool's incidental "76.2%" or "3/4"
-// can't move an ffmpeg job.
+// can't move an ffmpeg job. Before its regular expressions, each parser asks a byte check (a
+// substring every line of its format holds): a record that no format could read, most of what
+// encoders print around their status lines, is turned away by a dozen substring searches.
 import type { ParserName } from '../../../machines/job-record.js';
 import type { LineParser, ProgressSample } from '../sample.js';
-import { parseFfmpegProgress } from './ffmpeg-progress.js';
-import { parseFfmpegHeader, parseFfmpegStats, statsLineReplacedBy } from './ffmpeg.js';
+import { mayBeFfmpegProgressLine, parseFfmpegProgress } from './ffmpeg-progress.js';
+import { mayBeFfmpegHeaderLine, parseFfmpegHeader, parseFfmpegStats, statsLineReplacedBy } from './ffmpeg.js';
 import { createHandbrakeParser } from './handbrake.js';
-import { parseAomenc } from './aomenc.js';
-import { parseAv1an } from './av1an.js';
-import { parseBlender } from './blender.js';
-import { parseRav1e } from './rav1e.js';
-import { parseCounter } from './counters.js';
-import { parseGenericCounter } from './generic-counter.js';
+import { mayBeAomencLine, parseAomenc } from './aomenc.js';
+import { mayBeAv1anLine, parseAv1an } from './av1an.js';
+import { mayBeBlenderLine, parseBlender } from './blender.js';
+import { mayBeRav1eLine, parseRav1e } from './rav1e.js';
+import { mayBeCounterLine, parseCounter } from './counters.js';
+import { mayBeGenericCounterLine, parseGenericCounter } from './generic-counter.js';
 import { createPatternParser } from './pattern.js';
-import { parsePlainPercent } from './percent.js';
-import { parseSvtAv1 } from './svtav1.js';
-import { parseTqdm } from './tqdm.js';
+import { mayBePlainPercentLine, parsePlainPercent } from './percent.js';
+import { mayBeSvtAv1Line, parseSvtAv1 } from './svtav1.js';
+import { mayBeTqdmLine, parseTqdm } from './tqdm.js';
 import { createX26xParser } from './x264-x265.js';
 
 export interface ParserChoice {
@@ -26,6 +28,42 @@ export interface ParserChoice {
   /** The job's own regular expression, for parser `pattern` (and tried first under `auto`). */
   pattern?: string | null;
 }
+
+/**
+ * The parsers that keep no state, each with its byte check: a line the check turns away is one
+ * the parser would not read (a test holds each pair to that over the corpus). ffmpeg's stats line
+ * is scanned, not matched, and checks itself; HandBrake's and x264's parsers keep state across
+ * lines and check inside.
+ */
+export const CHECKED_PARSERS = {
+  ffmpegProgress: [mayBeFfmpegProgressLine, parseFfmpegProgress],
+  ffmpegHeader: [mayBeFfmpegHeaderLine, parseFfmpegHeader],
+  svtav1: [mayBeSvtAv1Line, parseSvtAv1],
+  rav1e: [mayBeRav1eLine, parseRav1e],
+  aomenc: [mayBeAomencLine, parseAomenc],
+  av1an: [mayBeAv1anLine, parseAv1an],
+  blender: [mayBeBlenderLine, parseBlender],
+  tqdm: [mayBeTqdmLine, parseTqdm],
+  counter: [mayBeCounterLine, parseCounter],
+  genericCounter: [mayBeGenericCounterLine, parseGenericCounter],
+  plainPercent: [mayBePlainPercentLine, parsePlainPercent],
+} as const satisfies Record<string, readonly [(line: string) => boolean, LineParser]>;
+
+function checked([mayBe, parse]: readonly [(line: string) => boolean, LineParser]): LineParser {
+  return (line) => (mayBe(line) ? parse(line) : null);
+}
+
+const ffmpegProgress = checked(CHECKED_PARSERS.ffmpegProgress);
+const ffmpegHeader = checked(CHECKED_PARSERS.ffmpegHeader);
+const svtav1 = checked(CHECKED_PARSERS.svtav1);
+const rav1e = checked(CHECKED_PARSERS.rav1e);
+const aomenc = checked(CHECKED_PARSERS.aomenc);
+const av1an = checked(CHECKED_PARSERS.av1an);
+const blender = checked(CHECKED_PARSERS.blender);
+const tqdm = checked(CHECKED_PARSERS.tqdm);
+const counter = checked(CHECKED_PARSERS.counter);
+const genericCounter = checked(CHECKED_PARSERS.genericCounter);
+const plainPercent = checked(CHECKED_PARSERS.plainPercent);
 
 /** A fresh parser for one run (some formats span lines, so parsers keep a little state). */
 export function createParser(choice: ParserChoice): LineParser {
@@ -38,30 +76,30 @@ export function createParser(choice: ParserChoice): LineParser {
       if (!custom) throw new Error('parser "pattern" needs a pattern');
       return custom;
     case 'ffmpeg':
-      return Object.assign(firstOf([parseFfmpegStats, parseFfmpegHeader]), { replacedBy: statsLineReplacedBy });
+      return Object.assign(firstOf([parseFfmpegStats, ffmpegHeader]), { replacedBy: statsLineReplacedBy });
     case 'ffmpeg-progress':
-      return firstOf([parseFfmpegProgress, parseFfmpegHeader]);
+      return firstOf([ffmpegProgress, ffmpegHeader]);
     case 'handbrake':
       return createHandbrakeParser();
     case 'x264':
     case 'x265':
       return createX26xParser();
     case 'svtav1':
-      return parseSvtAv1;
+      return svtav1;
     case 'rav1e':
-      return parseRav1e;
+      return rav1e;
     case 'aomenc':
-      return parseAomenc;
+      return aomenc;
     case 'av1an':
-      return parseAv1an;
+      return av1an;
     case 'blender':
-      return parseBlender;
+      return blender;
     case 'tqdm':
-      return parseTqdm;
+      return tqdm;
     case 'steps':
-      return firstOf([parseCounter, parseGenericCounter]);
+      return firstOf([counter, genericCounter]);
     case 'percent':
-      return parsePlainPercent;
+      return plainPercent;
   }
 }
 
@@ -78,17 +116,17 @@ function firstOf(parsers: LineParser[]): LineParser {
 function createAutoParser(custom: LineParser | null): LineParser {
   const specific = pinnedFirst([
     parseFfmpegStats,
-    parseFfmpegProgress,
-    parseFfmpegHeader,
+    ffmpegProgress,
+    ffmpegHeader,
     createHandbrakeParser(),
     createX26xParser(),
-    parseSvtAv1,
-    parseRav1e,
-    parseAomenc,
-    parseAv1an,
-    parseBlender,
-    parseTqdm,
-    parseCounter,
+    svtav1,
+    rav1e,
+    aomenc,
+    av1an,
+    blender,
+    tqdm,
+    counter,
   ]);
   let recognised = false;
   return (line) => {
@@ -99,7 +137,7 @@ function createAutoParser(custom: LineParser | null): LineParser {
       recognised = true;
       return sample;
     }
-    return recognised ? null : (parsePlainPercent(line) ?? parseGenericCounter(line));
+    return recognised ? null : (plainPercent(line) ?? genericCounter(line));
   };
 }
 

@@ -8,6 +8,13 @@ const NUMBER_AT_END = /(?<![\d.])(\d{1,3}(?:\.\d+)?)$/;
 const LABEL = /^[A-Za-z][\w .-]*$/;
 const FRACTION = /^\s*progress\s*[:=]\s*(0(?:\.\d+)?|1(?:\.0+)?|\.\d+)\s*$/i;
 
+const PROGRESS_WORD = /progress/i;
+
+/** A percentage ends in `%`; a fraction is labelled progress. */
+export function mayBePlainPercentLine(line: string): boolean {
+  return line.includes('%') || PROGRESS_WORD.test(line);
+}
+
 export function parsePlainPercent(line: string): ProgressSample | null {
   const trimmed = line.trim();
   if (trimmed.endsWith('%')) {

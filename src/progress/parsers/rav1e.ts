@@ -6,6 +6,10 @@ import { parseEta, parseNumber } from '../units.js';
 // Two reports can share a line (a terminal redraw): the last is current.
 const RAV1E = /encoded (\d+)(?:\/(\d+))? frames, (\d+(?:\.\d+)?) fps, (\d+(?:\.\d+)?) Kb\/s(?:, est\. size: [\d.]+ \w+)?(?:, est\. time: ([\dhms ]+?))?(?:,|\s|$)/g;
 
+export function mayBeRav1eLine(line: string): boolean {
+  return line.includes('encoded ');
+}
+
 export function parseRav1e(line: string): ProgressSample | null {
   const match = [...line.matchAll(RAV1E)].at(-1);
   if (!match) return null;

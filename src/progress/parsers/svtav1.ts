@@ -11,6 +11,11 @@ const OLD = /^\s*Encoding frame\s+(\d+) (\d+(?:\.\d+)?) kbps (\d+(?:\.\d+)?) fps
 const COUNTER = /^\s*Encoding\s+(\d+)\s*$/;
 const AVERAGE_SPEED = /^\s*Average System Encoding Speed:\s+(\d+(?:\.\d+)?)/;
 
+/** Each of its forms, the average speed too, says `Encoding`. */
+export function mayBeSvtAv1Line(line: string): boolean {
+  return line.includes('Encoding');
+}
+
 export function parseSvtAv1(line: string): ProgressSample | null {
   let match = MODERN.exec(line);
   if (match) {

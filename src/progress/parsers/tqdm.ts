@@ -16,6 +16,11 @@ const PERCENT_START = /(?<![\d.])\d+(?:\.\d+)?%/;
 // Overall bars of render scripts: A1111's "Total progress", Deforum's "Deforum progress".
 const OVERALL = /(total|deforum) progress/i;
 
+/** A bar and the unknown-total form both open their times with ` [`. */
+export function mayBeTqdmLine(line: string): boolean {
+  return line.includes(' [');
+}
+
 export function parseTqdm(line: string): ProgressSample | null {
   const bars = [...line.matchAll(BAR)];
   const bar = bars.at(-1);

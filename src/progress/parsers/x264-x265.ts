@@ -21,6 +21,8 @@ const ENCODED = /^\s*encoded (\d+) frames(?: in (\d+(?:\.\d+)?)s \((\d+(?:\.\d+)
 export function createX26xParser(): LineParser {
   let inTable = false;
   return (line) => {
+    // Every form but a table's bare row says `frames` or closes its percentage with `%]`.
+    if (!inTable && !line.includes('frames') && !line.includes('%]')) return null;
     let match = WITH_TOTAL.exec(line);
     if (match) {
       const [, percent, frame, total, fps, kbps, eta] = match;
