@@ -2,9 +2,10 @@
 // for the daemon's whole life, taken before the store is opened or any process is touched. Node
 // has no flock of its own, so util-linux's `flock` holds it on the daemon's behalf: it takes the
 // lock, says so, and holds it until its standard input closes, which the kernel does when the
-// daemon exits however it exits (kill -9 included). So a dead owner's lock is free again at once,
-// and nothing stale is ever taken over by guesswork. The owner's pid, host and start time are
-// written in the lock file, for the message a second daemon gives.
+// daemon exits however it exits (kill -9 included). So a dead owner's lock is free again within
+// milliseconds (a start that finds it still held, with no live owner named, asks again), and
+// nothing stale is ever taken over by guesswork. The owner's pid, host and start time are written
+// in the lock file, for the message a second daemon gives.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { chmod, readFile, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
@@ -39,9 +40,35 @@ export class FolderLockedError extends Error {
 }
 
 const HELD_ELSEWHERE = 75;
+// How long a start keeps asking for a lock that no live daemon owns (see below), in tries 25 ms apart.
+const LOCK_TRIES = 80;
+const LOCK_RETRY_MS = 25;
 
 export async function lockDataFolder(folder: string, nowIso: () => string): Promise<FolderLock> {
   const path = join(folder, 'daemon.lock');
+  for (let tries = 1; ; tries++) {
+    const holder = await takeLock(path, folder);
+    if (holder !== null) {
+      const owner: FolderOwner = { pid: process.pid, host: hostname(), startedAt: nowIso() };
+      await writeFile(path, `${JSON.stringify(owner)}\n`);
+      await chmod(path, PRIVATE_FILE);
+      // The daemon's own event loop need not wait on the holder: its exit frees the lock anyway.
+      unrefHolder(holder);
+      return { path, owner, release: () => release(holder) };
+    }
+    const owner = await readOwner(path);
+    if (owner && (owner.host !== hostname() || processAlive(owner.pid))) throw new FolderLockedError(folder, owner);
+    // Held, and no live owner named: a daemon starting this moment (it writes its note just after
+    // the lock), or one that has just died, whose holder lets go once it sees its input close (a
+    // restart right after a crash asks within those milliseconds). Asked again until one of them
+    // shows.
+    if (tries >= LOCK_TRIES) throw new FolderLockedError(folder, null);
+    await new Promise((resolve) => setTimeout(resolve, LOCK_RETRY_MS));
+  }
+}
+
+/** The lock's holder once it has the lock; null while another holds it. */
+async function takeLock(path: string, folder: string): Promise<ChildProcess | null> {
   // Its own process group, so a Ctrl-C to the daemon's terminal does not free the lock while the
   // daemon is still ending its encoders.
   const holder = spawn('flock', ['--exclusive', '--nonblock', '--conflict-exit-code', String(HELD_ELSEWHERE), path, 'sh', '-c', 'echo locked; exec cat >/dev/null'], {
@@ -55,28 +82,10 @@ export async function lockDataFolder(folder: string, nowIso: () => string): Prom
     holder.once('error', (error) => resolve({ code: null, error, stderr }));
     holder.once('exit', (code) => resolve({ code, stderr }));
   });
-  if (outcome !== 'locked') {
-    if (outcome.code === HELD_ELSEWHERE) throw new FolderLockedError(folder, await ownerOnceWritten(path));
-    const why = outcome.error && (outcome.error as NodeJS.ErrnoException).code === 'ENOENT' ? 'the flock command (util-linux) is not installed' : outcome.error?.message ?? outcome.stderr.trim();
-    throw new Error(`could not lock the data folder ${folder}: ${why}`);
-  }
-  const owner: FolderOwner = { pid: process.pid, host: hostname(), startedAt: nowIso() };
-  await writeFile(path, `${JSON.stringify(owner)}\n`);
-  await chmod(path, PRIVATE_FILE);
-  // The daemon's own event loop need not wait on the holder: its exit frees the lock anyway.
-  unrefHolder(holder);
-  return { path, owner, release: () => release(holder) };
-}
-
-/** The owner's note: it writes it just after taking the lock, so a daemon started at the same moment waits a little for it. */
-async function ownerOnceWritten(path: string): Promise<FolderOwner | null> {
-  for (let tries = 0; tries < 40; tries++) {
-    const owner = await readOwner(path);
-    // A note left by an owner that died is the last one's: the new owner is about to write its own.
-    if (owner && (owner.host !== hostname() || processAlive(owner.pid))) return owner;
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-  return null;
+  if (outcome === 'locked') return holder;
+  if (outcome.code === HELD_ELSEWHERE) return null;
+  const why = outcome.error && (outcome.error as NodeJS.ErrnoException).code === 'ENOENT' ? 'the flock command (util-linux) is not installed' : outcome.error?.message ?? outcome.stderr.trim();
+  throw new Error(`could not lock the data folder ${folder}: ${why}`);
 }
 
 function processAlive(pid: number): boolean {

@@ -1,10 +1,12 @@
 // One owner per data folder: of two daemons started on one folder at once, exactly one runs and
 // the other names it and touches nothing; a killed owner's lock is free at once.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { FolderLockedError } from '../src/folder-lock.js';
+import { FolderLockedError, lockDataFolder } from '../src/folder-lock.js';
 import { startTestDaemon, waitForStatus } from './helpers/daemon.js';
 import { spawnDaemon } from './helpers/daemon-process.js';
 import { FFMPEG, makeClip } from './helpers/media.js';
@@ -61,6 +63,26 @@ test("a second daemon on a busy folder ends nobody's encoder; a killed owner's l
       assert.is(ended.status, 'done', ended.error ?? '');
     } finally {
       await second.close();
+    }
+  });
+});
+
+test("a start right after its owner's death, while the dead owner's lock is still let go, takes the folder", async () => {
+  await withTempDir(async (dir) => {
+    const path = join(dir.path, 'daemon.lock');
+    // The owner is gone (its note names a pid that has exited); its lock is held 400 ms more, as a
+    // holder still on its way out after the owner's kill -9 holds it, on a busy box for longer.
+    const gone = spawn('true');
+    await new Promise((resolve) => gone.once('exit', resolve));
+    writeFileSync(path, `${JSON.stringify({ pid: gone.pid, host: hostname(), startedAt: new Date().toISOString() })}\n`);
+    const holder = spawn('flock', ['--exclusive', path, 'sh', '-c', 'echo held; sleep 0.4'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    await new Promise((resolve) => holder.stdout.once('data', resolve));
+    const lock = await lockDataFolder(dir.path, () => new Date().toISOString());
+    try {
+      assert.is(lock.owner.pid, process.pid);
+      assert.match(readFileSync(path, 'utf8'), `"pid":${process.pid},`, 'the note names the new owner');
+    } finally {
+      await lock.release();
     }
   });
 });
