@@ -49,21 +49,12 @@ export const CHECKED_PARSERS = {
   plainPercent: [mayBePlainPercentLine, parsePlainPercent],
 } as const satisfies Record<string, readonly [(line: string) => boolean, LineParser]>;
 
-function checked([mayBe, parse]: readonly [(line: string) => boolean, LineParser]): LineParser {
-  return (line) => (mayBe(line) ? parse(line) : null);
-}
+type CheckedName = keyof typeof CHECKED_PARSERS;
 
-const ffmpegProgress = checked(CHECKED_PARSERS.ffmpegProgress);
-const ffmpegHeader = checked(CHECKED_PARSERS.ffmpegHeader);
-const svtav1 = checked(CHECKED_PARSERS.svtav1);
-const rav1e = checked(CHECKED_PARSERS.rav1e);
-const aomenc = checked(CHECKED_PARSERS.aomenc);
-const av1an = checked(CHECKED_PARSERS.av1an);
-const blender = checked(CHECKED_PARSERS.blender);
-const tqdm = checked(CHECKED_PARSERS.tqdm);
-const counter = checked(CHECKED_PARSERS.counter);
-const genericCounter = checked(CHECKED_PARSERS.genericCounter);
-const plainPercent = checked(CHECKED_PARSERS.plainPercent);
+/** Each of them asking its check first. */
+const checked = Object.fromEntries(
+  Object.entries(CHECKED_PARSERS).map(([name, [mayBe, parse]]) => [name, (line: string) => (mayBe(line) ? parse(line) : null)]),
+) as Record<CheckedName, LineParser>;
 
 /** A fresh parser for one run (some formats span lines, so parsers keep a little state). */
 export function createParser(choice: ParserChoice): LineParser {
@@ -76,30 +67,30 @@ export function createParser(choice: ParserChoice): LineParser {
       if (!custom) throw new Error('parser "pattern" needs a pattern');
       return custom;
     case 'ffmpeg':
-      return Object.assign(firstOf([parseFfmpegStats, ffmpegHeader]), { replacedBy: statsLineReplacedBy });
+      return Object.assign(firstOf([parseFfmpegStats, checked.ffmpegHeader]), { replacedBy: statsLineReplacedBy });
     case 'ffmpeg-progress':
-      return firstOf([ffmpegProgress, ffmpegHeader]);
+      return firstOf([checked.ffmpegProgress, checked.ffmpegHeader]);
     case 'handbrake':
       return createHandbrakeParser();
     case 'x264':
     case 'x265':
       return createX26xParser();
     case 'svtav1':
-      return svtav1;
+      return checked.svtav1;
     case 'rav1e':
-      return rav1e;
+      return checked.rav1e;
     case 'aomenc':
-      return aomenc;
+      return checked.aomenc;
     case 'av1an':
-      return av1an;
+      return checked.av1an;
     case 'blender':
-      return blender;
+      return checked.blender;
     case 'tqdm':
-      return tqdm;
+      return checked.tqdm;
     case 'steps':
-      return firstOf([counter, genericCounter]);
+      return firstOf([checked.counter, checked.genericCounter]);
     case 'percent':
-      return plainPercent;
+      return checked.plainPercent;
   }
 }
 
@@ -116,17 +107,17 @@ function firstOf(parsers: LineParser[]): LineParser {
 function createAutoParser(custom: LineParser | null): LineParser {
   const specific = pinnedFirst([
     parseFfmpegStats,
-    ffmpegProgress,
-    ffmpegHeader,
+    checked.ffmpegProgress,
+    checked.ffmpegHeader,
     createHandbrakeParser(),
     createX26xParser(),
-    svtav1,
-    rav1e,
-    aomenc,
-    av1an,
-    blender,
-    tqdm,
-    counter,
+    checked.svtav1,
+    checked.rav1e,
+    checked.aomenc,
+    checked.av1an,
+    checked.blender,
+    checked.tqdm,
+    checked.counter,
   ]);
   let recognised = false;
   return (line) => {
@@ -137,7 +128,7 @@ function createAutoParser(custom: LineParser | null): LineParser {
       recognised = true;
       return sample;
     }
-    return recognised ? null : (plainPercent(line) ?? genericCounter(line));
+    return recognised ? null : (checked.plainPercent(line) ?? checked.genericCounter(line));
   };
 }
 
