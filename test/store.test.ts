@@ -12,7 +12,7 @@ import type { JobStore } from '../src/store/job-store.js';
 import { type MemoryStore, openMemoryStore } from '../src/store/memory-store.js';
 import { endTornLine, openFileStore } from '../src/store/file-store.js';
 import pg from 'pg';
-import { MIGRATIONS } from '../src/farm/farm-sql.js';
+import { MIGRATIONS, SQL } from '../src/farm/farm-sql.js';
 import { openPostgresStore } from '../src/store/postgres-store.js';
 import { inTransaction } from '../src/store/pg-transaction.js';
 import { freshDatabase, setReadOnly } from './helpers/postgres.js';
@@ -275,6 +275,39 @@ test('postgres: a farm database made before the summary column gets it from its 
     assert.is(rows[0]!.summary[0], 'old-done', 'the column was filled from the record');
     await client.end();
   } finally {
+    await database.drop();
+  }
+});
+
+test('postgres: a start reads the unfinished jobs through an index, not every finished row; one with a status no version knows is still read, and set aside', async () => {
+  const database = await freshDatabase();
+  const client = new pg.Client({ connectionString: database.url });
+  try {
+    await (await openPostgresStore(database.url)).close(); // its tables, every migration applied
+    await client.connect();
+    const done = aJob('old', { status: 'done', progress: 100, finishedAt: '2026-01-01T00:01:00.000Z' });
+    await client.query(
+      `INSERT INTO encsup_jobs (id, status, record, seq) SELECT 'old' || n, 'done', jsonb_set($1::jsonb, '{id}', to_jsonb('old' || n)), nextval('encsup_jobs_seq') FROM generate_series(1, 20000) AS n`,
+      [JSON.stringify(done)],
+    );
+    const waiting = aJob('waiting');
+    const paused = { ...aJob('paused'), status: 'paused' };
+    for (const job of [waiting, paused]) await client.query(`INSERT INTO encsup_jobs (id, status, record, seq) VALUES ($1, $2, $3, nextval('encsup_jobs_seq'))`, [job.id, job.status, JSON.stringify(job)]);
+    await client.query('ANALYZE encsup_jobs');
+    const { rows } = await client.query<{ 'QUERY PLAN': unknown }>(`EXPLAIN (FORMAT JSON) ${SQL.loadActive}`);
+    const plan = JSON.stringify(rows[0]!['QUERY PLAN']);
+    assert.ok(plan.includes('"Index Name":"encsup_jobs_unfinished"'), `the read of the unfinished jobs goes through their index: ${plan}`);
+    const store = await openPostgresStore(database.url);
+    try {
+      const { active, finished, problems } = await store.load();
+      assert.equal(active.map((job) => job.id), ['waiting']);
+      assert.is(finished.size, 20000);
+      assert.equal(problems.map((problem) => problem.split(':')[0]), ['job paused']);
+    } finally {
+      await store.close();
+    }
+  } finally {
+    await client.end();
     await database.drop();
   }
 });

@@ -75,6 +75,14 @@ export const MIGRATIONS: [number, string][] = [
      $$;
      ALTER TABLE encsup_jobs ADD COLUMN summary jsonb GENERATED ALWAYS AS (encsup_summary_fields(record)) STORED;`,
   ],
+  [
+    4,
+    // The unfinished jobs, which a start reads before it serves (SQL.loadActive, whose condition
+    // this is, word for word, so the planner takes it): without it that read went through every
+    // row, a quarter of a second at 100,000 finished jobs. `NOT IN` and not the unfinished
+    // statuses by name, so a row with a status no version knows is still read, and set aside.
+    `CREATE INDEX encsup_jobs_unfinished ON encsup_jobs (seq) WHERE status NOT IN ('done', 'failed', 'cancelled');`,
+  ],
 ];
 
 /** Channels: every change of a job row; a running job's progress as it is now (never stored). */
@@ -84,7 +92,7 @@ export const LIVE_CHANNEL = 'encsup_live';
 const NEXT_SEQ = `nextval('encsup_jobs_seq')`;
 
 export const SQL = {
-  /** The unfinished jobs whole: recovery and the waiting line need all of them. */
+  /** The unfinished jobs whole: recovery and the waiting line need all of them. Its condition is migration 4's index's. */
   loadActive: `SELECT id, record, seq FROM encsup_jobs WHERE status NOT IN ('done', 'failed', 'cancelled')`,
   newestSeq: 'SELECT coalesce(max(seq), 0)::text AS top FROM encsup_jobs',
   /** The finished jobs as the fields of their summaries (migration 3), not whole. */
