@@ -1,12 +1,16 @@
-// A store that reads its finished jobs apart (PostgreSQL's, for a farm of a hundred thousand): the
-// daemon recovers and runs the unfinished ones and serves at once; what needs every job (listing,
-// a submission's client id, metrics) waits until the finished ones have been read, then sees them.
-import { writeFileSync } from 'node:fs';
+// A store that reads its finished jobs apart (the job file's second pass, PostgreSQL's cursor: a
+// hundred thousand finished jobs): the daemon recovers and runs the unfinished ones and serves at
+// once; what needs every job (listing, a submission's client id, metrics) waits until the finished
+// ones have been read, then sees them.
+import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import pg from 'pg';
 import { openFileStore } from '../src/store/file-store.js';
-import type { JobStore, StagedLoad } from '../src/store/job-store.js';
+import { recordLine } from '../src/store/job-file.js';
+import type { JobStore, LoadedJobs, StagedLoad } from '../src/store/job-store.js';
+import type { Job } from '../machines/job-record.js';
 import { JobLedger } from '../src/store/job-ledger.js';
 import { summarize } from '../src/store/job-summary.js';
 import { openMemoryStore } from '../src/store/memory-store.js';
@@ -58,6 +62,100 @@ test('postgres: a staged load gives the unfinished jobs, then the finished ones;
   } finally {
     await database.drop();
   }
+});
+
+test('job file: a staged load gives the unfinished jobs and the unreadable lines, then the finished ones from a second pass; together they are the whole load', async () => {
+  await withTempDir(async (dir) => {
+    const path = join(dir.path, 'jobs.db');
+    const store = await openFileStore(path);
+    const queued = aJob('q1', { status: 'queued' });
+    const done = aJob('d1', { status: 'done', progress: 100, finishedAt: '2026-01-01T00:01:00.000Z' });
+    const failed = aJob('f1', { status: 'failed', finishedAt: '2026-01-01T00:02:00.000Z', clientId: 'web-7' });
+    for (const job of [queued, done, failed, aJob('gone', { status: 'done' })]) await store.put(job);
+    await store.remove('gone');
+    await store.sync();
+    await store.close();
+    const old = aJob('old', { status: 'done', finishedAt: '2026-01-01T00:03:00.000Z' });
+    // A line an earlier version wrote (no summary: read whole), one whose status column says done
+    // and record queued (the record decides), one of a status no version knows, and a torn line.
+    appendFileSync(path, `${recordLine('old', 'done', JSON.stringify(old))}\n${recordLine('back', 'done', JSON.stringify(aJob('back', { status: 'queued' })))}\n`);
+    appendFileSync(path, `${recordLine('odd', 'paused', JSON.stringify({ ...aJob('odd'), status: 'paused' }))}\n{"_id":"torn","sta\n`);
+
+    const again = await openFileStore(path);
+    try {
+      assert.ok(again.staged, 'the job file loads in two parts');
+      const active = await again.staged!.active();
+      assert.equal(active.active.map((job) => job.id), ['q1']);
+      assert.is(active.finished.size, 0);
+      assert.equal(active.problems.length, 2, active.problems.join('\n'));
+      assert.match(active.problems.join('\n'), /line \d+ could not be read/, active.problems.join('\n'));
+      assert.match(active.problems.join('\n'), /job odd: /);
+      const finished = await again.staged!.finished();
+      assert.equal([...finished.finished.keys()].sort(), ['d1', 'f1', 'old']);
+      assert.equal(finished.finished.get('f1'), summarize(failed));
+      assert.equal(finished.finished.get('old'), summarize(old));
+      assert.equal(finished.active.map((job) => job.id), ['back']);
+      assert.equal(finished.problems, []);
+    } finally {
+      await again.close();
+    }
+    // The same file loaded at once: both parts.
+    const third = await openFileStore(path);
+    try {
+      const whole = await third.load();
+      assert.equal(whole.active.map((job) => job.id).sort(), ['back', 'q1']);
+      assert.equal([...whole.finished.keys()].sort(), ['d1', 'f1', 'old']);
+    } finally {
+      await third.close();
+    }
+  });
+});
+
+/** A job file of `count` finished jobs, each written twice, as the store writes them: a start's next sync rewrites it. */
+function fileOfFinishedJobs(path: string, count: number, finishedJob: (id: string) => Job): void {
+  const lines: string[] = [];
+  for (let round = 0; round < 2; round++) {
+    for (let i = 0; i < count; i++) {
+      const job = finishedJob(`d${i}`);
+      lines.push(recordLine(job.id, job.status, JSON.stringify(job), summarize(job)));
+    }
+  }
+  writeFileSync(path, `${lines.join('\n')}\n`);
+}
+
+test('job file: what changes while the finished jobs are read is left to the writer, whether the file\'s rewrite starts before that pass or while it runs', async () => {
+  await withTempDir(async (dir) => {
+    const finishedJob = (id: string) => aJob(id, { status: 'done', progress: 100, finishedAt: '2026-01-01T00:01:00.000Z' });
+    for (const first of ['the pass', 'the rewrite'] as const) {
+      const path = join(dir.path, `${first === 'the pass' ? 'pass' : 'rewrite'}-first.db`);
+      fileOfFinishedJobs(path, 30_000, finishedJob);
+      const lines = readFileSync(path, 'utf8').split('\n').length;
+      // No fsyncs: the rewrite then runs beside the pass instead of long after it (they wait for
+      // each other, as the pass finds lines by their offsets).
+      const store = await openFileStore(path, { durable: false });
+      try {
+        await store.staged!.active();
+        let reading: Promise<LoadedJobs> | null = first === 'the pass' ? store.staged!.finished() : null;
+        // A retry, a removal and a new job, synced: the sync starts the rewrite.
+        await store.put(aJob('d1', { status: 'queued' }));
+        await store.remove('d2');
+        await store.put(aJob('new', { status: 'queued' }));
+        await store.sync();
+        reading ??= store.staged!.finished();
+        const finished = await reading;
+        assert.is(finished.finished.size, 29_998, `${first} first: every finished job but the two changed meanwhile`);
+        assert.not.ok(finished.finished.has('d1') || finished.finished.has('d2') || finished.finished.has('new'));
+        assert.equal(finished.finished.get('d29999'), summarize(finishedJob('d29999')));
+        assert.equal(await store.read('d1'), aJob('d1', { status: 'queued' }));
+        assert.equal(await store.read('d3'), finishedJob('d3'));
+        assert.is(await store.read('d2'), undefined);
+        await store.sync();
+        await until(() => readFileSync(path, 'utf8').split('\n').length < lines * 0.6, `the file to be rewritten (${first} first)`, 20_000);
+      } finally {
+        await store.close();
+      }
+    }
+  });
 });
 
 test('ledger: finished jobs adopted late join the book unless it learned newer meanwhile (a change, a removal), and waiters learn it is whole', async () => {

@@ -1,9 +1,9 @@
 // 6. Scale: a store of many jobs (100,000; 10,000 with --quick) against one of 1,000: daemon start
-// time and resident memory (a real daemon process), submissions per second through the API, a
-// page of the listing (the dashboard's first request), and the time to choose the next job to
-// start with that many waiting. The daemon's start and memory again on the PostgreSQL store (a
-// farm's), with as many finished jobs in its table: it serves before it has read them, so the time
-// to its first listing too, and its memory once they are in.
+// time, the time to its first listing and resident memory once every job is in (a real daemon
+// process: it serves before it has read its finished jobs), submissions per second through the
+// API, a page of the listing (the dashboard's first request), and the time to choose the next job
+// to start with that many waiting. The same start and memory again on the PostgreSQL store (a
+// farm's), with as many finished jobs in its table.
 import { join } from 'node:path';
 import { JobQueue } from '../../machines/job-queue.js';
 import type { Job } from '../../machines/job-record.js';
@@ -95,16 +95,22 @@ export async function scale(quick: boolean, dir: string): Promise<Figure[]> {
   const big = quick ? 10_000 : 100_000;
   const small = 1_000;
   const submissions = quick ? 1_000 : 10_000;
-  const results: Record<number, { start: number; rss: number; rate: number; page: number; choose: number }> = {};
+  const results: Record<number, { start: number; whole: number; rss: number; rate: number; page: number; choose: number }> = {};
   for (const size of [small, big]) {
     const dataDir = join(dir, `scale-${size}`);
     await fillStore(join(dataDir, 'jobs.db'), size);
     const daemon = await startDaemonProcess(dataDir, ['--max-concurrent', '1']);
+    // It serves before it has read its finished jobs (the staged load): a listing waits for them,
+    // and the memory is measured once they are in, as for PostgreSQL below.
+    const listed = performance.now();
+    await new ApiClient(daemon.url, daemon.token).page({ order: 'view', limit: 1 });
+    const whole = daemon.startSeconds + elapsed(listed);
+    await new Promise((resolve) => setTimeout(resolve, 2000));
     const rss = daemon.rssMb();
     const page = await pageMillis(daemon.url, daemon.token);
     const rate = await submissionsPerSecond(daemon.url, daemon.token, size === small ? Math.min(submissions, 1_000) : submissions);
     await daemon.stop();
-    results[size] = { start: daemon.startSeconds, rss, rate, page, choose: chooseNextMicros(size) };
+    results[size] = { start: daemon.startSeconds, whole, rss, rate, page, choose: chooseNextMicros(size) };
   }
   const database = await freshDatabase();
   let postgres: { start: number; whole: number; rss: number };
@@ -128,11 +134,12 @@ export async function scale(quick: boolean, dir: string): Promise<Figure[]> {
   const perTenThousand = ((results[big]!.rss - results[small]!.rss) / (big - small)) * 10_000;
   return [
     figure(`daemon start, ${big.toLocaleString('en')} jobs stored`, results[big]!.start, 's', results[small]!.start, against, atMost(1, 's', results[big]!.start)),
-    figure(`resident memory, ${big.toLocaleString('en')} jobs stored`, results[big]!.rss, 'MB', results[small]!.rss, against, atMost(150, 'MB', results[big]!.rss)),
+    figure(`daemon start to its first listing (every job read), ${big.toLocaleString('en')} jobs stored`, results[big]!.whole, 's', results[small]!.whole, against),
+    figure(`resident memory, ${big.toLocaleString('en')} jobs stored, every job read (2 s after the first listing)`, results[big]!.rss, 'MB', results[small]!.rss, against, atMost(150, 'MB', results[big]!.rss)),
     figure('resident memory per 10,000 finished jobs', perTenThousand, 'MB', results[small]!.rss, `the whole daemon with ${small.toLocaleString('en')} jobs`, atMost(5, 'MB (what 150 MB at 100,000 leaves)', perTenThousand)),
     figure(`submissions through the API, ${big.toLocaleString('en')} jobs stored`, results[big]!.rate, 'jobs/s', results[small]!.rate, against),
     figure(`daemon start, ${big.toLocaleString('en')} jobs stored in PostgreSQL`, postgres.start, 's', results[big]!.start, 'the same on the job file', atMost(1, 's', postgres.start)),
-    figure(`daemon start to its first listing (every job read), ${big.toLocaleString('en')} jobs stored in PostgreSQL`, postgres.whole, 's', results[big]!.start, 'the job file\'s start (it reads every job before it serves)'),
+    figure(`daemon start to its first listing (every job read), ${big.toLocaleString('en')} jobs stored in PostgreSQL`, postgres.whole, 's', results[big]!.whole, 'the same on the job file'),
     figure(`resident memory, ${big.toLocaleString('en')} jobs stored in PostgreSQL, every job read (2 s after the first listing)`, postgres.rss, 'MB', results[big]!.rss, 'the same on the job file', atMost(150, 'MB', postgres.rss)),
     figure(`a page of 100 jobs through the API (dashboard order), ${big.toLocaleString('en')} jobs stored`, results[big]!.page, 'ms', results[small]!.page, against),
     figure(`choosing the next job, ${big.toLocaleString('en')} waiting`, results[big]!.choose, 'µs', results[small]!.choose, `${small.toLocaleString('en')} waiting`),

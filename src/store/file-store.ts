@@ -1,9 +1,10 @@
 // The default store: one append-only file of JSON lines in the data folder (job-file.ts has the
 // format). A change is a line; the changes of one batch go out as one write and one fsync (a
 // group commit, as the write queue asks with `sync`). Only where each job's latest line lies is
-// kept in memory, not the records: a finished job's record is read from there when asked for. The
-// file is rewritten with only the latest lines once superseded ones outnumber them: in the
-// background, between writes.
+// kept in memory, not the records: a finished job's record is read from there when asked for. A
+// start finds each job's latest line and reads the unfinished ones; the finished ones' summaries
+// come in a second pass, after the daemon serves (a staged load). The file is rewritten with only
+// the latest lines once superseded ones outnumber them: in the background, between writes.
 import { appendFile, chmod, type FileHandle, mkdir, open, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { FINISHED_STATUSES, type Job, isFinished } from '../../machines/job-record.js';
@@ -40,10 +41,11 @@ export async function openFileStore(filename: string, options: FileStoreOptions 
   // A line cut off by a crash stands alone, so the next one is not glued to it.
   await endTornLine(filename);
 
-  // Each job's latest line: where it starts (a line is read up to its newline). And, read in the
-  // same pass, the summary a finished job's latest line carries: until the first load takes them.
+  // Each job's latest line: where it starts (a line is read up to its newline), and whether it is
+  // an unfinished job's. Nothing more: the finished jobs' summaries are read by a second pass, which
+  // a daemon makes after it serves (the staged load), so a start reads only ids and statuses.
   let index = new Map<string, number>();
-  let opened: OpenedJobs | null = new OpenedJobs();
+  const unfinished = new Set<string>();
   const unreadable: number[] = [];
   let lines = 0;
   await scanFile(filename, (bytes, start, end, offset, number) => {
@@ -51,18 +53,27 @@ export async function openFileStore(filename: string, options: FileStoreOptions 
     const line = lineId(bytes, start, end);
     if (line.kind === 'record') {
       index.set(line.id, offset);
-      opened!.latest(line.id, FINISHED.has(line.status) ? summaryOf(bytes, start, end, line) : null);
+      // A status no version knows counts as unfinished: that record is read whole, and set aside.
+      if (FINISHED.has(line.status)) unfinished.delete(line.id);
+      else unfinished.add(line.id);
     } else if (line.kind === 'removed') {
       index.delete(line.id);
-      opened!.removed(line.id);
+      unfinished.delete(line.id);
     } else if (line.kind === 'unreadable') unreadable.push(number);
   });
 
   let handle: FileHandle = await open(filename, 'a');
   let size = (await handle.stat()).size;
+  // What the opening pass found, until the first load has read it (both stages): the jobs whose
+  // latest line is unfinished, the jobs changed since (read whole, or known to the caller), and
+  // where the file ended then (every finished job's line it found lies before).
+  let opening: { unfinished: Set<string>; changed: Set<string>; size: number } | null = { unfinished, changed: new Set(), size };
   // For reading one job's line; opened at the first read, again after a rewrite.
   let reader: Promise<FileHandle> | null = null;
   let compacting: Promise<void> | null = null;
+  // The second stage's pass through the file, while it runs: it finds each job's latest line by its
+  // offset, so a rewrite (which moves every line) waits for it, and it for a rewrite.
+  let finishedPass: Promise<unknown> | null = null;
   let pending: { id: string; line: string; removed: boolean }[] = [];
   // The batch being written: still what was last put, until the index points into the file.
   let writing: typeof pending = [];
@@ -113,7 +124,10 @@ export async function openFileStore(filename: string, options: FileStoreOptions 
    * the copy is made durable and renamed over the file.
    */
   const compact = (): Promise<void> => {
-    compacting ??= rewrite().finally(() => {
+    compacting ??= (async () => {
+      while (finishedPass !== null) await finishedPass.catch(() => undefined);
+      await rewrite();
+    })().finally(() => {
       compacting = null;
     });
     return compacting;
@@ -166,43 +180,99 @@ export async function openFileStore(filename: string, options: FileStoreOptions 
 
   const worthCompacting = () => lines - index.size > Math.max(index.size, COMPACT_AFTER_LINES);
 
+  /** A job's record line, checked, into `into`: unfinished whole, finished as its summary; a record that is no job set aside. */
+  const take = async (id: string, text: string, into: LoadedJobs) => {
+    const read = await jobOf(id, text);
+    if (read.problem !== undefined) into.problems.push(read.problem);
+    else if (read.job === undefined) return;
+    else if (isFinished(read.job.status)) into.finished.set(id, summarize(read.job));
+    else into.active.push(read.job);
+  };
+
+  /** These jobs' latest records, read whole into `into`: one by one when few, else in one pass through the file. */
+  const readWhole = async (ids: readonly string[], into: LoadedJobs) => {
+    if (ids.length <= FEW_LINES) {
+      for (const id of ids) {
+        const text = await readLineOf(id);
+        if (text !== null) await take(id, text, into);
+      }
+      return;
+    }
+    // Many (a file an earlier version wrote): one pass through it rather than a read each.
+    const wanted = new Map(ids.flatMap((id) => (index.has(id) ? [[index.get(id)!, id] as const] : [])));
+    const texts: [string, string][] = [];
+    await scanFile(filename, (bytes, start, end, offset) => {
+      const id = wanted.get(offset);
+      if (id !== undefined) texts.push([id, bytes.toString('utf8', start, end)]);
+    });
+    for (const [id, text] of texts) await take(id, text, into);
+  };
+
+  const emptyLoad = (): LoadedJobs => ({ active: [], finished: new Map(), problems: [] });
+  /** After a load: what it set aside is removed from the file, and a file mostly of superseded lines rewritten. */
+  const settle = async () => {
+    await serially(flush);
+    if (worthCompacting()) await compact();
+  };
+
+  const staged = {
+    /** The jobs unfinished when the file was opened, and those changed since, whole; the file's unreadable lines. */
+    async active(): Promise<LoadedJobs> {
+      await serially(flush);
+      const loaded = emptyLoad();
+      loaded.problems.push(...unreadable.map((line) => `${filename} line ${line} could not be read (a write cut short?) and was dropped`));
+      if (opening !== null) await readWhole([...new Set([...opening.unfinished, ...opening.changed])], loaded);
+      return loaded;
+    },
+    /**
+     * The jobs finished when the file was opened, as the summaries their latest lines carry (a line
+     * without one is read whole), in a second pass through what the file held then. A job changed
+     * since is left to the caller, who made the change (or to the first stage).
+     */
+    async finished(): Promise<LoadedJobs> {
+      const loaded = emptyLoad();
+      if (opening === null) return loaded;
+      const { unfinished, changed, size: upTo } = opening;
+      while (compacting !== null) await compacting.catch(() => undefined);
+      const whole: string[] = [];
+      const pass = scanFile(filename, (bytes, start, end, offset) => {
+        const line = lineId(bytes, start, end);
+        // Only a job's latest line, as the index has it now (a job written since has a later one).
+        if (line.kind !== 'record' || index.get(line.id) !== offset || unfinished.has(line.id) || changed.has(line.id)) return;
+        const summary = summaryOf(bytes, start, end, line);
+        if (summary !== null) loaded.finished.set(line.id, summary);
+        else whole.push(line.id);
+      }, 0, upTo);
+      finishedPass = pass;
+      try {
+        await pass;
+      } finally {
+        finishedPass = null;
+      }
+      await readWhole(whole, loaded);
+      opening = null;
+      return loaded;
+    },
+  };
+
   return {
+    staged,
     async load(): Promise<LoadedJobs> {
       // What was put and not yet synced is in the store too.
       await serially(flush);
-      const active: Job[] = [];
-      const problems: string[] = unreadable.map((line) => `${filename} line ${line} could not be read (a write cut short?) and was dropped`);
-      // A finished job's summary, where its latest line carries one (read as the file was opened,
-      // or as it was put since); any other job's record is read whole, and checked. A later load
-      // reads every record whole.
-      const finished = opened?.summaries ?? new Map<string, JobSummary>();
-      const whole = opened === null ? [...index.keys()] : [...opened.unsummarized];
-      opened = null;
-      const take = async (id: string, text: string) => {
-        const read = await jobOf(id, text);
-        if (read.problem !== undefined) problems.push(read.problem);
-        else if (read.job === undefined) return;
-        else if (isFinished(read.job.status)) finished.set(id, summarize(read.job));
-        else active.push(read.job);
-      };
-      if (whole.length <= FEW_LINES) {
-        for (const id of whole) {
-          const text = await readLineOf(id);
-          if (text !== null) await take(id, text);
-        }
-      } else {
-        // Many (a file an earlier version wrote): one pass through it rather than a read each.
-        const wanted = new Map(whole.map((id) => [index.get(id)!, id]));
-        const texts: [string, string][] = [];
-        await scanFile(filename, (bytes, start, end, offset) => {
-          const id = wanted.get(offset);
-          if (id !== undefined) texts.push([id, bytes.toString('utf8', start, end)]);
-        });
-        for (const [id, text] of texts) await take(id, text);
+      if (opening !== null) {
+        // The first load: both stages, as a daemon takes them.
+        const active = await staged.active();
+        const finished = await staged.finished();
+        for (const [id, summary] of finished.finished) active.finished.set(id, summary);
+        await settle();
+        return { active: [...active.active, ...finished.active], finished: active.finished, problems: [...active.problems, ...finished.problems] };
       }
-      await serially(flush);
-      if (worthCompacting()) await compact();
-      return { active, finished, problems };
+      // A later load reads every record whole.
+      const loaded = emptyLoad();
+      await readWhole([...index.keys()], loaded);
+      await settle();
+      return loaded;
     },
     async read(id: string): Promise<Job | undefined> {
       const put = pending.findLast((each) => each.id === id) ?? writing.findLast((each) => each.id === id);
@@ -213,13 +283,13 @@ export async function openFileStore(filename: string, options: FileStoreOptions 
       // Written by the next sync, with every other change made before it.
       const summary = isFinished(job.status) ? summarize(job) : null;
       pending.push({ id: job.id, line: recordLine(job.id, job.status, JSON.stringify(job), summary), removed: false });
-      // Put before the first load: the load reads it from here.
-      opened?.latest(job.id, summary);
+      // Put before the first load: the load reads it whole.
+      opening?.changed.add(job.id);
     },
     async remove(id: string): Promise<void> {
       // Like a put: written by the next sync.
       pending.push({ id, line: removalLine(id), removed: true });
-      opened?.removed(id);
+      opening?.changed.add(id);
     },
     async sync(): Promise<void> {
       await serially(async () => {
@@ -273,7 +343,7 @@ export async function openFileStore(filename: string, options: FileStoreOptions 
     const quarantine = join(dirname(filename), 'quarantine.jsonl');
     await appendFile(quarantine, `${JSON.stringify({ at: new Date().toISOString(), id, reason, record: json })}\n`, { mode: PRIVATE_FILE });
     pending.push({ id, line: removalLine(id), removed: true });
-    opened?.removed(id);
+    opening?.changed.add(id);
     return `job ${id}: ${reason}; set aside in ${quarantine}`;
   }
 
@@ -294,30 +364,6 @@ export async function openFileStore(filename: string, options: FileStoreOptions 
       await compacting?.catch(() => undefined);
     }
     return null;
-  }
-}
-
-/** What the first load hands over, gathered as the file is read: each job's latest summary, or that it has none. */
-class OpenedJobs {
-  /** Finished jobs whose latest line carries a summary that holds. */
-  readonly summaries = new Map<string, JobSummary>();
-  /** Jobs whose latest record must be read whole: unfinished, or written without a summary. */
-  readonly unsummarized = new Set<string>();
-
-  latest(id: string, summary: JobSummary | null): void {
-    if (summary === null) {
-      this.summaries.delete(id);
-      this.unsummarized.add(id);
-    } else {
-      this.summaries.set(id, summary);
-      // Most often empty: a start with no unfinished job looks nothing up here.
-      if (this.unsummarized.size > 0) this.unsummarized.delete(id);
-    }
-  }
-
-  removed(id: string): void {
-    this.summaries.delete(id);
-    this.unsummarized.delete(id);
   }
 }
 

@@ -13,9 +13,9 @@ export interface LoadedJobs {
 }
 
 /**
- * A load in two parts, for a store whose finished jobs take long to read (a farm's table of a
- * hundred thousand): the daemon adopts the unfinished jobs, recovers them and serves, and the
- * finished ones join its book when they have been read (finished-loading.ts).
+ * A load in two parts, for a store whose finished jobs take long to read (a hundred thousand of
+ * them, in the job file or a farm's table): the daemon adopts the unfinished jobs, recovers them
+ * and serves, and the finished ones join its book when they have been read (finished-loading.ts).
  */
 export interface StagedLoad {
   /** Every job not yet finished, whole (and any row that turns out finished after all). */
