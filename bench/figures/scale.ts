@@ -13,7 +13,7 @@ import pg from 'pg';
 import { openFileStore } from '../../src/store/file-store.js';
 import { openPostgresStore } from '../../src/store/postgres-store.js';
 import { freshDatabase } from '../../test/helpers/postgres.js';
-import { startDaemonProcess } from '../daemon-process.js';
+import { type DaemonProcess, startDaemonProcess } from '../daemon-process.js';
 import { type Figure, atMost, elapsed, figure } from '../lib.js';
 
 async function fillStore(file: string, count: number): Promise<void> {
@@ -91,6 +91,20 @@ function chooseNextMicros(waiting: number): number {
   return (elapsed(start) * 1e6) / rounds;
 }
 
+/**
+ * Seconds from the daemon's spawn to its first listing, and its resident memory 2 s after. Either
+ * store serves before its finished jobs are read (finished-loading.ts): a listing waits for them.
+ * The memory is measured as the daemon runs from then on: it learns run times from the done jobs
+ * and collects what the read left behind just after the listing is answered.
+ */
+async function onceEveryJobIsIn(daemon: DaemonProcess): Promise<{ whole: number; rss: number }> {
+  const listed = performance.now();
+  await new ApiClient(daemon.url, daemon.token).page({ order: 'view', limit: 1 });
+  const whole = daemon.startSeconds + elapsed(listed);
+  await new Promise((resolve) => setTimeout(resolve, 2000));
+  return { whole, rss: daemon.rssMb() };
+}
+
 export async function scale(quick: boolean, dir: string): Promise<Figure[]> {
   const big = quick ? 10_000 : 100_000;
   const small = 1_000;
@@ -100,13 +114,7 @@ export async function scale(quick: boolean, dir: string): Promise<Figure[]> {
     const dataDir = join(dir, `scale-${size}`);
     await fillStore(join(dataDir, 'jobs.db'), size);
     const daemon = await startDaemonProcess(dataDir, ['--max-concurrent', '1']);
-    // It serves before it has read its finished jobs (the staged load): a listing waits for them,
-    // and the memory is measured once they are in, as for PostgreSQL below.
-    const listed = performance.now();
-    await new ApiClient(daemon.url, daemon.token).page({ order: 'view', limit: 1 });
-    const whole = daemon.startSeconds + elapsed(listed);
-    await new Promise((resolve) => setTimeout(resolve, 2000));
-    const rss = daemon.rssMb();
+    const { whole, rss } = await onceEveryJobIsIn(daemon);
     const page = await pageMillis(daemon.url, daemon.token);
     const rate = await submissionsPerSecond(daemon.url, daemon.token, size === small ? Math.min(submissions, 1_000) : submissions);
     await daemon.stop();
@@ -117,14 +125,7 @@ export async function scale(quick: boolean, dir: string): Promise<Figure[]> {
   try {
     await fillDatabase(database.url, big);
     const daemon = await startDaemonProcess(join(dir, 'scale-postgres'), ['--max-concurrent', '1', '--store', database.url]);
-    // It serves before its finished jobs are read (finished-loading.ts): a listing waits for them.
-    // The memory is measured 2 s after, as the daemon runs from then on: it learns run times from
-    // the done jobs and collects what the read left behind just after the listing is answered.
-    const listed = performance.now();
-    await new ApiClient(daemon.url, daemon.token).page({ order: 'view', limit: 1 });
-    const whole = daemon.startSeconds + elapsed(listed);
-    await new Promise((resolve) => setTimeout(resolve, 2000));
-    postgres = { start: daemon.startSeconds, whole, rss: daemon.rssMb() };
+    postgres = { start: daemon.startSeconds, ...(await onceEveryJobIsIn(daemon)) };
     await daemon.stop();
   } finally {
     await database.drop();

@@ -10,7 +10,7 @@ import { dirname, join } from 'node:path';
 import { FINISHED_STATUSES, type Job, isFinished } from '../../machines/job-record.js';
 import { PRIVATE_FILE, PRIVATE_FOLDER, syncToDisk } from '../data-folder.js';
 import { LineSplitter, lineId, readLine, recordLine, removalLine, summaryRowOf } from './job-file.js';
-import type { JobStore, LoadedJobs } from './job-store.js';
+import { type JobStore, type LoadedJobs, joinStages } from './job-store.js';
 import { type JobSummary, readSummaryRow, summarize } from './job-summary.js';
 import { readRecord } from './stored-record.js';
 
@@ -54,8 +54,9 @@ export async function openFileStore(filename: string, options: FileStoreOptions 
     if (line.kind === 'record') {
       index.set(line.id, offset);
       // A status no version knows counts as unfinished: that record is read whole, and set aside.
-      if (FINISHED.has(line.status)) unfinished.delete(line.id);
-      else unfinished.add(line.id);
+      if (!FINISHED.has(line.status)) unfinished.add(line.id);
+      // Most often empty: a start with no unfinished job looks nothing up here.
+      else if (unfinished.size > 0) unfinished.delete(line.id);
     } else if (line.kind === 'removed') {
       index.delete(line.id);
       unfinished.delete(line.id);
@@ -258,17 +259,15 @@ export async function openFileStore(filename: string, options: FileStoreOptions 
   return {
     staged,
     async load(): Promise<LoadedJobs> {
-      // What was put and not yet synced is in the store too.
-      await serially(flush);
       if (opening !== null) {
-        // The first load: both stages, as a daemon takes them.
+        // The first load: both stages, as a daemon takes them (the first flushes what was put).
         const active = await staged.active();
-        const finished = await staged.finished();
-        for (const [id, summary] of finished.finished) active.finished.set(id, summary);
+        const loaded = joinStages(active, await staged.finished());
         await settle();
-        return { active: [...active.active, ...finished.active], finished: active.finished, problems: [...active.problems, ...finished.problems] };
+        return loaded;
       }
-      // A later load reads every record whole.
+      // A later load reads every record whole, what was put and not yet synced too.
+      await serially(flush);
       const loaded = emptyLoad();
       await readWhole([...index.keys()], loaded);
       await settle();

@@ -8,7 +8,7 @@ import pg from 'pg';
 import { FINISHED_STATUSES, type Job, type JobStatus, isFinished } from '../../machines/job-record.js';
 import { MIGRATIONS, SQL } from '../farm/farm-sql.js';
 import { type PathMapping, localPathMapper, toFarmPaths, toLocalPaths } from '../farm/path-map.js';
-import { type JobStore, type LoadedJobs, type StagedLoad, StoreRefusal } from './job-store.js';
+import { type JobStore, type LoadedJobs, type StagedLoad, StoreRefusal, joinStages } from './job-store.js';
 import { type JobSummary, isText, isTextOrNull, sharedKind, summarize } from './job-summary.js';
 import { inTransaction } from './pg-transaction.js';
 import { checkRecord } from './record-schema.js';
@@ -218,9 +218,7 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
       // The finished first, as they were before the active: a job that moved between the two
       // reads is found in the second, or by the change feed from loadedUpTo.
       const finished = await staged.finished();
-      const active = await staged.active();
-      for (const [id, summary] of active.finished) finished.finished.set(id, summary);
-      return { active: [...finished.active, ...active.active], finished: finished.finished, problems: [...finished.problems, ...active.problems] };
+      return joinStages(finished, await staged.active());
     },
     staged,
     get loadedUpTo() {
