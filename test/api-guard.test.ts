@@ -92,6 +92,11 @@ test('changes need JSON from this origin; other Hosts, origins and malformed tar
       fetch(new URL('/api/jobs', url), { method: 'POST', headers: { authorization: `Bearer ${token}`, ...headers }, body });
     assert.is((await post({ 'content-type': 'text/plain' })).status, 415);
     assert.is((await post({})).status, 415, 'no content type');
+    assert.is((await post({ 'content-type': 'application/json; charset=UTF-8' })).status, 201, 'UTF-8 said out loud');
+    const utf16 = await post({ 'content-type': 'application/json; charset=utf-16' });
+    assert.equal([utf16.status, ((await utf16.json()) as { error: string }).error], [415, 'the body must be UTF-8 JSON, not charset=utf-16']);
+    const gzipped = await post({ 'content-type': 'application/json', 'content-encoding': 'gzip' });
+    assert.equal([gzipped.status, ((await gzipped.json()) as { field: string }).field], [415, 'content-encoding']);
     assert.is((await post({ 'content-type': 'application/json', origin: 'http://127.0.0.1:1' })).status, 403);
     assert.is((await post({ 'content-type': 'application/json', origin: 'null' })).status, 403);
     assert.is((await post({ 'content-type': 'application/json', 'sec-fetch-site': 'same-site' })).status, 403);

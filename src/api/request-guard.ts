@@ -58,12 +58,24 @@ function sameOrigin(origin: string, hostHeader: string): boolean {
   }
 }
 
-/** A change must say it is JSON: an HTML form or a no-cors fetch cannot, so neither can trigger one. */
+/**
+ * A change must say it is JSON: an HTML form or a no-cors fetch cannot, so neither can trigger one.
+ * The body is read as plain UTF-8 (RFC 8259), so a body that says it is in another charset or
+ * compressed is refused by name rather than misread into a parse error about its first byte.
+ */
 export function checkChangeIsJson(request: IncomingMessage): ApiError | null {
   if (SAFE_METHODS.has(request.method ?? 'GET')) return null;
-  const type = (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+  const [type = '', ...parameters] = (request.headers['content-type'] ?? '').split(';').map((part) => part.trim().toLowerCase());
   if (type !== 'application/json') {
     return new ApiError(415, `${request.method} needs content-type: application/json (send {} when there is nothing to say)`, 'content-type');
+  }
+  const charset = parameters.find((parameter) => parameter.startsWith('charset='))?.slice('charset='.length).replace(/^"(.*)"$/, '$1');
+  if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8') {
+    return new ApiError(415, `the body must be UTF-8 JSON, not charset=${charset}`, 'content-type');
+  }
+  const encoding = (request.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
+  if (encoding !== 'identity') {
+    return new ApiError(415, `the body must be sent uncompressed, not content-encoding: ${encoding}`, 'content-encoding');
   }
   return null;
 }
