@@ -15,6 +15,8 @@ export interface EncoderOutcome {
   partialOutput?: { path: string; bytes: number } | null;
   /** A failed run: what kind of failure its evidence shows. */
   failure?: FailureEvidence | null;
+  /** Why the encoder never started (the spawn failed: no such program, no descriptors left). */
+  startError?: string | null;
 }
 
 /**
@@ -36,6 +38,7 @@ export function describeFailure(job: Job, outcome: EncoderOutcome): string {
   if (job.terminationReason === 'timeout') {
     return `timed out: ${program} ran longer than ${job.timeoutSec} s (timeoutSec), so it was ended${left}`;
   }
+  if (outcome.startError) return `${program} did not start: ${outcome.startError}`;
   if (outcome.signal) return `${program} was killed by ${outcome.signal}${left}`;
   return `${program} exited with code ${outcome.exitCode ?? 'unknown'}${left}`;
 }

@@ -1,5 +1,5 @@
 // End to end through the HTTP API: real daemon, real ffmpeg under a pty, real nedb file.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -175,6 +175,22 @@ test('bad submissions get 400 naming the field, and the store is unchanged', asy
     const badConfig = await authed('/api/settings', { method: 'PATCH', body: JSON.stringify({ maxConcurrent: -1 }) });
     assert.is(badConfig.status, 400);
     assert.is(((await badConfig.json()) as { field: string }).field, 'maxConcurrent');
+  });
+});
+
+test('a program that could not be started fails its attempt saying so, not as an exit code', async () => {
+  await withTestDaemon({ maxConcurrent: 1 }, async ({ api, dir }) => {
+    // Found at submission, gone by its start (a tool uninstalled while the job waited).
+    const tool = join(dir.path, 'render-tool');
+    writeFileSync(tool, '#!/bin/sh\nexit 0\n', { mode: 0o755 });
+    const ahead = await api.submit({ command: ['sleep', '0.5'] });
+    const submitted = await api.submit({ command: [tool], maxAttempts: 1 });
+    rmSync(tool);
+    const job = await waitForStatus(api, submitted.id, ['done', 'failed']);
+    assert.is(job.status, 'failed');
+    assert.is(job.exitCode, null);
+    assert.match(job.error ?? '', new RegExp(`^${tool} did not start: cannot run ${tool}`));
+    assert.is((await waitForStatus(api, ahead.id, ['done', 'failed'])).status, 'done');
   });
 });
 

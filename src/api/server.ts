@@ -5,6 +5,7 @@
 import type { HostView } from '../farm/host-view.js';
 import { open } from 'node:fs/promises';
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
+import { REQUEST_WAITS, limitConnections } from './connection-limits.js';
 import type { Registry } from 'prom-client';
 import type { JobGraph } from '../../machines/job-graph.js';
 import type { Job } from '../../machines/job-record.js';
@@ -221,7 +222,7 @@ export function createApiServer(deps: ApiDeps): Server {
     await route.handler(request, response, params(), url);
   };
 
-  const server = createServer((request, response) => {
+  const server = createServer(REQUEST_WAITS, (request, response) => {
     setSecurityHeaders(response);
     request.on('error', () => response.destroy());
     let url: URL;
@@ -238,9 +239,12 @@ export function createApiServer(deps: ApiDeps): Server {
       sendError(response, new ApiError(500, 'internal error: the daemon logged it and carries on'));
     });
   });
-  // A request Node could not even parse: answer 400 and close, never throw.
-  server.on('clientError', (_error, socket) => {
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
+  limitConnections(server);
+  // A request Node could not even parse, or whose headers or body did not come in time: answer
+  // 400 or 408 and close, never throw.
+  server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
+    const status = error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
+    if (socket.writable) socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
     else socket.destroy();
   });
   return server;

@@ -146,7 +146,14 @@ export function createRunnerActor(deps: RunnerDeps, live: LiveRuns) {
       queueMicrotask(() =>
         send({
           type: 'ENCODER_EXITED',
-          outcome: { exitCode: null, signal: null, logTail: [`encsup could not start the encoder: ${String(error)}`], runSeconds: 0, at: isoNow(deps) },
+          outcome: {
+            exitCode: null,
+            signal: null,
+            logTail: [`encsup could not start the encoder: ${String(error)}`],
+            runSeconds: 0,
+            at: isoNow(deps),
+            startError: error instanceof Error ? error.message : String(error),
+          },
         }),
       );
     }

@@ -26,8 +26,17 @@ const ENTRY = {
 
 const LISTEN_TIMEOUT_MS = 20_000;
 
-export async function spawnDaemon(dataDir: string, args: string[] = [], env: NodeJS.ProcessEnv = {}, entry: DaemonEntry = 'source'): Promise<DaemonProcess> {
-  const child = spawn(process.execPath, [...(typeof entry === 'string' ? ENTRY[entry] : [entry.executable]), 'daemon', '--port', '0', '--data-dir', dataDir, ...args], {
+export async function spawnDaemon(
+  dataDir: string,
+  args: string[] = [],
+  env: NodeJS.ProcessEnv = {},
+  entry: DaemonEntry = 'source',
+  limits: { openFiles?: number } = {},
+): Promise<DaemonProcess> {
+  const command = [process.execPath, ...(typeof entry === 'string' ? ENTRY[entry] : [entry.executable]), 'daemon', '--port', '0', '--data-dir', dataDir, ...args];
+  // A lower open-files limit, as a service manager sets one: the shell lowers it and becomes the daemon.
+  const [file, ...rest] = limits.openFiles === undefined ? command : ['/bin/sh', '-c', `ulimit -n ${limits.openFiles} && exec "$0" "$@"`, ...command];
+  const child = spawn(file!, rest, {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, ENCSUP_LOG_LEVEL: 'info', ...env },
   });
