@@ -10,6 +10,9 @@ import { FFPROBE, encodeCommand, makeClip } from './helpers/media.js';
 import { type TestDaemon, startTestDaemon, waitForStatus, withTestDaemon } from './helpers/daemon.js';
 import { type TempDir, tempDir } from './helpers/temp.js';
 import { until } from './helpers/wait.js';
+import { spawnDaemon } from './helpers/daemon-process.js';
+import { ApiClient } from '../src/api/client.js';
+import { readTokenFileSync } from '../src/api/token.js';
 
 const fast = { watchStabilitySec: 0.5 };
 
@@ -152,6 +155,25 @@ test('the daemon refuses to start when a watched folder is missing, naming it', 
     assert.is((error as Error).message, 'watched folder /no/such/renders does not exist');
   } finally {
     dir.remove();
+  }
+});
+
+test('`encsup daemon` takes each repeatable flag more than once: --watch, --watch-shared, --report-dir, --path-map', async () => {
+  const data = tempDir();
+  const first = tempDir();
+  const second = tempDir();
+  // Commander handed a repeatable flag's first value an unset list: the daemon would not start.
+  const daemon = await spawnDaemon(data.path, ['--watch', first.path, '--watch', second.path, '--watch-shared', second.path, '--report-dir', first.path, '--report-dir', second.path, '--path-map', '/mnt/a=/tmp', '--path-map', '/mnt/b=/tmp']);
+  try {
+    assert.match(daemon.stdout(), JSON.stringify([first.path, second.path]), 'both folders watched');
+    const api = new ApiClient(daemon.url, readTokenFileSync(data.path));
+    writeFileSync(join(second.path, 'done.mp4'), Buffer.alloc(2048, 5));
+    const seen = await until(async () => (await api.outputs()).find((output) => output.path === join(second.path, 'done.mp4')), 'the file in the second folder to be reported', 10_000);
+    assert.is(seen.kind, 'unmatched');
+  } finally {
+    daemon.child.kill('SIGTERM');
+    await daemon.exited;
+    for (const dir of [data, first, second]) dir.remove();
   }
 });
 

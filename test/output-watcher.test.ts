@@ -1,5 +1,5 @@
 // The watcher for real: chokidar on real folders, real writers, real timing.
-import { mkdirSync, openSync, closeSync, renameSync, rmSync, writeSync, writeFileSync } from 'node:fs';
+import { mkdirSync, openSync, closeSync, renameSync, rmSync, symlinkSync, writeSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -7,6 +7,7 @@ import { DEFAULT_EXTENSIONS, OutputWatcher, type WatchEvent } from '../src/watch
 import { WatchFolderError } from '../src/watch/watch-folder-error.js';
 import { tempDir } from './helpers/temp.js';
 import { until } from './helpers/wait.js';
+import { notARealPlace } from '../src/watch/real-places.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -105,6 +106,48 @@ test('a folder that disappears while watched is reported, and watched again when
     await watcher.close();
     parent.remove();
   }
+});
+
+test('links below a watched folder are not followed: loops, a link to / and to files elsewhere; a linked watched folder is', async () => {
+  const parent = tempDir();
+  const outside = tempDir();
+  const real = join(parent.path, 'renders');
+  mkdirSync(join(real, 'shot', 'frames'), { recursive: true });
+  // Two links to their own folder made chokidar walk a/b/a/b/... (exponential) before it was ready.
+  symlinkSync('.', join(real, 'a'));
+  symlinkSync('.', join(real, 'b'));
+  symlinkSync('..', join(real, 'shot', 'up'));
+  symlinkSync('/', join(real, 'everything'));
+  symlinkSync(outside.path, join(real, 'elsewhere'));
+  symlinkSync('loop', join(real, 'loop'));
+  symlinkSync(join(outside.path, 'theirs.mp4'), join(real, 'linked.mp4'));
+  // The watched folder itself named through a link, as /renders to /mnt/nas/renders.
+  const named = join(parent.path, 'renders-link');
+  symlinkSync(real, named);
+  const started = Date.now();
+  const { watcher, events } = await watching(named, { stabilitySec: 0.5 });
+  try {
+    assert.ok(Date.now() - started < 10_000, 'ready in seconds');
+    writeFileSync(join(outside.path, 'theirs.mp4'), Buffer.alloc(1024, 1));
+    writeFileSync(join(outside.path, 'other.mp4'), Buffer.alloc(1024, 2));
+    writeFileSync(join(real, 'shot', 'frames', 'ours.mp4'), Buffer.alloc(1024, 3));
+    writeFileSync(join(real, 'last.mp4'), Buffer.alloc(1024, 4));
+    await until(() => events.filter((e) => e.kind === 'complete').length >= 2, 'the real files to be reported', 10_000);
+    await sleep(1000);
+    const reported = events.flatMap((e) => (e.kind === 'complete' ? [e.path] : [])).sort();
+    assert.equal(reported, [join(named, 'last.mp4'), join(named, 'shot', 'frames', 'ours.mp4')], 'each real file once, under the folder as it was named');
+  } finally {
+    await watcher.close();
+    parent.remove();
+    outside.remove();
+  }
+});
+
+test('an entry is a real place when its real path is its own path below the real path of the watched folder', () => {
+  const real: Record<string, string> = { '/r': '/mnt/r', '/r/a': '/mnt/r/a', '/r/a/b': '/mnt/r/a/b', '/r/self': '/mnt/r', '/r/out': '/etc', '/r/to-a': '/mnt/r/a' };
+  const notReal = notARealPlace([{ path: '/r', real: '/mnt/r' }], (path) => real[path] ?? null);
+  assert.equal(['/r', '/r/a', '/r/a/b'].map(notReal), [false, false, false]);
+  assert.equal(['/r/self', '/r/out', '/r/to-a', '/r/gone', '/elsewhere', '/rx'].map(notReal), [true, true, true, true, true, true]);
 });
 
 test.run();

@@ -51,8 +51,10 @@ export function clientToken(dataDirFlag: string | undefined, io: Pick<CliIo, 'en
 /** A mistake in how the command was called; the message says which flag and why. */
 export class UsageError extends Error {}
 
-export function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
+/** A repeatable flag's values so far: none before its first use (its default is left unset, so
+ * that an unset flag falls back to its environment variable). */
+export function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
 }
 
 export function optionalNumber(flag: string, text: string | undefined): number | null {

@@ -3,11 +3,12 @@
 // window on a shared folder). A watched folder that disappears is reported and watched again when
 // it comes back.
 import { EventEmitter } from 'node:events';
-import { accessSync, constants, existsSync, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, realpathSync, statSync } from 'node:fs';
 import { realpath, stat } from 'node:fs/promises';
 import { extname, resolve } from 'node:path';
 import { type FSWatcher, watch } from 'chokidar';
 import { FinishedFiles } from './finished-files.js';
+import { notARealPlace } from './real-places.js';
 import { type FolderSharing, folderSharing, procHidesOtherUsers, readMounts } from './folder-sharing.js';
 import { holdsForWriting, scanLocalWriters } from './local-writers.js';
 import { WatchFolderError } from './watch-folder-error.js';
@@ -51,6 +52,14 @@ export function checkFolders(folders: string[]): string[] {
   });
 }
 
+function realpathOrNull(path: string): string | null {
+  try {
+    return realpathSync(path);
+  } catch {
+    return null;
+  }
+}
+
 export class OutputWatcher extends EventEmitter<{ event: [WatchEvent] }> {
   readonly folders: string[];
   #watcher: FSWatcher | null = null;
@@ -78,13 +87,18 @@ export class OutputWatcher extends EventEmitter<{ event: [WatchEvent] }> {
   async start(): Promise<void> {
     const extensions = new Set(this.options.extensions.map((ext) => ext.toLowerCase()));
     const polling = this.options.pollIntervalSec > 0;
+    const notReal = notARealPlace(this.folders.map((folder) => ({ path: folder, real: realpathOrNull(folder) ?? folder })), realpathOrNull);
     const watcher = watch(this.folders, {
       ignoreInitial: true,
       persistent: true,
       usePolling: polling,
       interval: polling ? this.options.pollIntervalSec * 1000 : undefined,
       binaryInterval: polling ? this.options.pollIntervalSec * 1000 : undefined,
-      ignored: (path, stats) => stats?.isFile() === true && !extensions.has(extname(path).toLowerCase()),
+      ignored: (path, stats) => {
+        if (stats === undefined) return false; // asked again with its stats
+        if (stats.isFile() && !extensions.has(extname(path).toLowerCase())) return true;
+        return notReal(resolve(path));
+      },
     });
     this.#watcher = watcher;
     const now = () => new Date().toISOString();
