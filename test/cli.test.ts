@@ -37,6 +37,23 @@ test('submit, list, show and logs work against a running daemon', async () => {
   });
 });
 
+test('names, commands and reasons reach the terminal with their control characters escaped', async () => {
+  await withTestDaemon({}, async ({ url, api, dir }) => {
+    // A title-setting sequence, a screen clear and a line that pretends to be another job.
+    const name = 'render\u001b]2;owned\u0007\u001b[2J\nfeedbeef0000  done  100.0%';
+    const submitted = await api.submit({ name, command: ['sh', '-c', 'printf "bad\\033[31m red\\n"; exit 4', 'x\u001b[1m'], maxAttempts: 1 });
+    await waitForStatus(api, submitted.id, ['failed']);
+    for (const args of [['list'], ['show', submitted.id]]) {
+      const { stdout } = await cli(['--url', url, '--data-dir', dir.path, ...args]);
+      assert.not.match(stdout, /[\u0000-\u0008\u000b-\u001f\u007f]/, `${args[0]}: no control character but line ends`);
+      assert.match(stdout, 'render\\x1b]2;owned\\x07\\x1b[2J\\nfeedbeef0000', `${args[0]}: the name, escaped`);
+    }
+    const shown = (await cli(['--url', url, '--data-dir', dir.path, 'show', submitted.id])).stdout;
+    assert.match(shown, 'last output:\nbad red', 'the last output, its colour codes already dropped as it was read');
+    assert.is(JSON.parse((await cli(['--url', url, '--data-dir', dir.path, 'show', submitted.id, '--json'])).stdout).name, name, 'JSON keeps the name as it is');
+  });
+});
+
 test('errors exit non-zero with a message a person understands', async () => {
   await withTestDaemon({}, async ({ url, dir }) => {
     const unknown = await cli(['--url', url, '--data-dir', dir.path, 'show', 'nosuchjob']);

@@ -5,6 +5,17 @@ import type { JobForecast } from '../forecast/queue-forecast.js';
 /** A job as the API gives it: a list or a single job carries its forecast; a streamed one may not. */
 export type ShownJob = Job & { forecast?: JobForecast | null };
 
+const NAMED_CONTROLS: Readonly<Record<string, string>> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+
+/**
+ * Text from a job (its name, command, paths, reason) as a terminal may show it: control characters
+ * written as escapes (`\x1b`, `\n`), as `ls` shows odd file names. A name or a file in a watched
+ * folder could otherwise move the cursor, retitle the window or rewrite what `encsup list` shows.
+ */
+export function forTerminal(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (char) => NAMED_CONTROLS[char] ?? `\\x${char.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
 export function formatDuration(seconds: number | null): string {
   if (seconds === null) return '-';
   const whole = Math.round(seconds);
@@ -27,7 +38,7 @@ export function formatJobTable(jobs: ShownJob[]): string {
       formatDuration(job.elapsedSeconds),
       String(job.priority),
       shortReason(job.error),
-      job.name,
+      forTerminal(job.name),
     ]),
   ];
   const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
@@ -57,7 +68,7 @@ function clock(iso: string): string {
 export function formatJob(job: ShownJob): string {
   const lines: [string, string][] = [
     ['id', job.id],
-    ['name', job.name],
+    ['name', forTerminal(job.name)],
     ['status', job.status],
     ['progress', formatPercent(job.progress)],
     ['frame', job.totalFrames ? `${job.frame ?? 0}/${job.totalFrames}` : String(job.frame ?? '-')],
@@ -69,25 +80,26 @@ export function formatJob(job: ShownJob): string {
     ['elapsed', formatDuration(job.elapsedSeconds)],
     ['priority', String(job.priority)],
     ['attempts', String(job.attempts)],
-    ['command', job.command.join(' ')],
-    ['cwd', job.cwd],
-    ['output', job.output ?? '-'],
+    ['command', forTerminal(job.command.join(' '))],
+    ['cwd', forTerminal(job.cwd)],
+    ['output', forTerminal(job.output ?? '-')],
     ['created', job.createdAt],
     ['started', job.startedAt ?? '-'],
     ['finished', job.finishedAt ?? '-'],
   ];
   if (job.exitCode !== null) lines.push(['exit code', String(job.exitCode)]);
   if (job.signal !== null) lines.push(['signal', job.signal]);
-  if (job.error !== null) lines.push(['error', job.error]);
+  if (job.error !== null) lines.push(['error', forTerminal(job.error)]);
   const text = lines.map(([key, value]) => `${key.padEnd(10)} ${value}`).join('\n');
-  const tail = job.status === 'failed' && job.logTail.length > 0 ? `\n\nlast output:\n${job.logTail.slice(-10).join('\n')}` : '';
+  const tail = job.status === 'failed' && job.logTail.length > 0 ? `\n\nlast output:\n${job.logTail.slice(-10).map(forTerminal).join('\n')}` : '';
   return `${text}${tail}\n`;
 }
 
 /** Why a job failed, in a table's width: its first 40 characters. */
 function shortReason(error: string | null): string {
   if (error === null) return '-';
-  return error.length > 40 ? `${error.slice(0, 39)}…` : error;
+  const shown = forTerminal(error);
+  return shown.length > 40 ? `${shown.slice(0, 39)}…` : shown;
 }
 
 /** A percent, or `?` while nothing can tell the total. */

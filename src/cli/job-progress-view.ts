@@ -2,7 +2,7 @@
 // (one per change) when it isn't, so it logs well.
 import { MultiBar, type SingleBar } from 'cli-progress';
 import type { Job } from '../../machines/job-record.js';
-import { type ShownJob, formatDuration, formatForecast, formatPercent } from './format.js';
+import { type ShownJob, forTerminal, formatDuration, formatForecast, formatPercent } from './format.js';
 
 export interface ProgressView {
   show(job: Job): void;
@@ -20,7 +20,7 @@ function detail(job: ShownJob, secondsSinceShown = 0): string {
 }
 
 export function plainLine(job: Job): string {
-  return `${job.updatedAt} ${job.id} ${formatPercent(job.progress)} ${detail(job)} ${job.name}${job.error ? ` (${job.error})` : ''}`;
+  return `${job.updatedAt} ${job.id} ${formatPercent(job.progress)} ${detail(job)} ${forTerminal(job.name)}${job.error ? ` (${forTerminal(job.error)})` : ''}`;
 }
 
 /** Plain lines: one per change of status or whole percent. */
@@ -44,7 +44,7 @@ export function createBarView(stream: NodeJS.WriteStream): ProgressView {
   );
   const byJob = new Map<string, { bar: SingleBar; job: ShownJob; shownAtMs: number }>();
   const render = (entry: { bar: SingleBar; job: ShownJob; shownAtMs: number }) =>
-    entry.bar.update(Math.floor(entry.job.progress ?? 0), { name: entry.job.name.slice(0, 28).padEnd(28), detail: detail(entry.job, (Date.now() - entry.shownAtMs) / 1000) });
+    entry.bar.update(Math.floor(entry.job.progress ?? 0), { name: forTerminal(entry.job.name).slice(0, 28).padEnd(28), detail: detail(entry.job, (Date.now() - entry.shownAtMs) / 1000) });
   // Once a second the running jobs' ETAs count down, whether or not the encoder reported.
   const ticker = setInterval(() => byJob.forEach((entry) => entry.job.status === 'encoding' && render(entry)), 1000);
   ticker.unref();

@@ -3,7 +3,7 @@
 // as many as the rows hold, with a line saying how many more there are. Columns fit the width: the
 // bar and the name give way first. Pure: jobs and a screen size in, lines out.
 import type { Job, JobStatus } from '../../machines/job-record.js';
-import { type ShownJob, formatDuration, formatForecast } from './format.js';
+import { type ShownJob, forTerminal, formatDuration, formatForecast } from './format.js';
 
 export interface Screen {
   columns: number;
@@ -35,15 +35,15 @@ function countsLine(counts: Record<JobStatus, number>): string {
 function jobLine(job: ShownJob, width: number, etaAge: number): string {
   const id = job.id.slice(0, 8);
   const status = job.status.padEnd(10);
-  if (job.status === 'queued') return fit(`${id} ${status} ${job.forecast ? formatForecast(job) : ''}  ${job.name}`, width);
+  if (job.status === 'queued') return fit(`${id} ${status} ${job.forecast ? formatForecast(job) : ''}  ${forTerminal(job.name)}`, width);
   const eta = job.etaSeconds === null ? null : Math.max(0, job.etaSeconds - etaAge);
   const percent = job.progress === null ? '   ?%' : `${job.progress.toFixed(0).padStart(4)}%`;
-  const facts = job.status === 'failed' ? ` ${job.error ?? ''}` : ` ETA ${formatDuration(eta).padEnd(6)} ${String(job.fps ?? '-').padStart(4)} fps${job.passes ? ` pass ${job.pass}/${job.passes}` : ''}`;
+  const facts = job.status === 'failed' ? ` ${forTerminal(job.error ?? '')}` : ` ETA ${formatDuration(eta).padEnd(6)} ${String(job.fps ?? '-').padStart(4)} fps${job.passes ? ` pass ${job.pass}/${job.passes}` : ''}`;
   // The bar takes what the fixed parts leave, 10 to 30 characters; on a narrow screen, none.
   const fixed = id.length + 1 + status.length + 1 + percent.length + facts.length + 2;
   const barWidth = Math.max(0, Math.min(30, width - fixed - 16));
   const bar = barWidth >= 10 ? `${drawBar(job.progress, barWidth)} ` : '';
-  return fit(`${id} ${status} ${bar}${percent}${facts}  ${job.name}`, width);
+  return fit(`${id} ${status} ${bar}${percent}${facts}  ${forTerminal(job.name)}`, width);
 }
 
 function drawBar(progress: number | null, width: number): string {
