@@ -8,7 +8,7 @@ import { realpath, stat } from 'node:fs/promises';
 import { extname, resolve } from 'node:path';
 import { type FSWatcher, watch } from 'chokidar';
 import { FinishedFiles } from './finished-files.js';
-import { notARealPlace } from './real-places.js';
+import { notARealPlace, watchedFolderOf } from './real-places.js';
 import { type FolderSharing, folderSharing, procHidesOtherUsers, readMounts } from './folder-sharing.js';
 import { holdsForWriting, scanLocalWriters } from './local-writers.js';
 import { WatchFolderError } from './watch-folder-error.js';
@@ -79,7 +79,7 @@ export class OutputWatcher extends EventEmitter<{ event: [WatchEvent] }> {
   }
 
   #sharingOf(path: string): FolderSharing {
-    const folder = this.folders.filter((candidate) => path === candidate || path.startsWith(`${candidate}/`)).sort((a, b) => b.length - a.length)[0];
+    const folder = watchedFolderOf(this.folders, path);
     return folder === undefined ? 'shared' : (this.sharing.get(folder) ?? 'shared');
   }
 

@@ -8,6 +8,17 @@
 // /renders to /mnt/nas/renders). Files are reported at the path they were found at, below the
 // folder as it was named, so a job names its output as it names the folder.
 
+import { isInsideFolder } from './reported-output.js';
+
+/** The deepest of the watched folders that is the path or holds it. */
+export function watchedFolderOf(folders: readonly string[], path: string): string | undefined {
+  let found: string | undefined;
+  for (const folder of folders) {
+    if ((path === folder || isInsideFolder(path, folder)) && (found === undefined || folder.length > found.length)) found = folder;
+  }
+  return found;
+}
+
 export interface WatchedRoot {
   /** The folder as given (--watch), resolved. */
   path: string;
@@ -21,10 +32,12 @@ export interface WatchedRoot {
  * null when a path cannot be resolved.
  */
 export function notARealPlace(roots: readonly WatchedRoot[], realpathOf: (path: string) => string | null): (path: string) => boolean {
+  const realOf = new Map(roots.map((root) => [root.path, root.real]));
+  const folders = [...realOf.keys()];
   return (path) => {
-    const root = roots.filter((each) => path === each.path || path.startsWith(`${each.path}/`)).sort((a, b) => b.path.length - a.path.length)[0];
-    if (root === undefined) return true;
+    const folder = watchedFolderOf(folders, path);
+    if (folder === undefined) return true;
     const real = realpathOf(path);
-    return real === null || real !== root.real + path.slice(root.path.length);
+    return real === null || real !== realOf.get(folder)! + path.slice(folder.length);
   };
 }
