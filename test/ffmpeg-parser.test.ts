@@ -87,6 +87,25 @@ test('of one read, only the last stats line is parsed, and a pass that starts in
   assert.is(passes.at(-1)!.fields.pass, 2, 'the count that went back began pass 2');
 });
 
+test('of one read, a status line drawn over by the same line is not parsed, and the read is one update', async () => {
+  const parsed: string[] = [];
+  const auto = createParser({ parser: 'auto' });
+  const counting = (line: string) => (parsed.push(line), auto(line));
+  const read = (chunks: string[]) =>
+    lastValueFrom(from(chunks).pipe(splitRecordBatches(), readProgress({ parse: counting, known: { totalFrames: null }, nowMs: () => 0, startMs: 0 }), toArray()));
+  const bar = (step: number, name = 'Rendering') => `${name}: ${String(step).padStart(3)}%|${'█'.repeat(step / 10)}| ${step}/100 [00:01<00:01, 50.00it/s]`;
+  const redraws = Array.from({ length: 100 }, (_, at) => `\r${bar(at + 1)}`).join('');
+  const updates = await read([`${redraws}\n`]);
+  assert.equal(parsed, [bar(100)], 'only the line the read left on screen');
+  assert.is(updates.length, 1);
+  assert.is(updates[0]!.detail.step, 100);
+
+  // Lines that end their line, and another bar drawn on the same line, are each read.
+  parsed.length = 0;
+  await read([`Animation frame 3/10\n\r${bar(10, 'Sampling')}\r${bar(10, 'Decoding')}\r${bar(20, 'Sampling')}\r${bar(20, 'Decoding')}\r`]);
+  assert.equal(parsed, ['Animation frame 3/10', bar(10, 'Sampling'), bar(10, 'Decoding'), bar(20, 'Sampling'), bar(20, 'Decoding')]);
+});
+
 test('with the format pinned, a run that changes format mid-way is still read', () => {
   const parse = createParser({ parser: 'auto' });
   assert.is(parse(stats(10))?.format, 'ffmpeg');

@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { from, lastValueFrom, toArray } from 'rxjs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { cleanRecord, splitRecords } from '../src/progress/lines.js';
+import { cleanRecord, redrawsSameLine, splitRecordBatches, splitRecords } from '../src/progress/lines.js';
 
 const split = (chunks: string[], maxChars?: number) => lastValueFrom(from(chunks).pipe(splitRecords(maxChars), toArray()));
 const chunksOf = (text: string, size: number) => Array.from({ length: Math.ceil(text.length / size) }, (_, at) => text.slice(at * size, (at + 1) * size));
@@ -20,6 +20,33 @@ test('ANSI colour codes are removed and backspaces applied, as a terminal shows 
 test('a counter redrawn with backspaces gives a record per value, as a terminal shows it', async () => {
   const lines = await split(['Encoding          \b\b\b\b\b\b\b\b\b        1\b\b\b\b\b\b\b\b\b', '        2\b\b\b\b\b\b\b\b\b       10\r\nDone\n']);
   assert.equal(lines, ['Encoding', 'Encoding         1', 'Encoding         2', 'Encoding        10', 'Done']);
+});
+
+test('a batch names the records the same line drew over: a lone \\r or backspaces, not a line end', async () => {
+  const batches = await lastValueFrom(
+    from([' 10%|█ | 1/10\r 20%|██ | 2/10\r\nkept\nEncoding   1\b\b\b\b  2\r\r\n', 'last\r']).pipe(splitRecordBatches(), toArray()),
+  );
+  assert.equal([...batches[0]!], [' 10%|█ | 1/10', ' 20%|██ | 2/10', 'kept', 'Encoding   1', 'Encoding  2']);
+  // The 20 % line ended in \r\n, "Encoding  2" in a \r that the \r\n after it left empty.
+  assert.equal(batches[0]!.redrawn, [0, 3, 4]);
+  assert.equal([...batches[1]!], ['last']);
+  assert.equal(batches[1]!.redrawn, [0]);
+  const plain = await lastValueFrom(from(['a 1\nb 2\r\n']).pipe(splitRecordBatches(), toArray()));
+  assert.is(plain[0]!.redrawn, undefined, 'lines that end their line draw over nothing');
+});
+
+test('a line drawn over is the same status line when both read alike up to their first digit', () => {
+  assert.ok(redrawsSameLine('[0.4%] 1/240 frames', '[24.2%] 58/240 frames'));
+  assert.ok(redrawsSameLine('Sampling:  45%|████▌     | 45/100', 'Sampling:  46%|████▋     | 46/100'));
+  assert.ok(redrawsSameLine('Encoding: task 1 of 2, 99.50 %', 'Encoding: task 2 of 2, 0.50 %'));
+  assert.not.ok(redrawsSameLine('Sampling:  45%|████▌ | 45/100', 'Decoding:  10%|█     | 1/10'), 'another bar');
+  assert.not.ok(redrawsSameLine('Loading model', 'Loading model'), 'no number: nothing to say it is a status');
+  assert.not.ok(redrawsSameLine('frame=', 'frame=  12'));
+  assert.ok(redrawsSameLine('Rendering:   9%|', 'Rendering:  10%|'), 'a right-aligned number');
+  assert.not.ok(redrawsSameLine('Step 9/10', 'Steps 10/10'));
+  assert.not.ok(redrawsSameLine('[99.5%] 995/1000 frames', '[0.5%] 5/1000 frames'), 'the count went back: the next pass');
+  assert.not.ok(redrawsSameLine('Sampling: 100%|██████████| 50/50', 'Sampling:   2%|▏         | 1/50'), 'the bar starts again');
+  assert.ok(redrawsSameLine('[9.5%] 95/1000', '[10.25%] 102/1000'));
 });
 
 test('blank records are dropped', async () => {

@@ -55,9 +55,10 @@ async function runUnderPty(name: string, command: string[], options: { totalFram
   return { updates: await updates, exitCode: exit.exitCode };
 }
 
-function assertReadsToTheEnd(name: string, run: Run, expectedFrames: number | null) {
+/** `minUpdates`: one update comes of each read, and a fast encoder may print its run in one or two. */
+function assertReadsToTheEnd(name: string, run: Run, expectedFrames: number | null, minUpdates = 2) {
   assert.is(run.exitCode, 0, `${name} exits 0`);
-  assert.ok(run.updates.length >= 2, `${name}: progress updates were read (${run.updates.length})`);
+  assert.ok(run.updates.length >= minUpdates, `${name}: progress updates were read (${run.updates.length})`);
   const last = run.updates.at(-1)!.fields;
   assert.ok((last.progress ?? 0) >= 99, `${name}: reaches the end, got ${last.progress} %`);
   assert.ok((last.progress ?? 0) <= 100);
@@ -94,7 +95,7 @@ test('x264 and x265 read their own [x%] n/total lines to the end', async () => {
 
 test("SvtAv1EncApp's counter is read, and with the job's total frames reaches 100 %", async () => {
   const run = await runUnderPty('svtav1', ['SvtAv1EncApp', '--preset', '12', '-i', y4m, '-b', 'out.ivf'], { totalFrames: FRAMES });
-  assertReadsToTheEnd('SvtAv1EncApp', run, FRAMES);
+  assertReadsToTheEnd('SvtAv1EncApp', run, FRAMES, 1);
 });
 
 test("HandBrakeCLI's task percentage is read to the end", async () => {
@@ -123,8 +124,9 @@ test('a job pattern reads a script that prints its own format', async () => {
   );
   await run.exited;
   const all = await updates;
-  assert.is(all.length, 40);
-  assert.is(all[9]!.fields.progress, 25);
+  // One update per read (the lines of 40 ms come as one), each the pattern's count of 40.
+  assert.ok(all.length >= 2 && all.length <= 40, `${all.length} updates`);
+  for (const update of all) assert.ok(Number.isInteger(update.fields.progress! / 2.5), `${update.fields.progress} % is a count of 40`);
   assert.is(all.at(-1)!.fields.progress, 100);
 });
 

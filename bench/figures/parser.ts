@@ -1,8 +1,10 @@
 // 3. Parser: megabytes per second of a long real ffmpeg log (its stats lines repeated with rising
 // frame numbers) through the whole progress pipeline, against a bare split of the same bytes into
 // lines: as a busy pty delivers it (64 KB reads, where a stats line the next one replaces is not
-// parsed), and at worst, one status line per read (every line parsed). Each measured after a
-// warm-up run, so both sides are compiled code.
+// parsed), and at worst, one status line per read (every line parsed). Then the status lines of
+// other encoders, as they draw them (x264's and HandBrake's redrawn with \r, a tqdm bar, SVT-AV1's
+// counter redrawn with backspaces), with rising counts. Each measured after a warm-up run, so both
+// sides are compiled code.
 import { readFileSync } from 'node:fs';
 import { from, lastValueFrom, count as countAll, map } from 'rxjs';
 import { splitRecordBatches } from '../../src/progress/lines.js';
@@ -34,10 +36,38 @@ export async function parserThroughput(quick: boolean): Promise<Figure[]> {
   await measure(perLine.slice(0, 10_000));
   const [pipeline, split] = await measure(chunks);
   const [lineByLine, lineSplit] = await measure(perLine);
+  const others: Figure[] = [];
+  for (const [name, drawn] of Object.entries(REDRAWN_STATUS)) {
+    const redrawn = redrawnLog(drawn, megabytes);
+    await measure(redrawnLog(drawn, 1));
+    const [rate, splitRate] = await measure(redrawn);
+    others.push(figure(`parser, ${megabytes} MB of ${name} status lines in 64 KB reads`, rate, 'MB/s', splitRate, 'bare split into lines', atLeast(150, 'MB/s', rate)));
+  }
   return [
     figure(`parser, ${megabytes} MB ffmpeg log in 64 KB reads`, pipeline, 'MB/s', split, 'bare split into lines', atLeast(150, 'MB/s', pipeline)),
     figure(`parser, ${megabytes} MB ffmpeg log, one status line per read`, lineByLine, 'MB/s', lineSplit, 'bare split into lines'),
+    ...others,
   ];
+}
+
+// Status line number `n` of `total` as each encoder draws it (the forms of the captures in
+// test/fixtures/corpus), with what comes before the first.
+const REDRAWN_STATUS: Record<string, { before: string; draw: (n: number, total: number) => string }> = {
+  x264: { before: 'x264 [info]: profile High, level 3.0, 4:2:0, 8-bit\n', draw: (n, total) => `[${((n / total) * 100).toFixed(1)}%] ${n}/${total} frames, 157.60 fps, 38.26 kb/s, eta 0:00:${String(n % 60).padStart(2, '0')}  \r` },
+  'tqdm bar': { before: 'Loading pipeline components...\n', draw: (n, total) => `\rSampling: ${String(Math.floor((n / total) * 100)).padStart(3)}%|${'█'.repeat(Math.floor((n / total) * 10)).padEnd(10)}| ${n}/${total} [00:01<00:01, 50.00it/s]` },
+  HandBrakeCLI: { before: 'Encoding: task 1 of 1, 0.00 %', draw: (n, total) => `\rEncoding: task 1 of 1, ${((n / total) * 100).toFixed(2)} % (60.39 fps, avg 53.14 fps, ETA 00h09m06s)` },
+  'SVT-AV1': { before: 'Svt[info]: -------------------------------------------\nEncoding          \b\b\b\b\b\b\b\b\b', draw: (n) => `${String(n).padStart(9)}\b\b\b\b\b\b\b\b\b` },
+};
+
+function redrawnLog(drawn: { before: string; draw: (n: number, total: number) => string }, megabytes: number): string[] {
+  // The count of lines that fills the size, about: each line's length from one of the middle.
+  const total = Math.ceil((megabytes * 1024 * 1024) / drawn.draw(5000, 10000).length);
+  const parts = [drawn.before];
+  for (let n = 1; n <= total; n++) parts.push(drawn.draw(n, total));
+  const text = parts.join('');
+  const chunks: string[] = [];
+  for (let at = 0; at < text.length; at += CHUNK) chunks.push(text.slice(at, at + CHUNK));
+  return chunks;
 }
 
 /** Megabytes a second through the pipeline and through a bare split, for the same chunks. */

@@ -2,6 +2,7 @@
 // the clock comes in as a parameter so tests can drive it.
 import { Observable, type OperatorFunction } from './rx.js';
 import type { ProgressFields } from '../../machines/job-record.js';
+import { type RecordBatch, redrawsSameLine } from './lines.js';
 import { INITIAL_ETA, nextEta, type EtaState } from './eta.js';
 import { type KnownTotals, type ProgressDetail, applySample, initialProgress, withProbedInputs } from './progress-state.js';
 import type { LineParser, ProgressSample } from './sample.js';
@@ -36,10 +37,12 @@ export interface ProbedInputs {
 }
 
 /**
- * Batches of records (one per read, as `splitRecordBatches` gives them) → progress updates, one
- * per record that reports work. A status line the next one of its read replaces is not parsed.
+ * Batches of records (one per read, as `splitRecordBatches` gives them) → progress updates: one
+ * per batch that reports work, with the state after its last record (and one more where a pass
+ * ends inside it). A status line the next one of its read replaces is not parsed: one the parser
+ * knows to be replaced (`replacedBy`), or one drawn over by the same line's next state.
  */
-export function readProgress(options: ReadProgressOptions): OperatorFunction<readonly string[], ProgressUpdate> {
+export function readProgress(options: ReadProgressOptions): OperatorFunction<RecordBatch, ProgressUpdate> {
   const { parse } = options;
   const replacedBy = parse.replacedBy;
   return (batches) =>
@@ -57,38 +60,62 @@ export function readProgress(options: ReadProgressOptions): OperatorFunction<rea
           if (!open) return;
           if (probed.totals) progress = withProbedInputs(progress, probed.totals);
           prior = probed.expectedRunSeconds ?? prior;
-          if (probed.totals && lastWork) fold(lastWork);
+          if (probed.totals && lastWork) {
+            absorb(lastWork, runSecondsNow());
+            report();
+          }
         });
-      const read = (record: string) => {
-        const sample = parse(record);
-        if (sample !== null) fold(sample);
-      };
-      const fold = (sample: ProgressSample) => {
-        const runSeconds = (options.nowMs() - options.startMs) / 1000;
+      const runSecondsNow = () => (options.nowMs() - options.startMs) / 1000;
+      // Work taken into the state since the last update.
+      let unreported = false;
+      // A sample taken into the state (a header only sets totals, it reports no work). Work
+      // not yet reported when a pass ends is reported first: the pass's last word is its own update.
+      const absorb = (sample: ProgressSample, runSeconds: number) => {
         const next = applySample(progress, sample);
-        const percent = next.fields.progress;
+        if (next.pass.index > progress.pass.index) {
+          if (unreported) report();
+          passStartSeconds = [...(passStartSeconds ?? []), runSeconds];
+        }
+        progress = next;
+        if (sample.header === true) return;
+        lastWork = sample;
+        unreported = true;
+      };
+      // One update for what the state holds now: the ETA is worked out once per read, not once per
+      // record of it (its records arrived together: a rate between them says nothing).
+      const report = () => {
+        const runSeconds = runSecondsNow();
+        const percent = progress.fields.progress;
         // No percent, no rate of it: an unknown total has only the prior's ETA, if any.
         const measured = percent === null ? { state: eta, etaSeconds: null } : nextEta(eta, runSeconds, percent);
         // Before the window holds a rate, the average since the run began: a little pessimistic (it
         // counts the encoder's start), but there from the first percent on.
         const sinceStart = percent !== null && percent >= 1 && runSeconds > 0 ? Math.round((runSeconds * (100 - percent)) / percent) : null;
         const etaSeconds = blendEta(measured.etaSeconds ?? sinceStart, prior, runSeconds, percent);
-        if (next.pass.index > progress.pass.index) passStartSeconds = [...(passStartSeconds ?? []), runSeconds];
-        progress = { ...next, fields: { ...next.fields, etaSeconds } };
+        progress = { ...progress, fields: { ...progress.fields, etaSeconds } };
         eta = measured.state;
-        // Header lines set totals; an update is due only once the encoder reports work.
-        if (sample.header === true) return;
-        lastWork = sample;
+        unreported = false;
         subscriber.next({ fields: progress.fields, detail: progress.detail, runSeconds, passStartSeconds });
         if (percent === null && probing === null && options.probe) probing = askProbe(options.probe);
       };
       const subscription = batches.subscribe({
         next(batch) {
+          const runSeconds = runSecondsNow();
           const last = batch.length - 1;
+          const redrawn = batch.redrawn ?? NONE_REDRAWN;
+          let nextRedrawn = 0;
           for (let index = 0; index <= last; index++) {
-            if (index < last && replacedBy?.(batch[index]!, batch[index + 1]!)) continue;
-            read(batch[index]!);
+            const record = batch[index]!;
+            if (index < last) {
+              if (replacedBy?.(record, batch[index + 1]!)) continue;
+              while (nextRedrawn < redrawn.length && redrawn[nextRedrawn]! < index) nextRedrawn++;
+              // A status line drawn over by the same line's next state, in the same read.
+              if (redrawn[nextRedrawn] === index && redrawsSameLine(record, batch[index + 1]!)) continue;
+            }
+            const sample = parse(record);
+            if (sample !== null) absorb(sample, runSeconds);
           }
+          if (unreported) report();
         },
         error: (error: unknown) => subscriber.error(error),
         // A probe under way is waited for: its lengths may give the run's last update its percent.
@@ -100,6 +127,8 @@ export function readProgress(options: ReadProgressOptions): OperatorFunction<rea
       };
     });
 }
+
+const NONE_REDRAWN: readonly number[] = [];
 
 // The measured rate is trusted fully from this far in; before it, the prior weighs in too.
 const PRIOR_FADES_BY_PERCENT = 10;
