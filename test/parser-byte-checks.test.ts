@@ -62,6 +62,8 @@ test('lines around the status lines are turned away by the checks alone', () => 
     '  Stream #0:0[0x1](und): Audio: aac (LC) (mp4a / 0x6134706D), 48000 Hz, stereo, fltp, 128 kb/s (default)',
     'Stream mapping:',
     "[libx264 @ 0x55d4c3f0a2c0] kb/s:1178.25",
+    'x264 [info]: using cpu capabilities: MMX2 SSE2Fast SSSE3 SSE4.2 AVX FMA3 BMI2 AVX2',
+    'x265 [info]: Coding QT: max CU size, min CU size : 64 / 8',
   ];
   const encoders = Object.entries(CHECKED_PARSERS).filter(([name]) => name !== 'genericCounter' && name !== 'plainPercent');
   const passing = around.flatMap((line) => encoders.filter(([, [mayBe]]) => mayBe(line)).map(([name]) => `${name}: ${line}`));

@@ -16,9 +16,12 @@ const PERCENT_START = /(?<![\d.])\d+(?:\.\d+)?%/;
 // Overall bars of render scripts: A1111's "Total progress", Deforum's "Deforum progress".
 const OVERALL = /(total|deforum) progress/i;
 
-/** A bar and the unknown-total form both open their times with ` [`. */
+/**
+ * A bar opens its times with ` [` and parts them with `<` (elapsed<remaining); the unknown-total
+ * form has `it [`. Log lines such as x264's `x264 [info]: …` have neither pair.
+ */
 export function mayBeTqdmLine(line: string): boolean {
-  return line.includes(' [');
+  return line.includes('it [') || (line.includes(' [') && line.includes('<'));
 }
 
 export function parseTqdm(line: string): ProgressSample | null {
