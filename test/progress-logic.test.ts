@@ -6,6 +6,7 @@ import { createParser } from '../src/progress/parsers/index.js';
 import { applySample, initialProgress } from '../src/progress/progress-state.js';
 import { planOf } from '../src/progress/encode-plan.js';
 import { shouldWrite } from '../src/progress/throttle.js';
+import { mergedSamples } from '../src/progress/sample.js';
 import { latestEvery } from '../src/progress/pipeline.js';
 import { Observable } from '../src/progress/rx.js';
 
@@ -198,6 +199,17 @@ test('the basis says what the percent is measured on; -r counts output frames; a
   assert.equal([state.fields.progress, state.fields.basis], [40, 'percent']);
   state = applySample(state, { format: 'steps', step: 5, totalSteps: 10, percent: 50 });
   assert.is(state.fields.basis, 'steps');
+});
+
+test('samples that say different things are read as one; another value, format or a header is not', () => {
+  const block = ['frame=120', 'fps=24.0', 'out_time_us=5000000', 'out_time_ms=5000000', 'speed=1.5x', 'progress=continue'].map(createParser({ parser: 'ffmpeg-progress' }));
+  const merged = block.reduce((held, sample) => held && mergedSamples(held, sample!));
+  assert.equal(merged, { format: 'ffmpeg-progress', frame: 120, fps: 24, timeSeconds: 5, speed: 1.5 });
+  assert.is(mergedSamples(merged!, { format: 'ffmpeg-progress', frame: 144 }), null, 'the next block');
+  assert.is(mergedSamples({ format: 'steps', step: 1 }, { format: 'tqdm', fps: 3 }), null, 'another format');
+  assert.is(mergedSamples({ format: 'ffmpeg-header', header: true, durationSeconds: 10 }, { format: 'ffmpeg-header', frameRate: 25 }), null, 'headers are taken in one by one');
+  const first = { format: 'tqdm' as const, step: 5, totalSteps: 10 };
+  assert.is(mergedSamples(first, { format: 'tqdm', step: 5, fps: undefined }), first, 'nothing new: the first as it was');
 });
 
 test.run();

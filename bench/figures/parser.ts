@@ -2,9 +2,9 @@
 // frame numbers) through the whole progress pipeline, against a bare split of the same bytes into
 // lines: as a busy pty delivers it (64 KB reads, where a stats line the next one replaces is not
 // parsed), and at worst, one status line per read (every line parsed). Then the status lines of
-// other encoders, as they draw them (x264's and HandBrake's redrawn with \r, a tqdm bar, SVT-AV1's
-// counter redrawn with backspaces), with rising counts. Each measured after a warm-up run, so both
-// sides are compiled code.
+// other encoders, as they draw them (x264's and HandBrake's redrawn with \r, a tqdm bar, ffmpeg's
+// -progress blocks of a dozen key=value lines, SVT-AV1's counter redrawn with backspaces), with
+// rising counts. Each measured after a warm-up run, so both sides are compiled code.
 import { readFileSync } from 'node:fs';
 import { from, lastValueFrom, count as countAll, map } from 'rxjs';
 import { splitRecordBatches } from '../../src/progress/lines.js';
@@ -56,6 +56,11 @@ const REDRAWN_STATUS: Record<string, { before: string; draw: (n: number, total: 
   x264: { before: 'x264 [info]: profile High, level 3.0, 4:2:0, 8-bit\n', draw: (n, total) => `[${((n / total) * 100).toFixed(1)}%] ${n}/${total} frames, 157.60 fps, 38.26 kb/s, eta 0:00:${String(n % 60).padStart(2, '0')}  \r` },
   'tqdm bar': { before: 'Loading pipeline components...\n', draw: (n, total) => `\rSampling: ${String(Math.floor((n / total) * 100)).padStart(3)}%|${'█'.repeat(Math.floor((n / total) * 10)).padEnd(10)}| ${n}/${total} [00:01<00:01, 50.00it/s]` },
   HandBrakeCLI: { before: 'Encoding: task 1 of 1, 0.00 %', draw: (n, total) => `\rEncoding: task 1 of 1, ${((n / total) * 100).toFixed(2)} % (60.39 fps, avg 53.14 fps, ETA 00h09m06s)` },
+  'ffmpeg -progress pipe:1': {
+    before: '',
+    draw: (n) =>
+      `frame=${n}\nfps=24.0\nstream_0_0_q=28.0\nbitrate= 352.6kbits/s\ntotal_size=${n * 1000}\nout_time_us=${n * 41666}\nout_time_ms=${n * 41666}\nout_time=00:00:${((n * 41666) / 1e6).toFixed(6).padStart(9, '0')}\ndup_frames=0\ndrop_frames=0\nspeed=1.5x\nprogress=continue\n`,
+  },
   'SVT-AV1': { before: 'Svt[info]: -------------------------------------------\nEncoding          \b\b\b\b\b\b\b\b\b', draw: (n) => `${String(n).padStart(9)}\b\b\b\b\b\b\b\b\b` },
 };
 

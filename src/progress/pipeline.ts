@@ -5,7 +5,7 @@ import type { ProgressFields } from '../../machines/job-record.js';
 import { type RecordBatch, redrawsSameLine } from './lines.js';
 import { INITIAL_ETA, nextEta, type EtaState } from './eta.js';
 import { type KnownTotals, type ProgressDetail, applySample, initialProgress, withProbedInputs } from './progress-state.js';
-import type { LineParser, ProgressSample } from './sample.js';
+import { type LineParser, type ProgressSample, mergedSamples } from './sample.js';
 import { type ThrottleOptions, type Written, shouldWrite } from './throttle.js';
 
 export interface ProgressUpdate {
@@ -104,6 +104,8 @@ export function readProgress(options: ReadProgressOptions): OperatorFunction<Rec
           const last = batch.length - 1;
           const redrawn = batch.redrawn ?? NONE_REDRAWN;
           let nextRedrawn = 0;
+          // Samples that follow each other and say different things are taken in as one.
+          let held: ProgressSample | null = null;
           for (let index = 0; index <= last; index++) {
             const record = batch[index]!;
             if (index < last) {
@@ -113,8 +115,16 @@ export function readProgress(options: ReadProgressOptions): OperatorFunction<Rec
               if (redrawn[nextRedrawn] === index && redrawsSameLine(record, batch[index + 1]!)) continue;
             }
             const sample = parse(record);
-            if (sample !== null) absorb(sample, runSeconds);
+            if (sample === null) continue;
+            const merged: ProgressSample | null = held === null ? null : mergedSamples(held, sample);
+            if (merged !== null) {
+              held = merged;
+              continue;
+            }
+            if (held !== null) absorb(held, runSeconds);
+            held = sample;
           }
+          if (held !== null) absorb(held, runSeconds);
           if (unreported) report();
         },
         error: (error: unknown) => subscriber.error(error),

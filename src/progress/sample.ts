@@ -41,3 +41,23 @@ export interface ProgressSample {
  * (a cumulative status line of one format, its counter not gone back), so it need not be parsed.
  */
 export type LineParser = ((line: string) => ProgressSample | null) & { replacedBy?: (current: string, next: string) => boolean };
+
+/**
+ * Two samples of one format read as one, where they say different things (ffmpeg's -progress
+ * block: frame, fps, time and speed each on a line of its own): the fields of both, or null where
+ * a field of `next` holds a value other than the one `first` gave (the next block, another bar).
+ */
+export function mergedSamples(first: ProgressSample, next: ProgressSample): ProgressSample | null {
+  if (first.format !== next.format || first.header === true || next.header === true) return null;
+  const given = first as unknown as Record<string, unknown>;
+  const added = next as unknown as Record<string, unknown>;
+  let merged: Record<string, unknown> | null = null;
+  for (const key in added) {
+    const value = added[key];
+    if (value === undefined || value === given[key]) continue;
+    if (given[key] !== undefined) return null;
+    merged ??= { ...given };
+    merged[key] = value;
+  }
+  return merged === null ? first : (merged as unknown as ProgressSample);
+}

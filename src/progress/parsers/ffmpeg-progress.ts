@@ -3,9 +3,10 @@
 import type { ProgressSample } from '../sample.js';
 import { parseClock, parseNumber } from '../units.js';
 
-// The whole line must be one key=value: text glued before a key (yt-dlp's `[download] …bitrate=`)
-// is not a -progress line.
-const KEY_VALUE = /^(frame|fps|bitrate|total_size|out_time_us|out_time_ms|out_time|speed|progress|dup_frames|drop_frames|stream_\d+_\d+_q)=(.*)$/;
+// The whole line must be one key=value, its key one of these: text glued before a key (yt-dlp's
+// `[download] …bitrate=`) is not a -progress line. Looked up, not matched: a block is a dozen lines.
+const KEYS = new Set(['frame', 'fps', 'bitrate', 'total_size', 'out_time_us', 'out_time_ms', 'out_time', 'speed', 'progress', 'dup_frames', 'drop_frames']);
+const STREAM_QUALITY = /^stream_\d+_\d+_q$/;
 
 /** Every -progress line is a key=value. */
 export function mayBeFfmpegProgressLine(line: string): boolean {
@@ -13,32 +14,34 @@ export function mayBeFfmpegProgressLine(line: string): boolean {
 }
 
 export function parseFfmpegProgress(line: string): ProgressSample | null {
-  const match = KEY_VALUE.exec(line);
-  if (!match) return null;
+  const equals = line.indexOf('=');
+  if (equals <= 0) return null;
+  const key = line.slice(0, equals);
+  if (!KEYS.has(key) && !STREAM_QUALITY.test(key)) return null;
   // Trimmed here rather than with `\s*(.*?)\s*$`, which rescans trailing spaces quadratically.
-  const [, key, raw] = match as unknown as [string, string, string];
-  const value = raw.trim();
-  const sample: ProgressSample = { format: 'ffmpeg-progress' };
+  const value = line.slice(equals + 1).trim();
   switch (key) {
     case 'frame':
-      return { ...sample, frame: parseNumber(value) };
+      return { format: FORMAT, frame: parseNumber(value) };
     case 'fps':
-      return { ...sample, fps: parseNumber(value) };
+      return { format: FORMAT, fps: parseNumber(value) };
     case 'bitrate':
-      return { ...sample, bitrate: parseNumber(value) };
+      return { format: FORMAT, bitrate: parseNumber(value) };
     case 'speed':
-      return { ...sample, speed: parseNumber(value) };
+      return { format: FORMAT, speed: parseNumber(value) };
     case 'out_time_us':
     case 'out_time_ms': {
       const micros = parseNumber(value);
       // Before the first frame some builds print INT64_MIN+1 here: unknown, not a time.
-      return { ...sample, timeSeconds: micros === null || micros < 0 ? null : micros / 1e6 };
+      return { format: FORMAT, timeSeconds: micros === null || micros < 0 ? null : micros / 1e6 };
     }
     case 'out_time':
-      return { ...sample, timeSeconds: parseClock(value) };
-    case 'progress':
-      return sample;
+      return { format: FORMAT, timeSeconds: parseClock(value) };
     default:
-      return sample;
+      // progress=, sizes, counts of dropped frames: a line of the format with nothing to read.
+      return LINE_OF_THE_FORMAT;
   }
 }
+
+const FORMAT = 'ffmpeg-progress';
+const LINE_OF_THE_FORMAT: ProgressSample = Object.freeze({ format: FORMAT });
