@@ -37,10 +37,10 @@ export async function parserThroughput(quick: boolean): Promise<Figure[]> {
   const [pipeline, split] = await measure(chunks);
   const [lineByLine, lineSplit] = await measure(perLine);
   const others: Figure[] = [];
-  for (const [name, drawn] of Object.entries(REDRAWN_STATUS)) {
-    const redrawn = redrawnLog(drawn, megabytes);
-    await measure(redrawnLog(drawn, 1));
-    const [rate, splitRate] = await measure(redrawn);
+  for (const [name, drawn] of Object.entries(STATUS_AS_DRAWN)) {
+    const log = statusLog(drawn, megabytes);
+    await measure(statusLog(drawn, 1));
+    const [rate, splitRate] = await measure(log);
     others.push(figure(`parser, ${megabytes} MB of ${name} status lines in 64 KB reads`, rate, 'MB/s', splitRate, 'bare split into lines', atLeast(150, 'MB/s', rate)));
   }
   return [
@@ -52,7 +52,7 @@ export async function parserThroughput(quick: boolean): Promise<Figure[]> {
 
 // Status line number `n` of `total` as each encoder draws it (the forms of the captures in
 // test/fixtures/corpus), with what comes before the first.
-const REDRAWN_STATUS: Record<string, { before: string; draw: (n: number, total: number) => string }> = {
+const STATUS_AS_DRAWN: Record<string, { before: string; draw: (n: number, total: number) => string }> = {
   x264: { before: 'x264 [info]: profile High, level 3.0, 4:2:0, 8-bit\n', draw: (n, total) => `[${((n / total) * 100).toFixed(1)}%] ${n}/${total} frames, 157.60 fps, 38.26 kb/s, eta 0:00:${String(n % 60).padStart(2, '0')}  \r` },
   'tqdm bar': { before: 'Loading pipeline components...\n', draw: (n, total) => `\rSampling: ${String(Math.floor((n / total) * 100)).padStart(3)}%|${'█'.repeat(Math.floor((n / total) * 10)).padEnd(10)}| ${n}/${total} [00:01<00:01, 50.00it/s]` },
   HandBrakeCLI: { before: 'Encoding: task 1 of 1, 0.00 %', draw: (n, total) => `\rEncoding: task 1 of 1, ${((n / total) * 100).toFixed(2)} % (60.39 fps, avg 53.14 fps, ETA 00h09m06s)` },
@@ -64,7 +64,7 @@ const REDRAWN_STATUS: Record<string, { before: string; draw: (n: number, total: 
   'SVT-AV1': { before: 'Svt[info]: -------------------------------------------\nEncoding          \b\b\b\b\b\b\b\b\b', draw: (n) => `${String(n).padStart(9)}\b\b\b\b\b\b\b\b\b` },
 };
 
-function redrawnLog(drawn: { before: string; draw: (n: number, total: number) => string }, megabytes: number): string[] {
+function statusLog(drawn: { before: string; draw: (n: number, total: number) => string }, megabytes: number): string[] {
   // The count of lines that fills the size, about: each line's length from one of the middle.
   const total = Math.ceil((megabytes * 1024 * 1024) / drawn.draw(5000, 10000).length);
   const parts = [drawn.before];

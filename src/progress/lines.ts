@@ -91,9 +91,11 @@ export function splitRecordBatches(maxChars = MAX_RECORD_CHARS): OperatorFunctio
           for (let index = 0; index < parts.length; index++) {
             const part = parts[index]!;
             at += part.length;
+            const endsWithCr = chunk.charCodeAt(at) === CR;
+            const crLf = endsWithCr && chunk.charCodeAt(at + 1) === LF;
             // A lone \r: the next text of the line is drawn over this record.
-            const drawnOver = chunk.charCodeAt(at) === CR && chunk.charCodeAt(at + 1) !== LF;
-            at += chunk.charCodeAt(at) === CR && !drawnOver ? 2 : 1;
+            const drawnOver = endsWithCr && !crLf;
+            at += crLf ? 2 : 1;
             if (plain && pending === '' && part.length <= maxChars) {
               const line = part.trimEnd();
               // What trimEnd keeps ends in a character `\S` matches: visible when not empty.

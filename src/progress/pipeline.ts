@@ -61,8 +61,9 @@ export function readProgress(options: ReadProgressOptions): OperatorFunction<Rec
           if (probed.totals) progress = withProbedInputs(progress, probed.totals);
           prior = probed.expectedRunSeconds ?? prior;
           if (probed.totals && lastWork) {
-            absorb(lastWork, runSecondsNow());
-            report();
+            const runSeconds = runSecondsNow();
+            absorb(lastWork, runSeconds);
+            report(runSeconds);
           }
         });
       const runSecondsNow = () => (options.nowMs() - options.startMs) / 1000;
@@ -73,7 +74,7 @@ export function readProgress(options: ReadProgressOptions): OperatorFunction<Rec
       const absorb = (sample: ProgressSample, runSeconds: number) => {
         const next = applySample(progress, sample);
         if (next.pass.index > progress.pass.index) {
-          if (unreported) report();
+          if (unreported) report(runSeconds);
           passStartSeconds = [...(passStartSeconds ?? []), runSeconds];
         }
         progress = next;
@@ -83,8 +84,7 @@ export function readProgress(options: ReadProgressOptions): OperatorFunction<Rec
       };
       // One update for what the state holds now: the ETA is worked out once per read, not once per
       // record of it (its records arrived together: a rate between them says nothing).
-      const report = () => {
-        const runSeconds = runSecondsNow();
+      const report = (runSeconds: number) => {
         const percent = progress.fields.progress;
         // No percent, no rate of it: an unknown total has only the prior's ETA, if any.
         const measured = percent === null ? { state: eta, etaSeconds: null } : nextEta(eta, runSeconds, percent);
@@ -125,7 +125,7 @@ export function readProgress(options: ReadProgressOptions): OperatorFunction<Rec
             held = sample;
           }
           if (held !== null) absorb(held, runSeconds);
-          if (unreported) report();
+          if (unreported) report(runSeconds);
         },
         error: (error: unknown) => subscriber.error(error),
         // A probe under way is waited for: its lengths may give the run's last update its percent.
