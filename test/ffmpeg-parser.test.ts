@@ -106,6 +106,34 @@ test('of one read, a status line drawn over by the same line is not parsed, and 
   assert.equal(parsed, ['Animation frame 3/10', bar(10, 'Sampling'), bar(10, 'Decoding'), bar(20, 'Sampling'), bar(20, 'Decoding')]);
 });
 
+test('of one read of -progress blocks, a block a newer one follows is not parsed; a run\'s last block, other lines and an unfinished block are', async () => {
+  const parsed: string[] = [];
+  const block = (frame: number, end = 'continue') => [`frame=${frame}`, 'fps=24.0', 'stream_0_0_q=28.0', `out_time_us=${frame * 40_000}`, 'speed=1.5x', `progress=${end}`];
+  const text = (lines: string[]) => lines.map((line) => `${line}\n`).join('');
+  const read = async (choice: 'auto' | 'ffmpeg-progress', chunks: string[], command = 'ffmpeg -i a -progress pipe:1 b') => {
+    parsed.length = 0;
+    const parser = createParser({ parser: choice });
+    const counting = Object.assign((line: string) => (parsed.push(line), parser(line)), { replacedBy: parser.replacedBy, staleIn: parser.staleIn });
+    const known = { totalFrames: 100, plan: planOf([command], true) };
+    return lastValueFrom(from(chunks).pipe(splitRecordBatches(), readProgress({ parse: counting, known, nowMs: () => 0, startMs: 0 }), toArray()));
+  };
+  const header = '  Duration: 00:00:04.00, start: 0.000000, bitrate: 1 kb/s';
+  const busyRead = text([...block(10), stats(15), ...block(20), header, ...block(30), 'frame=31', 'fps=24.0']);
+  for (const choice of ['auto', 'ffmpeg-progress'] as const) {
+    // Under auto, blocks are looked for once the run has printed one.
+    const updates = await read(choice, [text(block(1)), busyRead]);
+    const expected = [stats(15).trimEnd(), header, ...block(30), 'frame=31', 'fps=24.0'];
+    assert.equal(parsed.slice(block(1).length), expected, `${choice}: the stats line, the header, the newest block and the unfinished one`);
+    assert.equal(updates.map((update) => update.fields.frame), [1, 31], choice);
+  }
+  // A block that ends its run (progress=end) is read even with another after it: the pass's last word.
+  const twoPasses = 'ffmpeg -pass 1 -i a -progress pipe:1 b && ffmpeg -pass 2 -i a -progress pipe:1 b';
+  const passes = await read('auto', [text(block(1)), text([...block(50), ...block(100, 'end'), ...block(2), ...block(5)])], twoPasses);
+  assert.equal(parsed.slice(block(1).length), [...block(100, 'end'), ...block(5)]);
+  assert.equal(passes.map((update) => update.fields.frame), [1, 100, 5]);
+  assert.is(passes.at(-1)!.fields.pass, 2, 'the second run is pass 2');
+});
+
 test('with the format pinned, a run that changes format mid-way is still read', () => {
   const parse = createParser({ parser: 'auto' });
   assert.is(parse(stats(10))?.format, 'ffmpeg');

@@ -40,11 +40,12 @@ export interface ProbedInputs {
  * Batches of records (one per read, as `splitRecordBatches` gives them) → progress updates: one
  * per batch that reports work, with the state after its last record (and one more where a pass
  * ends inside it). A status line the next one of its read replaces is not parsed: one the parser
- * knows to be replaced (`replacedBy`), or one drawn over by the same line's next state.
+ * knows to be replaced (`replacedBy`) or stale (`staleIn`), or one drawn over by the same line's
+ * next state.
  */
 export function readProgress(options: ReadProgressOptions): OperatorFunction<RecordBatch, ProgressUpdate> {
   const { parse } = options;
-  const replacedBy = parse.replacedBy;
+  const { replacedBy, staleIn } = parse;
   return (batches) =>
     new Observable<ProgressUpdate>((subscriber) => {
       let progress = initialProgress(options.known);
@@ -104,10 +105,12 @@ export function readProgress(options: ReadProgressOptions): OperatorFunction<Rec
           const last = batch.length - 1;
           const redrawn = batch.redrawn ?? NONE_REDRAWN;
           let nextRedrawn = 0;
+          const stale = staleIn?.(batch) ?? null;
           // Samples that follow each other and say different things are taken in as one.
           let held: ProgressSample | null = null;
           for (let index = 0; index <= last; index++) {
             const record = batch[index]!;
+            if (stale !== null && stale[index] === 1) continue;
             if (index < last) {
               if (replacedBy?.(record, batch[index + 1]!)) continue;
               while (nextRedrawn < redrawn.length && redrawn[nextRedrawn]! < index) nextRedrawn++;

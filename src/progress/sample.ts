@@ -39,8 +39,13 @@ export interface ProgressSample {
  * Reads one line; stateful parsers (multi-line blocks) are made fresh per run by a factory.
  * `replacedBy` is a cheap test that the next record of the same read says all this one says
  * (a cumulative status line of one format, its counter not gone back), so it need not be parsed.
+ * `staleIn` marks the records of a read that later ones of it say all of (a block of lines
+ * followed by a newer block: ffmpeg's -progress), or gives null where none are.
  */
-export type LineParser = ((line: string) => ProgressSample | null) & { replacedBy?: (current: string, next: string) => boolean };
+export type LineParser = ((line: string) => ProgressSample | null) & {
+  replacedBy?: (current: string, next: string) => boolean;
+  staleIn?: (batch: readonly string[]) => Uint8Array | null;
+};
 
 /**
  * Two samples of one format read as one, where they say different things (ffmpeg's -progress

@@ -43,5 +43,48 @@ export function parseFfmpegProgress(line: string): ProgressSample | null {
   }
 }
 
+/**
+ * The -progress lines of a read that a newer block of the same read makes stale: those of every
+ * block that ends `progress=continue` and is followed by another block's end. A block says
+ * nothing its successor does not say newer (its counts only grow within a run), and a read of
+ * piped -progress holds hundreds of them. A block that ends `progress=end` closes its run (a
+ * pass) and is read; so is the unfinished block at a read's end, and any line of another format
+ * between them. Null when nothing is stale.
+ */
+export function staleProgressLines(batch: readonly string[]): Uint8Array | null {
+  let stale: Uint8Array | null = null;
+  let laterBlockEnds = false;
+  let inStaleBlock = false;
+  // Backwards: a block is known stale from its end line, which comes after its other lines.
+  for (let index = batch.length - 1; index >= 0; index--) {
+    const record = batch[index]!;
+    if (record.charCodeAt(0) === P && record.startsWith(BLOCK_END)) {
+      inStaleBlock = laterBlockEnds && record === CONTINUES;
+      laterBlockEnds = true;
+    } else if (!inStaleBlock || !hasKeyLineShape(record)) {
+      continue;
+    }
+    if (inStaleBlock) (stale ??= new Uint8Array(batch.length))[index] = 1;
+  }
+  return stale;
+}
+
+/**
+ * A line of a -progress block's shape: a lowercase key, `=`, a short value. ffmpeg's stats line
+ * (which starts `frame=` too) is longer, its header lines start with spaces and its warnings with
+ * `[`: those are read. Shape, not key, because this asks every line of a read's stale blocks
+ * (looking the key up cost as much as splitting the read into lines).
+ */
+function hasKeyLineShape(line: string): boolean {
+  const first = line.charCodeAt(0);
+  return first >= 0x61 && first <= 0x7a && line.length <= MAX_KEY_LINE_CHARS && line.includes('=');
+}
+
+// The longest key (out_time_us) and a value of 20 digits and a unit would be 40.
+const MAX_KEY_LINE_CHARS = 40;
+
+const BLOCK_END = 'progress=';
+const P = BLOCK_END.charCodeAt(0);
+const CONTINUES = 'progress=continue';
 const FORMAT = 'ffmpeg-progress';
 const LINE_OF_THE_FORMAT: ProgressSample = Object.freeze({ format: FORMAT });

@@ -8,7 +8,7 @@
 // encoders print around their status lines, is turned away by a dozen substring searches.
 import type { ParserName } from '../../../machines/job-record.js';
 import type { LineParser, ProgressSample } from '../sample.js';
-import { mayBeFfmpegProgressLine, parseFfmpegProgress } from './ffmpeg-progress.js';
+import { mayBeFfmpegProgressLine, parseFfmpegProgress, staleProgressLines } from './ffmpeg-progress.js';
 import { mayBeFfmpegHeaderLine, parseFfmpegHeader, parseFfmpegStats, statsLineReplacedBy } from './ffmpeg.js';
 import { createHandbrakeParser } from './handbrake.js';
 import { mayBeAomencLine, parseAomenc } from './aomenc.js';
@@ -62,14 +62,14 @@ export function createParser(choice: ParserChoice): LineParser {
   switch (choice.parser) {
     case 'auto':
       // A job's own pattern may read what a skipped stats line holds; without one, skip them.
-      return custom ? createAutoParser(custom) : Object.assign(createAutoParser(null), { replacedBy: statsLineReplacedBy });
+      return custom ? createAutoParser(custom) : withSkips(createAutoParser(null));
     case 'pattern':
       if (!custom) throw new Error('parser "pattern" needs a pattern');
       return custom;
     case 'ffmpeg':
       return Object.assign(firstOf([parseFfmpegStats, checked.ffmpegHeader]), { replacedBy: statsLineReplacedBy });
     case 'ffmpeg-progress':
-      return firstOf([checked.ffmpegProgress, checked.ffmpegHeader]);
+      return Object.assign(firstOf([checked.ffmpegProgress, checked.ffmpegHeader]), { staleIn: staleProgressLines });
     case 'handbrake':
       return createHandbrakeParser();
     case 'x264':
@@ -102,6 +102,24 @@ function firstOf(parsers: LineParser[]): LineParser {
     }
     return null;
   };
+}
+
+/**
+ * The auto parser, skipping what a later record of the same read says newer: ffmpeg's stats
+ * lines always (a cheap test of the next record), -progress blocks once the run has printed one
+ * (finding them asks every record of a read).
+ */
+function withSkips(parse: LineParser): LineParser {
+  let printsProgressBlocks = false;
+  const parser: LineParser = (line) => {
+    const sample = parse(line);
+    if (sample?.format === 'ffmpeg-progress') printsProgressBlocks = true;
+    return sample;
+  };
+  return Object.assign(parser, {
+    replacedBy: statsLineReplacedBy,
+    staleIn: (batch: readonly string[]) => (printsProgressBlocks ? staleProgressLines(batch) : null),
+  });
 }
 
 function createAutoParser(custom: LineParser | null): LineParser {
