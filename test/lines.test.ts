@@ -22,6 +22,11 @@ test('a counter redrawn with backspaces gives a record per value, as a terminal 
   assert.equal(lines, ['Encoding', 'Encoding         1', 'Encoding         2', 'Encoding        10', 'Done']);
 });
 
+test('a counter with colour codes, redrawn with backspaces in later reads, shows no codes in any record', async () => {
+  const lines = await split(['\u001b[1;32mEncoding\u001b[0m:  ', '  5\b\b\b', ' 10\b\b\b\u001b[33m 15\u001b[0m\b\b\b', ' 20\n']);
+  assert.equal(lines, ['Encoding:    5', 'Encoding:   10', 'Encoding:   15', 'Encoding:   20']);
+});
+
 test('a batch names the records the same line drew over: a lone \\r or backspaces, not a line end', async () => {
   const batches = await lastValueFrom(
     from([' 10%|█ | 1/10\r 20%|██ | 2/10\r\nkept\nEncoding   1\b\b\b\b  2\r\r\n', 'last\r']).pipe(splitRecordBatches(), toArray()),

@@ -82,7 +82,8 @@ async function measure(chunks: string[]): Promise<[number, number]> {
   let pending = '';
   let lines = 0;
   for (const chunk of chunks) {
-    const parts = (pending + chunk).split(/\r\n|\r|\n/);
+    // SVT-AV1's counter ends each state with backspaces, not a line break.
+    const parts = (pending + chunk).split(/\r\n|\r|\n|\x08+/);
     pending = parts.pop() ?? '';
     lines += parts.length;
   }

@@ -45,19 +45,26 @@ export function splitRecordBatches(maxChars = MAX_RECORD_CHARS): OperatorFunctio
         subscriber.next(full);
       };
       let pending = '';
+      // Whether `pending` may hold a control sequence: only text of a chunk that has one can.
+      let pendingMayHoldControl = false;
       // Characters of the current record beyond the limit, counted but never kept.
       let cut = 0;
+      // Backspaces never reach `pending` (extend applies them), so a record with no control
+      // sequence is clean once trimmed; what trimEnd keeps is visible when not empty.
       const emit = (raw: string, drawnOver: boolean) => {
-        const line = cleanRecord(raw);
+        const line = pendingMayHoldControl ? cleanRecord(raw) : raw.trimEnd();
         const shown = cut > 0 ? `${line} … [encsup cut ${cut} more characters of this line]` : line;
         cut = 0;
-        if (!VISIBLE.test(shown)) return;
+        if (shown === '') return;
         if (drawnOver) redrawn.push(batch.length);
         batch.push(shown);
       };
-      // Text within one record. A counter redrawn with backspaces (SVT-AV1) shows a new value at
-      // each run of backspaces: what the terminal showed just before it is a record of its own.
-      const append = (text: string) => {
+      const startRecord = (text: string) => {
+        pending = text;
+        if (text === '') pendingMayHoldControl = false;
+      };
+      const append = (text: string, mayHoldControl: boolean) => {
+        pendingMayHoldControl ||= mayHoldControl;
         if (cut === 0 && pending.length + text.length <= maxChars) {
           pending += text;
           return;
@@ -66,26 +73,31 @@ export function splitRecordBatches(maxChars = MAX_RECORD_CHARS): OperatorFunctio
         pending += text.slice(0, room);
         cut += text.length - Math.min(room, text.length);
       };
-      const extend = (text: string) => {
-        if (!text.includes('\b')) return append(text);
-        for (const piece of text.split(/(\x08+)/)) {
-          if (piece === '') continue;
-          if (piece[0] !== '\b') {
-            append(piece);
-            continue;
-          }
+      // Text within one record. A counter redrawn with backspaces (SVT-AV1) shows a new value at
+      // each run of backspaces: what the terminal showed just before it is a record of its own.
+      // Looked for, not split on: SVT-AV1 draws a record every 18 characters.
+      const extend = (text: string, mayHoldControl: boolean) => {
+        let from = 0;
+        for (let at = text.indexOf('\b'); at >= 0; at = text.indexOf('\b', from)) {
+          if (at > from) append(text.slice(from, at), mayHoldControl);
+          from = at;
+          while (text.charCodeAt(from) === BACKSPACE) from++;
           emit(pending, true);
-          const shown = stripVTControlCharacters(pending);
-          pending = shown.slice(0, Math.max(0, shown.length - piece.length));
+          const shown = pendingMayHoldControl ? stripVTControlCharacters(pending) : pending;
+          pendingMayHoldControl = false;
+          startRecord(shown.slice(0, Math.max(0, shown.length - (from - at))));
         }
+        if (from < text.length) append(from === 0 ? text : text.slice(from), mayHoldControl);
       };
       const subscription = chunks.subscribe({
         next(chunk) {
-          const parts = chunk.split(/\r\n|\r|\n/);
+          // Split on a string where it can be (text from pipes), which is much faster than on a pattern.
+          const parts = chunk.includes('\r') ? chunk.split(LINE_BREAK) : chunk.split('\n');
           const rest = parts.pop() ?? '';
           // A chunk with no backspace and no control sequence (nearly every read of a busy
           // encoder) needs none of the per-record checks: a record wholly inside it is only trimmed.
-          const plain = isPlainText(chunk);
+          const mayHoldControl = chunk.includes('\u001B') || chunk.includes('\u009B');
+          const plain = !mayHoldControl && !chunk.includes('\b');
           // Where in the chunk the current part's line break is.
           let at = 0;
           for (let index = 0; index < parts.length; index++) {
@@ -104,11 +116,11 @@ export function splitRecordBatches(maxChars = MAX_RECORD_CHARS): OperatorFunctio
               batch.push(line);
               continue;
             }
-            extend(part);
+            extend(part, mayHoldControl);
             emit(pending, drawnOver);
-            pending = '';
+            startRecord('');
           }
-          extend(rest);
+          extend(rest, mayHoldControl);
           flush();
         },
         error(err) {
@@ -116,7 +128,7 @@ export function splitRecordBatches(maxChars = MAX_RECORD_CHARS): OperatorFunctio
         },
         complete() {
           if (pending !== '' || cut > 0) emit(pending, false);
-          pending = '';
+          startRecord('');
           flush();
           subscriber.complete();
         },
@@ -125,8 +137,10 @@ export function splitRecordBatches(maxChars = MAX_RECORD_CHARS): OperatorFunctio
     });
 }
 
+const LINE_BREAK = /\r\n|\r|\n/;
 const CR = 13;
 const LF = 10;
+const BACKSPACE = 8;
 
 /**
  * Whether `next`, drawn over `current` on the same line, is the same status line redrawn and
@@ -136,43 +150,59 @@ const LF = 10;
  * the next pass) keeps `current`: it is the last word of what came before.
  */
 export function redrawsSameLine(current: string, next: string): boolean {
-  const end = labelEnd(current);
-  return end >= 0 && end === labelEnd(next) && current.startsWith(next.slice(0, end)) && leadingNumber(next, end) >= leadingNumber(current, end);
+  // The same text up to the first digit or difference; from there, only spaces before each number.
+  const shorter = Math.min(current.length, next.length);
+  let same = 0;
+  while (same < shorter) {
+    const code = current.charCodeAt(same);
+    if (code !== next.charCodeAt(same) || isDigit(code)) break;
+    same++;
+  }
+  const one = skipSpaces(current, same);
+  const other = skipSpaces(next, same);
+  return digitAt(current, one) && digitAt(next, other) && numberAt(next, other) >= numberAt(current, one);
 }
 
-/** The number (digits, and a fraction) from `from` on, spaces before it skipped. */
-function leadingNumber(line: string, from: number): number {
+// Every loop here stops at the string's end before reading past it: a charCodeAt out of range
+// (NaN) takes V8 off its fast path, and status lines often end in their number.
+
+function digitAt(line: string, at: number): boolean {
+  return at < line.length && isDigit(line.charCodeAt(at));
+}
+
+function skipSpaces(line: string, from: number): number {
   let at = from;
-  while (line.charCodeAt(at) === 0x20) at++;
-  let value = 0;
-  for (let code = line.charCodeAt(at); isDigit(code); code = line.charCodeAt(++at)) value = value * 10 + (code - 0x30);
-  if (line.charCodeAt(at) !== 0x2e) return value;
-  let scale = 0.1;
-  for (let code = line.charCodeAt(++at); isDigit(code); code = line.charCodeAt(++at), scale /= 10) value += (code - 0x30) * scale;
-  return value;
+  while (at < line.length && line.charCodeAt(at) === 0x20) at++;
+  return at;
 }
 
-/** Where the text before a line's first digit ends, its trailing spaces left out; -1 without a digit. */
-function labelEnd(line: string): number {
-  let at = 0;
-  while (at < line.length && !isDigit(line.charCodeAt(at))) at++;
-  if (at === line.length) return -1;
-  while (at > 0 && line.charCodeAt(at - 1) === 0x20) at--;
-  return at;
+/** The number (digits, and a fraction) at `from`. */
+function numberAt(line: string, from: number): number {
+  const end = line.length;
+  let at = from;
+  let value = 0;
+  for (; at < end; at++) {
+    const code = line.charCodeAt(at);
+    if (!isDigit(code)) break;
+    value = value * 10 + (code - 0x30);
+  }
+  if (at >= end || line.charCodeAt(at) !== 0x2e) return value;
+  let scale = 0.1;
+  for (at++; at < end; at++, scale /= 10) {
+    const code = line.charCodeAt(at);
+    if (!isDigit(code)) break;
+    value += (code - 0x30) * scale;
+  }
+  return value;
 }
 
 function isDigit(code: number): boolean {
   return code >= 0x30 && code <= 0x39;
 }
 
-const VISIBLE = /\S/;
 // Every control sequence starts with ESC or CSI: a record with neither (nearly every status line)
 // skips the sequence matcher, which is most of the cost of a record.
 const CONTROL_START = /[\u001B\u009B]/;
-
-function isPlainText(chunk: string): boolean {
-  return !chunk.includes('\b') && !chunk.includes('\u001B') && !chunk.includes('\u009B');
-}
 
 /** Removes terminal control sequences and applies backspaces, as a terminal would show the text. */
 export function cleanRecord(raw: string): string {
