@@ -48,7 +48,7 @@ export function parseFfmpegProgress(line: string): ProgressSample | null {
  * block that ends `progress=continue` and is followed by another block's end. A block says
  * nothing its successor does not say newer (its counts only grow within a run), and a read of
  * piped -progress holds hundreds of them. A block that ends `progress=end` closes its run (a
- * pass) and is read; so is the unfinished block at a read's end, and any line of another format
+ * pass) and is read; so is the unfinished block at a read's end, and any line of another shape
  * between them. Null when nothing is stale.
  */
 export function staleProgressLines(batch: readonly string[]): Uint8Array | null {
@@ -58,7 +58,7 @@ export function staleProgressLines(batch: readonly string[]): Uint8Array | null 
   // Backwards: a block is known stale from its end line, which comes after its other lines.
   for (let index = batch.length - 1; index >= 0; index--) {
     const record = batch[index]!;
-    if (record.charCodeAt(0) === P && record.startsWith(BLOCK_END)) {
+    if (record.charCodeAt(0) === BLOCK_END_FIRST && record.startsWith(BLOCK_END)) {
       inStaleBlock = laterBlockEnds && record === CONTINUES;
       laterBlockEnds = true;
     } else if (!inStaleBlock || !hasKeyLineShape(record)) {
@@ -84,7 +84,7 @@ function hasKeyLineShape(line: string): boolean {
 const MAX_KEY_LINE_CHARS = 40;
 
 const BLOCK_END = 'progress=';
-const P = BLOCK_END.charCodeAt(0);
+const BLOCK_END_FIRST = BLOCK_END.charCodeAt(0);
 const CONTINUES = 'progress=continue';
 const FORMAT = 'ffmpeg-progress';
 const LINE_OF_THE_FORMAT: ProgressSample = Object.freeze({ format: FORMAT });
