@@ -55,10 +55,13 @@ async function runUnderPty(name: string, command: string[], options: { totalFram
   return { updates: await updates, exitCode: exit.exitCode };
 }
 
-/** `minUpdates`: one update comes of each read, and a fast encoder may print its run in one or two. */
-function assertReadsToTheEnd(name: string, run: Run, expectedFrames: number | null, minUpdates = 2) {
+/**
+ * One update comes of each read, and small reads close together are taken as one (paced-reads.ts):
+ * these encodes of 96 small frames may print their whole run within one.
+ */
+function assertReadsToTheEnd(name: string, run: Run, expectedFrames: number | null) {
   assert.is(run.exitCode, 0, `${name} exits 0`);
-  assert.ok(run.updates.length >= minUpdates, `${name}: progress updates were read (${run.updates.length})`);
+  assert.ok(run.updates.length >= 1, `${name}: progress updates were read`);
   const last = run.updates.at(-1)!.fields;
   assert.ok((last.progress ?? 0) >= 99, `${name}: reaches the end, got ${last.progress} %`);
   assert.ok((last.progress ?? 0) <= 100);
@@ -95,7 +98,7 @@ test('x264 and x265 read their own [x%] n/total lines to the end', async () => {
 
 test("SvtAv1EncApp's counter is read, and with the job's total frames reaches 100 %", async () => {
   const run = await runUnderPty('svtav1', ['SvtAv1EncApp', '--preset', '12', '-i', y4m, '-b', 'out.ivf'], { totalFrames: FRAMES });
-  assertReadsToTheEnd('SvtAv1EncApp', run, FRAMES, 1);
+  assertReadsToTheEnd('SvtAv1EncApp', run, FRAMES);
 });
 
 test("HandBrakeCLI's task percentage is read to the end", async () => {

@@ -6,6 +6,7 @@ import * as assert from 'uvu/assert';
 import { firstValueFrom, toArray } from 'rxjs';
 import { gatherReads, startEncoder } from '../src/runner/encoder-run.js';
 import { nativeProcesses } from '../src/runner/native.js';
+import { READ_GAP_MS, waitsBeforeNextRead } from '../src/runner/paced-reads.js';
 import { spawnPty } from '../src/runner/pty.js';
 import { aJob } from './helpers/jobs.js';
 import { encodeCommand } from './helpers/media.js';
@@ -88,6 +89,28 @@ test('a program printing in many small writes is passed on in a few pieces, in o
   const pieces = await chunks;
   assert.is(pieces.join(''), `${Array.from({ length: 100 }, (_, i) => `step ${i}\r`).join('')}END`);
   assert.ok(pieces.length <= 25, `${pieces.length} pieces for 100 writes over at least 200 ms`);
+});
+
+test('a terminal written to in many small pieces is read a few times, not once a write, and wholly', async () => {
+  // 200 writes 2 ms or more apart: each its own read, were the terminal read as it comes.
+  const script = 'import sys, time\nfor i in range(200):\n    sys.stdout.write(f"step {i}\\r")\n    sys.stdout.flush()\n    time.sleep(0.002)\nsys.stdout.write("END")\n';
+  const started = performance.now();
+  const child = spawnPty('python3', ['-c', script], { cwd: process.cwd(), env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin' } });
+  const reads: string[] = [];
+  child.onData((text) => reads.push(text));
+  const exit = await new Promise((resolve) => child.onExit(resolve));
+  const elapsedMs = performance.now() - started;
+  assert.equal(exit, { exitCode: 0, signal: null });
+  assert.is(reads.join(''), `${Array.from({ length: 200 }, (_, i) => `step ${i}\r`).join('')}END`);
+  // A second small read within READ_GAP_MS stops the reading until the gap is over; the exit's last reads come as they come.
+  const most = 2 * Math.ceil(elapsedMs / READ_GAP_MS) + 4;
+  assert.ok(reads.length <= most, `${reads.length} reads in ${Math.round(elapsedMs)} ms, at most ${most}`);
+});
+
+test('reading waits only after a small read that came soon after the one before', () => {
+  assert.ok(waitsBeforeNextRead(5, 100));
+  assert.not.ok(waitsBeforeNextRead(READ_GAP_MS, 100), 'a read after a quiet spell: reading goes on');
+  assert.not.ok(waitsBeforeNextRead(5, 4095), 'a terminal handing over all it can: the writer must not be held up');
 });
 
 test('gathered reads: held until the time is up, passed at once past 64 KB held, and on demand', async () => {

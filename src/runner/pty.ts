@@ -19,6 +19,7 @@ import * as pty from 'node-pty';
 import { type ProcessExit, type SpawnOptions, type SpawnProcess, signalName } from './child-process.js';
 import { spawnAsExecvp } from './launch.js';
 import { type NativeProcesses, nativeProcesses } from './native.js';
+import { type PacedReads, readPaced } from './paced-reads.js';
 import { whenReaped } from './reaper.js';
 
 /** node-pty's native module, as its `spawn` calls it (exported by node-pty as `native`). */
@@ -97,6 +98,8 @@ export const spawnPty: SpawnProcess = (file, args, options) => {
   let timer: NodeJS.Timeout | null = null;
   // The program's side, held here until its output has been read to the mark.
   let holder: number | null = null;
+  // Its output, once the terminal is open.
+  let reading: PacedReads<ReadStream> | null = null;
 
   const deliver = (text: string) => {
     if (text !== '') for (const listener of dataListeners) listener(text);
@@ -104,6 +107,8 @@ export const spawnPty: SpawnProcess = (file, args, options) => {
   const env = { ...options.env, PWD: options.cwd, TERM: TERMINAL_NAME };
   const onExit = (ended: ProcessExit) => {
     exit = ended;
+    // Its last output, and the mark after it, are read as they come: a paused reading would hold them.
+    reading?.readFreely();
     if (outputClosed) return finish();
     timer = setTimeout(finish, MARK_WAIT_MS);
     if (holder === null) return;
@@ -120,9 +125,7 @@ export const spawnPty: SpawnProcess = (file, args, options) => {
   };
   const term = nativeProcesses ? startWithPosixSpawn(nativeProcesses, file, args, { ...options, env }, onExit) : startWithNodePty(file, args, { ...options, env }, onExit);
   holder = term.holder;
-  const output = new ReadStream(term.master);
-  output.setEncoding('utf8');
-  output.on('data', (text: string) => {
+  reading = readPaced((options) => new ReadStream(term.master, options), (text) => {
     if (markWrite === 'none') return deliver(text);
     const seen = carry + text;
     const at = seen.indexOf(mark);
@@ -136,6 +139,7 @@ export const spawnPty: SpawnProcess = (file, args, options) => {
     carry = seen.slice(seen.length - keep);
     deliver(seen.slice(0, seen.length - keep));
   });
+  const output = reading.socket;
   // EIO once nothing holds the program's side (without a holder, when the program has gone).
   const closed = () => {
     outputClosed = true;
