@@ -125,7 +125,7 @@ export const spawnPty: SpawnProcess = (file, args, options) => {
   };
   const term = nativeProcesses ? startWithPosixSpawn(nativeProcesses, file, args, { ...options, env }, onExit) : startWithNodePty(file, args, { ...options, env }, onExit);
   holder = term.holder;
-  reading = readPaced((options) => new ReadStream(term.master, options), (text) => {
+  reading = readPaced((socketOptions) => new ReadStream(term.master, socketOptions), (text) => {
     if (markWrite === 'none') return deliver(text);
     const seen = carry + text;
     const at = seen.indexOf(mark);
