@@ -59,9 +59,10 @@ export function splitRecordBatches(maxChars = MAX_RECORD_CHARS): OperatorFunctio
         if (drawnOver) redrawn.push(batch.length);
         batch.push(shown);
       };
+      // A record starts from text with no control sequence: nothing, or what a terminal showed.
       const startRecord = (text: string) => {
         pending = text;
-        if (text === '') pendingMayHoldControl = false;
+        pendingMayHoldControl = false;
       };
       const append = (text: string, mayHoldControl: boolean) => {
         pendingMayHoldControl ||= mayHoldControl;
@@ -81,10 +82,9 @@ export function splitRecordBatches(maxChars = MAX_RECORD_CHARS): OperatorFunctio
         for (let at = text.indexOf('\b'); at >= 0; at = text.indexOf('\b', from)) {
           if (at > from) append(text.slice(from, at), mayHoldControl);
           from = at;
-          while (text.charCodeAt(from) === BACKSPACE) from++;
+          while (from < text.length && text.charCodeAt(from) === BACKSPACE) from++;
           emit(pending, true);
           const shown = pendingMayHoldControl ? stripVTControlCharacters(pending) : pending;
-          pendingMayHoldControl = false;
           startRecord(shown.slice(0, Math.max(0, shown.length - (from - at))));
         }
         if (from < text.length) append(from === 0 ? text : text.slice(from), mayHoldControl);
