@@ -1,8 +1,12 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import { from, lastValueFrom, toArray } from 'rxjs';
+import { from, lastValueFrom, mergeAll, toArray } from 'rxjs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { cleanRecord, redrawsSameLine, splitRecordBatches, splitRecords } from '../src/progress/lines.js';
+import { type OperatorFunction } from 'rxjs';
+import { type RecordBatch, cleanRecord, redrawsSameLine, splitRecordBatches, splitRecords, splitRecordsApart } from '../src/progress/lines.js';
+import { createParser } from '../src/progress/parsers/index.js';
+import { readProgress } from '../src/progress/pipeline.js';
+import { corpusFile } from './helpers/corpus.js';
 
 const split = (chunks: string[], maxChars?: number) => lastValueFrom(from(chunks).pipe(splitRecords(maxChars), toArray()));
 const chunksOf = (text: string, size: number) => Array.from({ length: Math.ceil(text.length / size) }, (_, at) => text.slice(at * size, (at + 1) * size));
@@ -20,6 +24,42 @@ test('ANSI colour codes are removed and backspaces applied, as a terminal shows 
 test('a counter redrawn with backspaces gives a record per value, as a terminal shows it', async () => {
   const lines = await split(['Encoding          \b\b\b\b\b\b\b\b\b        1\b\b\b\b\b\b\b\b\b', '        2\b\b\b\b\b\b\b\b\b       10\r\nDone\n']);
   assert.equal(lines, ['Encoding', 'Encoding         1', 'Encoding         2', 'Encoding        10', 'Done']);
+});
+
+test('live: a count that the same read draws over with a count no lower is not a record; one that goes back is', async () => {
+  const bs = '\b'.repeat(9);
+  const state = (count: number) => `${String(count).padStart(9)}${bs}`;
+  // Each read's last state stays (nothing in the read draws over it), and so does the line left
+  // when the backspaces erase the last count.
+  const live = (chunks: string[]) => lastValueFrom(from(chunks).pipe(splitRecordBatches(), mergeAll(), toArray()));
+  const lines = await live([`Encoding          ${bs}${state(1)}${state(2)}${state(3)}`, `${state(4)}${state(5)}\n`]);
+  assert.equal(lines, ['Encoding', 'Encoding         3', 'Encoding         5', 'Encoding']);
+  // The count went back (a second pass): the last word of the first stays.
+  assert.equal(await live([`Encoding          ${bs}${state(8)}${state(9)}${state(1)}${state(2)}\n`]), ['Encoding', 'Encoding         9', 'Encoding         2', 'Encoding']);
+  // A digit before the count: a reader compares that one, so every state stays for it.
+  assert.equal(await live(['Pass 2:   \b\b\b  5\b\b\b  6\b\b\b  7\b\b\b\n']), ['Pass 2:', 'Pass 2:  5', 'Pass 2:  6', 'Pass 2:  7', 'Pass 2:']);
+  // Backspaces that erase more than the count leave another line each time.
+  assert.equal(await live(['Frames:   1\b\b\b\b  2\b\b\b\b  3\n']), ['Frames:   1', 'Frames:  2', 'Frames  3']);
+  // A log read after the fact (splitRecords) keeps every state: each was printed at its own time.
+  assert.equal((await split([`Encoding          ${bs}${state(1)}${state(2)}${state(3)}\n`])).length, 5);
+});
+
+test('live reads of the real SVT-AV1 captures, in reads of any size, end where reading every record ends', async () => {
+  for (const [name, totalFrames] of [['svtav1.pty.log', 240], ['../captures/svtav1.pty.log', 96]] as const) {
+    const text = corpusFile(name);
+    const readWith = async (split: OperatorFunction<string, RecordBatch>, chunks: string[]) => {
+      let clock = 0;
+      const parse = createParser({ parser: 'auto' });
+      return lastValueFrom(from(chunks).pipe(split, readProgress({ parse, known: { totalFrames }, nowMs: () => (clock += 100), startMs: 0 }), toArray()));
+    };
+    const everyRecord = (await readWith(splitRecordsApart(), [text])).at(-1)!.fields;
+    assert.is(everyRecord.frame, totalFrames, name);
+    for (const size of [text.length, 65536, 4096, 97, 18, 7]) {
+      const updates = await readWith(splitRecordBatches(), chunksOf(text, size));
+      assert.equal(updates.at(-1)!.fields, everyRecord, `${name} in reads of ${size}`);
+      for (let i = 1; i < updates.length; i++) assert.ok(updates[i]!.fields.frame! >= updates[i - 1]!.fields.frame!, `${name} in reads of ${size}: never backwards`);
+    }
+  }
 });
 
 test('a counter with colour codes, redrawn with backspaces in later reads, shows no codes in any record', async () => {
@@ -60,14 +100,13 @@ test('blank records are dropped', async () => {
 
 test('records are the same however the output is cut into reads, plain or with control codes', async () => {
   const corpus = new URL('./fixtures/corpus/', import.meta.url);
-  // A run of backspaces cut between reads shows what the terminal showed between them (a record of
-  // its own), so captures with backspaces are left out here; colour codes stay in.
+  // Backspaces (a run of them cut between reads is one run) and colour codes included.
   const captures = readdirSync(corpus)
     .filter((name) => name.endsWith('.pty.log'))
-    .map((name) => ({ name, text: readFileSync(new URL(name, corpus), 'utf8') }))
-    .filter(({ text }) => !text.includes('\b'));
+    .map((name) => ({ name, text: readFileSync(new URL(name, corpus), 'utf8') }));
   assert.ok(captures.length >= 5);
   assert.ok(captures.some(({ text }) => text.includes('\u001b')));
+  assert.ok(captures.some(({ text }) => text.includes('\b')));
   // One character a read takes the record-by-record path throughout: the reference.
   for (const { name, text } of captures) {
     const expected = await split([...text]);

@@ -10,7 +10,7 @@ import { from, lastValueFrom, count as countAll, map } from 'rxjs';
 import { splitRecordBatches } from '../../src/progress/lines.js';
 import { createParser } from '../../src/progress/parsers/index.js';
 import { readProgress, throttleProgress } from '../../src/progress/pipeline.js';
-import { type Figure, atLeast, elapsed, figure } from '../lib.js';
+import { type Figure, atLeast, collectGarbage, elapsed, figure } from '../lib.js';
 
 const CHUNK = 64 * 1024;
 
@@ -78,6 +78,7 @@ function statusLog(drawn: { before: string; draw: (n: number, total: number) => 
 /** Megabytes a second through the pipeline and through a bare split, for the same chunks. */
 async function measure(chunks: string[]): Promise<[number, number]> {
   const bytes = chunks.reduce((sum, chunk) => sum + Buffer.byteLength(chunk), 0) / 1024 / 1024;
+  collectGarbage();
   const splitStart = performance.now();
   let pending = '';
   let lines = 0;
@@ -90,6 +91,7 @@ async function measure(chunks: string[]): Promise<[number, number]> {
   const splitRate = bytes / elapsed(splitStart);
 
   let clock = 0;
+  collectGarbage();
   const pipelineStart = performance.now();
   const updates = await lastValueFrom(
     from(chunks).pipe(

@@ -8,9 +8,12 @@ import { Observable, type OperatorFunction, map, mergeAll } from './rx.js';
 
 export const MAX_RECORD_CHARS = 8192;
 
-/** Splits a stream of text chunks into records; a record cut between two chunks is joined first. */
+/**
+ * Splits a stream of text chunks into records; a record cut between two chunks is joined first.
+ * Every state of a counter redrawn with backspaces is a record, however many a chunk holds.
+ */
 export function splitRecords(maxChars = MAX_RECORD_CHARS): OperatorFunction<string, string> {
-  return (chunks) => chunks.pipe(splitRecordBatches(maxChars), mergeAll());
+  return (chunks) => chunks.pipe(splitRecordBatches(maxChars, { everyCounterState: true }), mergeAll());
 }
 
 /**
@@ -27,12 +30,21 @@ export function splitRecordsApart(maxChars = MAX_RECORD_CHARS): OperatorFunction
  */
 export type RecordBatch = readonly string[] & { readonly redrawn?: readonly number[] };
 
+export interface SplitOptions {
+  /**
+   * Whether a counter state that the same chunk draws over at once is a record too
+   * (countsDrawnOver). Live reads pass over such states: a reader would skip them. Default: no.
+   */
+  everyCounterState?: boolean;
+}
+
 /**
  * The records of each chunk together, one array per chunk that completes any: what arrived in one
  * chunk (a read, or an encoder's reads of 40 ms gathered: encoder-run.ts) arrived within a moment,
  * so a reader may skip a status line the next one in it replaces.
  */
-export function splitRecordBatches(maxChars = MAX_RECORD_CHARS): OperatorFunction<string, RecordBatch> {
+export function splitRecordBatches(maxChars = MAX_RECORD_CHARS, options: SplitOptions = {}): OperatorFunction<string, RecordBatch> {
+  const passOverCounts = options.everyCounterState !== true;
   return (chunks) =>
     new Observable<RecordBatch>((subscriber) => {
       let batch: string[] = [];
@@ -47,6 +59,10 @@ export function splitRecordBatches(maxChars = MAX_RECORD_CHARS): OperatorFunctio
       let pending = '';
       // Whether `pending` may hold a control sequence: only text of a chunk that has one can.
       let pendingMayHoldControl = false;
+      // Whether `pending` has no digit; null when not yet looked at since it last changed.
+      let pendingDigitFree: boolean | null = null;
+      // Whether the last text ended in a run of backspaces, which the next may go on with.
+      let backspacesGoOn = false;
       // Characters of the current record beyond the limit, counted but never kept.
       let cut = 0;
       // Backspaces never reach `pending` (extend applies them), so a record with no control
@@ -63,9 +79,13 @@ export function splitRecordBatches(maxChars = MAX_RECORD_CHARS): OperatorFunctio
       const startRecord = (text: string) => {
         pending = text;
         pendingMayHoldControl = false;
+        pendingDigitFree = null;
+        backspacesGoOn = false;
       };
       const append = (text: string, mayHoldControl: boolean) => {
         pendingMayHoldControl ||= mayHoldControl;
+        pendingDigitFree = null;
+        backspacesGoOn = false;
         if (cut === 0 && pending.length + text.length <= maxChars) {
           pending += text;
           return;
@@ -74,18 +94,33 @@ export function splitRecordBatches(maxChars = MAX_RECORD_CHARS): OperatorFunctio
         pending += text.slice(0, room);
         cut += text.length - Math.min(room, text.length);
       };
+      // Where the first counter state from `from` that stays a record starts (countsDrawnOver).
+      const afterCountsDrawnOver = (text: string, from: number): number => {
+        if (cut > 0 || pendingMayHoldControl) return from;
+        pendingDigitFree ??= !HAS_DIGIT.test(pending);
+        return pendingDigitFree ? from + countsDrawnOver(text, from, maxChars - pending.length) : from;
+      };
       // Text within one record. A counter redrawn with backspaces (SVT-AV1) shows a new value at
-      // each run of backspaces: what the terminal showed just before it is a record of its own.
-      // Looked for, not split on: SVT-AV1 draws a record every 18 characters.
+      // each run of backspaces: what the terminal showed just before it is a record of its own,
+      // unless the same text draws over it at once. Looked for, not split on.
       const extend = (text: string, mayHoldControl: boolean) => {
         let from = 0;
         for (let at = text.indexOf('\b'); at >= 0; at = text.indexOf('\b', from)) {
+          if (passOverCounts && !mayHoldControl && at > from) {
+            const kept = afterCountsDrawnOver(text, from);
+            if (kept > from) {
+              from = kept;
+              at = text.indexOf('\b', from);
+            }
+          }
           if (at > from) append(text.slice(from, at), mayHoldControl);
-          from = at;
-          while (from < text.length && text.charCodeAt(from) === BACKSPACE) from++;
-          emit(pending, true);
+          from = backspacesEnd(text, at);
+          // A run of backspaces that a read cut in two is one run: what the line showed between
+          // the two reads (a count half erased) was never drawn, and is not a record.
+          if (at > 0 || !backspacesGoOn) emit(pending, true);
           const shown = pendingMayHoldControl ? stripVTControlCharacters(pending) : pending;
           startRecord(shown.slice(0, Math.max(0, shown.length - (from - at))));
+          backspacesGoOn = from === text.length;
         }
         if (from < text.length) append(from === 0 ? text : text.slice(from), mayHoldControl);
       };
@@ -138,9 +173,11 @@ export function splitRecordBatches(maxChars = MAX_RECORD_CHARS): OperatorFunctio
 }
 
 const LINE_BREAK = /\r\n|\r|\n/;
+const HAS_DIGIT = /\d/;
 const CR = 13;
 const LF = 10;
 const BACKSPACE = 8;
+const SPACE = 0x20;
 
 /**
  * Whether `next`, drawn over `current` on the same line, is the same status line redrawn and
@@ -194,6 +231,52 @@ function numberAt(line: string, from: number): number {
     value += (code - 0x30) * scale;
   }
   return value;
+}
+
+/**
+ * How many characters from `from` draw counter states that the same text draws over at once, on
+ * a line whose text before the count has no digit: each state a count (the spaces that
+ * right-align it, its digits) and the backspaces that erase just that, followed by another such
+ * count, no lower. A reader skips such a state (readProgress, as redrawsSameLine says), and a
+ * terminal showed it only for a moment: SVT-AV1 redraws its frame count every frame, 18
+ * characters at a time, which would otherwise cost a record each. A state longer than `room`
+ * would be cut, and is not passed over.
+ */
+export function countsDrawnOver(text: string, from: number, room: number): number {
+  // One pass, each state read once: the loops are written out, as this runs for every frame.
+  const length = text.length;
+  let kept = from;
+  let previous = -1;
+  for (let start = from; ; ) {
+    let at = start;
+    while (at < length && text.charCodeAt(at) === SPACE) at++;
+    const digitsFrom = at;
+    let count = 0;
+    for (; at < length; at++) {
+      const code = text.charCodeAt(at);
+      if (code < 0x30 || code > 0x39) break;
+      count = count * 10 + (code - 0x30);
+    }
+    if (at === digitsFrom || at === length || text.charCodeAt(at) !== BACKSPACE || at - start > room) break;
+    if (previous >= 0) {
+      if (count < previous) break;
+      kept = start;
+    }
+    let end = at;
+    while (end < length && text.charCodeAt(end) === BACKSPACE) end++;
+    // Backspaces that erase more (or less) than the count leave another line.
+    if (end - at !== at - start) break;
+    previous = count;
+    start = end;
+  }
+  return kept - from;
+}
+
+/** Where the run of backspaces at `at` ends. */
+function backspacesEnd(text: string, at: number): number {
+  let end = at;
+  while (end < text.length && text.charCodeAt(end) === BACKSPACE) end++;
+  return end;
 }
 
 function isDigit(code: number): boolean {
