@@ -144,7 +144,7 @@ export function splitRecordBatches(maxChars = MAX_RECORD_CHARS, options: SplitOp
             const drawnOver = endsWithCr && !crLf;
             at += crLf ? 2 : 1;
             if (plain && pending === '' && part.length <= maxChars) {
-              const line = part.trimEnd();
+              const line = endsVisible(part) ? part : part.trimEnd();
               // What trimEnd keeps ends in a character `\S` matches: visible when not empty.
               if (line === '') continue;
               if (drawnOver) redrawn.push(batch.length);
@@ -277,6 +277,13 @@ function backspacesEnd(text: string, at: number): number {
   let end = at;
   while (end < text.length && text.charCodeAt(end) === BACKSPACE) end++;
   return end;
+}
+
+/** Whether the text ends in a printable ASCII character, which trimEnd would keep: most lines do. */
+function endsVisible(text: string): boolean {
+  if (text.length === 0) return false;
+  const last = text.charCodeAt(text.length - 1);
+  return last > 0x20 && last < 0x7f;
 }
 
 function isDigit(code: number): boolean {
