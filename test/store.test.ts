@@ -163,6 +163,46 @@ test(`${name} + ledger: changes to different jobs become durable in the order th
   });
 });
 
+  test(`${name} + ledger: a change of progress alone is written without a sync; a batch with any other change (the same job's too) is synced`, async () => {
+    await withTempDir(async (dir) => {
+      const store = await open(dir.path);
+      const calls: string[] = [];
+      const watched = new Proxy(store, {
+        get(target, key) {
+          const value = Reflect.get(target, key) as unknown;
+          if ((key === 'sync' || key === 'writeOut') && typeof value === 'function') return () => (calls.push(key), (value as () => Promise<void>).call(target));
+          return typeof value === 'function' ? value.bind(target) : value;
+        },
+      });
+      const ledger = new JobLedger(watched, { nowIso: () => '2026-01-01T00:00:00.000Z', onWriteError: () => undefined });
+      // A store that writes durably at each put (a database) has nothing to sync or write out.
+      const writesAtSync = store.durablePuts !== true;
+      await ledger.recordProgress(aJob('a1', { status: 'encoding', progress: 10 }));
+      await ledger.whenIdle();
+      assert.equal(calls.splice(0), writesAtSync ? [store.writeOut ? 'writeOut' : 'sync'] : []);
+      assert.is(ledger.held('a1')?.progress, 10, 'visible once written');
+      assert.is((await store.read('a1'))?.progress, 10, 'in the store');
+      void ledger.recordProgress(aJob('a1', { status: 'encoding', progress: 20 }));
+      void ledger.record(aJob('b1', { status: 'encoding' }));
+      await ledger.whenIdle();
+      // The progress may go out in a batch of its own before b1 is queued; b1's batch is synced.
+      assert.is(calls.splice(0).at(-1), writesAtSync ? 'sync' : undefined, "synced with another job's change");
+      // Progress waiting (behind a batch under way), then the same job's transition: one entry,
+      // the newest version, synced.
+      void ledger.record(aJob('c1', { status: 'queued' }));
+      void ledger.recordProgress(aJob('a1', { status: 'encoding', progress: 30 }));
+      const done = ledger.record(aJob('a1', { status: 'done', progress: 100 }));
+      await done;
+      await ledger.whenIdle();
+      assert.equal(calls, writesAtSync ? ['sync', 'sync'] : []);
+      await store.close();
+      const again = await open(dir.path);
+      const { jobs } = await loadWhole(again);
+      assert.equal(jobs.map((job) => [job.id, job.status, job.progress]).sort(), [['a1', 'done', 100], ['b1', 'encoding', 0], ['c1', 'queued', 0]]);
+      await again.close();
+    });
+  });
+
   test(`${name} + ledger: a client's change the store refuses is rejected and kept nowhere; the daemon's own is retried until stored`, async () => {
     await withTempDir(async (dir) => {
       const store = await open(dir.path);

@@ -88,8 +88,11 @@ export async function openFileStore(filename: string, options: FileStoreOptions 
     return done;
   };
 
-  /** Writes what is pending as one write, then one fsync. A failed write leaves no part of it. */
-  const flush = async (): Promise<void> => {
+  /**
+   * Writes what is pending as one write, then one fsync (unless `toDisk` is false: writeOut). A
+   * failed write leaves no part of it.
+   */
+  const flush = async (toDisk: boolean): Promise<void> => {
     if (pending.length === 0) return;
     const batch = pending;
     pending = [];
@@ -98,7 +101,7 @@ export async function openFileStore(filename: string, options: FileStoreOptions 
     try {
       const { bytesWritten } = await handle.write(text);
       if (bytesWritten !== text.length) throw Object.assign(new Error(`ENOSPC: wrote ${bytesWritten} of ${text.length} bytes to ${filename}`), { code: 'ENOSPC' });
-      if (durable) await handle.datasync();
+      if (durable && toDisk) await handle.datasync();
     } catch (error) {
       writing = [];
       // Nothing of a failed batch stays, and the next sync says so (whoever's write failed), so
@@ -209,17 +212,31 @@ export async function openFileStore(filename: string, options: FileStoreOptions 
     for (const [id, text] of texts) await take(id, text, into);
   };
 
+  /** Writes what was put (flush), then starts a compaction where the file is mostly superseded lines. */
+  const writeAll = async (toDisk: boolean): Promise<void> => {
+    await serially(async () => {
+      try {
+        await flush(toDisk);
+      } finally {
+        const lost = lostBy;
+        lostBy = null;
+        if (lost !== null) throw lost;
+      }
+    });
+    if (worthCompacting()) void compact().catch(() => undefined);
+  };
+
   const emptyLoad = (): LoadedJobs => ({ active: [], finished: new Map(), problems: [] });
   /** After a load: what it set aside is removed from the file, and a file mostly of superseded lines rewritten. */
   const settle = async () => {
-    await serially(flush);
+    await serially(() => flush(true));
     if (worthCompacting()) await compact();
   };
 
   const staged = {
     /** The jobs unfinished when the file was opened, and those changed since, whole; the file's unreadable lines. */
     async active(): Promise<LoadedJobs> {
-      await serially(flush);
+      await serially(() => flush(true));
       const loaded = emptyLoad();
       loaded.problems.push(...unreadable.map((line) => `${filename} line ${line} could not be read (a write cut short?) and was dropped`));
       if (opening !== null) await readWhole([...new Set([...opening.unfinished, ...opening.changed])], loaded);
@@ -267,7 +284,7 @@ export async function openFileStore(filename: string, options: FileStoreOptions 
         return loaded;
       }
       // A later load reads every record whole, what was put and not yet synced too.
-      await serially(flush);
+      await serially(() => flush(true));
       const loaded = emptyLoad();
       await readWhole([...index.keys()], loaded);
       await settle();
@@ -290,18 +307,9 @@ export async function openFileStore(filename: string, options: FileStoreOptions 
       pending.push({ id, line: removalLine(id), removed: true });
       opening?.changed.add(id);
     },
-    async sync(): Promise<void> {
-      await serially(async () => {
-        try {
-          await flush();
-        } finally {
-          const lost = lostBy;
-          lostBy = null;
-          if (lost !== null) throw lost;
-        }
-      });
-      if (worthCompacting()) void compact().catch(() => undefined);
-    },
+    sync: () => writeAll(true),
+    // An fsync of the file later (any sync) makes these lines durable with the rest.
+    writeOut: () => writeAll(false),
     async checkWritable(): Promise<void> {
       // The file itself must open for appending (not read-only), and its folder must take new
       // bytes (not full): a few KiB beside it, written through to the disk, then removed.
@@ -317,7 +325,7 @@ export async function openFileStore(filename: string, options: FileStoreOptions 
       }
     },
     async close(): Promise<void> {
-      await serially(flush);
+      await serially(() => flush(true));
       await compacting?.catch(() => undefined);
       if (lines > index.size) await compact().catch(() => undefined);
       await handle.close();

@@ -180,6 +180,14 @@ export class JobLedger {
   }
 
   /**
+   * Stores a change of a running job's progress alone: written with the next batch, made durable
+   * by the next sync that a change needing one asks for (WriteQueue.writeProgress).
+   */
+  recordProgress(job: Job): Promise<void> {
+    return this.#writes.writeProgress(this.#stamp(job));
+  }
+
+  /**
    * One try to store a change a client asked for (a submission, a retry): it is accepted only when
    * it is durable, so when the store refuses the write the promise rejects and nothing is kept.
    */

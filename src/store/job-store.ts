@@ -57,6 +57,11 @@ export interface JobStore {
   /** Makes every put so far durable (fsync): one call for many puts, a group commit. */
   sync(): Promise<void>;
   /**
+   * Writes every put so far where a reader and a restarted daemon find it, without waiting for the
+   * disk (no fsync): the next `sync` makes it durable. Where absent, `sync` does this too.
+   */
+  writeOut?(): Promise<void>;
+  /**
    * True where each put is durable once it resolves (a committed transaction): the change is made
    * visible then, not at the batch's sync, so this host never shows it later than other hosts do.
    */

@@ -25,6 +25,8 @@ interface PendingWrite {
   resolve: () => void;
   /** Set for a change not yet accepted: one try, and a refusal goes back to the client. */
   reject?: (error: Error) => void;
+  /** Whether the batch that writes it must sync: false while it is a change of progress alone. */
+  mustSync: boolean;
 }
 
 export interface StoreFailure {
@@ -55,12 +57,28 @@ export class WriteQueue {
 
   /** Resolves once this version, or a newer one of the same job, is durable; retried until it is. */
   write(job: Job): Promise<void> {
+    return this.#queue(job, true);
+  }
+
+  /**
+   * A change of a running job's progress alone: written with the next batch, but a batch of such
+   * changes alone is not synced (store.writeOut): the next batch that holds any other change
+   * syncs it with the rest. A crash of the daemon loses none of it, a power cut at most the
+   * progress since the last sync; every transition stays confirmed only once on disk. Resolves
+   * once written.
+   */
+  writeProgress(job: Job): Promise<void> {
+    return this.#queue(job, false);
+  }
+
+  #queue(job: Job, mustSync: boolean): Promise<void> {
     const waiting = this.#pending.get(job.id);
     if (waiting && !waiting.reject) {
       waiting.job = job;
+      waiting.mustSync ||= mustSync;
       return waiting.written;
     }
-    return this.#add(job, false);
+    return this.#add(job, false, mustSync);
   }
 
   /**
@@ -70,7 +88,7 @@ export class WriteQueue {
    */
   tryWrite(job: Job): Promise<void> {
     if (this.#failure) return Promise.reject(new Error(`${this.#failure.message} (since ${this.#failure.since})`));
-    return this.#add(job, true);
+    return this.#add(job, true, true);
   }
 
   /** The newest version still waiting to be durable, if any. */
@@ -92,14 +110,14 @@ export class WriteQueue {
     return this.#failure;
   }
 
-  #add(job: Job, once: boolean): Promise<void> {
+  #add(job: Job, once: boolean, mustSync: boolean): Promise<void> {
     let resolve!: () => void;
     let reject!: (error: Error) => void;
     const written = new Promise<void>((done, fail) => {
       resolve = done;
       reject = fail;
     });
-    this.#pending.set(once ? `${job.id}\u0000${this.#onceCount++}` : job.id, { job, written, resolve, ...(once ? { reject } : {}) });
+    this.#pending.set(once ? `${job.id}\u0000${this.#onceCount++}` : job.id, { job, written, resolve, mustSync, ...(once ? { reject } : {}) });
     this.#draining ??= this.#drain();
     return written;
   }
@@ -147,9 +165,10 @@ export class WriteQueue {
         else written.push(entry);
       }
       // Confirmed means on disk: nothing of the batch is visible or answered before the sync (or,
-      // where each put is durable by itself, before its put).
-      const refused = await this.#sync(written);
-      if (stored > 0) this.#noteCommit(performance.now() - started);
+      // where each put is durable by itself, before its put). Progress alone is only written out.
+      const mustSync = this.#batch.some((entry) => entry.mustSync);
+      const refused = await this.#sync(written, mustSync);
+      if (stored > 0 && mustSync) this.#noteCommit(performance.now() - started);
       for (const entry of written) if (!refused.has(entry)) this.#durable(entry);
       this.#batch = [];
     }
@@ -169,12 +188,12 @@ export class WriteQueue {
    * and never become visible); the daemon's own are synced again until the disk takes them.
    * Returns the refused entries.
    */
-  async #sync(written: PendingWrite[]): Promise<Set<PendingWrite>> {
+  async #sync(written: PendingWrite[], mustSync: boolean): Promise<Set<PendingWrite>> {
     const refused = new Set<PendingWrite>();
     if (written.length === 0) return refused;
     for (;;) {
       try {
-        await this.store.sync();
+        await (mustSync || !this.store.writeOut ? this.store.sync() : this.store.writeOut());
         return refused;
       } catch (error) {
         this.#noteFailure(error as Error);
