@@ -6,11 +6,13 @@ import { type WriteStream, createWriteStream, statSync } from 'node:fs';
 import { open, rename, writeFile } from 'node:fs/promises';
 import { PRIVATE_FILE } from '../data-folder.js';
 
-// A log is for people and for the failure check after the exit (which waits for `end`): output
-// is held this long and written in one go, not one trip to the file system's threads per read.
-// An encoder printing a line every few milliseconds would otherwise cost the daemon more than the
-// rest of its job does; ffmpeg's status line, twice a second, is one write a second, not two.
-const GATHER_MS = 500;
+// A log is for people and for the failure check after the exit (which waits for `end`): at most
+// one write this often, not one trip to the file system's threads per read. An encoder printing a
+// line every few milliseconds would otherwise cost the daemon more than the rest of its job does.
+// The first lines after a quiet spell go out at once, so output that comes at most this often
+// (ffmpeg's status line, twice a second) costs a write each and no timer: on a busy box a wake-up
+// costs more than the write.
+const GATHER_MS = 400;
 // Written at once past this much held, whatever the time: a burst is not kept in memory.
 const GATHER_BYTES = 64 * 1024;
 
@@ -28,13 +30,17 @@ export class JobLogFile {
   /** Bytes this run wrote: the end of the file that is its own (the log holds every attempt). */
   written = 0;
 
+  /** When the last write went out (performance.now()). */
+  #wroteAtMs = Number.NEGATIVE_INFINITY;
+
   constructor(
     private readonly path: string,
     private readonly maxBytes: number,
     private readonly onError: (error: unknown) => void,
+    private readonly gatherMs = GATHER_MS,
   ) {}
 
-  /** The records of one read, written with the others that come within GATHER_MS. */
+  /** The records of one read: written at once, or with the others that come within `gatherMs` of the last write. */
   writeLines(lines: readonly string[]): void {
     if (lines.length === 0) return;
     if (this.#held) {
@@ -63,13 +69,24 @@ export class JobLogFile {
     if (this.#bytes > this.maxBytes) this.#trim();
   }
 
-  /** Holds the stream's writes until the gathering time is up (ending the stream writes them too). */
+  /**
+   * Lets the write through at once when the last went out `gatherMs` ago or more; else holds the
+   * stream's writes until then (ending the stream writes them too).
+   */
   #gather(stream: WriteStream): void {
     if (stream.writableCorked > 0) return;
+    const nowMs = performance.now();
+    const waitMs = this.#wroteAtMs + this.gatherMs - nowMs;
+    // Writes made before the file is open go out together once it is: a cork now would hold them.
+    if (waitMs <= 0 || stream.pending) {
+      this.#wroteAtMs = nowMs;
+      return;
+    }
     stream.cork();
     setTimeout(() => {
       while (stream.writableCorked > 0) stream.uncork();
-    }, GATHER_MS).unref();
+      this.#wroteAtMs = performance.now();
+    }, waitMs).unref();
   }
 
   /** Resolves once everything written so far is in the file. */
