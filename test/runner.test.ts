@@ -113,22 +113,32 @@ test('reading waits only after a small read that came soon after the one before'
   assert.not.ok(waitsBeforeNextRead(5, 4095), 'a terminal handing over all it can: the writer must not be held up');
 });
 
-test('gathered reads: held until the time is up, passed at once past 64 KB held, and on demand', async () => {
+test('gathered reads: a read after a quiet spell passes at once; those soon after it are held until the time is up, passed at once past 64 KB held, and on demand', async () => {
   const passed: string[] = [];
-  const gathered = gatherReads((text) => passed.push(text), 30);
+  let clock = 1000;
+  const gathered = gatherReads((text) => passed.push(text), 30, () => clock);
   gathered.add('a');
+  assert.equal(passed, ['a'], 'after a quiet spell: at once');
+  clock += 10;
   gathered.add('b');
-  assert.equal(passed, [], 'held while the time runs');
-  await until(() => passed.length === 1, 'the gathered reads to pass', 2000);
-  assert.equal(passed, ['ab']);
   gathered.add('c');
-  gathered.add('x'.repeat(64 * 1024));
-  assert.equal(passed, ['ab', `c${'x'.repeat(64 * 1024)}`], 'a burst passes at once');
+  assert.equal(passed, ['a'], 'held while the time since the last piece runs');
+  clock += 20;
+  await until(() => passed.length === 2, 'the gathered reads to pass', 2000);
+  assert.equal(passed, ['a', 'bc']);
+  clock += 5;
   gathered.add('d');
+  gathered.add('x'.repeat(64 * 1024));
+  assert.equal(passed, ['a', 'bc', `d${'x'.repeat(64 * 1024)}`], 'a burst passes at once');
+  clock += 1;
+  gathered.add('e');
   gathered.pass();
-  assert.equal(passed.at(-1), 'd');
+  assert.equal(passed.at(-1), 'e');
   gathered.pass();
-  assert.is(passed.length, 3, 'nothing held, nothing passed');
+  assert.is(passed.length, 4, 'nothing held, nothing passed');
+  clock += 30;
+  gathered.add('f');
+  assert.equal(passed.at(-1), 'f', 'a quiet spell again: at once');
 });
 
 test('a background process that keeps the terminal open does not hold back the exit', async () => {

@@ -83,19 +83,33 @@ export function startEncoder(job: Job, options: EncoderRunOptions): EncoderRun {
   return run;
 }
 
-// What an encoder prints within this long goes down the progress pipeline as one piece: a program
-// that prints in many small writes (ffmpeg's banner, a script's progress bar redrawn every few
-// milliseconds) costs the daemon one pass of the pipeline per gathering, not one per read. Live
-// progress is a few times a second anyway; the stall clock is a matter of minutes.
+// What an encoder prints within this long of the last piece goes down the progress pipeline as one
+// piece: a program that prints in many small writes (ffmpeg's banner, a script's progress bar
+// redrawn every few milliseconds) costs the daemon one pass of the pipeline per gathering, not one
+// per read. A read after a quiet spell goes on at once: a status line twice a second (ffmpeg's)
+// costs no timer, and on a busy box a wake-up costs more than the pass. Live progress is a few
+// times a second anyway; the stall clock is a matter of minutes.
 const GATHER_MS = 40;
 // Passed on at once past this much held: a burst is not kept in memory.
 const GATHER_CHARS = 64 * 1024;
 
-/** Reads held for GATHER_MS after the first, then passed on together; `pass` passes what is held now. */
-export function gatherReads(onText: (text: string) => void, gatherMs = GATHER_MS): { add: (chunk: string) => void; pass: () => void } {
+/**
+ * A read passed on at once when the last piece went on `gatherMs` ago or more; else held, with
+ * the reads after it, until then, and passed on together. `pass` passes what is held now.
+ */
+export function gatherReads(
+  onText: (text: string) => void,
+  gatherMs = GATHER_MS,
+  nowMs: () => number = () => performance.now(),
+): { add: (chunk: string) => void; pass: () => void } {
   let held: string[] = [];
   let heldChars = 0;
   let timer: NodeJS.Timeout | null = null;
+  let passedAtMs = Number.NEGATIVE_INFINITY;
+  const passOn = (text: string) => {
+    passedAtMs = nowMs();
+    onText(text);
+  };
   const pass = () => {
     if (timer !== null) clearTimeout(timer);
     timer = null;
@@ -103,13 +117,15 @@ export function gatherReads(onText: (text: string) => void, gatherMs = GATHER_MS
     const text = held.length === 1 ? held[0]! : held.join('');
     held = [];
     heldChars = 0;
-    onText(text);
+    passOn(text);
   };
   const add = (chunk: string) => {
+    const waitMs = passedAtMs + gatherMs - nowMs();
+    if (timer === null && waitMs <= 0) return passOn(chunk);
     held.push(chunk);
     heldChars += chunk.length;
     if (heldChars >= GATHER_CHARS) return pass();
-    timer ??= setTimeout(pass, gatherMs);
+    timer ??= setTimeout(pass, Math.max(0, waitMs));
   };
   return { add, pass };
 }
