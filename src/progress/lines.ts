@@ -242,8 +242,9 @@ function numberAt(line: string, from: number): number {
  * characters at a time, which would otherwise cost a record each. A state longer than `room`
  * would be cut, and is not passed over.
  */
-export function countsDrawnOver(text: string, from: number, room: number): number {
-  // One pass, each state read once: the loops are written out, as this runs for every frame.
+function countsDrawnOver(text: string, from: number, room: number): number {
+  // One pass, each state read once. The loops are written out, as this runs for every frame:
+  // through skipSpaces, isDigit and backspacesEnd the split ran 8 to 10 % slower.
   const length = text.length;
   let kept = from;
   let previous = -1;

@@ -92,7 +92,7 @@ export async function openFileStore(filename: string, options: FileStoreOptions 
    * Writes what is pending as one write, then one fsync (unless `toDisk` is false: writeOut). A
    * failed write leaves no part of it.
    */
-  const flush = async (toDisk: boolean): Promise<void> => {
+  const flush = async (toDisk = true): Promise<void> => {
     if (pending.length === 0) return;
     const batch = pending;
     pending = [];
@@ -229,14 +229,14 @@ export async function openFileStore(filename: string, options: FileStoreOptions 
   const emptyLoad = (): LoadedJobs => ({ active: [], finished: new Map(), problems: [] });
   /** After a load: what it set aside is removed from the file, and a file mostly of superseded lines rewritten. */
   const settle = async () => {
-    await serially(() => flush(true));
+    await serially(flush);
     if (worthCompacting()) await compact();
   };
 
   const staged = {
     /** The jobs unfinished when the file was opened, and those changed since, whole; the file's unreadable lines. */
     async active(): Promise<LoadedJobs> {
-      await serially(() => flush(true));
+      await serially(flush);
       const loaded = emptyLoad();
       loaded.problems.push(...unreadable.map((line) => `${filename} line ${line} could not be read (a write cut short?) and was dropped`));
       if (opening !== null) await readWhole([...new Set([...opening.unfinished, ...opening.changed])], loaded);
@@ -284,7 +284,7 @@ export async function openFileStore(filename: string, options: FileStoreOptions 
         return loaded;
       }
       // A later load reads every record whole, what was put and not yet synced too.
-      await serially(() => flush(true));
+      await serially(flush);
       const loaded = emptyLoad();
       await readWhole([...index.keys()], loaded);
       await settle();
@@ -325,7 +325,7 @@ export async function openFileStore(filename: string, options: FileStoreOptions 
       }
     },
     async close(): Promise<void> {
-      await serially(() => flush(true));
+      await serially(flush);
       await compacting?.catch(() => undefined);
       if (lines > index.size) await compact().catch(() => undefined);
       await handle.close();
