@@ -6,6 +6,7 @@ import { appendFileSync, chmodSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import type { Job } from '../machines/job-record.js';
 import { JobLedger } from '../src/store/job-ledger.js';
 import { summarize } from '../src/store/job-summary.js';
 import type { JobStore } from '../src/store/job-store.js';
@@ -199,6 +200,45 @@ test(`${name} + ledger: changes to different jobs become durable in the order th
       const again = await open(dir.path);
       const { jobs } = await loadWhole(again);
       assert.equal(jobs.map((job) => [job.id, job.status, job.progress]).sort(), [['a1', 'done', 100], ['b1', 'encoding', 0], ['c1', 'queued', 0]]);
+      await again.close();
+    });
+  });
+
+  test(`${name} + ledger: progress alone is held for the next batch: each job's newest report written once, in order with the other changes`, async () => {
+    await withTempDir(async (dir) => {
+      const store = await open(dir.path);
+      const puts: string[] = [];
+      const watched = new Proxy(store, {
+        get(target, key) {
+          const value = Reflect.get(target, key) as unknown;
+          if (key === 'put') return (job: Job) => (puts.push(`${job.id}:${job.status}:${job.progress}`), target.put(job));
+          return typeof value === 'function' ? value.bind(target) : value;
+        },
+      });
+      // A hold no test outlasts: only another change or whenIdle can end it.
+      const ledger = new JobLedger(watched, { nowIso: () => '2026-01-01T00:00:00.000Z', onWriteError: () => undefined, progressHoldMs: 60_000 });
+      const order: string[] = [];
+      ledger.onCommitted((job) => order.push(`${job.id}:${job.progress}`));
+      const first = ledger.recordProgress(aJob('a', { status: 'encoding', progress: 10 }));
+      const second = ledger.recordProgress(aJob('a', { status: 'encoding', progress: 20 }));
+      void ledger.recordProgress(aJob('b', { status: 'encoding', progress: 5 }));
+      assert.is(ledger.latest('a')?.progress, 20, 'the held report is the newest the daemon has');
+      assert.equal(puts, [], 'nothing written while held');
+      // Another job's transition takes the held reports with it, ahead of itself.
+      await ledger.record(aJob('c', { status: 'queued' }));
+      await Promise.all([first, second]);
+      assert.equal(puts, ['a:encoding:20', 'b:encoding:5', 'c:queued:0']);
+      assert.equal(order, ['a:20', 'b:5', 'c:0']);
+      // The same job's transition takes the place of its held report; whenIdle ends a hold at once.
+      void ledger.recordProgress(aJob('a', { status: 'encoding', progress: 30 }));
+      void ledger.record(aJob('a', { status: 'done', progress: 100 }));
+      void ledger.recordProgress(aJob('b', { status: 'encoding', progress: 50 }));
+      await ledger.whenIdle();
+      assert.equal(puts.slice(3), ['a:done:100', 'b:encoding:50']);
+      await store.close();
+      const again = await open(dir.path);
+      const { jobs } = await loadWhole(again);
+      assert.equal(jobs.map((job) => [job.id, job.status, job.progress]).sort(), [['a', 'done', 100], ['b', 'encoding', 50], ['c', 'queued', 0]]);
       await again.close();
     });
   });

@@ -19,6 +19,8 @@ export interface JobLedgerOptions {
   /** Called when the store turns a change of the daemon's down for good (a farm host lost the job). */
   onRefused?: (job: Job, refusal: StoreRefusal) => void;
   retryMs?: number;
+  /** How long progress alone may wait for the next batch (WriteQueue.writeProgress). */
+  progressHoldMs?: number;
 }
 
 export class JobLedger {
@@ -41,6 +43,7 @@ export class JobLedger {
       onWriteError: options.onWriteError,
       ...(options.onRefused ? { onRefused: options.onRefused } : {}),
       ...(options.retryMs === undefined ? {} : { retryMs: options.retryMs }),
+      ...(options.progressHoldMs === undefined ? {} : { progressHoldMs: options.progressHoldMs }),
       onWritten: (job) => {
         this.#hold(job);
         this.#events.emit('committed', job);
@@ -180,8 +183,9 @@ export class JobLedger {
   }
 
   /**
-   * Stores a change of a running job's progress alone: written with the next batch, made durable
-   * by the next sync that a change needing one asks for (WriteQueue.writeProgress).
+   * Stores a change of a running job's progress alone: written with the next batch (held a moment
+   * for one), made durable by the next sync that a change needing one asks for
+   * (WriteQueue.writeProgress).
    */
   recordProgress(job: Job): Promise<void> {
     return this.#writes.writeProgress(this.#stamp(job));

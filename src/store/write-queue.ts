@@ -17,6 +17,8 @@ export interface WriteQueueOptions {
   onRefused?: (job: Job, refusal: StoreRefusal) => void;
   /** Pause between tries of a change that must not be dropped, and between probes of a failed store. */
   retryMs?: number;
+  /** How long a change of progress alone may wait for company (writeProgress); 0: none waits. */
+  progressHoldMs?: number;
 }
 
 interface PendingWrite {
@@ -36,6 +38,11 @@ export interface StoreFailure {
 
 // Commits remembered for the health report's store latency.
 const RECENT_COMMITS = 20;
+// A running job's progress is stored at most this long after it changed: encoders report a few
+// times a second each, and a write per report (a wake-up of the daemon when it completes, a
+// database commit in a farm) would be most of what the daemon does while jobs run. Views follow
+// progress live (the event stream's updates), not through the store.
+export const PROGRESS_HOLD_MS = 1000;
 
 export class WriteQueue {
   /**
@@ -44,6 +51,13 @@ export class WriteQueue {
    * change a client asked for has an entry of its own, so neither can swallow the other.
    */
   readonly #pending = new Map<string, PendingWrite>();
+  /**
+   * Changes of progress alone, by job, waiting for the next batch that another change starts or
+   * for the hold to end, whichever comes first: what every running job reported meanwhile goes
+   * out in one batch, each job's newest report only.
+   */
+  readonly #held = new Map<string, PendingWrite>();
+  #holdEnds: NodeJS.Timeout | null = null;
   #onceCount = 0;
   /** The batch being written and synced: out of `#pending`, not yet durable. */
   #batch: PendingWrite[] = [];
@@ -61,21 +75,54 @@ export class WriteQueue {
   }
 
   /**
-   * A change of a running job's progress alone: written with the next batch, but a batch of such
-   * changes alone is not synced (store.writeOut): the next batch that holds any other change
-   * syncs it with the rest. A crash of the daemon loses none of it, a power cut at most the
-   * progress since the last sync; every transition stays confirmed only once on disk. Resolves
-   * once written.
+   * A change of a running job's progress alone: held until the next batch that another change
+   * starts, or for at most `progressHoldMs`, and a batch of such changes alone is not synced
+   * (store.writeOut): the next batch that holds any other change syncs it with the rest. A crash
+   * of the daemon loses at most the progress of the hold, a power cut at most the progress since
+   * the last sync; every transition stays confirmed only once on disk. Resolves once written.
    */
   writeProgress(job: Job): Promise<void> {
-    return this.#queue(job, false);
+    const holdMs = this.options.progressHoldMs ?? PROGRESS_HOLD_MS;
+    if (holdMs <= 0 || this.#pending.has(job.id)) return this.#queue(job, false);
+    const held = this.#held.get(job.id);
+    if (held) {
+      held.job = job;
+      return held.written;
+    }
+    const entry = this.#entry(job, false, false);
+    this.#held.set(job.id, entry);
+    this.#holdEnds ??= setTimeout(() => {
+      this.#holdEnds = null;
+      this.#moveHeld();
+      this.#draining ??= this.#drain();
+    }, holdMs);
+    return entry.written;
+  }
+
+  /**
+   * The held progress joins the changes waiting, ahead of whatever is queued next: the store
+   * still takes every change in the order it was made. The caller starts the drain.
+   */
+  #moveHeld(): void {
+    if (this.#holdEnds !== null) clearTimeout(this.#holdEnds);
+    this.#holdEnds = null;
+    for (const [id, entry] of this.#held) {
+      // A change of the job queued since is newer, and its write is this one's too.
+      const waiting = this.#pending.get(id);
+      if (waiting) void waiting.written.then(entry.resolve, entry.resolve);
+      else this.#pending.set(id, entry);
+    }
+    this.#held.clear();
   }
 
   #queue(job: Job, mustSync: boolean): Promise<void> {
+    this.#moveHeld();
     const waiting = this.#pending.get(job.id);
     if (waiting && !waiting.reject) {
       waiting.job = job;
       waiting.mustSync ||= mustSync;
+      // It may be held progress just moved, with no drain under way yet.
+      this.#draining ??= this.#drain();
       return waiting.written;
     }
     return this.#add(job, false, mustSync);
@@ -101,7 +148,12 @@ export class WriteQueue {
     await Promise.all(this.#entriesOf(id).map((entry) => entry.written.catch(() => undefined)));
   }
 
+  /** Resolves once everything queued so far, held progress too, is written (or refused). */
   async whenIdle(): Promise<void> {
+    if (this.#held.size > 0) {
+      this.#moveHeld();
+      this.#draining ??= this.#drain();
+    }
     while (this.#draining) await this.#draining;
   }
 
@@ -111,15 +163,21 @@ export class WriteQueue {
   }
 
   #add(job: Job, once: boolean, mustSync: boolean): Promise<void> {
+    this.#moveHeld();
+    const entry = this.#entry(job, once, mustSync);
+    this.#pending.set(once ? `${job.id}\u0000${this.#onceCount++}` : job.id, entry);
+    this.#draining ??= this.#drain();
+    return entry.written;
+  }
+
+  #entry(job: Job, once: boolean, mustSync: boolean): PendingWrite {
     let resolve!: () => void;
     let reject!: (error: Error) => void;
     const written = new Promise<void>((done, fail) => {
       resolve = done;
       reject = fail;
     });
-    this.#pending.set(once ? `${job.id}\u0000${this.#onceCount++}` : job.id, { job, written, resolve, mustSync, ...(once ? { reject } : {}) });
-    this.#draining ??= this.#drain();
-    return written;
+    return { job, written, resolve, mustSync, ...(once ? { reject } : {}) };
   }
 
   readonly #commitMs: number[] = [];
@@ -135,12 +193,15 @@ export class WriteQueue {
   }
 
   #entriesOf(id: string): PendingWrite[] {
-    return [...this.#batch, ...this.#pending.values()].filter((entry) => entry.job.id === id);
+    const held = this.#held.get(id);
+    return [...this.#batch, ...this.#pending.values(), ...(held ? [held] : [])].filter((entry) => entry.job.id === id);
   }
 
   async #drain(): Promise<void> {
     for (;;) {
       // Everything waiting now is one batch: written in order, then made durable by one sync.
+      // Held progress rides along with any other change.
+      if (this.#pending.size > 0) this.#moveHeld();
       const batch = [...this.#pending.entries()];
       // Checked and cleared with no await between, so a change queued now starts a new drain.
       if (batch.length === 0) return void (this.#draining = null);
