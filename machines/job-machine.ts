@@ -124,9 +124,10 @@ export function createJobMachine(clock: Clock) {
       // The daemon replaces these with a durable store write and a publication after it; alone,
       // the machine just emits them.
       recordJob: emit(({ context }) => ({ type: 'jobChanged' as const, job: context.job })),
-      // A change of progress alone: the daemon writes it with the next batch and syncs it only with
-      // a change that needs the sync (a power cut may lose a percent, never a transition).
-      recordProgress: emit(({ context }) => ({ type: 'jobChanged' as const, job: context.job })),
+      // A change of run state alone (progress, the encoder's pid): the daemon writes it with the
+      // next batch and syncs it only with a change that needs the sync (a power cut may lose a
+      // percent or a pid, whose encoder it ended anyway; never a transition).
+      recordRunState: emit(({ context }) => ({ type: 'jobChanged' as const, job: context.job })),
       // Sends PERSISTED once the job's record is durable: an event, not an invoked promise, since
       // a short job would otherwise pay for an actor of its own at every start. Alone, the
       // machine takes its record as durable at once.
@@ -298,8 +299,8 @@ export function createJobMachine(clock: Clock) {
             invoke: { id: 'runner', src: 'runner', input: ({ context }) => ({ job: context.job, progressThreshold: context.progressThreshold }) },
             initial: 'encoding',
             on: {
-              ENCODER_STARTED: { actions: ['encoderStarted', 'recordJob'] },
-              PROGRESS: { actions: ['progressed', { type: 'announce', params: ({ context }) => progressAnnounced(context.job, nowIso()) }, 'recordProgress'] },
+              ENCODER_STARTED: { actions: ['encoderStarted', 'recordRunState'] },
+              PROGRESS: { actions: ['progressed', { type: 'announce', params: ({ context }) => progressAnnounced(context.job, nowIso()) }, 'recordRunState'] },
               OUTPUT_READY: { actions: ['outputReady', 'recordJob'] },
               ENCODER_EXITED: [
                 { guard: 'endedByCancel', target: '#job.cancelled', actions: 'exitCancelled' },

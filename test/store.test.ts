@@ -23,6 +23,18 @@ import { loadWhole } from './helpers/load-whole.js';
 import { withTempDir } from './helpers/temp.js';
 import { until } from './helpers/wait.js';
 
+/** The store, with `spy` told of each call of the named methods, and its arguments, before it runs. */
+function spiedOn(store: JobStore, methods: readonly string[], spy: (method: string, args: unknown[]) => void): JobStore {
+  return new Proxy(store, {
+    get(target, key) {
+      const value = Reflect.get(target, key) as unknown;
+      if (typeof value !== 'function') return value;
+      if (typeof key === 'string' && methods.includes(key)) return (...args: unknown[]) => (spy(key, args), (value as (...all: unknown[]) => unknown).apply(target, args));
+      return (value as (...all: unknown[]) => unknown).bind(target);
+    },
+  });
+}
+
 interface Backend {
   open(dir: string): Promise<JobStore>;
   /** Makes the store refuse writes (true) or take them again (false). */
@@ -168,22 +180,16 @@ test(`${name} + ledger: changes to different jobs become durable in the order th
     await withTempDir(async (dir) => {
       const store = await open(dir.path);
       const calls: string[] = [];
-      const watched = new Proxy(store, {
-        get(target, key) {
-          const value = Reflect.get(target, key) as unknown;
-          if ((key === 'sync' || key === 'writeOut') && typeof value === 'function') return () => (calls.push(key), (value as () => Promise<void>).call(target));
-          return typeof value === 'function' ? value.bind(target) : value;
-        },
-      });
+      const watched = spiedOn(store, ['sync', 'writeOut'], (method) => calls.push(method));
       const ledger = new JobLedger(watched, { nowIso: () => '2026-01-01T00:00:00.000Z', onWriteError: () => undefined });
       // A store that writes durably at each put (a database) has nothing to sync or write out.
       const writesAtSync = store.durablePuts !== true;
-      await ledger.recordProgress(aJob('a1', { status: 'encoding', progress: 10 }));
+      await ledger.recordRunState(aJob('a1', { status: 'encoding', progress: 10 }));
       await ledger.whenIdle();
       assert.equal(calls.splice(0), writesAtSync ? [store.writeOut ? 'writeOut' : 'sync'] : []);
       assert.is(ledger.held('a1')?.progress, 10, 'visible once written');
       assert.is((await store.read('a1'))?.progress, 10, 'in the store');
-      void ledger.recordProgress(aJob('a1', { status: 'encoding', progress: 20 }));
+      void ledger.recordRunState(aJob('a1', { status: 'encoding', progress: 20 }));
       void ledger.record(aJob('b1', { status: 'encoding' }));
       await ledger.whenIdle();
       // The progress may go out in a batch of its own before b1 is queued; b1's batch is synced.
@@ -191,7 +197,7 @@ test(`${name} + ledger: changes to different jobs become durable in the order th
       // Progress waiting (behind a batch under way), then the same job's transition: one entry,
       // the newest version, synced.
       void ledger.record(aJob('c1', { status: 'queued' }));
-      void ledger.recordProgress(aJob('a1', { status: 'encoding', progress: 30 }));
+      void ledger.recordRunState(aJob('a1', { status: 'encoding', progress: 30 }));
       const done = ledger.record(aJob('a1', { status: 'done', progress: 100 }));
       await done;
       await ledger.whenIdle();
@@ -208,20 +214,14 @@ test(`${name} + ledger: changes to different jobs become durable in the order th
     await withTempDir(async (dir) => {
       const store = await open(dir.path);
       const puts: string[] = [];
-      const watched = new Proxy(store, {
-        get(target, key) {
-          const value = Reflect.get(target, key) as unknown;
-          if (key === 'put') return (job: Job) => (puts.push(`${job.id}:${job.status}:${job.progress}`), target.put(job));
-          return typeof value === 'function' ? value.bind(target) : value;
-        },
-      });
+      const watched = spiedOn(store, ['put'], (_method, [job]) => puts.push(`${(job as Job).id}:${(job as Job).status}:${(job as Job).progress}`));
       // A hold no test outlasts: only another change or whenIdle can end it.
-      const ledger = new JobLedger(watched, { nowIso: () => '2026-01-01T00:00:00.000Z', onWriteError: () => undefined, progressHoldMs: 60_000 });
+      const ledger = new JobLedger(watched, { nowIso: () => '2026-01-01T00:00:00.000Z', onWriteError: () => undefined, runStateHoldMs: 60_000 });
       const order: string[] = [];
       ledger.onCommitted((job) => order.push(`${job.id}:${job.progress}`));
-      const first = ledger.recordProgress(aJob('a', { status: 'encoding', progress: 10 }));
-      const second = ledger.recordProgress(aJob('a', { status: 'encoding', progress: 20 }));
-      void ledger.recordProgress(aJob('b', { status: 'encoding', progress: 5 }));
+      const first = ledger.recordRunState(aJob('a', { status: 'encoding', progress: 10 }));
+      const second = ledger.recordRunState(aJob('a', { status: 'encoding', progress: 20 }));
+      void ledger.recordRunState(aJob('b', { status: 'encoding', progress: 5 }));
       assert.is(ledger.latest('a')?.progress, 20, 'the held report is the newest the daemon has');
       assert.equal(puts, [], 'nothing written while held');
       // Another job's transition takes the held reports with it, ahead of itself.
@@ -230,9 +230,9 @@ test(`${name} + ledger: changes to different jobs become durable in the order th
       assert.equal(puts, ['a:encoding:20', 'b:encoding:5', 'c:queued:0']);
       assert.equal(order, ['a:20', 'b:5', 'c:0']);
       // The same job's transition takes the place of its held report; whenIdle ends a hold at once.
-      void ledger.recordProgress(aJob('a', { status: 'encoding', progress: 30 }));
+      void ledger.recordRunState(aJob('a', { status: 'encoding', progress: 30 }));
       void ledger.record(aJob('a', { status: 'done', progress: 100 }));
-      void ledger.recordProgress(aJob('b', { status: 'encoding', progress: 50 }));
+      void ledger.recordRunState(aJob('b', { status: 'encoding', progress: 50 }));
       await ledger.whenIdle();
       assert.equal(puts.slice(3), ['a:done:100', 'b:encoding:50']);
       await store.close();
@@ -251,13 +251,7 @@ test(`${name} + ledger: changes to different jobs become durable in the order th
       // What the ledger says of the store each time a retry is made durable: a put that succeeds
       // (the job file only holds it until the sync) does not make the store writable.
       const failureAtSync: (string | null)[] = [];
-      const watched = new Proxy(store, {
-        get(target, key) {
-          if (key === 'sync') return () => (failureAtSync.push(ledger.failure?.message ?? null), target.sync());
-          const value = Reflect.get(target, key) as unknown;
-          return typeof value === 'function' ? value.bind(target) : value;
-        },
-      });
+      const watched = spiedOn(store, ['sync'], () => failureAtSync.push(ledger.failure?.message ?? null));
       const ledger: JobLedger = new JobLedger(watched, { nowIso: () => '2026-01-01T00:00:00.000Z', onWriteError: (_job, error) => errors.push(error), retryMs: 20 });
       refuseWrites(dir.path, true);
       await settle?.();

@@ -30,7 +30,7 @@ export function createJobLogic(deps: JobLogicDeps) {
     },
     actions: {
       recordJob: ({ context }) => void deps.ledger.record(context.job),
-      recordProgress: ({ context }) => void deps.ledger.recordProgress(context.job),
+      recordRunState: ({ context }) => void deps.ledger.recordRunState(context.job),
       // A machine that has moved on by then (cancelled meanwhile) ignores the event; a stopped
       // one is not sent it.
       awaitDurable: ({ context, self }) => {

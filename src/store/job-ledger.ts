@@ -19,8 +19,8 @@ export interface JobLedgerOptions {
   /** Called when the store turns a change of the daemon's down for good (a farm host lost the job). */
   onRefused?: (job: Job, refusal: StoreRefusal) => void;
   retryMs?: number;
-  /** How long progress alone may wait for the next batch (WriteQueue.writeProgress). */
-  progressHoldMs?: number;
+  /** How long a running job's run state alone may wait for the next batch (WriteQueue.writeRunState). */
+  runStateHoldMs?: number;
 }
 
 export class JobLedger {
@@ -43,7 +43,7 @@ export class JobLedger {
       onWriteError: options.onWriteError,
       ...(options.onRefused ? { onRefused: options.onRefused } : {}),
       ...(options.retryMs === undefined ? {} : { retryMs: options.retryMs }),
-      ...(options.progressHoldMs === undefined ? {} : { progressHoldMs: options.progressHoldMs }),
+      ...(options.runStateHoldMs === undefined ? {} : { runStateHoldMs: options.runStateHoldMs }),
       onWritten: (job) => {
         this.#hold(job);
         this.#events.emit('committed', job);
@@ -183,12 +183,12 @@ export class JobLedger {
   }
 
   /**
-   * Stores a change of a running job's progress alone: written with the next batch (held a moment
-   * for one), made durable by the next sync that a change needing one asks for
-   * (WriteQueue.writeProgress).
+   * Stores a change of a running job's run state alone (its progress, its encoder's pid): written
+   * with the next batch (held a moment for one), made durable by the next sync that a change
+   * needing one asks for (WriteQueue.writeRunState).
    */
-  recordProgress(job: Job): Promise<void> {
-    return this.#writes.writeProgress(this.#stamp(job));
+  recordRunState(job: Job): Promise<void> {
+    return this.#writes.writeRunState(this.#stamp(job));
   }
 
   /**

@@ -17,8 +17,8 @@ export interface WriteQueueOptions {
   onRefused?: (job: Job, refusal: StoreRefusal) => void;
   /** Pause between tries of a change that must not be dropped, and between probes of a failed store. */
   retryMs?: number;
-  /** How long a change of progress alone may wait for company (writeProgress); 0: none waits. */
-  progressHoldMs?: number;
+  /** How long a change of a running job's run state alone may wait for company (writeRunState); 0: none waits. */
+  runStateHoldMs?: number;
 }
 
 interface PendingWrite {
@@ -27,7 +27,7 @@ interface PendingWrite {
   resolve: () => void;
   /** Set for a change not yet accepted: one try, and a refusal goes back to the client. */
   reject?: (error: Error) => void;
-  /** Whether the batch that writes it must sync: false while it is a change of progress alone. */
+  /** Whether the batch that writes it must sync: false while it is a change of run state alone. */
   mustSync: boolean;
 }
 
@@ -38,11 +38,11 @@ export interface StoreFailure {
 
 // Commits remembered for the health report's store latency.
 const RECENT_COMMITS = 20;
-// A running job's progress is stored at most this long after it changed: encoders report a few
-// times a second each, and a write per report (a wake-up of the daemon when it completes, a
-// database commit in a farm) would be most of what the daemon does while jobs run. Views follow
-// progress live (the event stream's updates), not through the store.
-export const PROGRESS_HOLD_MS = 1000;
+// A running job's run state (its progress, its encoder's pid) is stored at most this long after it
+// changed: encoders report a few times a second each, and a write per report (a wake-up of the
+// daemon when it completes, a database commit in a farm) would be most of what the daemon does
+// while jobs run. Views follow progress live (the event stream's updates), not through the store.
+export const RUN_STATE_HOLD_MS = 1000;
 
 export class WriteQueue {
   /**
@@ -52,9 +52,9 @@ export class WriteQueue {
    */
   readonly #pending = new Map<string, PendingWrite>();
   /**
-   * Changes of progress alone, by job, waiting for the next batch that another change starts or
+   * Changes of run state alone, by job, waiting for the next batch that another change starts or
    * for the hold to end, whichever comes first: what every running job reported meanwhile goes
-   * out in one batch, each job's newest report only.
+   * out in one batch, each job's newest version only.
    */
   readonly #held = new Map<string, PendingWrite>();
   #holdEnds: NodeJS.Timeout | null = null;
@@ -75,14 +75,16 @@ export class WriteQueue {
   }
 
   /**
-   * A change of a running job's progress alone: held until the next batch that another change
-   * starts, or for at most `progressHoldMs`, and a batch of such changes alone is not synced
+   * A change of a running job's run state alone (its progress, its encoder's pid: what a power
+   * cut makes moot, since the encoder ends with it): held until the next batch that another change
+   * starts, or for at most `runStateHoldMs`, and a batch of such changes alone is not synced
    * (store.writeOut): the next batch that holds any other change syncs it with the rest. A crash
-   * of the daemon loses at most the progress of the hold, a power cut at most the progress since
-   * the last sync; every transition stays confirmed only once on disk. Resolves once written.
+   * of the daemon loses at most the hold's worth (a pid never stored is found by its run's tag), a
+   * power cut at most what changed since the last sync; every transition stays confirmed only once
+   * on disk. Resolves once written.
    */
-  writeProgress(job: Job): Promise<void> {
-    const holdMs = this.options.progressHoldMs ?? PROGRESS_HOLD_MS;
+  writeRunState(job: Job): Promise<void> {
+    const holdMs = this.options.runStateHoldMs ?? RUN_STATE_HOLD_MS;
     if (holdMs <= 0 || this.#pending.has(job.id)) return this.#queue(job, false);
     const held = this.#held.get(job.id);
     if (held) {
@@ -100,7 +102,7 @@ export class WriteQueue {
   }
 
   /**
-   * The held progress joins the changes waiting, ahead of whatever is queued next: the store
+   * The held run state joins the changes waiting, ahead of whatever is queued next: the store
    * still takes every change in the order it was made. The caller starts the drain.
    */
   #moveHeld(): void {
@@ -121,7 +123,7 @@ export class WriteQueue {
     if (waiting && !waiting.reject) {
       waiting.job = job;
       waiting.mustSync ||= mustSync;
-      // It may be held progress just moved, with no drain under way yet.
+      // It may be held run state just moved, with no drain under way yet.
       this.#draining ??= this.#drain();
       return waiting.written;
     }
@@ -148,7 +150,7 @@ export class WriteQueue {
     await Promise.all(this.#entriesOf(id).map((entry) => entry.written.catch(() => undefined)));
   }
 
-  /** Resolves once everything queued so far, held progress too, is written (or refused). */
+  /** Resolves once everything queued so far, held run state too, is written (or refused). */
   async whenIdle(): Promise<void> {
     if (this.#held.size > 0) {
       this.#moveHeld();
@@ -200,7 +202,7 @@ export class WriteQueue {
   async #drain(): Promise<void> {
     for (;;) {
       // Everything waiting now is one batch: written in order, then made durable by one sync.
-      // Held progress rides along with any other change.
+      // Held run state rides along with any other change.
       if (this.#pending.size > 0) this.#moveHeld();
       const batch = [...this.#pending.entries()];
       // Checked and cleared with no await between, so a change queued now starts a new drain.
@@ -226,7 +228,7 @@ export class WriteQueue {
         else written.push(entry);
       }
       // Confirmed means on disk: nothing of the batch is visible or answered before the sync (or,
-      // where each put is durable by itself, before its put). Progress alone is only written out.
+      // where each put is durable by itself, before its put). Run state alone is only written out.
       const mustSync = this.#batch.some((entry) => entry.mustSync);
       const refused = await this.#sync(written, mustSync);
       if (stored > 0 && mustSync) this.#noteCommit(performance.now() - started);
