@@ -93,12 +93,14 @@ export class WriteQueue {
     }
     const entry = this.#entry(job, false, false);
     this.#held.set(job.id, entry);
-    this.#holdEnds ??= setTimeout(() => {
-      this.#holdEnds = null;
-      this.#moveHeld();
-      this.#draining ??= this.#drain();
-    }, holdMs);
+    this.#holdEnds ??= setTimeout(() => this.#releaseHeld(), holdMs);
     return entry.written;
+  }
+
+  /** The held run state goes out now, by itself if nothing else is waiting. */
+  #releaseHeld(): void {
+    this.#moveHeld();
+    this.#draining ??= this.#drain();
   }
 
   /**
@@ -109,7 +111,8 @@ export class WriteQueue {
     if (this.#holdEnds !== null) clearTimeout(this.#holdEnds);
     this.#holdEnds = null;
     for (const [id, entry] of this.#held) {
-      // A change of the job queued since is newer, and its write is this one's too.
+      // Every path that queues a change moves the held first, so the job has none waiting here;
+      // were one ever there, it would be the newer, and its write this one's too.
       const waiting = this.#pending.get(id);
       if (waiting) void waiting.written.then(entry.resolve, entry.resolve);
       else this.#pending.set(id, entry);
@@ -152,10 +155,7 @@ export class WriteQueue {
 
   /** Resolves once everything queued so far, held run state too, is written (or refused). */
   async whenIdle(): Promise<void> {
-    if (this.#held.size > 0) {
-      this.#moveHeld();
-      this.#draining ??= this.#drain();
-    }
+    if (this.#held.size > 0) this.#releaseHeld();
     while (this.#draining) await this.#draining;
   }
 
